@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ACPI tables for the x86_64 "virt" machine: RSDP, XSDT, FADT (hardware
+ * reduced, with sleep control/status and reset registers), MADT, MCFG and a
+ * DSDT with the PCIe host bridge and COM1.
+ */
+#ifndef PHY_ARCH_X86_64_ACPI_H
+#define PHY_ARCH_X86_64_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <phyllome/vmm.h>
+
+struct x86_acpi_config {
+	unsigned nr_cpus;           /* APIC IDs 0 .. nr_cpus-1 */
+	uint64_t lapic_gpa;
+	uint64_t ioapic_gpa;
+	uint8_t ioapic_id;
+	uint64_t ecam_gpa;
+	uint8_t bus_start, bus_end;
+	uint64_t mmio32_gpa, mmio32_size;
+	uint64_t mmio64_gpa, mmio64_size;
+	uint16_t sleep_control_port;
+	uint16_t sleep_status_port;
+	uint16_t reset_port;
+	uint8_t reset_value;
+	uint8_t s5_slp_typ;
+	uint16_t com1_port;
+	uint8_t com1_irq;
+};
+
+/*
+ * Writes all tables into buf, which the guest will see at buf_gpa. The RSDP
+ * is at buf_gpa (16-byte aligned). Returns the number of bytes used, or a
+ * negative PHY_E_* code if buf is too small.
+ */
+long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
+		    size_t buf_size, uint64_t buf_gpa, struct phy_error *err);
+
+#endif

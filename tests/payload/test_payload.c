@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Payload tests: small guest programs run on the local /dev/kvm through the
+ * VM's real code paths. They check PIO and MMIO exit dispatch, the UART
+ * (output through the serial hook), the real-mode and long-mode entry states,
+ * the debug exit port and the crash report of a triple fault.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "vmm/vm_internal.h"
+
+#define TEST_PORT 0x510
+#define TEST_MMIO 0xd0000000ULL
+#define DEBUG_EXIT_PORT 0x501
+
+struct recorder {
+	char serial[4096];
+	size_t serial_len;
+	uint8_t port_written;
+	uint32_t port_words[2];
+	unsigned nr_port_words;
+	uint64_t mmio_offset, mmio_value;
+	uint32_t mmio_len;
+	unsigned mmio_writes;
+};
+
+static void serial_hook(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct recorder *r = opaque;
+	for (size_t i = 0; i < len && r->serial_len + 1 < sizeof(r->serial); i++)
+		r->serial[r->serial_len++] = (char)buf[i];
+}
+
+static void port_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+	memset(data, 0, len);
+	if (off == 1)
+		data[0] = 0x5a;
+}
+
+static void port_write(void *opaque, uint64_t off, const uint8_t *data,
+		       uint32_t len)
+{
+	struct recorder *r = opaque;
+	if (off == 0 && len == 1)
+		r->port_written = data[0];
+	if (off == 2 && len == 4 && r->nr_port_words < 2)
+		memcpy(&r->port_words[r->nr_port_words++], data, 4);
+}
+
+static const struct bus_device_ops port_ops = { port_read, port_write };
+
+static void mmio_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+	uint64_t v = off == 8 ? 0x1122334455667788ULL : 0;
+	memcpy(data, &v, len > 8 ? 8 : len);
+}
+
+static void mmio_write(void *opaque, uint64_t off, const uint8_t *data,
+		       uint32_t len)
+{
+	struct recorder *r = opaque;
+	r->mmio_offset = off;
+	r->mmio_len = len;
+	r->mmio_value = 0;
+	memcpy(&r->mmio_value, data, len > 8 ? 8 : len);
+	r->mmio_writes++;
+}
+
+static const struct bus_device_ops mmio_ops = { mmio_read, mmio_write };
+
+static uint8_t *read_file(const char *name, size_t *size)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", PAYLOAD_DIR, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct stat st;
+	fstat(fileno(f), &st);
+	uint8_t *buf = malloc((size_t)st.st_size);
+	*size = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	return buf;
+}
+
+/* Runs one payload to completion; returns the exit reason. */
+static enum phy_exit_reason run_payload(const char *name, enum payload_mode mode,
+					struct recorder *rec, struct phy_vm **keep)
+{
+	size_t size = 0;
+	uint8_t *code = read_file(name, &size);
+	CHECK(code != NULL && size > 0);
+	if (!code)
+		return PHY_EXIT_ERROR;
+	struct phy_config *cfg = phy_config_new();
+	struct phy_error err = { 0 };
+	CHECK(phy_config_set(cfg, "memory", "size=64M", &err) == 0);
+	cfg->payload_mode = mode;
+	cfg->payload = code;
+	cfg->payload_size = size;
+	cfg->debug_exit_port = DEBUG_EXIT_PORT;
+	struct phy_vm *vm = NULL;
+	int ret = phy_vm_create(cfg, &vm, &err);
+	phy_config_free(cfg);
+	if (ret) {
+		fprintf(stderr, "%s: phy_vm_create: %s\n", name, err.message);
+		CHECK(ret == 0);
+		free(code);
+		return PHY_EXIT_ERROR;
+	}
+	CHECK(bus_register(&vm->m.pio, TEST_PORT, 8, &port_ops, rec, "test-port", &err) == 0);
+	CHECK(bus_register(&vm->m.mmio, TEST_MMIO, 16, &mmio_ops, rec, "test-mmio", &err) == 0);
+	CHECK(phy_vm_set_serial_output(vm, serial_hook, rec) == 0);
+	CHECK(phy_vm_start(vm, &err) == 0);
+	enum phy_exit_reason reason = PHY_EXIT_NONE;
+	if (phy_vm_wait(vm, 60000, &reason, &err)) {
+		fprintf(stderr, "%s: did not finish: %s\n", name, err.message);
+		phy_vm_stop(vm);
+		phy_vm_wait(vm, -1, &reason, &err);
+		reason = PHY_EXIT_NONE;
+	}
+	free(code);
+	if (keep)
+		*keep = vm;
+	else
+		phy_vm_destroy(vm);
+	return reason;
+}
+
+static void test_real_mode(void)
+{
+	struct recorder rec = { 0 };
+	struct phy_vm *vm = NULL;
+	enum phy_exit_reason r = run_payload("real16.bin", PAYLOAD_REAL16, &rec, &vm);
+	CHECK(r == PHY_EXIT_STOPPED);
+	CHECK_STR_CONTAINS(rec.serial, "real mode ok\n");
+	CHECK_EQ_U64(rec.port_written, 0x5b);
+	CHECK_EQ_U64(vm ? vm->debug_exit_value : 0, 0x42);
+	phy_vm_destroy(vm);
+}
+
+static void test_long_mode(void)
+{
+	struct recorder rec = { 0 };
+	struct phy_vm *vm = NULL;
+	enum phy_exit_reason r = run_payload("long64.bin", PAYLOAD_LONG64, &rec, &vm);
+	CHECK(r == PHY_EXIT_STOPPED);
+	CHECK_STR_CONTAINS(rec.serial, "long mode ok\n");
+	CHECK_EQ_U64(rec.mmio_writes, 1);
+	CHECK_EQ_U64(rec.mmio_offset, 0);
+	CHECK_EQ_U64(rec.mmio_len, 4);
+	CHECK_EQ_U64(rec.mmio_value, 0xcafef00d);
+	CHECK_EQ_U64(rec.nr_port_words, 2);
+	CHECK_EQ_U64(rec.port_words[0], 0x55667788);
+	CHECK_EQ_U64(rec.port_words[1], 0x11223344);
+	CHECK_EQ_U64(vm ? vm->debug_exit_value : 0, 0x64);
+	phy_vm_destroy(vm);
+}
+
+static void test_triple_fault(void)
+{
+	struct recorder rec = { 0 };
+	struct phy_vm *vm = NULL;
+	enum phy_exit_reason r = run_payload("triple_fault.bin", PAYLOAD_LONG64, &rec, &vm);
+	CHECK(r == PHY_EXIT_CRASH);
+	const char *report = vm ? phy_vm_crash_report(vm) : NULL;
+	CHECK_STR_CONTAINS(report, "triple fault");
+	CHECK_STR_CONTAINS(report, "R12 000000001234abcd");
+	phy_vm_destroy(vm);
+}
+
+/* Two VMs in one process at once: no global state. */
+static void test_two_vms(void)
+{
+	struct recorder a = { 0 }, b = { 0 };
+	size_t sa, sb;
+	uint8_t *ca = read_file("real16.bin", &sa), *cb = read_file("long64.bin", &sb);
+	CHECK(ca && cb);
+	if (!ca || !cb)
+		return;
+	struct phy_vm *va = NULL, *vb = NULL;
+	struct phy_error err;
+	struct phy_config *cfg = phy_config_new();
+	phy_config_set(cfg, "memory", "size=32M", &err);
+	cfg->debug_exit_port = DEBUG_EXIT_PORT;
+	cfg->payload_mode = PAYLOAD_REAL16;
+	cfg->payload = ca;
+	cfg->payload_size = sa;
+	CHECK(phy_vm_create(cfg, &va, &err) == 0);
+	cfg->payload_mode = PAYLOAD_LONG64;
+	cfg->payload = cb;
+	cfg->payload_size = sb;
+	CHECK(phy_vm_create(cfg, &vb, &err) == 0);
+	phy_config_free(cfg);
+	if (!va || !vb)
+		return;
+	bus_register(&va->m.pio, TEST_PORT, 8, &port_ops, &a, "t", &err);
+	bus_register(&vb->m.pio, TEST_PORT, 8, &port_ops, &b, "t", &err);
+	bus_register(&vb->m.mmio, TEST_MMIO, 16, &mmio_ops, &b, "t", &err);
+	phy_vm_set_serial_output(va, serial_hook, &a);
+	phy_vm_set_serial_output(vb, serial_hook, &b);
+	CHECK(phy_vm_start(va, &err) == 0 && phy_vm_start(vb, &err) == 0);
+	enum phy_exit_reason ra = PHY_EXIT_NONE, rb = PHY_EXIT_NONE;
+	CHECK(phy_vm_wait(va, 60000, &ra, &err) == 0);
+	CHECK(phy_vm_wait(vb, 60000, &rb, &err) == 0);
+	CHECK(ra == PHY_EXIT_STOPPED && rb == PHY_EXIT_STOPPED);
+	CHECK_STR_CONTAINS(a.serial, "real mode ok");
+	CHECK_STR_CONTAINS(b.serial, "long mode ok");
+	CHECK(strstr(a.serial, "long mode") == NULL);
+	phy_vm_destroy(va);
+	phy_vm_destroy(vb);
+	free(ca);
+	free(cb);
+}
+
+/* phy_vm_stop() ends a guest that never exits by itself. */
+static void test_stop(void)
+{
+	static const uint8_t spin[] = { 0xeb, 0xfe }; /* jmp . */
+	struct phy_config *cfg = phy_config_new();
+	struct phy_error err;
+	phy_config_set(cfg, "memory", "size=16M", &err);
+	cfg->payload_mode = PAYLOAD_REAL16;
+	cfg->payload = spin;
+	cfg->payload_size = sizeof(spin);
+	struct phy_vm *vm = NULL;
+	CHECK(phy_vm_create(cfg, &vm, &err) == 0);
+	phy_config_free(cfg);
+	if (!vm)
+		return;
+	CHECK(phy_vm_start(vm, &err) == 0);
+	enum phy_exit_reason r;
+	CHECK(phy_vm_wait(vm, 200, &r, &err) == -PHY_E_STATE);
+	CHECK(r == PHY_EXIT_NONE);
+	CHECK(phy_vm_start(vm, &err) == -PHY_E_STATE);
+	CHECK(phy_vm_stop(vm) == 0);
+	CHECK(phy_vm_wait(vm, 10000, &r, &err) == 0);
+	CHECK(r == PHY_EXIT_STOPPED);
+	CHECK(phy_vm_state(vm) == PHY_VM_STOPPED);
+	phy_vm_destroy(vm);
+}
+
+int main(void)
+{
+	test_real_mode();
+	test_long_mode();
+	test_triple_fault();
+	test_two_vms();
+	test_stop();
+	return check_report("test_payload");
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A minimal assertion layer for unit tests: failures are counted and reported,
+ * and the process exit status tells ctest whether anything failed. */
+#ifndef PHY_TEST_CHECK_H
+#define PHY_TEST_CHECK_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_failures;
+static int check_count;
+
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		check_count++;                                                \
+		if (!(cond)) {                                                \
+			check_failures++;                                     \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
+				__LINE__, #cond);                             \
+		}                                                             \
+	} while (0)
+
+#define CHECK_EQ_U64(a, b)                                                    \
+	do {                                                                  \
+		uint64_t va_ = (uint64_t)(a), vb_ = (uint64_t)(b);            \
+		check_count++;                                                \
+		if (va_ != vb_) {                                             \
+			check_failures++;                                     \
+			fprintf(stderr,                                       \
+				"%s:%d: CHECK failed: %s == %s (0x%" PRIx64   \
+				" != 0x%" PRIx64 ")\n",                       \
+				__FILE__, __LINE__, #a, #b, va_, vb_);        \
+		}                                                             \
+	} while (0)
+
+#define CHECK_STR_CONTAINS(hay, needle)                                       \
+	do {                                                                  \
+		const char *h_ = (hay);                                       \
+		check_count++;                                                \
+		if (!h_ || !strstr(h_, (needle))) {                           \
+			check_failures++;                                     \
+			fprintf(stderr, "%s:%d: CHECK failed: \"%s\" lacks \"%s\"\n", \
+				__FILE__, __LINE__, h_ ? h_ : "(null)", (needle)); \
+		}                                                             \
+	} while (0)
+
+static inline int check_report(const char *name)
+{
+	printf("%s: %d checks, %d failed\n", name, check_count, check_failures);
+	return check_failures ? 1 : 0;
+}
+
+#endif

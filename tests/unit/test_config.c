@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Option parsing: good values land in the config, bad ones give an error
+ * that names the option. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "vmm/config.h"
+
+static struct phy_error err;
+
+static int set(struct phy_config *c, const char *o, const char *v)
+{
+	memset(&err, 0, sizeof(err));
+	return phy_config_set(c, o, v, &err);
+}
+
+static void bad(struct phy_config *c, const char *o, const char *v,
+		const char *expect)
+{
+	int r = set(c, o, v);
+	CHECK(r == -PHY_E_INVALID);
+	CHECK(err.code == PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, expect);
+	CHECK(strchr(err.message, '\n') == NULL);
+}
+
+static void test_sizes(void)
+{
+	uint64_t v;
+	CHECK(config_parse_size("512M", &v) == 0 && v == 512ULL << 20);
+	CHECK(config_parse_size("4G", &v) == 0 && v == 4ULL << 30);
+	CHECK(config_parse_size("4g", &v) == 0 && v == 4ULL << 30);
+	CHECK(config_parse_size("1024K", &v) == 0 && v == 1ULL << 20);
+	CHECK(config_parse_size("2GiB", &v) == 0 && v == 2ULL << 30);
+	CHECK(config_parse_size("1MB", &v) == 0 && v == 1ULL << 20);
+	CHECK(config_parse_size("65536", &v) == 0 && v == 65536);
+	CHECK(config_parse_size("", &v) == -1);
+	CHECK(config_parse_size("M", &v) == -1);
+	CHECK(config_parse_size("-1G", &v) == -1);
+	CHECK(config_parse_size("12X", &v) == -1);
+	CHECK(config_parse_size("1GG", &v) == -1);
+	CHECK(config_parse_size("99999999999999999999", &v) == -1);
+	CHECK(config_parse_size("99999999999T", &v) == -1);
+	CHECK(config_parse_size(NULL, &v) == -1);
+}
+
+static void test_good(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(c->cpus == 1 && c->memory == 512ULL << 20 && c->serial == SERIAL_TTY);
+	CHECK(set(c, "kernel", "/boot/vmlinuz") == 0);
+	CHECK(c->kernel && !strcmp(c->kernel, "/boot/vmlinuz"));
+	CHECK(set(c, "initramfs", "/boot/initrd") == 0);
+	CHECK(set(c, "cmdline", "console=ttyS0 quiet") == 0);
+	CHECK(!strcmp(c->cmdline, "console=ttyS0 quiet"));
+	CHECK(set(c, "cmdline", "") == 0);
+	CHECK(set(c, "cpus", "boot=4") == 0 && c->cpus == 4);
+	CHECK(set(c, "cpus", "boot=16,max=16") == 0 && c->cpus == 16);
+	CHECK(set(c, "memory", "size=4G") == 0 && c->memory == 4ULL << 30);
+	CHECK(set(c, "serial", "off") == 0 && c->serial == SERIAL_OFF);
+	CHECK(set(c, "serial", "null") == 0 && c->serial == SERIAL_NULL);
+	CHECK(set(c, "serial", "file=/tmp/x.log") == 0 && c->serial == SERIAL_FILE);
+	CHECK(!strcmp(c->serial_path, "/tmp/x.log"));
+	CHECK(set(c, "serial", "tty") == 0 && c->serial == SERIAL_TTY);
+	CHECK(set(c, "console", "off") == 0 && c->console_off);
+	CHECK(phy_config_validate(c, &err) == 0);
+
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	CHECK(copy.kernel != c->kernel && !strcmp(copy.kernel, c->kernel));
+	config_release(&copy);
+	phy_config_free(c);
+}
+
+static void test_bad(void)
+{
+	struct phy_config *c = phy_config_new();
+	bad(c, "kernal", "x", "unknown option '--kernal'");
+	bad(c, "kernel", "", "--kernel");
+	bad(c, "cpus", "4", "--cpus");
+	bad(c, "cpus", "boot=0", "--cpus");
+	bad(c, "cpus", "boot=256", "--cpus");
+	bad(c, "cpus", "boot=-1", "--cpus");
+	bad(c, "cpus", "boot=", "--cpus");
+	bad(c, "cpus", "boot=4x", "--cpus");
+	bad(c, "cpus", "cores=4", "unknown key 'cores'");
+	bad(c, "cpus", "boot=2,,", "--cpus");
+	bad(c, "cpus", "=2", "--cpus");
+	bad(c, "memory", "512M", "--memory");
+	bad(c, "memory", "size=lots", "--memory");
+	bad(c, "memory", "size=1M", "--memory");
+	bad(c, "memory", "size=2T", "--memory");
+	bad(c, "memory", "size=16777217", "--memory");
+	bad(c, "memory", "sise=1G", "unknown key 'sise'");
+	bad(c, "serial", "pty", "--serial");
+	bad(c, "serial", "file=", "--serial");
+	bad(c, "serial", "", "--serial");
+	bad(c, "console", "tty", "--console");
+	CHECK(phy_config_set(c, "kernel", NULL, &err) == -PHY_E_INVALID);
+	CHECK(phy_config_set(NULL, "kernel", "x", &err) == -PHY_E_INVALID);
+	CHECK(phy_config_set(c, "kernel", "x", NULL) == 0); /* err optional */
+	/* Nothing bad got in. */
+	CHECK(c->cpus == 1 && c->memory == 512ULL << 20);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--kernel");
+	set(c, "initramfs", "/x");
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK(phy_config_validate(NULL, &err) == -PHY_E_INVALID);
+	char *longline = malloc(70000);
+	memset(longline, 'a', 69999);
+	longline[69999] = 0;
+	set(c, "kernel", "/k");
+	set(c, "cmdline", longline);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--cmdline");
+	free(longline);
+	phy_config_free(c);
+	phy_config_free(NULL);
+}
+
+/* Random garbage never crashes the parser and always either succeeds or
+ * says which option is wrong. */
+static void test_garbage(void)
+{
+	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel" };
+	unsigned seed = 12345;
+	struct phy_config *c = phy_config_new();
+	for (int i = 0; i < 20000; i++) {
+		char v[32];
+		int n = rand_r(&seed) % 31;
+		for (int j = 0; j < n; j++)
+			v[j] = "bootmaxsize=,0123456789GMKfile/x\xff"[rand_r(&seed) % 34];
+		v[n] = 0;
+		const char *o = opts[rand_r(&seed) % 5];
+		if (set(c, o, v) != 0) {
+			char name[32];
+			snprintf(name, sizeof(name), "--%s", o);
+			CHECK_STR_CONTAINS(err.message, name);
+		}
+	}
+	CHECK(c->cpus >= 1 && c->cpus <= 255);
+	CHECK(c->memory >= 16ULL << 20);
+	phy_config_free(c);
+}
+
+static void test_options_table(void)
+{
+	size_t n = 0;
+	const struct phy_option_info *o = phy_config_options(&n);
+	CHECK(n >= 7);
+	struct phy_config *c = phy_config_new();
+	for (size_t i = 0; i < n; i++) {
+		/* Every listed option is one phy_config_set() knows. */
+		set(c, o[i].name, "");
+		CHECK(strstr(err.message, "unknown option") == NULL);
+	}
+	phy_config_free(c);
+}
+
+int main(void)
+{
+	test_sizes();
+	test_good();
+	test_bad();
+	test_garbage();
+	test_options_table();
+	return check_report("test_config");
+}

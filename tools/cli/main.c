@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * phyllome-vmm: the command-line front-end. It only uses the public API of
+ * libphyllome-vmm; what it adds is argument parsing, the terminal (raw mode,
+ * restored on every exit path) and signal handling, which a library must not
+ * own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <phyllome/vmm.h>
+
+#define EXIT_USAGE 2
+#define ESCAPE_CHAR 0x01 /* Ctrl-A, then x to quit */
+
+static struct phy_vm *the_vm;
+static volatile sig_atomic_t stop_signal;
+static struct termios saved_tio;
+static int tio_saved;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: phyllome-vmm --kernel PATH [OPTIONS]\n"
+		"\n"
+		"Boots a Linux guest under KVM on a small x86_64 \"virt\" machine.\n"
+		"Options use Cloud Hypervisor's syntax (--opt VALUE or --opt=VALUE):\n\n");
+	size_t n;
+	const struct phy_option_info *o = phy_config_options(&n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  --%-10s %-24s %s\n", o[i].name, o[i].syntax,
+			o[i].help);
+	fprintf(f,
+		"  --%-10s %-24s %s\n  --%-10s %-24s %s\n"
+		"\nOn a terminal the serial console is interactive; Ctrl-A x quits.\n"
+		"Exit status: 0 guest powered off, 1 guest crash or host failure,\n"
+		"2 bad usage or unbootable image, 128+N stopped by signal N.\n",
+		"help", "", "show this help", "version", "", "show the version");
+}
+
+static void restore_terminal(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	tio_saved = 0;
+}
+
+static void raw_terminal(void)
+{
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio))
+		return;
+	struct termios raw = saved_tio;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) {
+		tio_saved = 1;
+		atexit(restore_terminal);
+	}
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+	if (the_vm)
+		phy_vm_stop(the_vm); /* async-signal safe: an eventfd write */
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Feeds stdin to the guest's serial port; Ctrl-A x stops the VM. */
+static void *stdin_thread(void *arg)
+{
+	struct phy_vm *vm = arg;
+	int escape = 0;
+	uint8_t buf[256];
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		for (ssize_t i = 0; i < n; i++) {
+			uint8_t c = buf[i];
+			if (escape) {
+				escape = 0;
+				if (c == 'x' || c == 'X') {
+					phy_vm_stop(vm);
+					return NULL;
+				}
+				if (c != ESCAPE_CHAR)
+					continue;
+			} else if (c == ESCAPE_CHAR && tio_saved) {
+				escape = 1;
+				continue;
+			}
+			/* The UART buffer drains as the guest reads it. */
+			while (phy_vm_serial_input(vm, &c, 1) == 0)
+				usleep(1000);
+		}
+	}
+}
+
+static int parse_args(int argc, char **argv, struct phy_config *cfg)
+{
+	struct phy_error err;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
+			printf("phyllome-vmm %s\n", phy_version());
+			exit(0);
+		}
+		if (strncmp(arg, "--", 2) || !arg[2]) {
+			fprintf(stderr, "phyllome-vmm: unexpected argument '%s' (see --help)\n", arg);
+			return -1;
+		}
+		char name[64];
+		const char *eq = strchr(arg, '=');
+		size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		if (len >= sizeof(name)) {
+			fprintf(stderr, "phyllome-vmm: unknown option '%s'\n", arg);
+			return -1;
+		}
+		memcpy(name, arg + 2, len);
+		name[len] = '\0';
+		const char *value = eq ? eq + 1 : NULL;
+		if (!value) {
+			if (i + 1 >= argc) {
+				/* An unknown option is the better message. */
+				if (phy_config_set(cfg, name, "", &err) &&
+				    strstr(err.message, "unknown option"))
+					fprintf(stderr, "phyllome-vmm: %s\n", err.message);
+				else
+					fprintf(stderr, "phyllome-vmm: --%s: missing value\n", name);
+				return -1;
+			}
+			value = argv[++i];
+		}
+		if (phy_config_set(cfg, name, value, &err)) {
+			fprintf(stderr, "phyllome-vmm: %s\n", err.message);
+			return -1;
+		}
+	}
+	if (phy_config_validate(cfg, &err)) {
+		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+static int exit_status(struct phy_vm *vm, enum phy_exit_reason reason,
+		       const struct phy_error *err)
+{
+	switch (reason) {
+	case PHY_EXIT_POWEROFF:
+		return 0;
+	case PHY_EXIT_STOPPED:
+		return stop_signal ? 128 + stop_signal : 0;
+	case PHY_EXIT_CRASH:
+		fprintf(stderr, "phyllome-vmm: guest crashed: %s",
+			phy_vm_crash_report(vm) ? phy_vm_crash_report(vm) : "\n");
+		return 1;
+	default:
+		fprintf(stderr, "phyllome-vmm: %s\n", err->message);
+		return 1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct phy_config *cfg = phy_config_new();
+	if (!cfg) {
+		fprintf(stderr, "phyllome-vmm: out of memory\n");
+		return 1;
+	}
+	if (argc == 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (parse_args(argc, argv, cfg))
+		return EXIT_USAGE;
+
+	struct phy_error err = { 0 };
+	int ret = phy_vm_create(cfg, &the_vm, &err);
+	phy_config_free(cfg);
+	if (ret) {
+		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
+		return (err.code == PHY_E_INVALID || err.code == PHY_E_IMAGE) ?
+			       EXIT_USAGE : 1;
+	}
+	install_signals();
+	raw_terminal();
+	if (phy_vm_start(the_vm, &err)) {
+		restore_terminal();
+		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
+		return 1;
+	}
+	pthread_t input;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int have_input = pthread_create(&input, NULL, stdin_thread, the_vm) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (have_input)
+		pthread_detach(input);
+
+	enum phy_exit_reason reason = PHY_EXIT_NONE;
+	phy_vm_wait(the_vm, -1, &reason, &err);
+	restore_terminal();
+	int status = exit_status(the_vm, reason, &err);
+	/* The stdin thread may still sit in read(): exit without joining. */
+	the_vm = NULL;
+	fflush(stdout);
+	_exit(status);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The VM configuration behind the opaque struct phy_config. */
+#ifndef PHY_VMM_CONFIG_H
+#define PHY_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <phyllome/vmm.h>
+
+enum serial_mode {
+	SERIAL_TTY,  /* the VMM's stdout (and the CLI feeds stdin) */
+	SERIAL_OFF,  /* no UART at all */
+	SERIAL_NULL, /* a UART whose output is discarded */
+	SERIAL_FILE, /* output appended to a file */
+};
+
+/* A raw guest program instead of a Linux kernel (payload tests). */
+enum payload_mode {
+	PAYLOAD_NONE,
+	PAYLOAD_REAL16, /* loaded at 0x1000, entered in real mode at 0:0x1000 */
+	PAYLOAD_LONG64, /* loaded at 1 MiB, entered in 64-bit mode at 1 MiB */
+};
+
+#define CONFIG_DEFAULT_CPUS 1
+#define CONFIG_DEFAULT_MEMORY (512ULL << 20)
+#define CONFIG_MIN_MEMORY (16ULL << 20)
+#define CONFIG_MAX_MEMORY (1ULL << 40)
+#define CONFIG_DEFAULT_CMDLINE "console=ttyS0"
+
+struct phy_config {
+	char *kernel;
+	char *initramfs;
+	char *cmdline; /* NULL: CONFIG_DEFAULT_CMDLINE */
+	unsigned cpus;
+	uint64_t memory;
+	enum serial_mode serial;
+	char *serial_path;
+	bool console_off;
+
+	/* Test hooks, not options: see tests/payload. */
+	enum payload_mode payload_mode;
+	const uint8_t *payload;
+	size_t payload_size;
+	uint16_t debug_exit_port; /* 0: none; a write stops the VM */
+};
+
+/* Parses "512M", "1G", "4096" (bytes) ...; returns 0 or -1. */
+int config_parse_size(const char *s, uint64_t *out);
+
+/* Deep copy, for a VM that outlives the caller's config. */
+int config_copy(struct phy_config *dst, const struct phy_config *src);
+void config_release(struct phy_config *cfg);
+
+#endif

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM lifecycle behind the public API. A supervisor thread starts the
+ * vCPUs, sleeps on an eventfd until someone asks for something (guest power
+ * off or reset, host stop, crash), stops the vCPUs and either rebuilds the
+ * machine (reboot) or ends the VM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/vcpu_setup.h"
+#include "common/error.h"
+#include "vmm/vm_internal.h"
+
+const char *phy_version(void)
+{
+	return PHY_VERSION_STRING;
+}
+
+void vm_request(struct phy_vm *vm, enum vm_request req)
+{
+	int none = VM_REQ_NONE;
+	atomic_compare_exchange_strong(&vm->request, &none, (int)req);
+	uint64_t one = 1;
+	ssize_t r = write(vm->wake_fd, &one, sizeof(one));
+	(void)r;
+}
+
+void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->crash_report[0]) {
+		int n = snprintf(vm->crash_report, sizeof(vm->crash_report),
+				 "vCPU %u: %s\n", vcpu->index, what);
+		if (n > 0 && (size_t)n < sizeof(vm->crash_report))
+			x86_vcpu_dump(vcpu->fd, vm->crash_report + n,
+				      sizeof(vm->crash_report) - n);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	vm_request(vm, VM_REQ_CRASH);
+}
+
+/* ---- serial sink ---- */
+
+static void write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a closed terminal must not stop the guest */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void vm_serial_flush(struct phy_vm *vm)
+{
+	if (vm->serial_len && vm->serial_fd >= 0)
+		write_all(vm->serial_fd, vm->serial_buf, vm->serial_len);
+	vm->serial_len = 0;
+}
+
+void vm_serial_output(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct phy_vm *vm = opaque;
+	if (vm->serial_fn) {
+		vm->serial_fn(vm->serial_opaque, buf, len);
+		return;
+	}
+	if (vm->serial_fd < 0)
+		return;
+	/* Line-buffered into files; a terminal sees each byte at once so
+	 * prompts and echo are interactive. */
+	for (size_t i = 0; i < len; i++) {
+		vm->serial_buf[vm->serial_len++] = buf[i];
+		if (vm->serial_unbuffered || buf[i] == '\n' ||
+		    vm->serial_len == SERIAL_BUF_SIZE)
+			vm_serial_flush(vm);
+	}
+}
+
+static int open_serial(struct phy_vm *vm, struct phy_error *err)
+{
+	vm->serial_fd = -1;
+	switch (vm->cfg.serial) {
+	case SERIAL_TTY:
+		vm->serial_fd = STDOUT_FILENO;
+		vm->serial_unbuffered = isatty(STDOUT_FILENO);
+		break;
+	case SERIAL_FILE:
+		vm->serial_fd = open(vm->cfg.serial_path,
+				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->serial_fd < 0)
+			return phy_err_errno(err, PHY_E_INVALID, errno,
+					     "--serial: cannot open '%s'",
+					     vm->cfg.serial_path);
+		vm->serial_fd_owned = true;
+		break;
+	case SERIAL_NULL:
+	case SERIAL_OFF:
+		break;
+	}
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static int load_images(struct phy_vm *vm, struct phy_error *err)
+{
+	if (vm->cfg.payload_mode != PAYLOAD_NONE)
+		return 0;
+	int ret = boot_image_open(&vm->kernel, vm->cfg.kernel, "kernel", err);
+	if (!ret && vm->cfg.initramfs)
+		ret = boot_image_open(&vm->initrd, vm->cfg.initramfs,
+				      "initramfs", err);
+	return ret;
+}
+
+int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
+		  struct phy_error *err)
+{
+	if (!out)
+		return phy_err(err, PHY_E_INVALID, "phy_vm_create: NULL out");
+	*out = NULL;
+	int ret = phy_config_validate(cfg, err);
+	if (ret)
+		return ret;
+	struct phy_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return phy_err(err, PHY_E_NOMEM, "out of memory");
+	vm->kvm.fd = -1;
+	vm->mem.memfd = -1;
+	vm->m.vm_fd = -1;
+	vm->serial_fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	vm->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (vm->wake_fd < 0 || config_copy(&vm->cfg, cfg)) {
+		ret = phy_err(err, PHY_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	ret = load_images(vm, err);
+	if (!ret)
+		ret = open_serial(vm, err);
+	if (!ret)
+		ret = kvm_host_open(&vm->kvm, "/dev/kvm", err);
+	if (!ret)
+		ret = guest_mem_create(&vm->mem, cfg->memory, X86_MMIO_HOLE_GPA,
+				       X86_HIGH_RAM_GPA, err);
+	if (!ret)
+		ret = machine_build(vm, err);
+	if (ret)
+		goto fail;
+	vm->state = PHY_VM_CREATED;
+	*out = vm;
+	return 0;
+fail:
+	phy_vm_destroy(vm);
+	return ret;
+}
+
+static void stop_vcpus(struct phy_vm *vm)
+{
+	for (unsigned i = 0; i < vm->m.nr_vcpus; i++)
+		vcpu_kick(&vm->m.vcpus[i]);
+	for (unsigned i = 0; i < vm->m.nr_vcpus; i++)
+		vcpu_join(&vm->m.vcpus[i]);
+}
+
+static int start_vcpus(struct phy_vm *vm, struct phy_error *err)
+{
+	for (unsigned i = 0; i < vm->m.nr_vcpus; i++) {
+		int ret = vcpu_start(&vm->m.vcpus[i], err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void wait_for_request(struct phy_vm *vm)
+{
+	while (atomic_load(&vm->request) == VM_REQ_NONE) {
+		uint64_t v;
+		if (read(vm->wake_fd, &v, sizeof(v)) < 0 && errno != EINTR)
+			break;
+	}
+}
+
+static enum phy_exit_reason exit_reason_for(int req)
+{
+	switch (req) {
+	case VM_REQ_POWEROFF: return PHY_EXIT_POWEROFF;
+	case VM_REQ_STOP: return PHY_EXIT_STOPPED;
+	case VM_REQ_CRASH: return PHY_EXIT_CRASH;
+	default: return PHY_EXIT_ERROR;
+	}
+}
+
+/* Guest reboot: a fresh KVM VM over cleared RAM, booted like the first. */
+static int reboot_machine(struct phy_vm *vm, struct phy_error *err)
+{
+	machine_teardown(vm);
+	guest_mem_clear(&vm->mem);
+	atomic_store(&vm->request, VM_REQ_NONE);
+	pthread_mutex_lock(&vm->lock);
+	vm->reboots++;
+	pthread_mutex_unlock(&vm->lock);
+	int ret = machine_build(vm, err);
+	if (!ret)
+		ret = start_vcpus(vm, err);
+	return ret;
+}
+
+static void *supervisor_thread(void *arg)
+{
+	struct phy_vm *vm = arg;
+	pthread_setname_np(pthread_self(), "phy-supervisor");
+	struct phy_error err = { 0 };
+	int ret = start_vcpus(vm, &err);
+	int req = VM_REQ_ERROR;
+	while (!ret) {
+		wait_for_request(vm);
+		stop_vcpus(vm);
+		req = atomic_load(&vm->request);
+		if (req != VM_REQ_RESET)
+			break;
+		ret = reboot_machine(vm, &err);
+	}
+	if (ret) {
+		stop_vcpus(vm);
+		req = VM_REQ_ERROR;
+	}
+	vm_serial_flush(vm);
+	pthread_mutex_lock(&vm->lock);
+	vm->run_error = err;
+	vm->exit_reason = exit_reason_for(req);
+	vm->state = PHY_VM_STOPPED;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
+{
+	if (!vm)
+		return phy_err(err, PHY_E_INVALID, "phy_vm_start: NULL vm");
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != PHY_VM_CREATED) {
+		pthread_mutex_unlock(&vm->lock);
+		return phy_err(err, PHY_E_STATE, "VM already started");
+	}
+	vm->state = PHY_VM_RUNNING;
+	pthread_mutex_unlock(&vm->lock);
+	int r = pthread_create(&vm->supervisor, NULL, supervisor_thread, vm);
+	if (r) {
+		vm->state = PHY_VM_CREATED;
+		return phy_err_errno(err, PHY_E_INTERNAL, r,
+				     "cannot start the VM's thread");
+	}
+	vm->supervisor_started = true;
+	return 0;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+int phy_vm_wait(struct phy_vm *vm, int timeout_ms,
+		enum phy_exit_reason *reason, struct phy_error *err)
+{
+	if (!vm)
+		return phy_err(err, PHY_E_INVALID, "phy_vm_wait: NULL vm");
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == PHY_VM_CREATED) {
+		pthread_mutex_unlock(&vm->lock);
+		return phy_err(err, PHY_E_STATE, "VM not started");
+	}
+	struct timespec deadline;
+	if (timeout_ms >= 0)
+		deadline_after(&deadline, timeout_ms);
+	while (vm->state != PHY_VM_STOPPED) {
+		if (timeout_ms < 0) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		} else if (pthread_cond_timedwait(&vm->cond, &vm->lock,
+						  &deadline) == ETIMEDOUT) {
+			break;
+		}
+	}
+	bool stopped = vm->state == PHY_VM_STOPPED;
+	if (reason)
+		*reason = stopped ? vm->exit_reason : PHY_EXIT_NONE;
+	int ret = 0;
+	if (!stopped)
+		ret = phy_err(err, PHY_E_STATE, "VM still running");
+	else if (vm->exit_reason == PHY_EXIT_ERROR && err)
+		*err = vm->run_error;
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+int phy_vm_stop(struct phy_vm *vm)
+{
+	if (!vm)
+		return -PHY_E_INVALID;
+	vm_request(vm, VM_REQ_STOP);
+	return 0;
+}
+
+enum phy_vm_state phy_vm_state(const struct phy_vm *vm)
+{
+	if (!vm)
+		return PHY_VM_STOPPED;
+	struct phy_vm *v = (struct phy_vm *)vm;
+	pthread_mutex_lock(&v->lock);
+	enum phy_vm_state s = v->state;
+	pthread_mutex_unlock(&v->lock);
+	return s;
+}
+
+unsigned phy_vm_reboot_count(const struct phy_vm *vm)
+{
+	if (!vm)
+		return 0;
+	struct phy_vm *v = (struct phy_vm *)vm;
+	pthread_mutex_lock(&v->lock);
+	unsigned n = v->reboots;
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+const char *phy_vm_crash_report(const struct phy_vm *vm)
+{
+	if (!vm || !vm->crash_report[0])
+		return NULL;
+	return vm->crash_report;
+}
+
+int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
+			     void *opaque)
+{
+	if (!vm)
+		return -PHY_E_INVALID;
+	if (phy_vm_state(vm) != PHY_VM_CREATED)
+		return -PHY_E_STATE;
+	vm->serial_fn = fn;
+	vm->serial_opaque = opaque;
+	return 0;
+}
+
+int phy_vm_serial_input(struct phy_vm *vm, const uint8_t *buf, size_t len)
+{
+	if (!vm || (!buf && len))
+		return -PHY_E_INVALID;
+	/* The UART is rebuilt on reboot; the lock keeps it alive meanwhile. */
+	pthread_mutex_lock(&vm->lock);
+	size_t n = vm->m.uart ? uart_input(vm->m.uart, buf, len) : 0;
+	pthread_mutex_unlock(&vm->lock);
+	return (int)n;
+}
+
+void phy_vm_destroy(struct phy_vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->supervisor_started) {
+		vm_request(vm, VM_REQ_STOP);
+		pthread_join(vm->supervisor, NULL);
+	}
+	machine_teardown(vm);
+	guest_mem_destroy(&vm->mem);
+	kvm_host_close(&vm->kvm);
+	boot_image_close(&vm->kernel);
+	boot_image_close(&vm->initrd);
+	if (vm->serial_fd_owned)
+		close(vm->serial_fd);
+	if (vm->wake_fd >= 0)
+		close(vm->wake_fd);
+	config_release(&vm->cfg);
+	pthread_mutex_destroy(&vm->lock);
+	pthread_cond_destroy(&vm->cond);
+	free(vm);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM behind the opaque struct phy_vm. A VM owns what survives a guest
+ * reboot (configuration, guest RAM, the kernel and initrd images, the
+ * serial sink); its `machine` is what a reboot rebuilds from scratch (the
+ * KVM VM, vCPUs, buses and devices), which makes a reset exact.
+ */
+#ifndef PHY_VMM_VM_INTERNAL_H
+#define PHY_VMM_VM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <phyllome/vmm.h>
+
+#include "boot/boot.h"
+#include "common/guest_mem.h"
+#include "devices/bus.h"
+#include "devices/legacy/acpi_sleep.h"
+#include "devices/legacy/uart_8250.h"
+#include "devices/pci/pci_host.h"
+#include "vmm/config.h"
+#include "vmm/kvm.h"
+
+struct kvm_run;
+
+enum vm_request {
+	VM_REQ_NONE,
+	VM_REQ_RESET,    /* guest reboot: rebuild the machine and boot again */
+	VM_REQ_POWEROFF, /* guest ACPI S5 */
+	VM_REQ_STOP,     /* host asked: phy_vm_stop() or the debug exit port */
+	VM_REQ_CRASH,    /* triple fault, internal error: crash_report says */
+	VM_REQ_ERROR,    /* a host-side failure */
+};
+
+struct vcpu {
+	struct phy_vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct machine {
+	int vm_fd;
+	struct vcpu *vcpus;
+	unsigned nr_vcpus;
+	struct bus pio;
+	struct bus mmio;
+	struct uart_8250 *uart;
+	struct pci_host pci;
+	struct acpi_sleep sleep;
+	uint64_t rsdp_gpa;
+};
+
+#define SERIAL_BUF_SIZE 256
+
+struct phy_vm {
+	struct phy_config cfg;
+	struct kvm_host kvm;
+	struct guest_mem mem;
+	struct boot_image kernel;
+	struct boot_image initrd;
+	struct machine m;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum phy_vm_state state;
+	_Atomic int request;   /* enum vm_request; the first one wins */
+	int wake_fd;           /* eventfd: wakes the supervisor */
+	pthread_t supervisor;
+	bool supervisor_started;
+	enum phy_exit_reason exit_reason;
+	unsigned reboots;
+	char crash_report[4096];
+	struct phy_error run_error;
+	uint32_t debug_exit_value;
+
+	/* Serial sink; the UART lock serialises calls into it. */
+	phy_serial_output_fn serial_fn;
+	void *serial_opaque;
+	int serial_fd;
+	bool serial_fd_owned;
+	bool serial_unbuffered;
+	uint8_t serial_buf[SERIAL_BUF_SIZE];
+	size_t serial_len;
+};
+
+/* Records a request (first wins) and wakes the supervisor. Async-signal
+ * safe: an atomic and an eventfd write. */
+void vm_request(struct phy_vm *vm, enum vm_request req);
+
+/* Records a crash with a message and a vCPU's register dump. */
+void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what);
+
+/* machine.c */
+int machine_build(struct phy_vm *vm, struct phy_error *err);
+void machine_teardown(struct phy_vm *vm);
+
+/* vcpu.c */
+int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,
+		struct phy_error *err);
+void vcpu_destroy(struct vcpu *vcpu);
+int vcpu_start(struct vcpu *vcpu, struct phy_error *err);
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_join(struct vcpu *vcpu);
+
+/* serial sink */
+void vm_serial_output(void *opaque, const uint8_t *buf, size_t len);
+void vm_serial_flush(struct phy_vm *vm);
+
+#endif
