@@ -77,13 +77,15 @@ int boot_place_initrd(const struct guest_mem *mem,
 
 	top = (limit < low_end ? limit : low_end) & ~(BOOT_PAGE_SIZE - 1);
 	bottom = (kernel_end + BOOT_PAGE_SIZE - 1) & ~(BOOT_PAGE_SIZE - 1);
-	if (top <= bottom || rd->size > top - bottom)
+	if (top <= bottom || rd->size > top - bottom) {
+		uint64_t room = top > bottom ? top - bottom : 0;
 		return phy_err(err, PHY_E_IMAGE,
 			       "initramfs too large for guest memory: '%s' is %llu KiB, %llu KiB free between the kernel and 0x%llx",
 			       boot_image_name(rd, "initramfs"),
 			       (unsigned long long)(rd->size + 1023) / 1024,
-			       (unsigned long long)(top > bottom ? top - bottom : 0) / 1024,
+			       (unsigned long long)room / 1024,
 			       (unsigned long long)top);
+	}
 	out->initrd_gpa = (top - rd->size) & ~(BOOT_PAGE_SIZE - 1);
 	out->initrd_size = rd->size;
 	return 0;

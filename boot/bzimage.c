@@ -20,13 +20,13 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define BZ_SECTOR_SIZE       512
 #define BZ_DEFAULT_SECTS     4      /* setup_sects == 0 means 4 */
 #define BZ_HDR_START         0x1F1
-#define BZ_JUMP_OFFSET       0x200  /* 2-byte jump whose offset ends the header */
+#define BZ_JUMP_OFFSET       0x200  /* short jump over the header */
 #define BZ_MAGIC_OFFSET      0x202
 #define BZ_MAGIC             0x53726448U /* "HdrS" */
 #define BZ_BOOT_FLAG         0xAA55
 #define BZ_MIN_VERSION       0x020C /* 2.12: xloadflags, so XLF_KERNEL_64 */
 #define BZ_HDR_MIN_END       0x264  /* everything through init_size */
-#define BZ_HDR_MAX_END       0x290  /* boot_params reserves the header to here */
+#define BZ_HDR_MAX_END       0x290  /* where boot_params' header room ends */
 #define BZ_ENTRY64_OFFSET    0x200  /* startup_64 from the load address */
 
 #define BZ_LOADER_UNDEFINED  0xFF   /* type_of_loader: no registered ID */
@@ -101,7 +101,8 @@ struct bz_boot_params {
 	struct bz_setup_header hdr;
 	uint8_t pad4[0x2D0 - BZ_HDR_START - sizeof(struct bz_setup_header)];
 	struct bz_e820_entry e820_table[BZ_E820_MAX];
-	uint8_t pad5[0x1000 - 0x2D0 - BZ_E820_MAX * sizeof(struct bz_e820_entry)];
+	uint8_t pad5[0x1000 - 0x2D0 -
+		     BZ_E820_MAX * sizeof(struct bz_e820_entry)];
 } __attribute__((packed));
 
 #define BP_OFF(field) offsetof(struct bz_boot_params, field)
@@ -200,7 +201,8 @@ static int bz_check_size(const struct boot_image *k,
 		return phy_err(err, PHY_E_IMAGE,
 			       "'%s' is truncated (%zu bytes; its header describes %llu)",
 			       boot_image_name(k, "kernel"), k->size,
-			       (unsigned long long)(lay->setup_size + sys_bytes));
+			       (unsigned long long)(lay->setup_size +
+						    sys_bytes));
 	/* Everything after the setup code is copied: newer kernels round
 	 * syssize down, and a trailing signature is harmless. */
 	lay->kernel_len = k->size - lay->setup_size;

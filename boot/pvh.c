@@ -122,7 +122,8 @@ static void pvh_read_phdr(const struct boot_image *k, const Elf64_Ehdr *eh,
 
 static bool pvh_in_file(const struct boot_image *k, const Elf64_Phdr *ph)
 {
-	return ph->p_offset <= k->size && ph->p_filesz <= k->size - ph->p_offset;
+	return ph->p_offset <= k->size &&
+	       ph->p_filesz <= k->size - ph->p_offset;
 }
 
 static int pvh_check_load(const struct guest_mem *mem,
@@ -206,7 +207,7 @@ static int pvh_scan_notes(const struct boot_image *k, const Elf64_Phdr *ph,
 		off += name_len;
 		if (nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY &&
 		    nh.n_namesz == sizeof(XEN_NOTE_NAME) &&
-		    memcmp(note_name, XEN_NOTE_NAME, sizeof(XEN_NOTE_NAME)) == 0) {
+		    !memcmp(note_name, XEN_NOTE_NAME, sizeof(XEN_NOTE_NAME))) {
 			int ret = pvh_note_entry(name, desc, nh.n_descsz, kern,
 						 err);
 			if (ret < 0)
@@ -321,7 +322,8 @@ static int pvh_write_start_info(struct guest_mem *mem,
 			.paddr = out->initrd_gpa,
 			.size = out->initrd_size,
 		};
-		if (guest_mem_write(mem, PVH_MODLIST_GPA, &mod, sizeof(mod)) < 0)
+		if (guest_mem_write(mem, PVH_MODLIST_GPA, &mod,
+				    sizeof(mod)) < 0)
 			return phy_err(err, PHY_E_INVALID,
 				       "memory: guest RAM too small for the PVH module list");
 		si.nr_modules = 1;

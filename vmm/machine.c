@@ -102,6 +102,7 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 	m->pci.reset = guest_reset;
 	m->pci.reset_opaque = vm;
 	m->sleep = (struct acpi_sleep){ X86_S5_SLP_TYP, guest_poweroff, vm };
+	m->i8042 = (struct i8042_reset){ guest_reset, vm };
 
 	int ret = bus_register(&m->pio, X86_PCI_CONFIG_PORT, 8, &pci_host_cf8_ops,
 			       &m->pci, "pci-cf8", err);
@@ -111,6 +112,9 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 	if (!ret)
 		ret = bus_register(&m->pio, X86_SLEEP_CONTROL_PORT, 2,
 				   &acpi_sleep_bus_ops, &m->sleep, "acpi-sleep", err);
+	if (!ret)
+		ret = bus_register(&m->pio, I8042_DATA_PORT, 5,
+				   &i8042_reset_bus_ops, &m->i8042, "i8042-reset", err);
 	if (!ret && vm->cfg.serial != SERIAL_OFF) {
 		struct uart_8250 *uart =
 			uart_create(uart_irq, vm, vm_serial_output, vm);
@@ -158,6 +162,26 @@ static int setup_acpi(struct phy_vm *vm, struct phy_error *err)
 	if (n < 0)
 		return (int)n;
 	vm->m.rsdp_gpa = X86_ACPI_GPA;
+	return 0;
+}
+
+/*
+ * On hardware-reduced ACPI without EFI, Linux reboots by jumping to the BIOS
+ * reset vector in real mode. There is no BIOS, so the vector holds a stub
+ * that does what a PC's reset would lead to: pulse the reset control
+ * register (0xCF9), which rebuilds the VM.
+ */
+static int write_reset_vector(struct phy_vm *vm, struct phy_error *err)
+{
+	static const uint8_t stub[] = {
+		0xba, 0xf9, 0x0c, /* mov $0xcf9, %dx */
+		0xb0, 0x06,       /* mov $0x06, %al */
+		0xee,             /* out %al, %dx */
+		0xf4,             /* hlt */
+		0xeb, 0xfd,       /* jmp hlt */
+	};
+	if (guest_mem_write(&vm->mem, X86_RESET_VECTOR_GPA, stub, sizeof(stub)))
+		return phy_err(err, PHY_E_INTERNAL, "reset vector outside RAM");
 	return 0;
 }
 
@@ -231,6 +255,8 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 		ret = setup_acpi(vm, err);
 	if (!ret)
 		ret = x86_write_boot_tables(&vm->mem, err);
+	if (!ret)
+		ret = write_reset_vector(vm, err);
 	if (!ret)
 		ret = load_guest(vm, &entry, err);
 	if (!ret)

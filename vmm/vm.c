@@ -27,8 +27,13 @@ const char *phy_version(void)
 
 void vm_request(struct phy_vm *vm, enum vm_request req)
 {
-	int none = VM_REQ_NONE;
-	atomic_compare_exchange_strong(&vm->request, &none, (int)req);
+	/* The first request wins, except that ending the VM (power off, stop,
+	 * crash) overrides a reset that is still being handled. */
+	int cur = atomic_load(&vm->request);
+	while (cur == VM_REQ_NONE || (cur == VM_REQ_RESET && req != VM_REQ_RESET)) {
+		if (atomic_compare_exchange_weak(&vm->request, &cur, (int)req))
+			break;
+	}
 	uint64_t one = 1;
 	ssize_t r = write(vm->wake_fd, &one, sizeof(one));
 	(void)r;
@@ -126,6 +131,14 @@ static int load_images(struct phy_vm *vm, struct phy_error *err)
 	return ret;
 }
 
+/* The images are copied into guest RAM; keeping them mapped would only add
+ * to the VMM's RSS. A reboot opens them again. */
+static void unload_images(struct phy_vm *vm)
+{
+	boot_image_close(&vm->kernel);
+	boot_image_close(&vm->initrd);
+}
+
 int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 		  struct phy_error *err)
 {
@@ -165,6 +178,7 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 		ret = machine_build(vm, err);
 	if (ret)
 		goto fail;
+	unload_images(vm);
 	vm->state = PHY_VM_CREATED;
 	*out = vm;
 	return 0;
@@ -215,11 +229,13 @@ static int reboot_machine(struct phy_vm *vm, struct phy_error *err)
 {
 	machine_teardown(vm);
 	guest_mem_clear(&vm->mem);
-	atomic_store(&vm->request, VM_REQ_NONE);
 	pthread_mutex_lock(&vm->lock);
 	vm->reboots++;
 	pthread_mutex_unlock(&vm->lock);
-	int ret = machine_build(vm, err);
+	int ret = load_images(vm, err);
+	if (!ret)
+		ret = machine_build(vm, err);
+	unload_images(vm);
 	if (!ret)
 		ret = start_vcpus(vm, err);
 	return ret;
@@ -235,8 +251,10 @@ static void *supervisor_thread(void *arg)
 	while (!ret) {
 		wait_for_request(vm);
 		stop_vcpus(vm);
-		req = atomic_load(&vm->request);
-		if (req != VM_REQ_RESET)
+		/* Only a reset clears the request; a stop that arrived meanwhile
+		 * stays and ends the loop. */
+		req = VM_REQ_RESET;
+		if (!atomic_compare_exchange_strong(&vm->request, &req, VM_REQ_NONE))
 			break;
 		ret = reboot_machine(vm, &err);
 	}

@@ -19,6 +19,7 @@
 #include "common/guest_mem.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_sleep.h"
+#include "devices/legacy/i8042_reset.h"
 #include "devices/legacy/uart_8250.h"
 #include "devices/pci/pci_host.h"
 #include "vmm/config.h"
@@ -53,6 +54,7 @@ struct machine {
 	struct uart_8250 *uart;
 	struct pci_host pci;
 	struct acpi_sleep sleep;
+	struct i8042_reset i8042;
 	uint64_t rsdp_gpa;
 };
 

@@ -49,7 +49,7 @@ int x86_e820_build(uint64_t ram_size, struct x86_e820_entry *out, int max)
 	 * acpi_rsdp_addr / start_info (or the legacy 0xE0000 scan), which
 	 * works for any type, and it reserves 640K..1M regardless.
 	 */
-	n = e820_add(out, n, max, X86_ACPI_GPA, X86_ACPI_GPA + X86_ACPI_SIZE,
+	n = e820_add(out, n, max, X86_ACPI_GPA, X86_BIOS_AREA_END,
 		     X86_E820_RESERVED);
 	n = e820_add(out, n, max, X86_HIMEM_GPA, low_end, X86_E820_RAM);
 	/* Linux only trusts MMCONFIG when the e820 map reserves it. */

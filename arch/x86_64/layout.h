@@ -4,6 +4,7 @@
  *
  *   0x0000_0000  RAM (low); fixed boot structures below 1 MiB (see below)
  *   0x000E_0000  ACPI tables (RSDP first, so a legacy scan finds it)
+ *   0x000F_FFF0  the reset vector: a stub that resets through 0xCF9
  *   0x0010_0000  RAM continues up to min(ram, 3 GiB)
  *   0xC000_0000  32-bit PCI BAR window (512 MiB)
  *   0xE000_0000  PCIe ECAM (256 buses x 1 MiB)
@@ -29,7 +30,9 @@
 #define X86_CMDLINE_MAX         0x10000ULL /* 64 KiB including the NUL */
 #define X86_EBDA_GPA            0x9FC00ULL /* RAM below here is usable */
 #define X86_ACPI_GPA            0xE0000ULL
-#define X86_ACPI_SIZE           0x20000ULL /* up to 1 MiB */
+#define X86_ACPI_SIZE           0x10000ULL
+#define X86_RESET_VECTOR_GPA    0xFFFF0ULL /* F000:FFF0, a stub: see machine.c */
+#define X86_BIOS_AREA_END       0x100000ULL
 #define X86_HIMEM_GPA           0x100000ULL /* 1 MiB: default kernel load */
 
 /* The 32-bit hole. */

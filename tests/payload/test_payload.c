@@ -246,6 +246,51 @@ static void test_stop(void)
 	phy_vm_destroy(vm);
 }
 
+static unsigned count_boots(const struct recorder *r)
+{
+	unsigned n = 0;
+	for (const char *p = r->serial; (p = strstr(p, "boot\n")); p++)
+		n++;
+	return n;
+}
+
+/* A guest reset rebuilds the machine and runs the guest again. */
+static void test_reset(const char *payload)
+{
+	size_t size = 0;
+	uint8_t *code = read_file(payload, &size);
+	CHECK(code != NULL);
+	if (!code)
+		return;
+	struct phy_config *cfg = phy_config_new();
+	struct phy_error err;
+	phy_config_set(cfg, "memory", "size=16M", &err);
+	cfg->payload_mode = PAYLOAD_REAL16;
+	cfg->payload = code;
+	cfg->payload_size = size;
+	struct phy_vm *vm = NULL;
+	CHECK(phy_vm_create(cfg, &vm, &err) == 0);
+	phy_config_free(cfg);
+	if (!vm) {
+		free(code);
+		return;
+	}
+	struct recorder rec = { 0 };
+	phy_vm_set_serial_output(vm, serial_hook, &rec);
+	CHECK(phy_vm_start(vm, &err) == 0);
+	enum phy_exit_reason r = PHY_EXIT_NONE;
+	for (int i = 0; i < 600 && phy_vm_reboot_count(vm) < 3; i++)
+		phy_vm_wait(vm, 100, &r, &err);
+	CHECK(phy_vm_reboot_count(vm) >= 3);
+	CHECK(r == PHY_EXIT_NONE); /* a reset does not end the VM */
+	phy_vm_stop(vm);
+	CHECK(phy_vm_wait(vm, 10000, &r, &err) == 0);
+	CHECK(r == PHY_EXIT_STOPPED);
+	CHECK(count_boots(&rec) >= 3);
+	phy_vm_destroy(vm);
+	free(code);
+}
+
 int main(void)
 {
 	test_real_mode();
@@ -253,5 +298,7 @@ int main(void)
 	test_triple_fault();
 	test_two_vms();
 	test_stop();
+	test_reset("reset16.bin");    /* reset control register 0xCF9 */
+	test_reset("resetvec16.bin"); /* jump to the reset vector */
 	return check_report("test_payload");
 }

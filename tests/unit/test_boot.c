@@ -60,7 +60,7 @@
 
 #define LEGACY_HOLE (X86_HIMEM_GPA - X86_EBDA_GPA)
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 static void put16(uint8_t *p, size_t off, uint16_t v)
 {
@@ -124,7 +124,7 @@ static void dirty(struct guest_mem *mem, uint64_t gpa, uint64_t len)
 		memset(p, 0xCC, len);
 }
 
-/* ---- fake bzImage --------------------------------------------------------- */
+/* ---- fake bzImage -------------------------------------------------------- */
 
 struct fake_bz {
 	uint16_t version;
@@ -192,7 +192,7 @@ static struct boot_request bz_request(const uint8_t *img, size_t size)
 	return req;
 }
 
-/* ---- e820 --------------------------------------------------------------- */
+/* ---- e820 ---------------------------------------------------------------- */
 
 static void check_e820_sane(const struct x86_e820_entry *e, int n,
 			    uint64_t ram)
@@ -267,7 +267,7 @@ static void test_e820(void)
 	CHECK_EQ_U64(x86_pci_mmio64_base(3 * GiB + 1), 5 * GiB);
 }
 
-/* ---- bzImage: success paths ----------------------------------------------- */
+/* ---- bzImage: success paths ---------------------------------------------- */
 
 static void check_zero_page_e820(const struct guest_mem *mem)
 {
@@ -441,7 +441,7 @@ static void test_bz_initrd_limits(uint64_t ram, uint32_t addr_max)
 	free(img);
 }
 
-/* ---- bzImage: bad input --------------------------------------------------- */
+/* ---- bzImage: bad input -------------------------------------------------- */
 
 static void expect_fail(struct guest_mem *mem, const struct boot_request *req,
 			int code, const char *needle)
@@ -562,6 +562,7 @@ static void test_bz_too_large(void)
 	cmd[300] = '\0';
 	expect_bz_fail(&f, 64 * MiB, cmd, 0, PHY_E_INVALID,
 		       "cmdline: 300 bytes exceeds the kernel's limit of 255");
+	/* Exactly at the kernel's limit is fine (code 0: success). */
 	cmd[255] = '\0';
 	expect_bz_fail(&f, 64 * MiB, cmd, 0, 0, "");
 	f.cmdline_size = 0x7FFFFFFF;
@@ -571,7 +572,7 @@ static void test_bz_too_large(void)
 	free(cmd);
 }
 
-/* ---- boot_image_open ---------------------------------------------------- */
+/* ---- boot_image_open ----------------------------------------------------- */
 
 static void test_image_open(void)
 {
@@ -615,7 +616,7 @@ static void test_image_open(void)
 	free(fake);
 }
 
-/* ---- PVH ------------------------------------------------------------------ */
+/* ---- PVH ----------------------------------------------------------------- */
 
 #define PVH_PADDR     (16 * MiB)
 #define PVH_ENTRY     (PVH_PADDR + 0x100)
@@ -828,7 +829,7 @@ static void test_pvh_bad(void)
 			PVH_SEG_OFF + PVH_FILESZ - 40, "truncated");
 }
 
-/* ---- a real kernel, when one is around --------------------------------- */
+/* ---- a real kernel, when one is around ----------------------------------- */
 
 static int find_real_kernel(char *path, size_t len)
 {

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_sleep.h"
+#include "devices/legacy/i8042_reset.h"
 #include "devices/pci/pci_host.h"
 
 static unsigned hits;
@@ -121,10 +122,29 @@ static void test_sleep(void)
 	CHECK(v == 0);
 }
 
+static void test_i8042(void)
+{
+	int before = resets;
+	struct i8042_reset k = { on_reset, NULL };
+	uint8_t v = 0xff;
+	i8042_reset_bus_ops.read(&k, 4, &v, 1);
+	CHECK(v == 0); /* buffers empty: the guest's wait ends at once */
+	v = 0xfe;
+	i8042_reset_bus_ops.write(&k, 0, &v, 1); /* data port: not a reset */
+	CHECK(resets == before);
+	v = 0xd1;
+	i8042_reset_bus_ops.write(&k, 4, &v, 1);
+	CHECK(resets == before);
+	v = 0xfe;
+	i8042_reset_bus_ops.write(&k, 4, &v, 1);
+	CHECK(resets == before + 1);
+}
+
 int main(void)
 {
 	test_bus();
 	test_pci();
 	test_sleep();
+	test_i8042();
 	return check_report("test_bus_pci");
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs into a scratch prefix, then builds a consumer with pkg-config
+# against the shared and the static library and runs both.
+# Usage: test-install.sh BUILD_DIR SOURCE_DIR VERSION WORK_DIR
+set -euo pipefail
+build=$1 src=$2 version=$3 work=$4
+rm -rf "$work"
+mkdir -p "$work"
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+pc=$(find "$work/prefix" -name phyllome-vmm.pc)
+[ -n "$pc" ] || { echo "no phyllome-vmm.pc installed" >&2; exit 1; }
+export PKG_CONFIG_PATH=$(dirname "$pc")
+[ "$(pkg-config --modversion phyllome-vmm)" = "$version" ]
+sed "s/@V@/$version/" "$src/tests/install/consumer.c" >"$work/consumer.c"
+# Installed with the build's prefix baked in, so point the flags at ours.
+cflags="-I$work/prefix/include"
+libdir=$(dirname "$(dirname "$pc")")
+cc -std=c11 -Wall -Werror $cflags "$work/consumer.c" -L"$libdir" -lphyllome-vmm \
+   -Wl,-rpath,"$libdir" -o "$work/consumer-shared"
+cc -std=c11 -Wall -Werror $cflags "$work/consumer.c" "$libdir/libphyllome-vmm.a" -lpthread \
+   -o "$work/consumer-static"
+"$work/consumer-shared"
+"$work/consumer-static"
+# The SONAME carries the major version; only the public API is exported.
+readelf -d "$libdir/libphyllome-vmm.so" | grep -q "SONAME.*libphyllome-vmm.so.${version%%.*}"
+bad=$(nm -D --defined-only "$libdir/libphyllome-vmm.so" | awk '$2 == "T" && $3 !~ /^phy_/' | head -5)
+[ -z "$bad" ] || { echo "non-API symbols exported: $bad" >&2; exit 1; }
+echo "install: pkg-config, shared and static consumers, SONAME and exports ok"

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Prints "boot\n" and resets the machine through the reset control
+ * register 0xCF9, as Linux's ACPI reboot does: every reset must rebuild the
+ * VM and run this again from the start. */
+	.code16
+	.text
+	.globl _start
+_start:
+	mov $0x3f8, %dx
+	mov $'b', %al
+	out %al, %dx
+	mov $'o', %al
+	out %al, %dx
+	out %al, %dx
+	mov $'t', %al
+	out %al, %dx
+	mov $'\n', %al
+	out %al, %dx
+	mov $0xcf9, %dx
+	mov $0x06, %al
+	out %al, %dx
+1:	hlt
+	jmp 1b
