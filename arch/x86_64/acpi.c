@@ -491,3 +491,28 @@ too_small:
 		       "acpi: %zu bytes are too few for the ACPI tables",
 		       buf_size);
 }
+
+struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,
+					    uint64_t ram_size)
+{
+	return (struct x86_acpi_config){
+		.nr_cpus = nr_cpus,
+		.lapic_gpa = X86_LAPIC_GPA,
+		.ioapic_gpa = X86_IOAPIC_GPA,
+		.ioapic_id = 0, /* the in-kernel IOAPIC's default ID */
+		.ecam_gpa = X86_ECAM_GPA,
+		.bus_start = 0,
+		.bus_end = X86_ECAM_BUS_END,
+		.mmio32_gpa = X86_PCI_MMIO32_GPA,
+		.mmio32_size = X86_PCI_MMIO32_SIZE,
+		.mmio64_gpa = x86_pci_mmio64_base(ram_size),
+		.mmio64_size = X86_PCI_MMIO64_SIZE,
+		.sleep_control_port = X86_SLEEP_CONTROL_PORT,
+		.sleep_status_port = X86_SLEEP_STATUS_PORT,
+		.reset_port = X86_RESET_PORT,
+		.reset_value = X86_RESET_VALUE,
+		.s5_slp_typ = X86_S5_SLP_TYP,
+		.com1_port = X86_COM1_PORT,
+		.com1_irq = X86_COM1_IRQ,
+	};
+}

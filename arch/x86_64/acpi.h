@@ -30,6 +30,11 @@ struct x86_acpi_config {
 	uint8_t com1_irq;
 };
 
+/* The configuration of this project's "virt" machine (layout.h) for a guest
+ * with nr_cpus vCPUs and ram_size bytes of RAM. */
+struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,
+					    uint64_t ram_size);
+
 /*
  * Writes all tables into buf, which the guest will see at buf_gpa. The RSDP
  * is at buf_gpa (16-byte aligned). Returns the number of bytes used, or a

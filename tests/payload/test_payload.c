@@ -90,8 +90,9 @@ static uint8_t *read_file(const char *name, size_t *size)
 }
 
 /* Runs one payload to completion; returns the exit reason. */
-static enum phy_exit_reason run_payload(const char *name, enum payload_mode mode,
-					struct recorder *rec, struct phy_vm **keep)
+static enum phy_exit_reason run_payload_smp(const char *name, enum payload_mode mode,
+					    const char *cpus, struct recorder *rec,
+					    struct phy_vm **keep)
 {
 	size_t size = 0;
 	uint8_t *code = read_file(name, &size);
@@ -101,6 +102,7 @@ static enum phy_exit_reason run_payload(const char *name, enum payload_mode mode
 	struct phy_config *cfg = phy_config_new();
 	struct phy_error err = { 0 };
 	CHECK(phy_config_set(cfg, "memory", "size=64M", &err) == 0);
+	CHECK(phy_config_set(cfg, "cpus", cpus, &err) == 0);
 	cfg->payload_mode = mode;
 	cfg->payload = code;
 	cfg->payload_size = size;
@@ -131,6 +133,26 @@ static enum phy_exit_reason run_payload(const char *name, enum payload_mode mode
 	else
 		phy_vm_destroy(vm);
 	return reason;
+}
+
+static enum phy_exit_reason run_payload(const char *name, enum payload_mode mode,
+					struct recorder *rec, struct phy_vm **keep)
+{
+	return run_payload_smp(name, mode, "boot=1", rec, keep);
+}
+
+/* 16 vCPUs: each gets its CPUID, MSRs and LAPIC set up; the other 15 wait
+ * for a SIPI while the boot vCPU runs the payload. */
+static void test_smp16(void)
+{
+	struct recorder rec = { 0 };
+	struct phy_vm *vm = NULL;
+	enum phy_exit_reason r = run_payload_smp("long64.bin", PAYLOAD_LONG64,
+						 "boot=16", &rec, &vm);
+	CHECK(r == PHY_EXIT_STOPPED);
+	CHECK(vm && vm->m.nr_vcpus == 16);
+	CHECK_STR_CONTAINS(rec.serial, "long mode ok\n");
+	phy_vm_destroy(vm);
 }
 
 static void test_real_mode(void)
@@ -295,6 +317,7 @@ int main(void)
 {
 	test_real_mode();
 	test_long_mode();
+	test_smp16();
 	test_triple_fault();
 	test_two_vms();
 	test_stop();

@@ -44,26 +44,10 @@ static uint8_t sum8(const uint8_t *p, size_t len)
 
 static struct x86_acpi_config test_config(unsigned nr_cpus)
 {
-	return (struct x86_acpi_config){
-		.nr_cpus = nr_cpus,
-		.lapic_gpa = X86_LAPIC_GPA,
-		.ioapic_gpa = X86_IOAPIC_GPA,
-		.ioapic_id = 0,
-		.ecam_gpa = X86_ECAM_GPA,
-		.bus_start = 0,
-		.bus_end = X86_ECAM_BUS_END,
-		.mmio32_gpa = X86_PCI_MMIO32_GPA,
-		.mmio32_size = X86_PCI_MMIO32_SIZE,
-		.mmio64_gpa = 0x140000000ULL,
-		.mmio64_size = X86_PCI_MMIO64_SIZE,
-		.sleep_control_port = X86_SLEEP_CONTROL_PORT,
-		.sleep_status_port = X86_SLEEP_STATUS_PORT,
-		.reset_port = X86_RESET_PORT,
-		.reset_value = X86_RESET_VALUE,
-		.s5_slp_typ = X86_S5_SLP_TYP,
-		.com1_port = X86_COM1_PORT,
-		.com1_irq = X86_COM1_IRQ,
-	};
+	/* 4 GiB of RAM: the 64-bit window starts at 5 GiB. */
+	struct x86_acpi_config c = x86_acpi_virt_config(nr_cpus, 4ULL << 30);
+	CHECK_EQ_U64(c.mmio64_gpa, 0x140000000ULL);
+	return c;
 }
 
 /* An unusual but valid machine: ECAM above 4 GiB (so MRES needs a

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A PVH kernel that triple faults at once (empty IDT, then ud2): the CLI
+ * must exit 1 with a register dump on stderr. */
+	.section .note.Xen, "a", @note
+	.p2align 2
+	.long 4, 4, 18
+	.asciz "Xen"
+	.p2align 2
+	.long _start
+
+	.text
+	.code32
+	.globl _start
+_start:
+	mov $0x5eed, %esi      /* a marker to find in the dump */
+	lidt idtr
+	ud2
+	.p2align 4
+idtr:	.word 0
+	.long 0
