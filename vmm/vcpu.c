@@ -143,12 +143,12 @@ static int set_kvm_sigmask(struct vcpu *vcpu)
 	sigset_t inside;
 	sigfillset(&inside);
 	sigdelset(&inside, kick_signal());
-	struct {
+	union {
 		struct kvm_signal_mask hdr;
-		uint8_t bits[8];
+		uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
 	} m;
 	m.hdr.len = 8; /* the kernel's sigset_t size */
-	memcpy(m.bits, &inside, 8);
+	memcpy(m.hdr.sigset, &inside, 8);
 	return ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &m);
 }
 

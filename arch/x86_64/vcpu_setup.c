@@ -120,15 +120,17 @@ static int set_msrs(int fd, unsigned index, struct phy_error *err)
 		MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR, MSR_IA32_TSC,
 	};
 	enum { N = sizeof(zeroed) / sizeof(zeroed[0]) + 1 };
-	struct {
+	/* struct kvm_msrs ends in a flexible array: give it room behind. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[N];
+		uint8_t bytes[sizeof(struct kvm_msrs) +
+			      N * sizeof(struct kvm_msr_entry)];
 	} m;
 	memset(&m, 0, sizeof(m));
 	for (unsigned i = 0; i < N - 1; i++)
-		m.e[i].index = zeroed[i];
-	m.e[N - 1].index = MSR_IA32_MISC_ENABLE;
-	m.e[N - 1].data = MISC_ENABLE_FAST_STRING;
+		m.hdr.entries[i].index = zeroed[i];
+	m.hdr.entries[N - 1].index = MSR_IA32_MISC_ENABLE;
+	m.hdr.entries[N - 1].data = MISC_ENABLE_FAST_STRING;
 	m.hdr.nmsrs = N;
 	int r = ioctl(fd, KVM_SET_MSRS, &m);
 	if (r != N)

@@ -77,7 +77,7 @@ static bool access_ok(uint32_t offset, uint32_t len)
 uint32_t pci_host_config_read(struct pci_host *host, unsigned bus,
 			      unsigned devfn, uint32_t offset, uint32_t len)
 {
-	uint32_t ones = len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+	uint32_t ones = len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
 	if (!access_ok(offset, len))
 		return ones;
 	pthread_mutex_lock(&host->lock);

@@ -94,13 +94,48 @@ case_bad_images() {
   expect_usage_error bad-cpus "--cpus" --kernel "$KERNEL" --cpus boot=zero
 }
 
-CASES=${*:-"boot-1cpu-256m boot-4cpu boot-4g reboot bad-images"}
+# The serial console on a terminal: raw mode, keys reach the guest's shell
+# (UART receive interrupts), the terminal is restored after power-off.
+case_interactive() {
+  local name=interactive sock=/tmp/phy-e2e-tmux.$$ pane=$LOGS/interactive.pane
+  command -v tmux >/dev/null || { bad $name "tmux is not installed"; return; }
+  tmux -S "$sock" new-session -d -x 160 -y 50 \
+    "stty -g >'$LOGS/stty.before'; '$VMM' --kernel '$KERNEL' --initramfs '$INITRD' --memory size=256M \
+       --cmdline 'console=ttyS0 quiet phyllome.action=shell'; echo \$? >'$LOGS/interactive.rc';
+     stty -g >'$LOGS/stty.after'; sleep 600"
+  wait_pane() { # PATTERN SECONDS
+    for _ in $(seq $(($2 * 2))); do
+      tmux -S "$sock" capture-pane -p -S -200 >"$pane" 2>/dev/null
+      grep -q -- "$1" "$pane" && return 0
+      sleep 0.5
+    done
+    return 1
+  }
+  local why=""
+  if ! wait_pane "PHYLLOME-GUEST: shell" 300; then
+    why="no shell marker"
+  else
+    sleep 2
+    tmux -S "$sock" send-keys 'echo hello-$((6*7))' Enter
+    wait_pane "^hello-42" 60 || why="typed command did not run"
+    tmux -S "$sock" send-keys 'poweroff -f' Enter
+    for _ in $(seq 120); do [ -s "$LOGS/interactive.rc" ] && break; sleep 0.5; done
+  fi
+  tmux -S "$sock" kill-server 2>/dev/null
+  [ -z "$why" ] || { bad $name "$why (screen: $(tail -3 "$pane" | tr '\n' '|'))"; return; }
+  [ "$(cat "$LOGS/interactive.rc" 2>/dev/null)" = 0 ] || { bad $name "exit status $(cat "$LOGS/interactive.rc" 2>/dev/null) after poweroff, want 0"; return; }
+  cmp -s "$LOGS/stty.before" "$LOGS/stty.after" || { bad $name "terminal settings not restored"; return; }
+  ok "$name (typed a command into the guest shell, exit 0, terminal restored)"
+}
+
+CASES=${*:-"boot-1cpu-256m boot-4cpu boot-4g reboot interactive bad-images"}
 for c in $CASES; do
   case $c in
     boot-1cpu-256m) case_boot "$c" 1 256M 180000 262144 ;;
     boot-4cpu)      case_boot "$c" 4 512M 400000 524288 ;;
     boot-4g)        case_boot "$c" 2 4G 3800000 4194304 ;;
     reboot)         case_reboot ;;
+    interactive)    case_interactive ;;
     bad-images)     case_bad_images ;;
     *) bad "$c" "unknown case" ;;
   esac

@@ -15,7 +15,8 @@ usage: build-guest.sh [--out DIR] [--extra-dir DIR] [--print-dir]
                    DIR/etc/phyllome.d/*.sh that /init runs before its action
   --print-dir      print only the output directory
 Output: DIR/vmlinuz (bzImage), DIR/initrd.img (gzip'd newc cpio),
-DIR/kernel-dir -> the fetch-kernel.sh cache (config, lib/modules of the same kernel).
+DIR/vmlinux (the same kernel as an ELF with a PVH entry; a link),
+DIR/kernel-dir -> the fetch-kernel.sh cache (config, root/lib/modules/).
 EOF
 }
 die() { echo "build-guest.sh: $*" >&2; exit 1; }
@@ -40,7 +41,7 @@ MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_inpu
          virtio_gpu virtio_balloon virtio_rng vmw_vsock_virtio_transport
          ext4 crc32c_generic"
 inputs=$( (cat "$kdir/.stamp" "$here/init" "$here/mkinitramfs.sh" "$here/modules-closure.sh" "$0"
-           busybox | head -1
+           sha256sum "$(command -v busybox)"
            echo "$MODULES"
            if [ -n "$extra" ]; then (cd "$extra" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -r0 sha256sum); fi) |
          sha256sum | cut -c1-16)
@@ -63,6 +64,7 @@ if [ "$(cat "$out/.stamp" 2>/dev/null)" != "$inputs" ]; then
   mv "$out/initrd.img.tmp" "$out/initrd.img"
   mv "$out/vmlinuz.tmp" "$out/vmlinuz"
   ln -sfn "$kdir" "$out/kernel-dir"
+  if [ -f "$kdir/vmlinux" ]; then ln -sfn kernel-dir/vmlinux "$out/vmlinux"; fi
   echo "$inputs" >"$out/.stamp"
 fi
 echo "$out"

@@ -29,7 +29,8 @@ while [ "${1:-}" = --extra ]; do
 done
 
 busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
-"$busybox" --list | grep -qx insmod || die "$busybox lacks insmod: install busybox-static"
+# (grep without -q: busybox writes applet by applet and would die of SIGPIPE)
+"$busybox" --list | grep -x insmod >/dev/null || die "$busybox lacks insmod: install busybox-static"
 ldd "$busybox" >/dev/null 2>&1 && die "$busybox is dynamically linked: install busybox-static"
 release=$(cat "$kdir/release")
 moddir=$kdir/root/lib/modules/$release
