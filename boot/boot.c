@@ -96,7 +96,7 @@ int boot_write_initrd(struct guest_mem *mem, const struct boot_request *req,
 {
 	if (!out->initrd_size)
 		return 0;
-	if (guest_mem_write(mem, out->initrd_gpa, req->initrd.data,
+	if (boot_image_copy(mem, out->initrd_gpa, &req->initrd, 0,
 			    out->initrd_size) < 0)
 		return phy_err(err, PHY_E_INTERNAL,
 			       "initramfs: 0x%llx+0x%llx is outside guest RAM",

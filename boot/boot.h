@@ -22,6 +22,7 @@ struct boot_image {
 	const uint8_t *data; /* whole file contents */
 	size_t size;
 	const char *name;    /* for error messages (path) */
+	int mapped;          /* data is a read-only file mapping of ours */
 };
 
 struct boot_request {
@@ -61,5 +62,14 @@ int boot_load_pvh(struct guest_mem *mem, const struct boot_request *req,
 int boot_image_open(struct boot_image *img, const char *path,
 		    const char *what, struct phy_error *err);
 void boot_image_close(struct boot_image *img);
+
+/*
+ * Copies img[off, off+len) to guest memory at gpa. For a file mapping it goes
+ * in 1 MiB chunks and drops each chunk's pages from the VMM afterwards, so
+ * loading a large kernel or initrd does not raise the VMM's own RSS.
+ * Returns 0, or -1 when the range is outside the image or guest RAM.
+ */
+int boot_image_copy(struct guest_mem *mem, uint64_t gpa,
+		    const struct boot_image *img, size_t off, size_t len);
 
 #endif

@@ -284,7 +284,7 @@ static int bz_write(struct guest_mem *mem, const struct boot_request *req,
 		    const struct bz_layout *lay, const struct boot_entry *out,
 		    struct phy_error *err)
 {
-	if (guest_mem_write(mem, lay->load, req->kernel.data + lay->setup_size,
+	if (boot_image_copy(mem, lay->load, &req->kernel, lay->setup_size,
 			    lay->kernel_len) < 0)
 		return phy_err(err, PHY_E_INTERNAL,
 			       "kernel: 0x%llx+0x%llx is outside guest RAM",

@@ -49,6 +49,7 @@ int boot_image_open(struct boot_image *img, const char *path,
 				     "%s: cannot map '%s'", what, path);
 	img->data = p;
 	img->size = (size_t)st.st_size;
+	img->mapped = 1;
 	/* Borrowed: callers keep the path (their configuration) alive. */
 	img->name = path;
 	return 0;
@@ -59,4 +60,32 @@ void boot_image_close(struct boot_image *img)
 	if (img->data)
 		munmap((void *)img->data, img->size);
 	memset(img, 0, sizeof(*img));
+}
+
+#define COPY_CHUNK (1UL << 20)
+
+int boot_image_copy(struct guest_mem *mem, uint64_t gpa,
+		    const struct boot_image *img, size_t off, size_t len)
+{
+	if (off > img->size || len > img->size - off ||
+	    !guest_mem_ptr(mem, gpa, len))
+		return -1;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	while (len) {
+		size_t n = len < COPY_CHUNK ? len : COPY_CHUNK;
+		if (guest_mem_write(mem, gpa, img->data + off, n) < 0)
+			return -1;
+		if (img->mapped) {
+			/* Never written, so dropping the pages loses nothing:
+			 * they come back from the page cache if touched. */
+			uintptr_t lo = (uintptr_t)(img->data + off) & ~(page - 1);
+			uintptr_t hi = (uintptr_t)(img->data + off + n) & ~(page - 1);
+			if (hi > lo)
+				madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		}
+		gpa += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
 }

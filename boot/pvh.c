@@ -272,7 +272,11 @@ static int pvh_copy_segments(struct guest_mem *mem,
 			return phy_err(err, PHY_E_INTERNAL,
 				       "kernel: segment %u is outside guest RAM",
 				       i);
-		memcpy(dst, k->data + ph.p_offset, ph.p_filesz);
+		if (boot_image_copy(mem, ph.p_paddr, k, ph.p_offset,
+				    ph.p_filesz) < 0)
+			return phy_err(err, PHY_E_INTERNAL,
+				       "kernel: segment %u is outside guest RAM",
+				       i);
 		/* .bss: guest memory may hold a previous boot's data. */
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}

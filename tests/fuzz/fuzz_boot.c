@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cmdline[cl] = 0;
 
 	struct boot_request req = {
-		.kernel = { img, size, "fuzz" },
-		.initrd = { initrd, initrd_size, "fuzz-initrd" },
+		.kernel = { img, size, "fuzz", 0 },
+		.initrd = { initrd, initrd_size, "fuzz-initrd", 0 },
 		.cmdline = cmdline,
 		.rsdp_gpa = 0xE0000,
 	};

@@ -361,7 +361,7 @@ static void test_bz_load(void)
 	dirty(&mem, X86_CMDLINE_GPA, 64);
 
 	struct boot_request req = bz_request(img, size);
-	req.initrd = (struct boot_image){ rd_data, rd_size, "fake-initrd" };
+	req.initrd = (struct boot_image){ rd_data, rd_size, "fake-initrd", 0 };
 	req.cmdline = cmdline;
 	req.rsdp_gpa = X86_ACPI_GPA;
 	int rc = boot_load(&mem, &req, &out, &err);
@@ -431,7 +431,7 @@ static void test_bz_initrd_limits(uint64_t ram, uint32_t addr_max)
 	make_mem(&mem, ram);
 
 	struct boot_request req = bz_request(img, size);
-	req.initrd = (struct boot_image){ rd_data, rd_size, "fake-initrd" };
+	req.initrd = (struct boot_image){ rd_data, rd_size, "fake-initrd", 0 };
 	CHECK_EQ_U64(boot_load(&mem, &req, &out, &err), 0);
 	check_initrd_placed(&mem, &out, rd_data, rd_size,
 			    (uint64_t)addr_max + 1);
@@ -468,7 +468,7 @@ static void expect_bz_fail(const struct fake_bz *f, uint64_t ram,
 	make_mem(&mem, ram);
 	struct boot_request req = bz_request(img, size);
 	req.cmdline = cmdline;
-	req.initrd = (struct boot_image){ rd_data, initrd_size, "big-initrd" };
+	req.initrd = (struct boot_image){ rd_data, initrd_size, "big-initrd", 0 };
 	expect_fail(&mem, &req, code, needle);
 	guest_mem_destroy(&mem);
 	free(rd_data);
@@ -760,7 +760,7 @@ static void test_pvh_load(int desc_size, int with_initrd)
 
 	struct boot_request req = { .kernel = { img, size, "vmlinux" } };
 	if (with_initrd)
-		req.initrd = (struct boot_image){ rd_data, rd_size, "initrd" };
+		req.initrd = (struct boot_image){ rd_data, rd_size, "initrd", 0 };
 	req.cmdline = "console=hvc0";
 	req.rsdp_gpa = X86_ACPI_GPA;
 	int rc = boot_load(&mem, &req, &out, &err);
@@ -888,8 +888,41 @@ static void test_real_kernel(void)
 	boot_image_close(&req.kernel);
 }
 
+/* boot_image_copy() from a real file mapping, in chunks that it drops from
+ * the VMM after copying: the guest must still get every byte. */
+static void test_image_copy(void)
+{
+	char path[] = "/tmp/phy-test-image-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	size_t n = (3u << 20) + 12345;
+	uint8_t *buf = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * 7 + (i >> 13));
+	CHECK(write(fd, buf, n) == (ssize_t)n);
+	close(fd);
+	struct boot_image img;
+	struct phy_error err;
+	CHECK(boot_image_open(&img, path, "kernel", &err) == 0);
+	CHECK(img.mapped == 1);
+	struct guest_mem mem;
+	CHECK(guest_mem_create(&mem, 32ULL << 20, X86_MMIO_HOLE_GPA,
+			       X86_HIGH_RAM_GPA, &err) == 0);
+	CHECK(boot_image_copy(&mem, 0x100000, &img, 100, n - 100) == 0);
+	CHECK(memcmp(guest_mem_ptr(&mem, 0x100000, n - 100), buf + 100, n - 100) == 0);
+	/* The mapping still reads right after its pages were dropped. */
+	CHECK(memcmp(img.data, buf, n) == 0);
+	CHECK(boot_image_copy(&mem, 0x100000, &img, n - 10, 11) == -1);
+	CHECK(boot_image_copy(&mem, 31ULL << 20, &img, 0, 2u << 20) == -1);
+	guest_mem_destroy(&mem);
+	boot_image_close(&img);
+	unlink(path);
+	free(buf);
+}
+
 int main(void)
 {
+	test_image_copy();
 	test_e820();
 	test_bz_load();
 	test_bz_minimal();
