@@ -51,6 +51,16 @@ case_boot() { # NAME CPUS MEM MIN_KIB MAX_KIB
   ok "$name (cpus=$c mem_kib=$m, exit 0)"
 }
 
+# The same guest through the PVH entry: the ELF vmlinux that fetch-kernel.sh
+# extracts from Debian's bzImage (it carries Xen's PHYS32_ENTRY note).
+case_boot_pvh() {
+  local saved=$KERNEL
+  if [ ! -f "$GUEST/vmlinux" ]; then bad boot-pvh "no $GUEST/vmlinux (fetch-kernel.sh could not extract it)"; return; fi
+  KERNEL=$GUEST/vmlinux
+  case_boot boot-pvh 2 512M 400000 524288
+  KERNEL=$saved
+}
+
 case_reboot() {
   local name=reboot log=$LOGS/reboot.log
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --serial "file=$log" --memory size=256M \
@@ -128,12 +138,13 @@ case_interactive() {
   ok "$name (typed a command into the guest shell, exit 0, terminal restored)"
 }
 
-CASES=${*:-"boot-1cpu-256m boot-4cpu boot-4g reboot interactive bad-images"}
+CASES=${*:-"boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images"}
 for c in $CASES; do
   case $c in
     boot-1cpu-256m) case_boot "$c" 1 256M 180000 262144 ;;
     boot-4cpu)      case_boot "$c" 4 512M 400000 524288 ;;
     boot-4g)        case_boot "$c" 2 4G 3800000 4194304 ;;
+    boot-pvh)       case_boot_pvh ;;
     reboot)         case_reboot ;;
     interactive)    case_interactive ;;
     bad-images)     case_bad_images ;;
