@@ -1,12 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A PVH kernel that triple faults at once (empty IDT, then ud2): the CLI
  * must exit 1 with a register dump on stderr. */
-	.section .note.Xen, "a", @note
-	.p2align 2
-	.long 4, 4, 18
-	.asciz "Xen"
-	.p2align 2
-	.long _start
+#include "pvh_note.h"
 
 	.text
 	.code32

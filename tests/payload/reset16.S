@@ -2,20 +2,13 @@
 /* Prints "boot\n" and resets the machine through the reset control
  * register 0xCF9, as Linux's ACPI reboot does: every reset must rebuild the
  * VM and run this again from the start. */
+#include "print_boot.h"
+
 	.code16
 	.text
 	.globl _start
 _start:
-	mov $0x3f8, %dx
-	mov $'b', %al
-	out %al, %dx
-	mov $'o', %al
-	out %al, %dx
-	out %al, %dx
-	mov $'t', %al
-	out %al, %dx
-	mov $'\n', %al
-	out %al, %dx
+	PRINT_BOOT
 	mov $0xcf9, %dx
 	mov $0x06, %al
 	out %al, %dx

@@ -5,14 +5,7 @@
  * QEMU) runs it the same way, so "time until X appears" is the VMM's own
  * start-up cost plus whatever firmware it runs first.
  */
-	.section .note.Xen, "a", @note
-	.p2align 2
-	.long 4              /* name size: "Xen\0" */
-	.long 4              /* descriptor size */
-	.long 18             /* XEN_ELFNOTE_PHYS32_ENTRY */
-	.asciz "Xen"
-	.p2align 2
-	.long _start
+#include "pvh_note.h"
 
 	.text
 	.code32
