@@ -6,12 +6,8 @@
 # tests/e2e/CMakeLists.txt). Each case asserts from the guest side (serial
 # markers) and the host side (exit status, stderr).
 #
-# Usage: boot-suite.sh VMM GUEST_DIR LOG_DIR [CASE...]
+# Usage: boot-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
-VMM=$1 GUEST=$2 LOGS=$3
-shift 3
-KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
-mkdir -p "$LOGS"
 pass=0 fail=0
 
 ok()   { pass=$((pass + 1)); echo "ok - $1"; }
@@ -21,7 +17,7 @@ bad()  { fail=$((fail + 1)); echo "not ok - $1: $2"; }
 boot() {
   local name=$1 t=$2
   shift 2
-  timeout "$t" "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" \
+  timeout -k 5 "$t" "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" \
     --serial "file=$LOGS/$name.log" "$@" 2>"$LOGS/$name.err"
 }
 
@@ -33,7 +29,7 @@ marker() { grep -a "^PHYLLOME-GUEST: $2" "$LOGS/$1.log" | head -1 | sed "s/^PHYL
 case_boot() { # NAME CPUS MEM MIN_KIB MAX_KIB
   local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rc try
   for try in 1 2 3; do
-    boot "$name" 150 --cpus "boot=$cpus" --memory "size=$mem" \
+    boot "$name" 100 --cpus "boot=$cpus" --memory "size=$mem" \
       --cmdline "console=ttyS0 quiet phyllome.action=poweroff"
     rc=$?
     [ $rc -eq 124 ] || break
@@ -66,7 +62,7 @@ case_reboot() {
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --serial "file=$log" --memory size=256M \
     --cmdline "console=ttyS0 quiet phyllome.action=reboot" 2>"$LOGS/$name.err" &
   local pid=$! n=0
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 360); do
     n=$(grep -ac "^PHYLLOME-GUEST: init started" "$log" 2>/dev/null)
     [ "${n:-0}" -ge 2 ] && break
     kill -0 $pid 2>/dev/null || break
@@ -122,7 +118,7 @@ case_interactive() {
     return 1
   }
   local why=""
-  if ! wait_pane "PHYLLOME-GUEST: shell" 300; then
+  if ! wait_pane "PHYLLOME-GUEST: shell" 150; then
     why="no shell marker"
   else
     sleep 2
@@ -138,8 +134,13 @@ case_interactive() {
   ok "$name (typed a command into the guest shell, exit 0, terminal restored)"
 }
 
-CASES=${*:-"boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images"}
-for c in $CASES; do
+ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images"
+if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
+VMM=$1 GUEST=$2 LOGS=$3
+shift 3
+KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
+mkdir -p "$LOGS"
+for c in ${*:-$ALL}; do
   case $c in
     boot-1cpu-256m) case_boot "$c" 1 256M 180000 262144 ;;
     boot-4cpu)      case_boot "$c" 4 512M 400000 524288 ;;
