@@ -25,6 +25,8 @@ static const struct phy_option_info options[] = {
 	{ "memory", "size=SIZE", "guest RAM, e.g. 512M or 4G (default 512M)" },
 	{ "serial", "tty|off|null|file=PATH", "where COM1 goes (default tty)" },
 	{ "console", "off", "virtio console (not implemented yet: only 'off')" },
+	{ "disk", "path=IMG[,readonly=on][,direct=on][,num_queues=N][,queue_size=N][,id=ID]",
+	  "virtio-blk disk on a raw image or block device (repeatable, up to 16)" },
 };
 
 const struct phy_option_info *phy_config_options(size_t *count)
@@ -51,6 +53,8 @@ void config_release(struct phy_config *cfg)
 	free(cfg->initramfs);
 	free(cfg->cmdline);
 	free(cfg->serial_path);
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		free(cfg->disks[i].path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -76,7 +80,13 @@ int config_copy(struct phy_config *dst, const struct phy_config *src)
 {
 	*dst = *src;
 	dst->kernel = dst->initramfs = dst->cmdline = dst->serial_path = NULL;
-	if ((src->kernel && dup_opt(&dst->kernel, src->kernel)) ||
+	for (unsigned i = 0; i < src->nr_disks; i++)
+		dst->disks[i].path = NULL;
+	bool disks_ok = true;
+	for (unsigned i = 0; i < src->nr_disks; i++)
+		disks_ok &= !dup_opt(&dst->disks[i].path, src->disks[i].path);
+	if (!disks_ok ||
+	    (src->kernel && dup_opt(&dst->kernel, src->kernel)) ||
 	    (src->initramfs && dup_opt(&dst->initramfs, src->initramfs)) ||
 	    (src->cmdline && dup_opt(&dst->cmdline, src->cmdline)) ||
 	    (src->serial_path && dup_opt(&dst->serial_path, src->serial_path))) {
@@ -124,19 +134,18 @@ int config_parse_size(const char *s, uint64_t *out)
  * Walks "k1=v1,k2=v2": calls fn for each pair. Unknown keys and missing
  * values are errors naming the option and the key.
  */
-typedef int (*kv_fn)(struct phy_config *cfg, const char *opt, const char *key,
+typedef int (*kv_fn)(void *target, const char *opt, const char *key,
 		     const char *val, struct phy_error *err);
 
-static int parse_kv_list(struct phy_config *cfg, const char *opt,
-			 const char *value, kv_fn fn, struct phy_error *err)
+/* The handlers write into `target`, a scratch copy the caller keeps only
+ * on success, so a bad item later in the list changes nothing. */
+static int parse_kv_list(void *target, const char *opt, const char *value,
+			 kv_fn fn, struct phy_error *err)
 {
 	char *copy = strdup(value);
 	if (!copy)
 		return phy_err(err, PHY_E_NOMEM, "--%s: out of memory", opt);
 	int ret = 0;
-	/* Applied to a scratch copy (the kv handlers only set scalars), so a
-	 * bad item later in the list leaves the config untouched. */
-	struct phy_config scratch = *cfg;
 	/* Empty items ("a=1,,b=2") are mistakes, so no strtok here. */
 	for (char *tok = copy, *next; tok && !ret; tok = next) {
 		next = strchr(tok, ',');
@@ -149,14 +158,23 @@ static int parse_kv_list(struct phy_config *cfg, const char *opt,
 			break;
 		}
 		*eq = '\0';
-		ret = fn(&scratch, opt, tok, eq + 1, err);
+		ret = fn(target, opt, tok, eq + 1, err);
 	}
 	if (!ret && !strchr(value, '='))
 		ret = phy_err(err, PHY_E_INVALID,
 			      "--%s: expected key=value, got '%s'", opt, value);
+	free(copy);
+	return ret;
+}
+
+/* For options whose keys set scalars of the config. */
+static int parse_config_kv(struct phy_config *cfg, const char *opt,
+			   const char *value, kv_fn fn, struct phy_error *err)
+{
+	struct phy_config scratch = *cfg;
+	int ret = parse_kv_list(&scratch, opt, value, fn, err);
 	if (!ret)
 		*cfg = scratch;
-	free(copy);
 	return ret;
 }
 
@@ -173,9 +191,10 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int cpus_kv(struct phy_config *cfg, const char *opt, const char *key,
+static int cpus_kv(void *target, const char *opt, const char *key,
 		   const char *val, struct phy_error *err)
 {
+	struct phy_config *cfg = target;
 	unsigned long n;
 	if (!strcmp(key, "boot")) {
 		if (parse_uint(val, ULONG_MAX, &n) || n == 0 || n > X86_MAX_VCPUS)
@@ -197,9 +216,10 @@ static int cpus_kv(struct phy_config *cfg, const char *opt, const char *key,
 		       opt, key);
 }
 
-static int memory_kv(struct phy_config *cfg, const char *opt, const char *key,
+static int memory_kv(void *target, const char *opt, const char *key,
 		     const char *val, struct phy_error *err)
 {
+	struct phy_config *cfg = target;
 	if (strcmp(key, "size"))
 		return phy_err(err, PHY_E_INVALID,
 			       "--%s: unknown key '%s' (known: size)", opt, key);
@@ -250,6 +270,97 @@ static int set_path(char **dst, const char *opt, const char *value,
 	return 0;
 }
 
+static int parse_switch(const char *val, bool *out)
+{
+	if (!strcmp(val, "on") || !strcmp(val, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(val, "off") || !strcmp(val, "false")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int disk_kv(void *target, const char *opt, const char *key,
+		   const char *val, struct phy_error *err)
+{
+	struct disk_config *d = target;
+	unsigned long n;
+
+	if (!strcmp(key, "path")) {
+		if (!*val)
+			return phy_err(err, PHY_E_INVALID, "--disk: path= needs a file");
+		if (d->path)
+			return phy_err(err, PHY_E_INVALID, "--disk: path= given twice");
+		d->path = strdup(val);
+		if (!d->path)
+			return phy_err(err, PHY_E_NOMEM, "--disk: out of memory");
+		return 0;
+	}
+	if (!strcmp(key, "readonly") || !strcmp(key, "direct")) {
+		if (parse_switch(val, !strcmp(key, "readonly") ? &d->readonly : &d->direct))
+			return phy_err(err, PHY_E_INVALID, "--disk: %s=%s is not on or off", key, val);
+		return 0;
+	}
+	if (!strcmp(key, "num_queues")) {
+		if (parse_uint(val, ULONG_MAX, &n) || n == 0 || n > CONFIG_DISK_MAX_QUEUES)
+			return phy_err(err, PHY_E_INVALID,
+				       "--disk: num_queues=%s is not a number from 1 to %d",
+				       val, CONFIG_DISK_MAX_QUEUES);
+		d->num_queues = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(key, "queue_size")) {
+		if (parse_uint(val, ULONG_MAX, &n) || n < 2 ||
+		    n > CONFIG_DISK_MAX_QUEUE_SIZE || (n & (n - 1)))
+			return phy_err(err, PHY_E_INVALID,
+				       "--disk: queue_size=%s is not a power of two from 2 to %d",
+				       val, CONFIG_DISK_MAX_QUEUE_SIZE);
+		d->queue_size = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(key, "id")) {
+		size_t len = strlen(val);
+		if (len == 0 || len > CONFIG_DISK_ID_LEN)
+			return phy_err(err, PHY_E_INVALID,
+				       "--disk: id=%s must be 1 to %d characters",
+				       val, CONFIG_DISK_ID_LEN);
+		for (size_t i = 0; i < len; i++)
+			if (!isgraph((unsigned char)val[i]))
+				return phy_err(err, PHY_E_INVALID,
+					       "--disk: id=%s may only hold printable characters",
+					       val);
+		memcpy(d->id, val, len + 1);
+		return 0;
+	}
+	return phy_err(err, PHY_E_INVALID,
+		       "--%s: unknown key '%s' (known: path, readonly, direct, num_queues, queue_size, id)",
+		       opt, key);
+}
+
+static int add_disk(struct phy_config *cfg, const char *value,
+		    struct phy_error *err)
+{
+	if (cfg->nr_disks == CONFIG_MAX_DISKS)
+		return phy_err(err, PHY_E_INVALID, "--disk: at most %d disks",
+			       CONFIG_MAX_DISKS);
+	struct disk_config d = {
+		.num_queues = 1,
+		.queue_size = CONFIG_DISK_DEFAULT_QUEUE_SIZE,
+	};
+	int ret = parse_kv_list(&d, "disk", value, disk_kv, err);
+	if (!ret && !d.path)
+		ret = phy_err(err, PHY_E_INVALID, "--disk: path= is required");
+	if (ret) {
+		free(d.path);
+		return ret;
+	}
+	cfg->disks[cfg->nr_disks++] = d;
+	return 0;
+}
+
 int phy_config_set(struct phy_config *cfg, const char *option,
 		   const char *value, struct phy_error *err)
 {
@@ -267,11 +378,13 @@ int phy_config_set(struct phy_config *cfg, const char *option,
 		return 0;
 	}
 	if (!strcmp(option, "cpus"))
-		return parse_kv_list(cfg, option, value, cpus_kv, err);
+		return parse_config_kv(cfg, option, value, cpus_kv, err);
 	if (!strcmp(option, "memory"))
-		return parse_kv_list(cfg, option, value, memory_kv, err);
+		return parse_config_kv(cfg, option, value, memory_kv, err);
 	if (!strcmp(option, "serial"))
 		return set_serial(cfg, value, err);
+	if (!strcmp(option, "disk"))
+		return add_disk(cfg, value, err);
 	if (!strcmp(option, "console")) {
 		if (strcmp(value, "off"))
 			return phy_err(err, PHY_E_INVALID,
@@ -294,5 +407,11 @@ int phy_config_validate(const struct phy_config *cfg, struct phy_error *err)
 	if (cfg->cmdline && strlen(cfg->cmdline) >= X86_CMDLINE_MAX)
 		return phy_err(err, PHY_E_INVALID, "--cmdline: longer than %llu bytes",
 			       (unsigned long long)X86_CMDLINE_MAX - 1);
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(cfg->disks[i].path, cfg->disks[j].path))
+				return phy_err(err, PHY_E_INVALID,
+					       "--disk: '%s' is given twice",
+					       cfg->disks[i].path);
 	return 0;
 }

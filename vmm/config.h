@@ -28,6 +28,23 @@ enum payload_mode {
 #define CONFIG_MAX_MEMORY (1ULL << 40)
 #define CONFIG_DEFAULT_CMDLINE "console=ttyS0"
 
+#define CONFIG_MAX_DISKS 16
+#define CONFIG_DISK_DEFAULT_QUEUE_SIZE 256
+#define CONFIG_DISK_MAX_QUEUE_SIZE 1024
+#define CONFIG_DISK_MAX_QUEUES 16
+#define CONFIG_DISK_ID_LEN 20 /* VIRTIO_BLK_ID_BYTES */
+
+/* --disk path=IMG[,readonly=on][,direct=on|off][,num_queues=N]
+ *        [,queue_size=N][,id=ID] */
+struct disk_config {
+	char *path;
+	bool readonly;
+	bool direct;
+	unsigned num_queues; /* 1..CONFIG_DISK_MAX_QUEUES */
+	unsigned queue_size; /* power of two, 2..CONFIG_DISK_MAX_QUEUE_SIZE */
+	char id[CONFIG_DISK_ID_LEN + 1]; /* "" : none given */
+};
+
 struct phy_config {
 	char *kernel;
 	char *initramfs;
@@ -37,6 +54,8 @@ struct phy_config {
 	enum serial_mode serial;
 	char *serial_path;
 	bool console_off;
+	struct disk_config disks[CONFIG_MAX_DISKS];
+	unsigned nr_disks;
 
 	/* Test hooks, not options: see tests/payload. */
 	enum payload_mode payload_mode;

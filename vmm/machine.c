@@ -61,6 +61,8 @@ static int setup_kvm_vm(struct phy_vm *vm, struct phy_error *err)
 		struct kvm_pit_config pit = { .flags = 0 };
 		ret = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2", err);
 	}
+	if (!ret)
+		ret = irq_router_init(&vm->m.irqs, vm->m.vm_fd, err);
 	return ret;
 }
 
@@ -109,6 +111,14 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 	if (!ret)
 		ret = bus_register(&m->mmio, X86_ECAM_GPA, X86_ECAM_SIZE,
 				   &pci_host_ecam_ops, &m->pci, "pci-ecam", err);
+	/* The BAR windows the DSDT's PCI0._CRS advertises. */
+	if (!ret)
+		ret = pci_host_add_window(&m->pci, &m->mmio, X86_PCI_MMIO32_GPA,
+					  X86_PCI_MMIO32_SIZE, "pci-mmio32", err);
+	if (!ret)
+		ret = pci_host_add_window(&m->pci, &m->mmio,
+					  x86_pci_mmio64_base(vm->mem.ram_size),
+					  X86_PCI_MMIO64_SIZE, "pci-mmio64", err);
 	if (!ret)
 		ret = bus_register(&m->pio, X86_SLEEP_CONTROL_PORT, 2,
 				   &acpi_sleep_bus_ops, &m->sleep, "acpi-sleep", err);
@@ -234,6 +244,8 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 	if (!ret)
 		ret = setup_devices(vm, err);
 	if (!ret)
+		ret = machine_add_virtio(vm, err);
+	if (!ret)
 		ret = setup_acpi(vm, err);
 	if (!ret)
 		ret = x86_write_boot_tables(&vm->mem, err);
@@ -261,8 +273,10 @@ void machine_teardown(struct phy_vm *vm)
 	uart_destroy(m->uart);
 	m->uart = NULL;
 	pthread_mutex_unlock(&vm->lock);
+	machine_remove_virtio(vm);
 	if (m->pio.name)
 		pci_host_destroy(&m->pci);
+	irq_router_destroy(&m->irqs);
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);
 	m->vm_fd = -1;

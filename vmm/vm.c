@@ -155,6 +155,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	vm->mem.memfd = -1;
 	vm->m.vm_fd = -1;
 	vm->serial_fd = -1;
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
+		vm->disks[i].fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -167,6 +169,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 		goto fail;
 	}
 	ret = load_images(vm, err);
+	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++)
+		ret = disk_image_open(&vm->disks[i], &vm->cfg.disks[i], err);
 	if (!ret)
 		ret = open_serial(vm, err);
 	if (!ret)
@@ -374,6 +378,24 @@ const char *phy_vm_crash_report(const struct phy_vm *vm)
 	return vm->crash_report;
 }
 
+int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque)
+{
+	if (!vm)
+		return -PHY_E_INVALID;
+	if (phy_vm_state(vm) != PHY_VM_CREATED)
+		return -PHY_E_STATE;
+	vm->log_fn = fn;
+	vm->log_opaque = opaque;
+	return 0;
+}
+
+void vm_log(void *opaque, const char *msg)
+{
+	struct phy_vm *vm = opaque;
+	if (vm->log_fn)
+		vm->log_fn(vm->log_opaque, msg);
+}
+
 int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
 			     void *opaque)
 {
@@ -410,6 +432,8 @@ void phy_vm_destroy(struct phy_vm *vm)
 	kvm_host_close(&vm->kvm);
 	boot_image_close(&vm->kernel);
 	boot_image_close(&vm->initrd);
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
+		disk_image_close(&vm->disks[i]);
 	if (vm->serial_fd_owned)
 		close(vm->serial_fd);
 	if (vm->wake_fd >= 0)
@@ -418,4 +442,16 @@ void phy_vm_destroy(struct phy_vm *vm)
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
 	free(vm);
+}
+
+int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
+		      struct phy_disk_stats *out, struct phy_error *err)
+{
+	if (!vm || !out)
+		return phy_err(err, PHY_E_INVALID, "phy_vm_disk_stats: NULL argument");
+	if (index >= vm->cfg.nr_disks)
+		return phy_err(err, PHY_E_INVALID, "phy_vm_disk_stats: no disk %u (the VM has %u)",
+			       index, vm->cfg.nr_disks);
+	disk_image_stats(&vm->disks[index], out);
+	return 0;
 }

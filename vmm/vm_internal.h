@@ -16,6 +16,7 @@
 #include <phyllome/vmm.h>
 
 #include "boot/boot.h"
+#include "devices/block/disk_image.h"
 #include "common/guest_mem.h"
 #include "devices/bus.h"
 #include "devices/legacy/acpi_sleep.h"
@@ -23,9 +24,19 @@
 #include "devices/legacy/uart_8250.h"
 #include "devices/pci/pci_host.h"
 #include "vmm/config.h"
+#include "vmm/irq_router.h"
 #include "vmm/kvm.h"
 
 struct kvm_run;
+struct io_loop;
+struct virtio_blk;
+struct virtio_pci;
+
+struct machine_disk {
+	char name[16];
+	struct virtio_blk *blk;
+	struct virtio_pci *pci;
+};
 
 enum vm_request {
 	VM_REQ_NONE,
@@ -53,6 +64,12 @@ struct machine {
 	struct bus mmio;
 	struct uart_8250 *uart;
 	struct pci_host pci;
+	struct irq_router irqs; /* GSI routes: the irqchip's and MSI-X's */
+	struct io_loop *io;     /* serves the virtio devices; NULL: none */
+	struct machine_disk disks[CONFIG_MAX_DISKS];
+	unsigned nr_disks;
+	unsigned next_slot;     /* PCI placement (machine_virtio.c) */
+	uint64_t next_bar;
 	struct acpi_sleep sleep;
 	struct i8042_reset i8042;
 	uint64_t rsdp_gpa;
@@ -66,6 +83,9 @@ struct phy_vm {
 	struct guest_mem mem;
 	struct boot_image kernel;
 	struct boot_image initrd;
+	/* Open for the VM's whole life: the lock and the counters carry
+	 * over guest reboots. */
+	struct disk_image disks[CONFIG_MAX_DISKS];
 	struct machine m;
 
 	pthread_mutex_t lock;
@@ -80,6 +100,9 @@ struct phy_vm {
 	char crash_report[4096];
 	struct phy_error run_error;
 	uint32_t debug_exit_value;
+
+	phy_log_fn log_fn;
+	void *log_opaque;
 
 	/* Serial sink; the UART lock serialises calls into it. */
 	phy_serial_output_fn serial_fn;
@@ -101,6 +124,13 @@ void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what);
 /* machine.c */
 int machine_build(struct phy_vm *vm, struct phy_error *err);
 void machine_teardown(struct phy_vm *vm);
+
+/* Passes a message to the embedder's log hook, if any. */
+void vm_log(void *vm, const char *msg);
+
+/* machine_virtio.c */
+int machine_add_virtio(struct phy_vm *vm, struct phy_error *err);
+void machine_remove_virtio(struct phy_vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/error.h"
+
 /* Red Hat's ID for a generic PCIe host bridge: guests know it needs no
  * driver. */
 #define HOST_BRIDGE_VENDOR 0x1b36
@@ -17,6 +19,12 @@ static uint32_t get_le(const uint8_t *p, uint32_t len)
 	for (uint32_t i = 0; i < len; i++)
 		v |= (uint32_t)p[i] << (8 * i);
 	return v;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
 }
 
 /* The bridge's config space is read-only: it has no BARs and nothing to
@@ -87,6 +95,107 @@ uint32_t pci_host_config_read(struct pci_host *host, unsigned bus,
 	return v;
 }
 
+/* BAR register i: the low half of bars[i], the high half of a 64-bit
+ * bars[i-1], or nothing (hardwired to zero). */
+static struct pci_bar *bar_of_reg(struct pci_function *fn, unsigned i,
+				  bool *high)
+{
+	*high = false;
+	if (fn->bars[i].size)
+		return &fn->bars[i];
+	if (i > 0 && fn->bars[i - 1].size && fn->bars[i - 1].mem64) {
+		*high = true;
+		return &fn->bars[i - 1];
+	}
+	return NULL;
+}
+
+/* Stores what a BAR register keeps of a written value: the address bits
+ * the size leaves writable and the hardwired type bits. Writing all ones
+ * thus reads back the size, which is how the guest sizes a BAR. */
+static void bar_reg_store(struct pci_function *fn, unsigned i, uint32_t v)
+{
+	bool high;
+	struct pci_bar *bar = bar_of_reg(fn, i, &high);
+	uint64_t mask = bar ? ~(bar->size - 1) : 0;
+	uint32_t reg;
+	if (!bar)
+		reg = 0;
+	else if (high)
+		reg = v & (uint32_t)(mask >> 32);
+	else
+		reg = (v & (uint32_t)mask & ~0xfu) | (bar->mem64 ? 0x4 : 0) |
+		      (bar->prefetchable ? 0x8 : 0);
+	put_le32(&fn->config[PCI_CFG_BAR0 + 4 * i], reg);
+}
+
+static uint64_t bar_reg_addr(const struct pci_function *fn, unsigned i)
+{
+	const uint8_t *r = &fn->config[PCI_CFG_BAR0 + 4 * i];
+	uint64_t addr = get_le(r, 4) & ~0xfu;
+	if (fn->bars[i].mem64)
+		addr |= (uint64_t)get_le(r + 4, 4) << 32;
+	return addr;
+}
+
+void pci_function_set_bar(struct pci_function *fn, unsigned i, uint64_t size,
+			  bool mem64, bool prefetchable, uint64_t addr,
+			  const struct bus_device_ops *ops, void *opaque)
+{
+	if (i >= PCI_BARS || (mem64 && i + 1 >= PCI_BARS))
+		return;
+	fn->bars[i] = (struct pci_bar){
+		.size = size,
+		.mem64 = mem64,
+		.prefetchable = prefetchable,
+		.ops = ops,
+		.opaque = opaque,
+		.addr = addr & ~(size - 1),
+	};
+	bar_reg_store(fn, i, (uint32_t)addr);
+	if (mem64)
+		bar_reg_store(fn, i + 1, (uint32_t)(addr >> 32));
+}
+
+static bool in_window(const struct pci_host *host, uint64_t addr,
+		      uint64_t size)
+{
+	for (unsigned i = 0; i < host->nr_windows; i++) {
+		const struct pci_window *w = &host->windows[i];
+		if (addr >= w->base && size <= w->size &&
+		    addr - w->base <= w->size - size)
+			return true;
+	}
+	return false;
+}
+
+/* Recomputes where fn's BARs decode after a config write, and tells the
+ * function when that changed. Lock held. */
+static void update_bars(struct pci_host *host, struct pci_function *fn)
+{
+	bool mem_on = get_le(&fn->config[PCI_CFG_COMMAND], 2) &
+		      PCI_CFG_COMMAND_MEMORY;
+	bool changed = false;
+	for (unsigned i = 0; i < PCI_BARS; i++) {
+		struct pci_bar *bar = &fn->bars[i];
+		if (!bar->size)
+			continue;
+		uint64_t addr = bar_reg_addr(fn, i);
+		bool mapped = mem_on && in_window(host, addr, bar->size);
+		if (addr != bar->addr || mapped != bar->mapped)
+			changed = true;
+		bar->addr = addr;
+		bar->mapped = mapped;
+	}
+	if (changed && fn->ops->bars_changed)
+		fn->ops->bars_changed(fn);
+}
+
+static bool is_bar_reg(uint32_t offset)
+{
+	return offset >= PCI_CFG_BAR0 && offset < PCI_CFG_BAR0 + 4 * PCI_BARS;
+}
+
 void pci_host_config_write(struct pci_host *host, unsigned bus,
 			   unsigned devfn, uint32_t offset, uint32_t len,
 			   uint32_t value)
@@ -95,9 +204,140 @@ void pci_host_config_write(struct pci_host *host, unsigned bus,
 		return;
 	pthread_mutex_lock(&host->lock);
 	struct pci_function *fn = lookup(host, bus, devfn);
-	if (fn)
+	if (fn && is_bar_reg(offset)) {
+		/* Aligned accesses of up to 4 bytes stay in one register. */
+		unsigned reg = (offset - PCI_CFG_BAR0) / 4;
+		uint8_t b[4];
+		memcpy(b, &fn->config[PCI_CFG_BAR0 + 4 * reg], 4);
+		for (uint32_t i = 0; i < len; i++)
+			b[(offset & 3) + i] = value >> (8 * i);
+		bar_reg_store(fn, reg, get_le(b, 4));
+	} else if (fn) {
 		fn->ops->config_write(fn, offset, len, value);
+	}
+	if (fn)
+		update_bars(host, fn);
 	pthread_mutex_unlock(&host->lock);
+}
+
+int pci_host_plug(struct pci_host *host, unsigned slot,
+		  struct pci_function *fn, struct phy_error *err)
+{
+	if (slot == 0 || slot >= PCI_SLOTS)
+		return phy_err(err, PHY_E_INTERNAL, "PCI: no slot %u", slot);
+	int ret = 0;
+	pthread_mutex_lock(&host->lock);
+	if (host->slots[slot]) {
+		ret = phy_err(err, PHY_E_INTERNAL, "PCI: slot %u is taken", slot);
+	} else {
+		host->slots[slot] = fn;
+		update_bars(host, fn);
+	}
+	pthread_mutex_unlock(&host->lock);
+	return ret;
+}
+
+void pci_host_unplug(struct pci_host *host, unsigned slot)
+{
+	if (slot == 0 || slot >= PCI_SLOTS)
+		return;
+	pthread_mutex_lock(&host->lock);
+	host->slots[slot] = NULL;
+	pthread_mutex_unlock(&host->lock);
+}
+
+/* The enabled BAR covering [gpa, gpa+len): its handler and the offset. */
+static bool bar_lookup(struct pci_host *host, uint64_t gpa, uint32_t len,
+		       const struct bus_device_ops **ops, void **opaque,
+		       uint64_t *off)
+{
+	bool found = false;
+	pthread_mutex_lock(&host->lock);
+	for (unsigned s = 0; s < PCI_SLOTS && !found; s++) {
+		struct pci_function *fn = host->slots[s];
+		for (unsigned i = 0; fn && i < PCI_BARS && !found; i++) {
+			const struct pci_bar *bar = &fn->bars[i];
+			if (!bar->mapped || gpa < bar->addr ||
+			    gpa - bar->addr >= bar->size ||
+			    len > bar->size - (gpa - bar->addr))
+				continue;
+			*ops = bar->ops;
+			*opaque = bar->opaque;
+			*off = gpa - bar->addr;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&host->lock);
+	return found;
+}
+
+/*
+ * The handler runs without the host lock: functions outlive the vCPUs, so
+ * the pointers stay valid, and an access racing with the guest moving the
+ * BAR may land at either place, as on hardware.
+ */
+static void window_read(void *opaque, uint64_t off, uint8_t *data,
+			uint32_t len)
+{
+	struct pci_window *w = opaque;
+	const struct bus_device_ops *ops;
+	void *dev;
+	uint64_t bar_off;
+	if (bar_lookup(w->host, w->base + off, len, &ops, &dev, &bar_off) &&
+	    ops->read)
+		ops->read(dev, bar_off, data, len);
+	else
+		memset(data, 0xff, len);
+}
+
+static void window_write(void *opaque, uint64_t off, const uint8_t *data,
+			 uint32_t len)
+{
+	struct pci_window *w = opaque;
+	const struct bus_device_ops *ops;
+	void *dev;
+	uint64_t bar_off;
+	if (bar_lookup(w->host, w->base + off, len, &ops, &dev, &bar_off) &&
+	    ops->write)
+		ops->write(dev, bar_off, data, len);
+}
+
+static const struct bus_device_ops window_ops = {
+	.read = window_read,
+	.write = window_write,
+};
+
+int pci_host_add_window(struct pci_host *host, struct bus *mmio,
+			uint64_t base, uint64_t size, const char *name,
+			struct phy_error *err)
+{
+	if (host->nr_windows == PCI_HOST_MAX_WINDOWS)
+		return phy_err(err, PHY_E_INTERNAL, "PCI: too many BAR windows");
+	struct pci_window *w = &host->windows[host->nr_windows];
+	*w = (struct pci_window){ host, base, size, base };
+	int ret = bus_register(mmio, base, size, &window_ops, w, name, err);
+	if (!ret)
+		host->nr_windows++;
+	return ret;
+}
+
+uint64_t pci_host_alloc_bar(struct pci_host *host, uint64_t size)
+{
+	if (size == 0 || (size & (size - 1)))
+		return 0;
+	uint64_t addr = 0;
+	pthread_mutex_lock(&host->lock);
+	for (unsigned i = 0; i < host->nr_windows && !addr; i++) {
+		struct pci_window *w = &host->windows[i];
+		uint64_t a = (w->next_free + size - 1) & ~(size - 1);
+		if (a >= w->next_free && size <= w->size &&
+		    a - w->base <= w->size - size) {
+			w->next_free = a + size;
+			addr = a;
+		}
+	}
+	pthread_mutex_unlock(&host->lock);
+	return addr;
 }
 
 /* ECAM: bus[27:20] devfn[19:12] register[11:0]. */

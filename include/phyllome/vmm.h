@@ -116,6 +116,15 @@ PHY_API int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 PHY_API int phy_vm_set_serial_output(struct phy_vm *vm,
 				     phy_serial_output_fn fn, void *opaque);
 
+/*
+ * Messages about the guest's misbehaviour that do not stop the VM, e.g. a
+ * virtio driver breaking the rules (its device then needs a reset). One
+ * line each, without a newline; called on a device thread. Without a hook
+ * they are dropped: the library never prints.
+ */
+typedef void (*phy_log_fn)(void *opaque, const char *message);
+PHY_API int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque);
+
 /* Feeds bytes to the guest's serial input (thread-safe). */
 PHY_API int phy_vm_serial_input(struct phy_vm *vm, const uint8_t *buf,
 				size_t len);
@@ -146,6 +155,26 @@ PHY_API const char *phy_vm_crash_report(const struct phy_vm *vm);
 
 /* How many times the guest rebooted since phy_vm_start(). */
 PHY_API unsigned phy_vm_reboot_count(const struct phy_vm *vm);
+
+/* What a disk (--disk, in the order given) has served since the VM was
+ * created; counts survive guest reboots. Readable from any thread. */
+struct phy_disk_stats {
+	uint64_t read_requests;
+	uint64_t write_requests;
+	uint64_t flush_requests;
+	uint64_t discard_requests;
+	uint64_t write_zeroes_requests;
+	uint64_t get_id_requests;
+	uint64_t unsupported_requests; /* answered VIRTIO_BLK_S_UNSUPP */
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t errors;               /* answered VIRTIO_BLK_S_IOERR */
+};
+
+/* Fills *out for disk `index`; PHY_E_INVALID when there is no such disk. */
+PHY_API int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
+			      struct phy_disk_stats *out,
+			      struct phy_error *err);
 
 #ifdef __cplusplus
 }

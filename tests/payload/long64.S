@@ -20,7 +20,7 @@ _start:
 	mov %bl, %al
 	out %al, %dx
 	jmp 1b
-3:	mov $0xd0000000, %rdi
+3:	mov $0xf0000000, %rdi
 	movl $0xcafef00d, (%rdi)       /* MMIO write, 4 bytes */
 	movq 8(%rdi), %rax             /* MMIO read, 8 bytes */
 	mov $0x512, %dx

@@ -15,7 +15,7 @@
 #include "vmm/vm_internal.h"
 
 #define TEST_PORT 0x510
-#define TEST_MMIO 0xd0000000ULL
+#define TEST_MMIO 0xf0000000ULL /* outside the PCI BAR windows */
 #define DEBUG_EXIT_PORT 0x501
 
 struct recorder {

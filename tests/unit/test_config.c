@@ -121,20 +121,73 @@ static void test_bad(void)
 	phy_config_free(NULL);
 }
 
+static void test_disks(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "disk", "path=/a.img") == 0);
+	CHECK(set(c, "disk", "path=/b.img,readonly=on,direct=on,num_queues=4,queue_size=1024,id=data-1") == 0);
+	CHECK(c->nr_disks == 2);
+	CHECK(!strcmp(c->disks[0].path, "/a.img") && !c->disks[0].readonly &&
+	      !c->disks[0].direct && c->disks[0].num_queues == 1 &&
+	      c->disks[0].queue_size == 256 && c->disks[0].id[0] == 0);
+	CHECK(c->disks[1].readonly && c->disks[1].direct &&
+	      c->disks[1].num_queues == 4 && c->disks[1].queue_size == 1024 &&
+	      !strcmp(c->disks[1].id, "data-1"));
+
+	bad(c, "disk", "/a.img", "--disk");
+	bad(c, "disk", "readonly=on", "path= is required");
+	bad(c, "disk", "path=", "--disk");
+	bad(c, "disk", "path=/x,path=/y", "given twice");
+	bad(c, "disk", "path=/x,readonly=yes", "readonly=yes");
+	bad(c, "disk", "path=/x,direct=1", "direct=1");
+	bad(c, "disk", "path=/x,num_queues=0", "num_queues=0");
+	bad(c, "disk", "path=/x,num_queues=17", "num_queues=17");
+	bad(c, "disk", "path=/x,queue_size=100", "queue_size=100");
+	bad(c, "disk", "path=/x,queue_size=2048", "queue_size=2048");
+	bad(c, "disk", "path=/x,queue_size=1", "queue_size=1");
+	bad(c, "disk", "path=/x,id=123456789012345678901", "id=");
+	bad(c, "disk", "path=/x,id=a b", "printable");
+	bad(c, "disk", "path=/x,vhost_user=on", "unknown key 'vhost_user'");
+	bad(c, "disk", "path=/x,,readonly=on", "--disk");
+	CHECK(c->nr_disks == 2); /* nothing bad got in */
+
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	CHECK(copy.disks[1].path != c->disks[1].path &&
+	      !strcmp(copy.disks[1].path, "/b.img"));
+	config_release(&copy);
+
+	set(c, "kernel", "/k");
+	CHECK(phy_config_validate(c, &err) == 0);
+	CHECK(set(c, "disk", "path=/a.img,readonly=on") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "given twice");
+	phy_config_free(c);
+
+	c = phy_config_new();
+	char v[64];
+	for (int i = 0; i < 16; i++) {
+		snprintf(v, sizeof(v), "path=/d%d", i);
+		CHECK(set(c, "disk", v) == 0);
+	}
+	bad(c, "disk", "path=/d16", "at most 16");
+	phy_config_free(c);
+}
+
 /* Random garbage never crashes the parser and always either succeeds or
  * says which option is wrong. */
 static void test_garbage(void)
 {
-	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel" };
+	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel", "disk" };
 	unsigned seed = 12345;
 	struct phy_config *c = phy_config_new();
 	for (int i = 0; i < 20000; i++) {
 		char v[32];
 		int n = rand_r(&seed) % 31;
 		for (int j = 0; j < n; j++)
-			v[j] = "bootmaxsize=,0123456789GMKfile/x\xff"[rand_r(&seed) % 34];
+			v[j] = "bootmaxsize=,0123456789GMKfile/x\xffpathreadonlyqueue_snum"[rand_r(&seed) % 55];
 		v[n] = 0;
-		const char *o = opts[rand_r(&seed) % 5];
+		const char *o = opts[rand_r(&seed) % 6];
 		if (set(c, o, v) != 0) {
 			char name[32];
 			snprintf(name, sizeof(name), "--%s", o);
@@ -165,6 +218,7 @@ int main(void)
 	test_sizes();
 	test_good();
 	test_bad();
+	test_disks();
 	test_garbage();
 	test_options_table();
 	return check_report("test_config");

@@ -34,9 +34,15 @@ static void usage(FILE *f)
 		"Options use Cloud Hypervisor's syntax (--opt VALUE or --opt=VALUE):\n\n");
 	size_t n;
 	const struct phy_option_info *o = phy_config_options(&n);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  --%-10s %-24s %s\n", o[i].name, o[i].syntax,
-			o[i].help);
+	for (size_t i = 0; i < n; i++) {
+		/* A long syntax gets its own line, the help under it. */
+		if (strlen(o[i].syntax) > 24)
+			fprintf(f, "  --%-10s %s\n  %-12s %-24s %s\n", o[i].name,
+				o[i].syntax, "", "", o[i].help);
+		else
+			fprintf(f, "  --%-10s %-24s %s\n", o[i].name, o[i].syntax,
+				o[i].help);
+	}
 	fprintf(f,
 		"  --%-10s %-24s %s\n  --%-10s %-24s %s\n"
 		"\nOn a terminal the serial console is interactive; Ctrl-A x quits.\n"
@@ -85,6 +91,14 @@ static void install_signals(void)
 }
 
 /* Feeds stdin to the guest's serial port; Ctrl-A x stops the VM. */
+/* The guest may share the terminal, which is in raw mode: end lines with
+ * \r\n there. */
+static void print_log(void *opaque, const char *msg)
+{
+	(void)opaque;
+	fprintf(stderr, "phyllome-vmm: %s%s", msg, isatty(STDERR_FILENO) ? "\r\n" : "\n");
+}
+
 static void *stdin_thread(void *arg)
 {
 	struct phy_vm *vm = arg;
@@ -208,6 +222,7 @@ int main(int argc, char **argv)
 		return (err.code == PHY_E_INVALID || err.code == PHY_E_IMAGE) ?
 			       EXIT_USAGE : 1;
 	}
+	phy_vm_set_log(the_vm, print_log, NULL);
 	install_signals();
 	raw_terminal();
 	if (phy_vm_start(the_vm, &err)) {

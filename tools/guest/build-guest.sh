@@ -41,7 +41,7 @@ MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_inpu
          virtio_gpu virtio_balloon virtio_rng vmw_vsock_virtio_transport
          ext4 crc32c_generic"
 inputs=$( (cat "$kdir/.stamp" "$here/init" "$here/mkinitramfs.sh" "$here/modules-closure.sh" "$0"
-           sha256sum "$(command -v busybox)"
+           sha256sum "$(command -v busybox)" /sbin/mke2fs
            echo "$MODULES"
            if [ -n "$extra" ]; then (cd "$extra" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -r0 sha256sum); fi) |
          sha256sum | cut -c1-16)
@@ -54,8 +54,10 @@ exec 9>"$out/.lock"
 flock 9
 if [ "$(cat "$out/.stamp" 2>/dev/null)" != "$inputs" ]; then
   [ $quiet = 1 ] || echo "build-guest.sh: building the default guest in $out" >&2
-  args=()
-  if [ -n "$extra" ]; then args=(--extra "$extra"); fi
+  # mkfs.ext4 for the disk tests (busybox has only mkfs.ext2); /init links
+  # the name, as mke2fs picks the file system by the name it runs under.
+  args=(--bin /sbin/mke2fs)
+  if [ -n "$extra" ]; then args+=(--extra "$extra"); fi
   # shellcheck disable=SC2086
   "$here/mkinitramfs.sh" "$out/initrd.img.tmp" "$kdir" "$here/init" "${args[@]}" $MODULES 2>"$out/build.log" ||
     die "mkinitramfs.sh failed: $(tail -1 "$out/build.log")"

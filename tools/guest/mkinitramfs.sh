@@ -7,10 +7,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 usage() {
   cat <<EOF
-usage: mkinitramfs.sh OUT.cpio.gz KERNEL_DIR INIT [--extra DIR]... [MODULE...]
+usage: mkinitramfs.sh OUT.cpio.gz KERNEL_DIR INIT [--extra DIR | --bin PATH]... [MODULE...]
   KERNEL_DIR  what fetch-kernel.sh prints
   INIT        script installed as /init
   --extra DIR copy DIR's contents into the initramfs root (repeatable)
+  --bin PATH  copy this machine's dynamically linked program PATH to the same
+              path, with the shared libraries ldd lists (repeatable)
   MODULE      module names; their dependencies come along. Built-in or absent
               ones are skipped (listed on stderr). The load order is written
               to /etc/modules.order (one path a line) and a modules.dep is
@@ -22,10 +24,15 @@ case "${1:-}" in -h|--help) usage; exit 0 ;; esac
 [ $# -ge 3 ] || die "need OUT KERNEL_DIR INIT (see --help)"
 out=$1 kdir=$2 init=$3
 shift 3
-extras=()
-while [ "${1:-}" = --extra ]; do
-  [ -d "${2:-}" ] || die "--extra: '${2:-}' is not a directory"
-  extras+=("$2"); shift 2
+extras=() bins=()
+while :; do
+  case ${1:-} in
+    --extra) [ -d "${2:-}" ] || die "--extra: '${2:-}' is not a directory"
+             extras+=("$2"); shift 2 ;;
+    --bin) [ -x "${2:-}" ] || die "--bin: '${2:-}' is not an executable"
+           bins+=("$2"); shift 2 ;;
+    *) break ;;
+  esac
 done
 
 busybox=$(command -v busybox) || die "busybox not found (apt-get install busybox-static)"
@@ -66,6 +73,17 @@ done
 sed "s|^/lib/modules/$release/||" "$root/etc/modules.order" >"$mods/modules.order"
 cp "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$mods/" 2>/dev/null || true
 depmod -b "$root" "$release"
+for b in "${bins[@]}"; do
+  # Programs from Debian packages, with their libraries at the same paths
+  # (the loader's too), so they run in the guest unchanged.
+  for f in "$b" $(ldd "$b" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$f")"
+    # Never through an applet link (-> /bin/busybox): that would write
+    # through it to this machine's busybox.
+    rm -f "$root$f"
+    cp -L "$f" "$root$f"
+  done
+done
 for d in "${extras[@]}"; do
   cp -a "$d/." "$root/"
 done

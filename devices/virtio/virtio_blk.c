@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The virtio-blk device: what it offers (features, configuration space),
+ * how it takes requests off its queues, how it tells the driver about
+ * completions (one interrupt per queue per loop batch) and how it
+ * resets. Requests themselves are in virtio_blk_req.c.
+ */
+#define _GNU_SOURCE
+#include "devices/virtio/virtio_blk_internal.h"
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#include "common/error.h"
+
+/* The configuration space up to write_zeroes_may_unmap and its padding;
+ * the secure-erase and zoned fields that follow are not offered. */
+#define BLK_CONFIG_SIZE 60
+_Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56,
+	       "virtio_blk_config layout");
+
+static struct virtio_blk *to_blk(struct virtio_dev *dev)
+{
+	return dev->opaque;
+}
+
+static void blk_config_read(struct virtio_dev *dev, uint32_t off, void *data,
+			    uint32_t len)
+{
+	memcpy(data, (const uint8_t *)&to_blk(dev)->config + off, len);
+}
+
+/* Nothing is writable: `writeback` needs CONFIG_WCE, not offered. */
+static void blk_config_write(struct virtio_dev *dev, uint32_t off,
+			     const void *data, uint32_t len)
+{
+}
+
+static int blk_activate(struct virtio_dev *dev)
+{
+	return 0;
+}
+
+static void blk_reset(struct virtio_dev *dev)
+{
+	struct virtio_blk *blk = to_blk(dev);
+
+	/* Requests in flight point into the driver's buffers: the driver
+	 * may reuse them once the reset is over, so wait for them. The
+	 * loop thread completes them meanwhile (the wait drops the lock)
+	 * and, seeing `quiescing`, neither pushes them nor takes more. */
+	blk->quiescing = true;
+	while (blk->inflight)
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	blk->quiescing = false;
+	blk->dirty = 0;
+}
+
+/* Takes everything the driver made available, with notifications off
+ * meanwhile; turning them back on tells whether more arrived in the
+ * window, which must be taken too or the queue could stall. */
+static void drain_queue(struct virtio_blk *blk, struct blk_queue *bq)
+{
+	struct virtqueue *vq = &blk->vqs[bq->index];
+
+	do {
+		vq_set_notify(vq, false);
+		for (;;) {
+			if (!virtio_dev_running(&blk->dev))
+				return;
+			int r = vq_pop(vq, blk->mem, &bq->scratch);
+			if (r == 0)
+				break;
+			if (r < 0) {
+				virtio_dev_fail(&blk->dev, (int)bq->index,
+						vq->error);
+				return;
+			}
+			blk_req_start(bq);
+		}
+	} while (vq_set_notify(vq, true));
+}
+
+static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
+{
+	struct virtio_blk *blk = to_blk(dev);
+
+	pthread_mutex_lock(&dev->lock);
+	if (q < blk->nr_queues && !blk->quiescing && virtio_dev_running(dev))
+		drain_queue(blk, &blk->queues[q]);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* After each batch of loop completions: one interrupt per queue that
+ * got used entries, however many requests finished in the batch. */
+static void blk_flush(void *opaque)
+{
+	struct virtio_blk *blk = opaque;
+
+	pthread_mutex_lock(&blk->dev.lock);
+	uint64_t dirty = blk->dirty;
+	blk->dirty = 0;
+	for (unsigned q = 0; dirty; q++, dirty >>= 1)
+		if ((dirty & 1) && virtio_dev_running(&blk->dev))
+			virtio_dev_signal_queue(&blk->dev, q);
+	pthread_mutex_unlock(&blk->dev.lock);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.config_read = blk_config_read,
+	.config_write = blk_config_write,
+	.activate = blk_activate,
+	.reset = blk_reset,
+	.queue_notify = blk_queue_notify,
+};
+
+static uint64_t blk_features(const struct virtio_blk *blk)
+{
+	const struct disk_image *img = blk->img;
+	uint64_t f =
+		1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
+		1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_TOPOLOGY |
+		1ull << VIRTIO_RING_F_EVENT_IDX |
+		1ull << VIRTIO_RING_F_INDIRECT_DESC;
+	if (img->readonly)
+		f |= 1ull << VIRTIO_BLK_F_RO;
+	if (blk->nr_queues > 1)
+		f |= 1ull << VIRTIO_BLK_F_MQ;
+	if (img->can_discard)
+		f |= 1ull << VIRTIO_BLK_F_DISCARD;
+	if (img->can_write_zeroes)
+		f |= 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
+	return f;
+}
+
+static unsigned log2u(uint32_t v)
+{
+	unsigned n = 0;
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+static void fill_config(struct virtio_blk *blk)
+{
+	const struct disk_image *img = blk->img;
+	struct virtio_blk_config *c = &blk->config;
+	uint32_t lbs = img->logical_block_size;
+	uint32_t min_io = img->min_io_size / lbs;
+
+	/* Whole logical blocks only: the guest cannot address the rest. */
+	blk->capacity = img->size / lbs * (lbs / BLK_SECTOR);
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(blk->capacity);
+	c->seg_max = htole32(VIRTIO_BLK_SEG_MAX);
+	c->blk_size = htole32(lbs);
+	c->physical_block_exp = (uint8_t)log2u(img->physical_block_size / lbs);
+	c->min_io_size =
+		htole16(min_io > UINT16_MAX ? UINT16_MAX : (uint16_t)min_io);
+	c->opt_io_size = htole32(img->opt_io_size / lbs);
+	c->num_queues = htole16((uint16_t)blk->nr_queues);
+	c->max_discard_sectors = htole32(BLK_MAX_ZERO_SECTORS);
+	c->max_discard_seg = htole32(1);
+	c->discard_sector_alignment =
+		htole32(img->physical_block_size / BLK_SECTOR);
+	c->max_write_zeroes_sectors = htole32(BLK_MAX_ZERO_SECTORS);
+	c->max_write_zeroes_seg = htole32(1);
+	c->write_zeroes_may_unmap = img->can_discard;
+}
+
+/* Request slots and the iovec arrays they (and the per-queue scratch
+ * chains) own: allocated once, so serving a request allocates nothing. */
+static int alloc_queues(struct virtio_blk *blk)
+{
+	unsigned n = blk->nr_queues, size = blk->queue_size;
+	const unsigned max_iov = VIRTIO_BLK_SEG_MAX + 2;
+
+	blk->vqs = calloc(n, sizeof(*blk->vqs));
+	blk->queues = calloc(n, sizeof(*blk->queues));
+	blk->iov_pool =
+		calloc((size_t)n * (size + 1) * max_iov, sizeof(struct iovec));
+	if (!blk->vqs || !blk->queues || !blk->iov_pool)
+		return -1;
+	struct iovec *iov = blk->iov_pool;
+	for (unsigned q = 0; q < n; q++) {
+		struct blk_queue *bq = &blk->queues[q];
+		bq->blk = blk;
+		bq->index = q;
+		bq->reqs = calloc(size, sizeof(*bq->reqs));
+		if (!bq->reqs)
+			return -1;
+		bq->scratch.iov = iov;
+		bq->scratch.max_iov = max_iov;
+		iov += max_iov;
+		for (unsigned i = 0; i < size; i++) {
+			bq->reqs[i].bq = bq;
+			bq->reqs[i].chain.iov = iov;
+			bq->reqs[i].chain.max_iov = max_iov;
+			iov += max_iov;
+		}
+	}
+	return 0;
+}
+
+static void free_blk(struct virtio_blk *blk)
+{
+	if (blk->queues)
+		for (unsigned q = 0; q < blk->nr_queues; q++)
+			free(blk->queues[q].reqs);
+	free(blk->queues);
+	free(blk->vqs);
+	free(blk->iov_pool);
+	free(blk->name);
+	free(blk);
+}
+
+int virtio_blk_create(struct virtio_blk **out, struct disk_image *img,
+		      const struct disk_config *cfg, const char *name,
+		      const struct guest_mem *mem, struct io_loop *loop,
+		      struct phy_error *err)
+{
+	unsigned qs = cfg->queue_size;
+	if (qs < 2 || qs > VQ_MAX_SIZE || (qs & (qs - 1)))
+		return phy_err(err, PHY_E_INVALID,
+			       "--disk: queue_size=%u is not a power of two "
+			       "from 2 to %u",
+			       qs, VQ_MAX_SIZE);
+	if (cfg->num_queues < 1 || cfg->num_queues > 64)
+		return phy_err(err, PHY_E_INVALID,
+			       "--disk: num_queues=%u is not from 1 to 64",
+			       cfg->num_queues);
+
+	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	if (!blk)
+		return phy_err(err, PHY_E_NOMEM, "%s: out of memory", name);
+	blk->img = img;
+	blk->loop = loop;
+	blk->mem = mem;
+	blk->nr_queues = cfg->num_queues;
+	blk->queue_size = (uint16_t)qs;
+	blk->name = strdup(name);
+	if (!blk->name || alloc_queues(blk)) {
+		free_blk(blk);
+		return phy_err(err, PHY_E_NOMEM, "%s: out of memory", name);
+	}
+	/* NUL-padded, not NUL-terminated at 20 bytes ("Device Operation"). */
+	memcpy(blk->id, cfg->id, strnlen(cfg->id, VIRTIO_BLK_ID_BYTES));
+	fill_config(blk);
+	virtio_dev_init(&blk->dev, blk->name, VIRTIO_ID_BLOCK,
+			blk_features(blk), BLK_CONFIG_SIZE, blk->vqs,
+			blk->nr_queues, blk->queue_size, mem, &blk_ops, blk);
+	int r = io_loop_add_flush(loop, blk_flush, blk, err);
+	if (r) {
+		virtio_dev_destroy(&blk->dev);
+		free_blk(blk);
+		return r;
+	}
+	*out = blk;
+	return 0;
+}
+
+struct virtio_dev *virtio_blk_dev(struct virtio_blk *blk)
+{
+	return &blk->dev;
+}
+
+unsigned virtio_blk_inflight(struct virtio_blk *blk)
+{
+	pthread_mutex_lock(&blk->dev.lock);
+	unsigned n = blk->inflight;
+	pthread_mutex_unlock(&blk->dev.lock);
+	return n;
+}
+
+void virtio_blk_destroy(struct virtio_blk *blk)
+{
+	if (!blk)
+		return;
+	io_loop_remove_flush(blk->loop, blk_flush, blk);
+	virtio_dev_destroy(&blk->dev);
+	free_blk(blk);
+}

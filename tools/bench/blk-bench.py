@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Disk benchmark: fio inside the guest on a virtio-blk disk, phyllome-vmm
+beside QEMU on the same image, kernel, initramfs and command line, in the
+same run, VMM order rotating each round. Normally started by
+tools/bench/run-blk-bench, which builds everything and runs this in the rig.
+
+Usage (as root, where /dev/kvm boots Linux, i.e. inside the rig here):
+  blk-bench.py --vmm build/phyllome-vmm --kernel GUEST/vmlinuz
+      --initrd GUEST/initrd.img --tools TOOLS.img [--rounds 3]
+      [--runtime 8] [--ramp 2] [--vmms phyllome-vmm,qemu-q35]
+      [--no-native] [--workdir DIR] [--log-dir DIR]
+GUEST is tools/guest/build-guest.sh --extra-dir tools/bench/blk-guest (the
+hook etc/phyllome.d/fio.sh runs fio and reports on "PHYLLOME-FIO: " lines);
+TOOLS.img is the ext4 image with fio and its libraries that run-blk-bench
+builds.
+
+The disk under test: a raw image (default 1 GiB, written in full first, so
+no VMM pays for block allocation) on an ext4 file system. Where WORKDIR
+refuses O_DIRECT (tmpfs, overlayfs, 9p: the rig's /tmp) that file system is
+made on a loop device whose backing file is in WORKDIR. It holds nothing
+else. Both VMMs open it with O_DIRECT: phyllome-vmm --disk direct=on, QEMU
+cache=none,aio=io_uring. The tools image is a second, read-only disk.
+Guest: 1 vCPU, 512 MiB by default. In the guest fio runs on /dev/vda raw,
+ioengine io_uring, direct=1, one job at a time:
+  randread 4k QD1, randread 4k QD32, randwrite 4k QD1, randwrite 4k QD32,
+  read 1m QD8, write 1m QD8
+each for --ramp unmeasured then --runtime measured seconds. "no VM" is
+the same fio job run directly on the image file where the VMMs run (L1 in
+the rig), without a VM: the limit of the storage stack under the guests.
+
+VMM CPU: the VMM process's CPU time (all threads, guest execution in its
+vCPU threads included; /proc/PID/stat, so threads that ended count too)
+between fio's exec_prerun and exec_postrun in the guest, i.e. over ramp +
+runtime, divided by the I/Os of that period (IOPS x (ramp + runtime)).
+"outside vCPUs" subtracts the vCPU threads (named vcpuN / "CPU N/KVM";
+/proc/PID/task/TID/schedstat): the device emulation and I/O threads,
+io_uring workers included. Resolution: one clock tick (10 ms) per window.
+The vCPU share also holds KVM's halt polling, which keeps an idle vCPU
+thread busy for a while: compare the outside-vCPU numbers first.
+
+Everything here runs under TCG in the rig, on a machine shared with other
+work: rounds can differ severalfold when the host is busy. Take numbers on
+a quiet machine and look at the spread in LOG_DIR/runs.json.
+
+Prints a Markdown report (medians over rounds) on stdout, progress on
+stderr. Exit status 1 when any run or job failed (the report says which)."""
+import argparse
+import json
+import mmap
+import os
+import re
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MARK = "PHYLLOME-FIO: "
+JOBS = [("randread", "4k", 1), ("randread", "4k", 32),
+        ("randwrite", "4k", 1), ("randwrite", "4k", 32),
+        ("read", "1m", 8), ("write", "1m", 8)]
+ALL_VMMS = ["phyllome-vmm", "qemu-q35", "qemu-q35-iothread", "qemu-microvm"]
+NATIVE = "no VM"
+VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def job_name(rw, bs, qd):
+    return f"{rw}-{bs}-qd{qd}"
+
+
+def is_read(rw):
+    return "read" in rw
+
+
+# ---------------------------------------------------------------- fio terse
+def parse_terse(line, rw):
+    """fio --terse-version=3 fields (1-based): read 6 KiB, 7 bw KiB/s, 8 IOPS,
+    16 clat mean us, 18-37 clat percentiles; write 47, 48, 49, 57, 59-78."""
+    f = line.strip().split(";")
+    if len(f) < 80 or f[0] != "3":
+        raise ValueError(f"not a terse v3 line ({len(f)} fields)")
+    o = 0 if is_read(rw) else 41
+
+    def pct(first, want):
+        for p in f[first - 1:first + 19]:
+            k, _, v = p.partition("%=")
+            if k and abs(float(k) - want) < 1e-6:
+                return float(v)
+        return None
+    return {
+        "error": int(f[4]),
+        "bw_kib": float(f[6 + o]),
+        "iops": float(f[7 + o]),
+        "clat_mean_us": float(f[15 + o]),
+        "clat_p50_us": pct(18 + o, 50.0),
+        "clat_p99_us": pct(18 + o, 99.0),
+    }
+
+
+def fio_args(rw, bs, qd, args):
+    return [f"--name={job_name(rw, bs, qd)}", f"--rw={rw}", f"--bs={bs}",
+            f"--iodepth={qd}", f"--ioengine={args.engine}", "--direct=1",
+            "--thread", "--time_based", f"--runtime={args.runtime}",
+            f"--ramp_time={args.ramp}", "--norandommap", "--randrepeat=0",
+            "--output-format=terse", "--terse-version=3"]
+
+
+# ---------------------------------------------------------------- storage
+def o_direct_works(d):
+    path = os.path.join(d, ".odirect-probe")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_DIRECT, 0o600)
+    except OSError:
+        return False
+    try:
+        buf = mmap.mmap(-1, 4096)
+        os.write(fd, buf)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
+def sh(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode:
+        tail = (r.stdout.strip().splitlines() or [""])[-1]
+        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {tail}")
+    return r.stdout
+
+
+class Storage:
+    """An O_DIRECT-capable directory holding only the test image."""
+
+    def __init__(self, args):
+        self.mounted = None
+        os.makedirs(args.workdir, exist_ok=True)
+        if o_direct_works(args.workdir):
+            self.dir = args.workdir
+            self.how = f"{args.workdir} (O_DIRECT works there)"
+        else:
+            if os.geteuid() != 0:
+                raise RuntimeError(f"{args.workdir} refuses O_DIRECT and a "
+                                   "loop device needs root")
+            for m in ("loop", "ext4"):
+                subprocess.run(["modprobe", "-q", m], check=False)
+            backing = os.path.join(args.workdir, "fs.img")
+            mnt = os.path.join(args.workdir, "mnt")
+            os.makedirs(mnt, exist_ok=True)
+            with open(backing, "wb") as f:
+                f.truncate(args.image_size + (256 << 20))
+            sh(["mkfs.ext4", "-q", "-F", backing])
+            sh(["mount", "-t", "ext4", "-o", "loop", backing, mnt])
+            self.mounted = mnt
+            self.dir = mnt
+            fstype = subprocess.run(["stat", "-f", "-c", "%T", args.workdir],
+                                    stdout=subprocess.PIPE, text=True).stdout.strip()
+            self.how = (f"ext4 on a loop device whose backing file is in "
+                        f"{args.workdir} ({fstype or '?'}, which refuses "
+                        f"O_DIRECT)")
+        self.image = os.path.join(self.dir, "test.img")
+        # Written in full with O_DIRECT, so every block is allocated and
+        # initialised before any VMM touches it.
+        size_mib = args.image_size >> 20
+        t0 = time.monotonic()
+        sh(["fio", "--name=fill", f"--filename={self.image}",
+            f"--size={size_mib}M", "--rw=write", "--bs=1M", "--direct=1",
+            f"--ioengine={args.engine}", "--iodepth=8", "--fallocate=none",
+            "--output-format=terse"])
+        st = os.stat(self.image)
+        if st.st_size != args.image_size or st.st_blocks * 512 < args.image_size:
+            raise RuntimeError(f"{self.image}: {st.st_size} bytes, "
+                               f"{st.st_blocks * 512} allocated after the fill")
+        self.fill_s = time.monotonic() - t0
+
+    def close(self):
+        if self.mounted:
+            subprocess.run(["umount", self.mounted], check=False)
+
+
+# ---------------------------------------------------------------- VMMs
+def vmm_command(name, args, image, cmdline):
+    mem = args.memory
+    if name == "phyllome-vmm":
+        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
+                "--cmdline", cmdline, "--memory", f"size={mem}",
+                "--cpus", "boot=1",
+                "--disk", f"path={image},direct=on,id=phy-fio-test",
+                "--disk", f"path={args.tools},readonly=on,id=phy-fio-tools",
+                "--serial", "tty"]
+    machine = "microvm" if name == "qemu-microvm" else "q35"
+    dev = "virtio-blk-device" if machine == "microvm" else "virtio-blk-pci"
+    # debug-threads=on names the vCPU threads "CPU N/KVM".
+    cmd = [args.qemu, "-M", machine, "-enable-kvm", "-cpu", "host",
+           "-name", f"{name},debug-threads=on",
+           "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
+           "-nographic", "-serial", "stdio", "-no-reboot",
+           "-object", f"memory-backend-memfd,id=ram,size={mem}",
+           "-machine", "memory-backend=ram",
+           "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
+           "-drive", f"if=none,id=test,file={image},format=raw,"
+                     "cache=none,aio=io_uring"]
+    test_dev = f"{dev},drive=test,serial=phy-fio-test"
+    if name == "qemu-q35-iothread":
+        cmd += ["-object", "iothread,id=io0"]
+        test_dev += ",iothread=io0"
+    cmd += ["-device", test_dev,
+            "-drive", f"if=none,id=tools,file={args.tools},format=raw,"
+                      "readonly=on,file.locking=off",
+            "-device", f"{dev},drive=tools,serial=phy-fio-tools"]
+    return cmd
+
+
+def cpu_sample(pid):
+    """(process CPU ns, all threads ever; vCPU threads' CPU ns, None when
+    no thread has a vCPU thread's name)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            s = f.read()
+        rest = s[s.rindex(")") + 2:].split()
+        total = (int(rest[11]) + int(rest[12])) * 1e9 / CLK_TCK
+    except (OSError, ValueError, IndexError):
+        return None
+    vcpu = None
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if not VCPU_THREAD.match(f.read().strip()):
+                        continue
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    vcpu = (vcpu or 0) + int(f.read().split()[0])
+            except (OSError, ValueError):
+                pass
+    except OSError:
+        pass
+    return total, vcpu
+
+
+def last_line(path):
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.strip() for l in f if l.strip()]
+        return lines[-1] if lines else ""
+    except OSError:
+        return ""
+
+
+def run_vmm(name, args, image, timeout, log_prefix):
+    """Boots NAME with the fio hook. Returns {"jobs": {job: {...}},
+    "error": None or one line, "job_errors": {job: why}, "ready": str}."""
+    spec = ",".join(f"{rw}:{bs}:{qd}" for rw, bs, qd in args.job_list)
+    cmdline = (f"console=ttyS0 quiet phyllome.action=poweroff "
+               f"phyllome.fio={spec} phyllome.fio_runtime={args.runtime} "
+               f"phyllome.fio_ramp={args.ramp} phyllome.fio_engine={args.engine}")
+    cmd = vmm_command(name, args, image, cmdline)
+    res = {"jobs": {}, "job_errors": {}, "error": None, "ready": ""}
+    err_path = log_prefix + ".err"
+    serial_log = open(log_prefix + ".log", "wb")
+    with open(err_path, "wb") as err:
+        try:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=err)
+        except OSError as e:
+            res["error"] = f"cannot start: {e}"
+            serial_log.close()
+            return res
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    buf = b""
+    last_guest = ""
+    starts = {}
+    done = False
+    rw_of = {job_name(*j): j[0] for j in args.job_list}
+    while True:
+        left = deadline - time.monotonic()
+        if done:
+            left = min(left, 30)  # the guest powers off; don't wait long
+        if left <= 0:
+            if not done:
+                res["error"] = (f"timeout after {timeout:.0f} s (last guest "
+                                f"line: {last_guest!r})")
+            p.kill()
+            break
+        r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+        if not r:
+            continue
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        serial_log.write(chunk)
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace").strip("\r\n ")
+            if line:
+                last_guest = line[:160]
+            i = line.find(MARK)
+            if i < 0:
+                continue
+            word, _, rest = line[i + len(MARK):].partition(" ")
+            jname, _, detail = rest.partition(" ")
+            now = time.monotonic()
+            if word == "ready":
+                res["ready"] = rest
+            elif word == "start":
+                starts[jname] = (now, cpu_sample(p.pid))
+            elif word == "stop" and jname in starts:
+                t1, c1 = starts.pop(jname)
+                c2 = cpu_sample(p.pid)
+                j = res["jobs"].setdefault(jname, {})
+                j["window_s"] = now - t1
+                if c1 and c2:
+                    j["cpu_ns"] = c2[0] - c1[0]
+                    j["vcpu_ns"] = (c2[1] - c1[1] if c1[1] is not None
+                                    and c2[1] is not None else None)
+            elif word == "result":
+                try:
+                    res["jobs"].setdefault(jname, {}).update(
+                        parse_terse(detail, rw_of.get(jname, "read")))
+                except ValueError as e:
+                    res["job_errors"][jname] = f"bad result line: {e}"
+            elif word == "error":
+                if jname == "setup":
+                    res["error"] = f"guest: {detail}"
+                else:
+                    res["job_errors"][jname] = detail
+            elif word == "done":
+                done = True
+    try:
+        _, status, _ = os.wait4(p.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+    except ChildProcessError:
+        code = None
+    serial_log.close()
+    if not done and not res["error"]:
+        why = last_line(err_path) or f"last guest line: {last_guest!r}"
+        res["error"] = f"exit {code} before the guest finished: {why}"
+    elif res["error"] and res["error"].startswith("timeout") and last_line(err_path):
+        res["error"] += f"; stderr: {last_line(err_path)}"
+    for rw, bs, qd in args.job_list:
+        n = job_name(rw, bs, qd)
+        if n not in res["job_errors"] and "iops" not in res["jobs"].get(n, {}):
+            if not res["error"]:
+                res["job_errors"][n] = "no result"
+            res["jobs"].pop(n, None)
+    return res
+
+
+def run_native(args, image):
+    res = {"jobs": {}, "job_errors": {}, "error": None, "ready": ""}
+    size = f"--size={args.image_size >> 20}M"
+    for rw, bs, qd in args.job_list:
+        n = job_name(rw, bs, qd)
+        r = subprocess.run(["fio", f"--filename={image}", size]
+                           + fio_args(rw, bs, qd, args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+        line = next((l for l in r.stdout.splitlines() if l.startswith("3;")), "")
+        try:
+            res["jobs"][n] = parse_terse(line, rw)
+        except ValueError:
+            tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            res["job_errors"][n] = f"fio exit {r.returncode}: {tail}"
+    return res
+
+
+# ---------------------------------------------------------------- report
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt_rate(job, iops, bw_kib):
+    if iops is None:
+        return "failed"
+    rw, bs, qd = job
+    if bs.endswith("k"):
+        return f"{iops / 1000:.2f}k IOPS"
+    return f"{bw_kib / 1024:.0f} MiB/s"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vmm", default="build/phyllome-vmm")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--tools", required=True, help="ext4 image with fio")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--runtime", type=int, default=8, help="measured s per job")
+    ap.add_argument("--ramp", type=int, default=2, help="unmeasured s per job")
+    ap.add_argument("--engine", default="io_uring")
+    ap.add_argument("--memory", default="512M")
+    ap.add_argument("--image-size", default="1G")
+    ap.add_argument("--vmms", default="phyllome-vmm,qemu-q35",
+                    help="comma list from: " + ",".join(ALL_VMMS))
+    ap.add_argument("--jobs", default="",
+                    help="comma list of RW:BS:QD (default: the six above)")
+    ap.add_argument("--no-native", action="store_true",
+                    help="skip fio directly on the image (no VM)")
+    ap.add_argument("--workdir", default=os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), "phy-blk-bench"))
+    ap.add_argument("--log-dir", default="",
+                    help="keep each run's serial output and stderr here")
+    ap.add_argument("--timeout", type=float, default=0,
+                    help="per VM run (default: from the job count and times)")
+    args = ap.parse_args()
+
+    m = re.fullmatch(r"(\d+)([MG])", args.image_size)
+    if not m:
+        ap.error("--image-size: N M or N G")
+    args.image_size = int(m.group(1)) << (20 if m.group(2) == "M" else 30)
+    vmms = [v for v in args.vmms.split(",") if v]
+    for v in vmms:
+        if v not in ALL_VMMS:
+            ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
+    if args.jobs:
+        try:
+            args.job_list = [(rw, bs, int(qd)) for rw, bs, qd in
+                             (j.split(":") for j in args.jobs.split(","))]
+        except ValueError:
+            ap.error("--jobs: RW:BS:QD[,...]")
+    else:
+        args.job_list = JOBS
+    for path in (args.kernel, args.initrd, args.tools):
+        if not os.path.isfile(path):
+            ap.error(f"'{path}' is not a file")
+    if shutil.which("fio") is None:
+        ap.error("fio not found")
+    per_job = args.runtime + args.ramp
+    timeout = args.timeout or 180 + len(args.job_list) * (3 * per_job + 30)
+    log_dir = args.log_dir or tempfile.mkdtemp(prefix="blk-bench-logs.")
+    os.makedirs(log_dir, exist_ok=True)
+
+    t_start = time.monotonic()
+    try:
+        storage = Storage(args)
+    except (RuntimeError, OSError) as e:
+        print(f"blk-bench: cannot prepare the test image: {e}", file=sys.stderr)
+        return 2
+    print(f"blk-bench: test image {storage.image} ({storage.how}), "
+          f"filled in {storage.fill_s:.1f} s", file=sys.stderr)
+
+    entries = vmms + ([] if args.no_native else [NATIVE])
+    runs = {e: [] for e in entries}
+    failures = {}  # "ENTRY: what" -> [round numbers]
+    try:
+        for rnd in range(args.rounds):
+            k = rnd % len(entries)
+            for e in entries[k:] + entries[:k]:
+                t0 = time.monotonic()
+                if e == NATIVE:
+                    r = run_native(args, storage.image)
+                else:
+                    r = run_vmm(e, args, storage.image, timeout,
+                                os.path.join(log_dir, f"{e}-round{rnd}"))
+                runs[e].append(r)
+                if r["error"]:
+                    failures.setdefault(f"{e}: failed: {r['error']}", []).append(rnd + 1)
+                for jn, why in r["job_errors"].items():
+                    failures.setdefault(f"{e}: {jn} failed: {why}", []).append(rnd + 1)
+                print(f"blk-bench: round {rnd + 1}/{args.rounds} {e}: "
+                      f"{time.monotonic() - t0:.0f} s, "
+                      + (f"failed: {r['error']}" if r["error"] else
+                         " ".join(f"{jn}={j['iops']:.0f}"
+                                  for jn, j in r["jobs"].items())),
+                      file=sys.stderr)
+    finally:
+        storage.close()
+    total_s = time.monotonic() - t_start
+    with open(os.path.join(log_dir, "runs.json"), "w") as f:
+        json.dump({"args": {k: v for k, v in vars(args).items()},
+                   "runs": runs}, f, indent=1, default=str)
+
+    def med(e, jn, key):
+        return median([r["jobs"].get(jn, {}).get(key) for r in runs[e]])
+
+    qemus = [v for v in vmms if v.startswith("qemu")]
+    ours = "phyllome-vmm" if "phyllome-vmm" in vmms else None
+    print(f"Rounds: {args.rounds} (VMM order rotating), medians. Per job: "
+          f"{args.ramp} s ramp + {args.runtime} s measured; fio "
+          f"ioengine={args.engine}, direct=1, one job, on the guest's "
+          f"/dev/vda (raw). Guest: 1 vCPU, {args.memory}. Disk: "
+          f"{args.image_size >> 20} MiB raw image, O_DIRECT "
+          f"(phyllome-vmm direct=on; QEMU cache=none,aio=io_uring), on "
+          f"{storage.how}. no VM: the same jobs with fio on the image "
+          f"file where the VMMs run. Total run time {total_s / 60:.1f} min.\n")
+    ready = next((r["ready"] for e in vmms for r in runs[e] if r["ready"]), "")
+    if ready:
+        print(f"Guest: {ready}\n")
+
+    def ok(e):
+        return any(r["jobs"] for r in runs[e])
+    for e in entries:
+        if not ok(e):
+            why = next((r["error"] for r in runs[e] if r["error"]), "no results")
+            print(f"**{e}: failed: {why}**\n")
+    cols = entries
+    print("### Throughput\n")
+    hdr = ["job"] + cols
+    if ours:
+        hdr += [f"phyllome/{q}" for q in qemus]
+    print("| " + " | ".join(hdr) + " |")
+    print("|" + "---|" * len(hdr))
+    for job in args.job_list:
+        jn = job_name(*job)
+        cells = [jn]
+        for e in cols:
+            iops, bw = med(e, jn, "iops"), med(e, jn, "bw_kib")
+            cells.append(fmt_rate(job, iops, bw) if ok(e) or e == NATIVE
+                         else "failed")
+        if ours:
+            mine = med(ours, jn, "iops")
+            for q in qemus:
+                theirs = med(q, jn, "iops")
+                cells.append(f"{mine / theirs:.2f}x" if mine and theirs else "n/a")
+        print("| " + " | ".join(cells) + " |")
+
+    # The other tables only for those with results.
+    cols = [e for e in entries if ok(e)]
+    vmms_ok = [e for e in vmms if ok(e)]
+
+    def table(title, names, cell):
+        if not names:
+            return
+        print(f"\n### {title}\n")
+        print("| job | " + " | ".join(names) + " |")
+        print("|" + "---|" * (len(names) + 1))
+        for job in args.job_list:
+            jn = job_name(*job)
+            print(f"| {jn} | " + " | ".join(cell(e, jn) for e in names) + " |")
+
+    def latency(e, jn):
+        a, b = med(e, jn, "clat_mean_us"), med(e, jn, "clat_p99_us")
+        return "failed" if a is None else f"{a:.0f} / {b:.0f}"
+
+    def cpu(e, jn):
+        per = []
+        for r in runs[e]:
+            j = r["jobs"].get(jn, {})
+            if j.get("iops") and "cpu_ns" in j:
+                ios = j["iops"] * per_job
+                per.append((j["cpu_ns"] / ios / 1e3,
+                            None if j["vcpu_ns"] is None else
+                            (j["cpu_ns"] - j["vcpu_ns"]) / ios / 1e3,
+                            j["cpu_ns"] / j["window_s"] / 1e9))
+        if not per:
+            return "n/a"
+        outside = median([p[1] for p in per])
+        return (f"{median([p[0] for p in per]):.1f} "
+                f"({'n/a' if outside is None else f'{outside:.1f}'}); "
+                f"{median([p[2] for p in per]) * 100:.0f}% CPU")
+
+    table("Completion latency, mean / p99 (µs)", cols, latency)
+    table("VMM CPU per I/O: all threads (outside vCPU threads), µs",
+          vmms_ok, cpu)
+    if vmms_ok:
+        print("\nCPU per I/O: the VMM process's CPU time over the job's ramp "
+              "+ runtime / the I/Os done then. The vCPU threads' share holds "
+              "the guest's own work and KVM's halt polling; what is outside "
+              "them is device emulation and I/O (io_uring workers included). "
+              "\"% CPU\": the same CPU time / wall time (100% = one core).")
+
+    if failures:
+        print("\nFailures:\n" + "\n".join(
+            f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
+            for f, r in failures.items()))
+    print(f"\nLogs of each run: {log_dir}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device loop: one thread and one io_uring. Queue notifications arrive
+ * as completions of reads on the devices' ioeventfds; devices submit their
+ * backend I/O on the same ring; all submissions of one pass go to the
+ * kernel in one io_uring_enter(), which also waits for the next
+ * completion. No epoll, no thread per request, and vCPU threads never
+ * touch the ring.
+ *
+ * Everything except create/destroy/start/stop runs on the loop thread,
+ * or before start().
+ */
+#ifndef PHY_VMM_IO_LOOP_H
+#define PHY_VMM_IO_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <phyllome/vmm.h>
+
+struct io_loop;
+struct io_uring_sqe;
+
+/* Embedded in whatever an SQE works for; its address is the user_data. */
+struct io_op {
+	void (*done)(struct io_op *op, int res);
+};
+
+/* Called on the loop thread each time the eventfd was written. */
+typedef void (*io_eventfd_fn)(void *opaque);
+
+/* Called once after each batch of completions: the place to push used
+ * buffers and raise one interrupt per queue instead of one per request. */
+typedef void (*io_flush_fn)(void *opaque);
+
+int io_loop_create(struct io_loop **out, unsigned entries,
+		   struct phy_error *err);
+void io_loop_destroy(struct io_loop *loop);
+
+/* Watches an eventfd (before start, or from the loop thread). */
+int io_loop_watch_eventfd(struct io_loop *loop, int fd, io_eventfd_fn fn,
+			  void *opaque, struct phy_error *err);
+int io_loop_add_flush(struct io_loop *loop, io_flush_fn fn, void *opaque,
+		      struct phy_error *err);
+/* Removes a hook added with the same fn and opaque (a device going away
+ * while the loop lives on); from the loop thread or with it stopped. */
+void io_loop_remove_flush(struct io_loop *loop, io_flush_fn fn, void *opaque);
+
+int io_loop_start(struct io_loop *loop, struct phy_error *err);
+/* Stops the thread and waits for it; in-flight I/O is waited for too. */
+void io_loop_stop(struct io_loop *loop);
+
+/* A free SQE whose user_data will be op; submits what is queued first if
+ * the SQ ring is full. NULL only if the kernel refuses new work. */
+struct io_uring_sqe *io_loop_sqe(struct io_loop *loop, struct io_op *op);
+
+/* Runs one pass without a thread (tests, fuzzing): submits what is
+ * queued, waits for at least one completion when wait is true, and
+ * dispatches all completions. Returns completions handled, or -errno. */
+int io_loop_run_once(struct io_loop *loop, bool wait);
+
+/* Number of SQEs submitted and io_uring_enter() calls made (benchmarks). */
+void io_loop_stats(const struct io_loop *loop, uint64_t *sqes,
+		   uint64_t *enters);
+
+#endif

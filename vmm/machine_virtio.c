@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The machine's virtio devices: one device loop (io_uring thread) serves
+ * them all, and each sits in its own PCI slot with its BAR in the 32-bit
+ * MMIO window, placed here so the guest needs no firmware to assign it.
+ */
+#include <stdio.h>
+
+#include "arch/x86_64/layout.h"
+#include "common/error.h"
+#include "devices/virtio/virtio_blk.h"
+#include "devices/virtio/virtio_pci.h"
+#include "vmm/io_loop.h"
+#include "vmm/vm_internal.h"
+
+/* Enough for every queue of every device to have requests in flight
+ * without the loop having to submit early. */
+#define IO_LOOP_ENTRIES 1024
+
+/* Next free slot and BAR address; BARs are naturally aligned. */
+static int place_function(struct machine *m, uint64_t bar_size, unsigned *slot,
+			  uint64_t *bar, const char *name, struct phy_error *err)
+{
+	if (m->next_slot == 0)
+		m->next_slot = 1; /* slot 0: the host bridge */
+	if (m->next_bar == 0)
+		m->next_bar = X86_PCI_MMIO32_GPA;
+	uint64_t at = (m->next_bar + bar_size - 1) & ~(bar_size - 1);
+	if (m->next_slot >= PCI_SLOTS ||
+	    at + bar_size > X86_PCI_MMIO32_GPA + X86_PCI_MMIO32_SIZE)
+		return phy_err(err, PHY_E_INVALID, "%s: no PCI slot left", name);
+	*slot = m->next_slot++;
+	*bar = at;
+	m->next_bar = at + bar_size;
+	return 0;
+}
+
+static int add_disk(struct phy_vm *vm, unsigned i, struct phy_error *err)
+{
+	struct machine *m = &vm->m;
+	struct machine_disk *d = &m->disks[i];
+	snprintf(d->name, sizeof(d->name), "virtio-blk%u", i);
+	int ret = virtio_blk_create(&d->blk, &vm->disks[i], &vm->cfg.disks[i],
+				    d->name, &vm->mem, m->io, err);
+	if (ret)
+		return ret;
+	m->nr_disks = i + 1;
+	struct virtio_dev *dev = virtio_blk_dev(d->blk);
+	dev->log = vm_log;
+	dev->log_opaque = vm;
+	unsigned slot = 0;
+	uint64_t bar = 0;
+	ret = place_function(m, virtio_pci_bar_size(dev), &slot, &bar, d->name, err);
+	if (ret)
+		return ret;
+	struct virtio_pci_env env = {
+		.vm_fd = m->vm_fd,
+		.irqs = &m->irqs,
+		.loop = m->io,
+		.host = &m->pci,
+	};
+	return virtio_pci_create(&d->pci, dev, &env, slot, bar, err);
+}
+
+int machine_add_virtio(struct phy_vm *vm, struct phy_error *err)
+{
+	struct machine *m = &vm->m;
+	if (vm->cfg.nr_disks == 0)
+		return 0;
+	int ret = io_loop_create(&m->io, IO_LOOP_ENTRIES, err);
+	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++)
+		ret = add_disk(vm, i, err);
+	if (!ret)
+		ret = io_loop_start(m->io, err);
+	return ret;
+}
+
+void machine_remove_virtio(struct phy_vm *vm)
+{
+	struct machine *m = &vm->m;
+	/* In-flight requests point into guest memory: the loop waits for
+	 * them as it stops, before any device goes away. */
+	if (m->io)
+		io_loop_stop(m->io);
+	for (unsigned i = 0; i < m->nr_disks; i++) {
+		if (m->disks[i].pci)
+			virtio_pci_destroy(m->disks[i].pci);
+		if (m->disks[i].blk)
+			virtio_blk_destroy(m->disks[i].blk);
+		m->disks[i] = (struct machine_disk){ 0 };
+	}
+	m->nr_disks = 0;
+	io_loop_destroy(m->io);
+	m->io = NULL;
+}
