@@ -107,14 +107,31 @@ void io_loop_destroy(struct io_loop *loop)
 	free(loop);
 }
 
+/* Submits a burst in pieces of this many SQEs rather than all at once:
+ * the block layer plugs a larger batch and sends none of it to the disk
+ * before it has prepared all of it. With a guest's burst of 20 requests
+ * at QD32 that cost ~20 us of latency per request and 10-20% of IOPS
+ * against fio (tools/bench/run-blk-backend-bench); 4 recovered it for
+ * 0.2 more io_uring_enter() per request. */
+#define IO_LOOP_SUBMIT_BATCH 4
+
+static void submit_queued(struct io_loop *loop)
+{
+	int r = io_uring_submit(&loop->ring);
+	loop->enters++;
+	if (r > 0)
+		loop->sqes += (unsigned)r;
+}
+
 struct io_uring_sqe *io_loop_sqe(struct io_loop *loop, struct io_op *op)
 {
+	/* Every caller fills its SQE before asking for the next, so all
+	 * queued ones are complete here. */
+	if (io_uring_sq_ready(&loop->ring) >= IO_LOOP_SUBMIT_BATCH)
+		submit_queued(loop);
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
 	if (!sqe) {
-		int r = io_uring_submit(&loop->ring);
-		loop->enters++;
-		if (r > 0)
-			loop->sqes += (unsigned)r;
+		submit_queued(loop);
 		sqe = io_uring_get_sqe(&loop->ring);
 		if (!sqe)
 			return NULL;

@@ -810,11 +810,14 @@ static void test_reset_in_flight(void)
 	for (unsigned i = 0; i < 32; i++)
 		rq_add(&r, 0, i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
 		       i * 32, buf + i * 16384, 16384, true);
-	/* The kick is taken and the requests queued, not yet submitted. */
+	/* The kick is taken and the requests submitted (the loop sends
+	 * them in small batches, so a few may have completed already). */
 	sim_kick(r.sim, 0);
 	while (r.sim->q[0].kicked)
 		io_loop_run_once(r.sim->loop, true);
-	CHECK(virtio_blk_inflight(r.blk) == 32);
+	CHECK(virtio_blk_inflight(r.blk) > 0);
+	uint16_t used_before =
+		__atomic_load_n(&r.sim->q[0].used->idx, __ATOMIC_ACQUIRE);
 
 	struct resetter rs = {&r, false};
 	pthread_t t;
@@ -827,7 +830,9 @@ static void test_reset_in_flight(void)
 	pthread_join(t, NULL);
 	CHECK(rs.done);
 	CHECK(sim_status(r.sim) == 0);
-	CHECK(__atomic_load_n(&r.sim->q[0].used->idx, __ATOMIC_ACQUIRE) == 0);
+	/* What completed during the reset was not pushed. */
+	CHECK(__atomic_load_n(&r.sim->q[0].used->idx, __ATOMIC_ACQUIRE) ==
+	      used_before);
 
 	struct phy_disk_stats st;
 	disk_image_stats(&r.img, &st);
