@@ -59,14 +59,25 @@ static void blk_reset(struct virtio_dev *dev)
 		pthread_cond_wait(&dev->cond, &dev->lock);
 	blk->quiescing = false;
 	blk->dirty = 0;
+	blk->busy = 0;
 }
 
-/* Takes everything the driver made available, with notifications off
+/*
+ * Takes everything the driver made available, with notifications off
  * meanwhile; turning them back on tells whether more arrived in the
- * window, which must be taken too or the queue could stall. */
+ * window, which must be taken too or the queue could stall.
+ *
+ * While requests are in flight notifications stay off and the queue is
+ * polled after each completion batch instead (blk_flush): a driver
+ * keeping a deep queue then adds requests without a notification each,
+ * i.e. without a VM exit each. The first request of an idle queue is
+ * notified as usual, so this adds no latency at queue depth 1; a request
+ * added behind slow ones waits at most for the next completion.
+ */
 static void drain_queue(struct virtio_blk *blk, struct blk_queue *bq)
 {
 	struct virtqueue *vq = &blk->vqs[bq->index];
+	uint64_t bit = 1ull << bq->index;
 
 	do {
 		vq_set_notify(vq, false);
@@ -83,6 +94,11 @@ static void drain_queue(struct virtio_blk *blk, struct blk_queue *bq)
 			}
 			blk_req_start(bq);
 		}
+		if (bq->inflight) {
+			blk->busy |= bit;
+			return;
+		}
+		blk->busy &= ~bit;
 	} while (vq_set_notify(vq, true));
 }
 
@@ -103,11 +119,22 @@ static void blk_flush(void *opaque)
 	struct virtio_blk *blk = opaque;
 
 	pthread_mutex_lock(&blk->dev.lock);
-	uint64_t dirty = blk->dirty;
-	blk->dirty = 0;
-	for (unsigned q = 0; dirty; q++, dirty >>= 1)
-		if ((dirty & 1) && virtio_dev_running(&blk->dev))
-			virtio_dev_signal_queue(&blk->dev, q);
+	do {
+		uint64_t dirty = blk->dirty;
+		blk->dirty = 0;
+		for (unsigned q = 0; dirty; q++, dirty >>= 1)
+			if ((dirty & 1) && virtio_dev_running(&blk->dev))
+				virtio_dev_signal_queue(&blk->dev, q);
+		/* Then take what the driver added meanwhile (polled queues
+		 * get no notification for it). Requests that complete at
+		 * once (errors, GET_ID) need their interrupt now: no later
+		 * completion may come to carry it. */
+		uint64_t busy = blk->busy;
+		for (unsigned q = 0; busy; q++, busy >>= 1)
+			if ((busy & 1) && !blk->quiescing &&
+			    virtio_dev_running(&blk->dev))
+				drain_queue(blk, &blk->queues[q]);
+	} while (blk->dirty);
 	pthread_mutex_unlock(&blk->dev.lock);
 }
 

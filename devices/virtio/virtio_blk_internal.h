@@ -38,6 +38,7 @@ struct blk_queue {
 	struct blk_req *reqs;	 /* queue_size slots, indexed by head */
 	struct vq_chain scratch; /* vq_pop() target; its iov array is
 				  * swapped with the slot's */
+	unsigned inflight;	 /* this queue's share of blk->inflight */
 };
 
 struct virtio_blk {
@@ -53,6 +54,8 @@ struct virtio_blk {
 	uint64_t capacity; /* in 512-byte sectors */
 	unsigned inflight;
 	uint64_t dirty; /* queues with used entries not yet signalled */
+	uint64_t busy;  /* queues with notifications off while requests
+			 * are in flight: polled after each completion */
 	bool quiescing; /* a reset waits for the in-flight requests */
 	char *name;
 	uint8_t id[VIRTIO_BLK_ID_BYTES];

@@ -82,6 +82,7 @@ static void req_complete(struct blk_req *req, uint8_t status)
 	disk_image_account(blk->img, kind, req->done,
 			   status == VIRTIO_BLK_S_IOERR);
 	req->busy = false;
+	bq->inflight--;
 	if (--blk->inflight == 0)
 		pthread_cond_broadcast(&blk->dev.cond);
 }
@@ -373,6 +374,7 @@ void blk_req_start(struct blk_queue *bq)
 	req->op.done = req_done;
 	req->busy = true;
 	blk->inflight++;
+	bq->inflight++;
 	find_payload(req, req->type == VIRTIO_BLK_T_IN ||
 				  req->type == VIRTIO_BLK_T_GET_ID);
 	uint8_t status = start(req, le64toh(hdr.sector));
