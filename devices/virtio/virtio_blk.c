@@ -62,24 +62,30 @@ static void blk_reset(struct virtio_dev *dev)
 	blk->busy = 0;
 }
 
+/* A busy queue asks for a notification only after this many new
+ * requests: fewer are taken at the next completion (see drain_queue). */
+#define BLK_BUSY_KICK_BATCH 4
+
 /*
  * Takes everything the driver made available, with notifications off
  * meanwhile; turning them back on tells whether more arrived in the
  * window, which must be taken too or the queue could stall.
  *
- * While requests are in flight notifications stay off and the queue is
- * polled after each completion batch instead (blk_flush): a driver
- * keeping a deep queue then adds requests without a notification each,
- * i.e. without a VM exit each. The first request of an idle queue is
- * notified as usual, so this adds no latency at queue depth 1; a request
- * added behind slow ones waits at most for the next completion.
+ * While requests are in flight (and with EVENT_IDX) the driver is asked
+ * to notify only every BLK_BUSY_KICK_BATCH requests, and the queue is
+ * polled after each completion batch (blk_flush): a driver keeping a deep
+ * queue then adds requests without a VM exit each (1.8x the random-write
+ * IOPS at QD32 in the rig). Fully silent polling made requests added
+ * between completions wait for the next one (-10% IOPS at QD32 in the
+ * backend benchmark); the batch bounds that. An idle queue is notified
+ * for every request, so queue depth 1 sees no change.
  */
 static void drain_queue(struct virtio_blk *blk, struct blk_queue *bq)
 {
 	struct virtqueue *vq = &blk->vqs[bq->index];
 	uint64_t bit = 1ull << bq->index;
 
-	do {
+	for (;;) {
 		vq_set_notify(vq, false);
 		for (;;) {
 			if (!virtio_dev_running(&blk->dev))
@@ -94,12 +100,16 @@ static void drain_queue(struct virtio_blk *blk, struct blk_queue *bq)
 			}
 			blk_req_start(bq);
 		}
-		if (bq->inflight) {
+		if (bq->inflight && vq->event_idx) {
 			blk->busy |= bit;
+			if (vq_notify_after(vq, BLK_BUSY_KICK_BATCH))
+				continue;
 			return;
 		}
 		blk->busy &= ~bit;
-	} while (vq_set_notify(vq, true));
+		if (!vq_set_notify(vq, true))
+			return;
+	}
 }
 
 static void blk_queue_notify(struct virtio_dev *dev, unsigned q)

@@ -229,6 +229,18 @@ static size_t iov_copy(const struct iovec *iov, unsigned nr, size_t off,
 	return done;
 }
 
+bool vq_notify_after(struct virtqueue *vq, uint16_t n)
+{
+	if (!vq->ready || vq->error || !vq->event_idx || n == 0)
+		return false;
+	/* The driver notifies when it publishes the entry at avail_event. */
+	__atomic_store_n(used_avail_event(vq), (uint16_t)(vq->last_avail + n - 1),
+			 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t avail = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	return (uint16_t)(avail - vq->last_avail) >= n;
+}
+
 size_t iov_to_buf(const struct iovec *iov, unsigned nr, size_t off,
 		  void *buf, size_t n)
 {

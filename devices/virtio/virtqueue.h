@@ -97,6 +97,13 @@ bool vq_should_notify(struct virtqueue *vq);
  */
 bool vq_set_notify(struct virtqueue *vq, bool enable);
 
+/*
+ * With EVENT_IDX: asks the driver to notify only once it has made n more
+ * buffers available (n >= 1), for a device that also polls the ring.
+ * Returns whether n or more are available already (take them now).
+ */
+bool vq_notify_after(struct virtqueue *vq, uint16_t n);
+
 /* Copies n bytes at offset off from an iovec array; returns bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned nr, size_t off,
 		  void *buf, size_t n);
