@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
@@ -27,6 +28,10 @@ static const struct phy_option_info options[] = {
 	{ "console", "off", "virtio console (not implemented yet: only 'off')" },
 	{ "disk", "path=IMG[,readonly=on][,direct=on][,num_queues=N][,queue_size=N][,id=ID]",
 	  "virtio-blk disk on a raw image or block device (repeatable, up to 16)" },
+	{ "api-socket", "path=PATH|PATH",
+	  "serve Cloud Hypervisor's HTTP control API on this Unix socket" },
+	{ "event-monitor", "path=PATH|PATH",
+	  "append lifecycle events, one JSON object per line, to this file or FIFO" },
 };
 
 const struct phy_option_info *phy_config_options(size_t *count)
@@ -53,6 +58,8 @@ void config_release(struct phy_config *cfg)
 	free(cfg->initramfs);
 	free(cfg->cmdline);
 	free(cfg->serial_path);
+	free(cfg->api_socket);
+	free(cfg->event_monitor);
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		free(cfg->disks[i].path);
 	memset(cfg, 0, sizeof(*cfg));
@@ -80,6 +87,7 @@ int config_copy(struct phy_config *dst, const struct phy_config *src)
 {
 	*dst = *src;
 	dst->kernel = dst->initramfs = dst->cmdline = dst->serial_path = NULL;
+	dst->api_socket = dst->event_monitor = NULL;
 	for (unsigned i = 0; i < src->nr_disks; i++)
 		dst->disks[i].path = NULL;
 	bool disks_ok = true;
@@ -89,7 +97,10 @@ int config_copy(struct phy_config *dst, const struct phy_config *src)
 	    (src->kernel && dup_opt(&dst->kernel, src->kernel)) ||
 	    (src->initramfs && dup_opt(&dst->initramfs, src->initramfs)) ||
 	    (src->cmdline && dup_opt(&dst->cmdline, src->cmdline)) ||
-	    (src->serial_path && dup_opt(&dst->serial_path, src->serial_path))) {
+	    (src->serial_path && dup_opt(&dst->serial_path, src->serial_path)) ||
+	    (src->api_socket && dup_opt(&dst->api_socket, src->api_socket)) ||
+	    (src->event_monitor &&
+	     dup_opt(&dst->event_monitor, src->event_monitor))) {
 		config_release(dst);
 		return -1;
 	}
@@ -270,6 +281,22 @@ static int set_path(char **dst, const char *opt, const char *value,
 	return 0;
 }
 
+/* "path=PATH", or a bare PATH (no '='), as Cloud Hypervisor takes both. */
+static int set_path_option(char **dst, const char *opt, const char *value,
+			   struct phy_error *err)
+{
+	if (!strchr(value, '='))
+		return set_path(dst, opt, value, err);
+	if (strncmp(value, "path=", 5))
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: expected path=PATH or a path, got '%s'",
+			       opt, value);
+	if (strchr(value + 5, ','))
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: only path= is known (got '%s')", opt, value);
+	return set_path(dst, opt, value + 5, err);
+}
+
 static int parse_switch(const char *val, bool *out)
 {
 	if (!strcmp(val, "on") || !strcmp(val, "true")) {
@@ -385,6 +412,10 @@ int phy_config_set(struct phy_config *cfg, const char *option,
 		return set_serial(cfg, value, err);
 	if (!strcmp(option, "disk"))
 		return add_disk(cfg, value, err);
+	if (!strcmp(option, "api-socket"))
+		return set_path_option(&cfg->api_socket, option, value, err);
+	if (!strcmp(option, "event-monitor"))
+		return set_path_option(&cfg->event_monitor, option, value, err);
 	if (!strcmp(option, "console")) {
 		if (strcmp(value, "off"))
 			return phy_err(err, PHY_E_INVALID,
@@ -407,6 +438,17 @@ int phy_config_validate(const struct phy_config *cfg, struct phy_error *err)
 	if (cfg->cmdline && strlen(cfg->cmdline) >= X86_CMDLINE_MAX)
 		return phy_err(err, PHY_E_INVALID, "--cmdline: longer than %llu bytes",
 			       (unsigned long long)X86_CMDLINE_MAX - 1);
+	/* A Unix socket path lives in sun_path, NUL included. */
+	if (cfg->api_socket &&
+	    strlen(cfg->api_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return phy_err(err, PHY_E_INVALID,
+			       "--api-socket: the path is longer than %zu bytes",
+			       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (cfg->api_socket && cfg->event_monitor &&
+	    !strcmp(cfg->api_socket, cfg->event_monitor))
+		return phy_err(err, PHY_E_INVALID,
+			       "--event-monitor: '%s' is also the --api-socket",
+			       cfg->event_monitor);
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(cfg->disks[i].path, cfg->disks[j].path))

@@ -56,6 +56,8 @@ struct phy_config {
 	bool console_off;
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned nr_disks;
+	char *api_socket;    /* --api-socket: the control API's Unix socket */
+	char *event_monitor; /* --event-monitor: file or FIFO for events */
 
 	/* Test hooks, not options: see tests/payload. */
 	enum payload_mode payload_mode;

@@ -73,6 +73,13 @@ static void uart_irq(void *opaque, int level)
 	ioctl(vm->m.vm_fd, KVM_IRQ_LINE, &irq);
 }
 
+static void ged_irq(void *opaque, int level)
+{
+	struct phy_vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = X86_GED_GSI, .level = level };
+	ioctl(vm->m.vm_fd, KVM_IRQ_LINE, &irq);
+}
+
 static void guest_poweroff(void *opaque)
 {
 	vm_request(opaque, VM_REQ_POWEROFF);
@@ -94,6 +101,20 @@ static void debug_exit_write(void *opaque, uint64_t off, const uint8_t *data,
 }
 
 static const struct bus_device_ops debug_exit_ops = { .write = debug_exit_write };
+
+/* The power button's Generic Event Device (the DSDT's GED0). */
+static int setup_ged(struct phy_vm *vm, struct phy_error *err)
+{
+	struct acpi_ged *ged = acpi_ged_create(ged_irq, vm);
+	if (!ged)
+		return phy_err(err, PHY_E_NOMEM, "ACPI GED: out of memory");
+	/* phy_vm_power_button() may look at it from another thread. */
+	pthread_mutex_lock(&vm->lock);
+	vm->m.ged = ged;
+	pthread_mutex_unlock(&vm->lock);
+	return bus_register(&vm->m.pio, X86_GED_PORT, ACPI_GED_REG_SIZE,
+			    &acpi_ged_bus_ops, ged, "acpi-ged", err);
+}
 
 static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 {
@@ -140,6 +161,8 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 	if (!ret && vm->cfg.debug_exit_port)
 		ret = bus_register(&m->pio, vm->cfg.debug_exit_port, 4,
 				   &debug_exit_ops, vm, "debug-exit", err);
+	if (!ret)
+		ret = setup_ged(vm, err);
 	return ret;
 }
 
@@ -269,9 +292,13 @@ void machine_teardown(struct phy_vm *vm)
 	m->vcpus = NULL;
 	m->nr_vcpus = 0;
 	vm_serial_flush(vm);
+	/* Gone under the lock, before the KVM VM fd closes, so a power
+	 * button press from another thread never signals a dead VM. */
 	pthread_mutex_lock(&vm->lock);
 	uart_destroy(m->uart);
 	m->uart = NULL;
+	acpi_ged_destroy(m->ged);
+	m->ged = NULL;
 	pthread_mutex_unlock(&vm->lock);
 	machine_remove_virtio(vm);
 	if (m->pio.name)

@@ -35,10 +35,20 @@ static int place_function(struct machine *m, uint64_t bar_size, unsigned *slot,
 	return 0;
 }
 
+/* A driver broke the rules and the device needs a reset: the embedder
+ * hears of it through its log hook and a DEVICE_ERROR event naming the
+ * device. */
+static void disk_failed(void *opaque, const char *msg)
+{
+	struct machine_disk *d = opaque;
+	vm_device_error(d->vm, d->name, msg);
+}
+
 static int add_disk(struct phy_vm *vm, unsigned i, struct phy_error *err)
 {
 	struct machine *m = &vm->m;
 	struct machine_disk *d = &m->disks[i];
+	d->vm = vm;
 	snprintf(d->name, sizeof(d->name), "virtio-blk%u", i);
 	int ret = virtio_blk_create(&d->blk, &vm->disks[i], &vm->cfg.disks[i],
 				    d->name, &vm->mem, m->io, err);
@@ -46,8 +56,8 @@ static int add_disk(struct phy_vm *vm, unsigned i, struct phy_error *err)
 		return ret;
 	m->nr_disks = i + 1;
 	struct virtio_dev *dev = virtio_blk_dev(d->blk);
-	dev->log = vm_log;
-	dev->log_opaque = vm;
+	dev->log = disk_failed;
+	dev->log_opaque = d;
 	unsigned slot = 0;
 	uint64_t bar = 0;
 	ret = place_function(m, virtio_pci_bar_size(dev), &slot, &bar, d->name, err);

@@ -8,6 +8,9 @@
  * unblocked only inside KVM_RUN (KVM_SET_SIGNAL_MASK): a pending kick makes
  * KVM_RUN return EINTR and is then consumed with sigtimedwait(), never
  * delivered.
+ *
+ * Pause uses the same kick: a thread that finds the VM paused parks on a
+ * condition variable outside KVM_RUN (vm_control.c) until it is resumed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -162,19 +165,29 @@ static void consume_kick(void)
 		;
 }
 
-static void *vcpu_thread(void *arg)
+/* Waits out a pause. Back from one, the guest's kvmclock is flagged as
+ * stopped (KVM_KVMCLOCK_CTRL), so its soft-lockup watchdog does not take
+ * the lost time for a hung CPU; a guest without kvmclock makes it fail
+ * with EINVAL, which changes nothing. */
+static void park(struct vcpu *vcpu)
 {
-	struct vcpu *vcpu = arg;
 	struct phy_vm *vm = vcpu->vm;
-	char name[16];
-	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
-	pthread_setname_np(pthread_self(), name);
+	vm_vcpu_park(vm);
+	if (atomic_load(&vm->request) == VM_REQ_NONE)
+		ioctl(vcpu->fd, KVM_KVMCLOCK_CTRL, 0);
+}
 
-	if (set_kvm_sigmask(vcpu) < 0) {
-		vm_crash(vm, vcpu, "KVM_SET_SIGNAL_MASK failed");
-		return NULL;
-	}
+static void run_loop(struct vcpu *vcpu)
+{
+	struct phy_vm *vm = vcpu->vm;
 	while (atomic_load(&vm->request) == VM_REQ_NONE) {
+		/* Checked before every entry: a pause that begins after this
+		 * load is seen through its kick, which makes KVM_RUN return
+		 * at once. */
+		if (atomic_load(&vm->pause_wanted)) {
+			park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				consume_kick();
@@ -189,6 +202,21 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct phy_vm *vm = vcpu->vm;
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	pthread_setname_np(pthread_self(), name);
+
+	if (set_kvm_sigmask(vcpu) < 0)
+		vm_crash(vm, vcpu, "KVM_SET_SIGNAL_MASK failed");
+	else
+		run_loop(vcpu);
+	vm_vcpu_thread_end(vm);
 	return NULL;
 }
 
@@ -199,12 +227,17 @@ int vcpu_start(struct vcpu *vcpu, struct phy_error *err)
 	 * pending until KVM_RUN unblocks it. */
 	sigset_t all, old;
 	sigfillset(&all);
+	/* Counted before it exists, so a pause never finds "all parked"
+	 * while a thread is about to run. */
+	vm_vcpu_thread_begin(vcpu->vm);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
+	if (r) {
+		vm_vcpu_thread_end(vcpu->vm);
 		return phy_err_errno(err, PHY_E_INTERNAL, r,
 				     "cannot start vCPU %u thread", vcpu->index);
+	}
 	vcpu->started = true;
 	return 0;
 }

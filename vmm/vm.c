@@ -2,8 +2,9 @@
 /*
  * The VM lifecycle behind the public API. A supervisor thread starts the
  * vCPUs, sleeps on an eventfd until someone asks for something (guest power
- * off or reset, host stop, crash), stops the vCPUs and either rebuilds the
- * machine (reboot) or ends the VM.
+ * off or reset, host stop or reboot, crash), stops the vCPUs and either
+ * rebuilds the machine (reboot) or ends the VM. It alone starts, kicks and
+ * joins vCPU threads, so a pause wakes it to kick them (vm_control.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "vmm/api/vm_api.h"
 #include "vmm/vm_internal.h"
 
 const char *phy_version(void)
@@ -158,6 +160,9 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
 		vm->disks[i].fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->ctl_lock, NULL);
+	pthread_mutex_init(&vm->event_lock, NULL);
+	pthread_cond_init(&vm->park_cond, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -180,6 +185,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 				       X86_HIGH_RAM_GPA, err);
 	if (!ret)
 		ret = machine_build(vm, err);
+	if (!ret)
+		ret = vm_api_open(vm, &vm->cfg, &vm->api, err);
 	if (ret)
 		goto fail;
 	unload_images(vm);
@@ -191,10 +198,18 @@ fail:
 	return ret;
 }
 
-static void stop_vcpus(struct phy_vm *vm)
+static void kick_vcpus(struct phy_vm *vm)
 {
 	for (unsigned i = 0; i < vm->m.nr_vcpus; i++)
 		vcpu_kick(&vm->m.vcpus[i]);
+}
+
+/* Called once a request is set: parked vCPUs wake up to see it, running
+ * ones are kicked out of KVM_RUN to see it. */
+static void stop_vcpus(struct phy_vm *vm)
+{
+	vm_vcpus_unpark(vm);
+	kick_vcpus(vm);
 	for (unsigned i = 0; i < vm->m.nr_vcpus; i++)
 		vcpu_join(&vm->m.vcpus[i]);
 }
@@ -209,12 +224,17 @@ static int start_vcpus(struct phy_vm *vm, struct phy_error *err)
 	return 0;
 }
 
+/* Sleeps until a request. A pause wakes it too: the vCPUs then need a
+ * kick to leave KVM_RUN and park. */
 static void wait_for_request(struct phy_vm *vm)
 {
 	while (atomic_load(&vm->request) == VM_REQ_NONE) {
 		uint64_t v;
 		if (read(vm->wake_fd, &v, sizeof(v)) < 0 && errno != EINTR)
 			break;
+		if (atomic_load(&vm->request) == VM_REQ_NONE &&
+		    atomic_load(&vm->pause_wanted))
+			kick_vcpus(vm);
 	}
 }
 
@@ -228,9 +248,13 @@ static enum phy_exit_reason exit_reason_for(int req)
 	}
 }
 
-/* Guest reboot: a fresh KVM VM over cleared RAM, booted like the first. */
+/* Guest or host reboot: a fresh KVM VM over cleared RAM, booted like the
+ * first. */
 static int reboot_machine(struct phy_vm *vm, struct phy_error *err)
 {
+	bool host = atomic_exchange(&vm->host_reboot, false);
+	vm_emit(vm, PHY_EVENT_REBOOTING, NULL,
+		host ? "requested by the host" : "requested by the guest");
 	machine_teardown(vm);
 	guest_mem_clear(&vm->mem);
 	pthread_mutex_lock(&vm->lock);
@@ -240,9 +264,48 @@ static int reboot_machine(struct phy_vm *vm, struct phy_error *err)
 	if (!ret)
 		ret = machine_build(vm, err);
 	unload_images(vm);
-	if (!ret)
+	if (!ret) {
+		vm_emit(vm, PHY_EVENT_REBOOTED, NULL, NULL);
 		ret = start_vcpus(vm, err);
+	}
 	return ret;
+}
+
+/* STARTED comes first of all events: phy_vm_start() returns only after
+ * it, so nothing the caller does next can overtake it. */
+static void report_started(struct phy_vm *vm)
+{
+	vm_emit(vm, PHY_EVENT_STARTED, NULL, NULL);
+	pthread_mutex_lock(&vm->lock);
+	vm->started_reported = true;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* CRASH (with the report's first line) and SHUTDOWN: after the state
+ * says STOPPED, so no later pause, resume or power button event can follow
+ * them (vm_control.c), and before phy_vm_wait() returns. */
+static void report_end(struct phy_vm *vm, enum phy_exit_reason reason,
+		       const struct phy_error *err)
+{
+	char msg[PHY_ERROR_MESSAGE_MAX + 16];
+	if (reason == PHY_EXIT_CRASH) {
+		snprintf(msg, sizeof(msg), "%.*s",
+			 (int)strcspn(vm->crash_report, "\n"), vm->crash_report);
+		vm_emit(vm, PHY_EVENT_CRASH, NULL, msg);
+	}
+	const char *what = "error";
+	switch (reason) {
+	case PHY_EXIT_POWEROFF: what = "poweroff"; break;
+	case PHY_EXIT_STOPPED: what = "stopped"; break;
+	case PHY_EXIT_CRASH: what = "crash"; break;
+	default: break;
+	}
+	if (reason == PHY_EXIT_ERROR && err->message[0])
+		snprintf(msg, sizeof(msg), "error: %s", err->message);
+	else
+		snprintf(msg, sizeof(msg), "%s", what);
+	vm_emit(vm, PHY_EVENT_SHUTDOWN, NULL, msg);
 }
 
 static void *supervisor_thread(void *arg)
@@ -250,6 +313,7 @@ static void *supervisor_thread(void *arg)
 	struct phy_vm *vm = arg;
 	pthread_setname_np(pthread_self(), "phy-supervisor");
 	struct phy_error err = { 0 };
+	report_started(vm);
 	int ret = start_vcpus(vm, &err);
 	int req = VM_REQ_ERROR;
 	while (!ret) {
@@ -263,6 +327,9 @@ static void *supervisor_thread(void *arg)
 		ret = reboot_machine(vm, &err);
 	}
 	if (ret) {
+		/* Threads that did start run until a request tells them to
+		 * stop. */
+		vm_request(vm, VM_REQ_ERROR);
 		stop_vcpus(vm);
 		req = VM_REQ_ERROR;
 	}
@@ -271,6 +338,11 @@ static void *supervisor_thread(void *arg)
 	vm->run_error = err;
 	vm->exit_reason = exit_reason_for(req);
 	vm->state = PHY_VM_STOPPED;
+	pthread_cond_broadcast(&vm->park_cond); /* a pause may be waiting */
+	pthread_mutex_unlock(&vm->lock);
+	report_end(vm, exit_reason_for(req), &err);
+	pthread_mutex_lock(&vm->lock);
+	vm->finished = true;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	return NULL;
@@ -289,11 +361,17 @@ int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
 	pthread_mutex_unlock(&vm->lock);
 	int r = pthread_create(&vm->supervisor, NULL, supervisor_thread, vm);
 	if (r) {
+		pthread_mutex_lock(&vm->lock);
 		vm->state = PHY_VM_CREATED;
+		pthread_mutex_unlock(&vm->lock);
 		return phy_err_errno(err, PHY_E_INTERNAL, r,
 				     "cannot start the VM's thread");
 	}
 	vm->supervisor_started = true;
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->started_reported)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
 
@@ -321,7 +399,7 @@ int phy_vm_wait(struct phy_vm *vm, int timeout_ms,
 	struct timespec deadline;
 	if (timeout_ms >= 0)
 		deadline_after(&deadline, timeout_ms);
-	while (vm->state != PHY_VM_STOPPED) {
+	while (!vm->finished) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&vm->cond, &vm->lock);
 		} else if (pthread_cond_timedwait(&vm->cond, &vm->lock,
@@ -329,7 +407,7 @@ int phy_vm_wait(struct phy_vm *vm, int timeout_ms,
 			break;
 		}
 	}
-	bool stopped = vm->state == PHY_VM_STOPPED;
+	bool stopped = vm->finished;
 	if (reason)
 		*reason = stopped ? vm->exit_reason : PHY_EXIT_NONE;
 	int ret = 0;
@@ -378,24 +456,6 @@ const char *phy_vm_crash_report(const struct phy_vm *vm)
 	return vm->crash_report;
 }
 
-int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque)
-{
-	if (!vm)
-		return -PHY_E_INVALID;
-	if (phy_vm_state(vm) != PHY_VM_CREATED)
-		return -PHY_E_STATE;
-	vm->log_fn = fn;
-	vm->log_opaque = opaque;
-	return 0;
-}
-
-void vm_log(void *opaque, const char *msg)
-{
-	struct phy_vm *vm = opaque;
-	if (vm->log_fn)
-		vm->log_fn(vm->log_opaque, msg);
-}
-
 int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
 			     void *opaque)
 {
@@ -423,6 +483,8 @@ void phy_vm_destroy(struct phy_vm *vm)
 {
 	if (!vm)
 		return;
+	/* No API request may reach a VM being torn down. */
+	vm_api_stop(vm->api);
 	if (vm->supervisor_started) {
 		vm_request(vm, VM_REQ_STOP);
 		pthread_join(vm->supervisor, NULL);
@@ -438,8 +500,13 @@ void phy_vm_destroy(struct phy_vm *vm)
 		close(vm->serial_fd);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
+	/* No thread is left to emit an event: the monitor's last lines. */
+	vm_api_free(vm->api);
 	config_release(&vm->cfg);
 	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->ctl_lock);
+	pthread_mutex_destroy(&vm->event_lock);
+	pthread_cond_destroy(&vm->park_cond);
 	pthread_cond_destroy(&vm->cond);
 	free(vm);
 }

@@ -19,6 +19,7 @@
 #include "devices/block/disk_image.h"
 #include "common/guest_mem.h"
 #include "devices/bus.h"
+#include "devices/legacy/acpi_ged.h"
 #include "devices/legacy/acpi_sleep.h"
 #include "devices/legacy/i8042_reset.h"
 #include "devices/legacy/uart_8250.h"
@@ -29,10 +30,12 @@
 
 struct kvm_run;
 struct io_loop;
+struct vm_api;
 struct virtio_blk;
 struct virtio_pci;
 
 struct machine_disk {
+	struct phy_vm *vm; /* device errors are reported to it */
 	char name[16];
 	struct virtio_blk *blk;
 	struct virtio_pci *pci;
@@ -63,6 +66,10 @@ struct machine {
 	struct bus pio;
 	struct bus mmio;
 	struct uart_8250 *uart;
+	/* The power button's GED; NULL outside a machine's life. Both set
+	 * and read under the VM's lock: phy_vm_power_button() uses it from
+	 * the embedder's thread while a reboot may be rebuilding it. */
+	struct acpi_ged *ged;
 	struct pci_host pci;
 	struct irq_router irqs; /* GSI routes: the irqchip's and MSI-X's */
 	struct io_loop *io;     /* serves the virtio devices; NULL: none */
@@ -95,6 +102,8 @@ struct phy_vm {
 	int wake_fd;           /* eventfd: wakes the supervisor */
 	pthread_t supervisor;
 	bool supervisor_started;
+	bool started_reported; /* the STARTED event was delivered (lock) */
+	bool finished; /* STOPPED and SHUTDOWN delivered: wait returns (lock) */
 	enum phy_exit_reason exit_reason;
 	unsigned reboots;
 	char crash_report[4096];
@@ -103,6 +112,27 @@ struct phy_vm {
 
 	phy_log_fn log_fn;
 	void *log_opaque;
+
+	/* Lifecycle events (vm_events.c): set before start; event_lock keeps
+	 * two threads from calling the handler at once. */
+	phy_event_fn event_fn;
+	void *event_opaque;
+	pthread_mutex_t event_lock;
+	/* --api-socket and --event-monitor (vmm/api/vm_api.h); NULL: neither */
+	struct vm_api *api;
+
+	/*
+	 * Pause (vm_control.c). ctl_lock serialises the embedder's pause,
+	 * resume, power button and reboot. While pause_wanted, vCPU threads
+	 * park outside KVM_RUN on park_cond (with `lock`); the counts tell
+	 * phy_vm_pause() when all of them have.
+	 */
+	pthread_mutex_t ctl_lock;
+	pthread_cond_t park_cond;
+	_Atomic bool pause_wanted;
+	unsigned vcpu_threads; /* started and not finished (lock) */
+	unsigned vcpus_parked; /* of those, parked (lock) */
+	_Atomic bool host_reboot; /* the pending reset is phy_vm_reboot()'s */
 
 	/* Serial sink; the UART lock serialises calls into it. */
 	phy_serial_output_fn serial_fn;
@@ -125,8 +155,26 @@ void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what);
 int machine_build(struct phy_vm *vm, struct phy_error *err);
 void machine_teardown(struct phy_vm *vm);
 
-/* Passes a message to the embedder's log hook, if any. */
+/* vm_events.c: the embedder's log hook and event handler. vm_emit() must
+ * not be called with vm->lock held (the handler may query the VM). */
 void vm_log(void *vm, const char *msg);
+void vm_emit(struct phy_vm *vm, enum phy_event_kind kind, const char *device,
+	     const char *message);
+/* The same with vm->event_lock already held: a state change and its event
+ * as one step (vm_control.c). */
+void vm_emit_held(struct phy_vm *vm, enum phy_event_kind kind,
+		  const char *device, const char *message);
+/* A device needs a reset: one log line and a DEVICE_ERROR event. */
+void vm_device_error(struct phy_vm *vm, const char *device, const char *msg);
+
+/* vm_control.c: the vCPU threads' side of pause. A thread counts itself
+ * in before it starts and out when it ends; it parks while the VM is
+ * paused, until resumed or asked to stop or reset. The supervisor unparks
+ * them all before joining them. */
+void vm_vcpu_thread_begin(struct phy_vm *vm);
+void vm_vcpu_thread_end(struct phy_vm *vm);
+void vm_vcpu_park(struct phy_vm *vm);
+void vm_vcpus_unpark(struct phy_vm *vm);
 
 /* machine_virtio.c */
 int machine_add_virtio(struct phy_vm *vm, struct phy_error *err);

@@ -7,7 +7,10 @@
  * The DSDT goes last because it is the only table whose size is not known
  * up front. The machine is hardware-reduced: no PM1/GPE blocks, no SCI, no
  * FACS; power off goes through the sleep control register and reset through
- * the reset register, both single-byte I/O ports.
+ * the reset register, both single-byte I/O ports. With no fixed power
+ * button either, the button is a control-method one (PNP0C0C) that a
+ * Generic Event Device (ACPI0013) notifies when the VMM raises its
+ * interrupt.
  */
 #include "arch/x86_64/acpi.h"
 
@@ -98,6 +101,8 @@
 #define PCI_CONF1_FIRST		0xCF8
 #define PCI_CONF1_LAST		0xCFF
 #define COM1_PORTS		8
+#define GED_REG_SIZE		4
+#define NOTIFY_BUTTON_PRESSED	0x80	/* power button: "S0 button pressed" */
 
 static void put_le(uint8_t *p, uint64_t v, unsigned width)
 {
@@ -329,10 +334,75 @@ static void dsdt_com1(struct aml *a, const struct x86_acpi_config *cfg)
 	aml_end(a, dev);
 }
 
+/* The power button, a control-method one (ACPI 6.5, "Control Method Power
+ * Button"): the GED notifies it; Linux's "button" driver turns that into a
+ * KEY_POWER input event. */
+static void dsdt_pwrb(struct aml *a)
+{
+	size_t dev = aml_device_begin(a, "PWRB");
+
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C0C");
+	aml_name_integer(a, "_UID", 0);
+	aml_end(a, dev);
+}
+
+/*
+ * The Generic Event Device (ACPI 6.1 and later): hardware-reduced ACPI's way
+ * to run AML on an interrupt. The VMM latches events in a register and
+ * raises the GSI (level-triggered, so an event is never lost between two
+ * edges); the OS runs _EVT, whose read of the register returns the events,
+ * clears them and lowers the line.
+ *
+ *   OperationRegion (GDST, SystemIO, port, 4)
+ *   Field (GDST, DWordAcc, NoLock, WriteAsZeros) { GDAT, 32 }
+ *   Method (_EVT, 1, Serialized) {
+ *       Local0 = GDAT
+ *       If (Local0 & power_button_bit) { Notify (\_SB.PWRB, 0x80) }
+ *   }
+ */
+static void dsdt_ged(struct aml *a, const struct x86_acpi_config *cfg)
+{
+	size_t dev = aml_device_begin(a, "GED0");
+
+	aml_name(a, "_HID");
+	aml_string(a, "ACPI0013");
+	aml_name_integer(a, "_UID", 0);
+	aml_name(a, "_CRS");
+	size_t rt = aml_rt_begin(a);
+	aml_rt_interrupt(a, cfg->ged_gsi, false, false);
+	aml_rt_end(a, rt);
+
+	aml_operation_region(a, "GDST", AML_SPACE_SYSTEM_IO, cfg->ged_port,
+			     GED_REG_SIZE);
+	size_t fld = aml_field_begin(a, "GDST", AML_FIELD_DWORD_ACC,
+				     AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(a, "GDAT", 8 * GED_REG_SIZE);
+	aml_end(a, fld);
+
+	/* Serialized: two _EVT runs would race for the read-to-clear. */
+	size_t m = aml_method_begin(a, "_EVT", 1, true);
+	aml_store(a);
+	aml_name_string(a, "GDAT");
+	aml_local(a, 0);
+	size_t pwr = aml_if_begin(a);
+	aml_and(a);
+	aml_local(a, 0);
+	aml_integer(a, X86_GED_EVT_POWER_BUTTON);
+	aml_null_target(a);
+	aml_notify(a);
+	aml_name_string(a, "\\_SB.PWRB");
+	aml_integer(a, NOTIFY_BUTTON_PRESSED);
+	aml_end(a, pwr);
+	aml_end(a, m);
+
+	aml_end(a, dev);
+}
+
 /*
  * Motherboard resources: Linux uses MCFG's ECAM only if the range is also
- * reserved here (or in the e820 map), and reserving the sleep ports keeps
- * anything else from being placed on them.
+ * reserved here (or in the e820 map), and reserving the sleep and GED ports
+ * keeps anything else from being placed on them.
  */
 static void dsdt_mres(struct aml *a, const struct x86_acpi_config *cfg)
 {
@@ -360,6 +430,7 @@ static void dsdt_mres(struct aml *a, const struct x86_acpi_config *cfg)
 		aml_rt_io(a, ctl, ctl, 1, 1);
 		aml_rt_io(a, sts, sts, 1, 1);
 	}
+	aml_rt_io(a, cfg->ged_port, cfg->ged_port, 1, GED_REG_SIZE);
 	aml_rt_end(a, rt);
 
 	aml_end(a, dev);
@@ -393,6 +464,8 @@ static size_t build_dsdt(uint8_t *t, size_t cap,
 	dsdt_pci0(&a, cfg);
 	dsdt_com1(&a, cfg);
 	dsdt_mres(&a, cfg);
+	dsdt_pwrb(&a);
+	dsdt_ged(&a, cfg);
 	aml_end(&a, sb);
 	dsdt_s5(&a, cfg);
 
@@ -444,6 +517,12 @@ static int acpi_check_config(const struct x86_acpi_config *cfg,
 	    cfg->com1_irq > 15)
 		return phy_err(err, PHY_E_INVALID,
 			       "acpi: bad COM1 port or IRQ");
+	/* The GED's pin must be one of the IOAPIC's and not an ISA IRQ,
+	 * whose trigger mode the MADT would have to override. */
+	if (!cfg->ged_port || cfg->ged_port > 0xFFFF - (GED_REG_SIZE - 1) ||
+	    cfg->ged_gsi < 16 || cfg->ged_gsi >= X86_IOAPIC_PINS)
+		return phy_err(err, PHY_E_INVALID,
+			       "acpi: bad GED port or GSI %u", cfg->ged_gsi);
 	return 0;
 }
 
@@ -514,5 +593,7 @@ struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,
 		.s5_slp_typ = X86_S5_SLP_TYP,
 		.com1_port = X86_COM1_PORT,
 		.com1_irq = X86_COM1_IRQ,
+		.ged_port = X86_GED_PORT,
+		.ged_gsi = X86_GED_GSI,
 	};
 }

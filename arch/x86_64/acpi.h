@@ -2,7 +2,8 @@
 /*
  * ACPI tables for the x86_64 "virt" machine: RSDP, XSDT, FADT (hardware
  * reduced, with sleep control/status and reset registers), MADT, MCFG and a
- * DSDT with the PCIe host bridge and COM1.
+ * DSDT with the PCIe host bridge, COM1, and a power button behind a Generic
+ * Event Device.
  */
 #ifndef PHY_ARCH_X86_64_ACPI_H
 #define PHY_ARCH_X86_64_ACPI_H
@@ -28,6 +29,8 @@ struct x86_acpi_config {
 	uint8_t s5_slp_typ;
 	uint16_t com1_port;
 	uint8_t com1_irq;
+	uint16_t ged_port;          /* the GED's 4-byte event register */
+	uint8_t ged_gsi;            /* its level-triggered IOAPIC pin */
 };
 
 /* The configuration of this project's "virt" machine (layout.h) for a guest

@@ -26,6 +26,14 @@
 #define AML_PARENT_PREFIX_CHAR	'^'
 #define AML_NULL_NAME		0x00
 #define AML_RETURN_OP		0xA4
+#define AML_OPREGION_OP		0x80	/* after AML_EXT_OP_PREFIX */
+#define AML_FIELD_OP		0x81	/* after AML_EXT_OP_PREFIX */
+#define AML_LOCAL0_OP		0x60
+#define AML_ARG0_OP		0x68
+#define AML_STORE_OP		0x70
+#define AML_AND_OP		0x7B
+#define AML_NOTIFY_OP		0x86
+#define AML_IF_OP		0xA0
 
 /* Resource descriptor tags (ACPI 6.5, 6.4.2 and 6.4.3). */
 #define RT_IRQ_NOFLAGS		0x22	/* small, type 0x04, length 2 */
@@ -411,6 +419,105 @@ void aml_method_return_integer(struct aml *a, const char *path, uint64_t v)
 	aml_return(a);
 	aml_integer(a, v);
 	aml_end(a, m);
+}
+
+/* ---- Operation regions and fields ---------------------------------------- */
+
+void aml_operation_region(struct aml *a, const char *name, uint8_t space,
+			  uint64_t offset, uint64_t len)
+{
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_OPREGION_OP);
+	aml_name_string(a, name);
+	aml_byte(a, space);
+	aml_integer(a, offset);
+	aml_integer(a, len);
+}
+
+size_t aml_field_begin(struct aml *a, const char *region,
+		       enum aml_field_access access,
+		       enum aml_field_update update)
+{
+	if ((unsigned)access > AML_FIELD_QWORD_ACC ||
+	    (unsigned)update > AML_FIELD_WRITE_AS_ZEROS)
+		a->invalid = true;
+	aml_byte(a, AML_EXT_OP_PREFIX);
+	aml_byte(a, AML_FIELD_OP);
+	size_t mark = a->len;
+	aml_name_string(a, region);
+	/* FieldFlags: AccessType in bits 3:0, LockRule (NoLock = 0) in bit
+	 * 4, UpdateRule in bits 6:5. */
+	aml_byte(a, (uint8_t)((access & 0x0F) | ((update & 3) << 5)));
+	return mark;
+}
+
+void aml_field_unit(struct aml *a, const char *name, uint32_t bits)
+{
+	size_t n = name ? name_seg_len(name) : 0;
+	uint8_t enc[4];
+
+	if (!n || name[n] || bits == 0 || bits > AML_PKGLEN_MAX) {
+		a->invalid = true;
+		return;
+	}
+	aml_name_seg(a, name, n);
+	/* The bit count is written in PkgLength's format, but it counts
+	 * bits, not its own bytes (ACPI 6.5, 20.2.5.2: NamedField). */
+	int width = bits <= 0x3F ? 1 : bits <= 0xFFF ? 2 : bits <= 0xFFFFF ? 3 : 4;
+	if (width == 1) {
+		enc[0] = (uint8_t)bits;
+	} else {
+		enc[0] = (uint8_t)(((width - 1) << 6) | (bits & 0x0F));
+		for (int i = 1; i < width; i++)
+			enc[i] = (uint8_t)(bits >> (4 + 8 * (i - 1)));
+	}
+	aml_bytes(a, enc, (size_t)width);
+}
+
+/* ---- Statements --------------------------------------------------------- */
+
+void aml_store(struct aml *a)
+{
+	aml_byte(a, AML_STORE_OP);
+}
+
+void aml_and(struct aml *a)
+{
+	aml_byte(a, AML_AND_OP);
+}
+
+size_t aml_if_begin(struct aml *a)
+{
+	aml_byte(a, AML_IF_OP);
+	return a->len;
+}
+
+void aml_notify(struct aml *a)
+{
+	aml_byte(a, AML_NOTIFY_OP);
+}
+
+void aml_local(struct aml *a, unsigned n)
+{
+	if (n > 7) {
+		a->invalid = true;
+		return;
+	}
+	aml_byte(a, (uint8_t)(AML_LOCAL0_OP + n));
+}
+
+void aml_arg(struct aml *a, unsigned n)
+{
+	if (n > 6) {
+		a->invalid = true;
+		return;
+	}
+	aml_byte(a, (uint8_t)(AML_ARG0_OP + n));
+}
+
+void aml_null_target(struct aml *a)
+{
+	aml_byte(a, AML_NULL_NAME);
 }
 
 /* ---- Resource templates ------------------------------------------------- */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A small AML (ACPI Machine Language) byte-code builder: just enough to write
- * a DSDT with devices, names, methods returning constants and resource
- * templates.
+ * a DSDT with devices, names, methods, resource templates, and the few
+ * statements a Generic Event Device's _EVT needs (read a register field,
+ * test a bit, Notify).
  *
  * The builder writes into a caller-supplied buffer and never past its
  * capacity. Errors are sticky: once the buffer is full (overflow) or a name
@@ -85,6 +86,53 @@ void aml_end(struct aml *a, size_t mark);
 void aml_return(struct aml *a);
 /* Method(path, 0) { Return(v) } */
 void aml_method_return_integer(struct aml *a, const char *path, uint64_t v);
+
+/*
+ * Operation regions and fields: registers a method can read by name.
+ * OperationRegion(name, space, offset, len) with integer offset and length.
+ */
+#define AML_SPACE_SYSTEM_MEMORY 0
+#define AML_SPACE_SYSTEM_IO     1
+void aml_operation_region(struct aml *a, const char *name, uint8_t space,
+			  uint64_t offset, uint64_t len);
+
+/* Field(region, access, NoLock, update) { name, bits ... }: one
+ * aml_field_unit() per field, in order from bit 0, then aml_end(). */
+enum aml_field_access {
+	AML_FIELD_ANY_ACC = 0,
+	AML_FIELD_BYTE_ACC = 1,
+	AML_FIELD_WORD_ACC = 2,
+	AML_FIELD_DWORD_ACC = 3,
+	AML_FIELD_QWORD_ACC = 4,
+};
+enum aml_field_update {
+	AML_FIELD_PRESERVE = 0,
+	AML_FIELD_WRITE_AS_ONES = 1,
+	AML_FIELD_WRITE_AS_ZEROS = 2,
+};
+size_t aml_field_begin(struct aml *a, const char *region,
+		       enum aml_field_access access,
+		       enum aml_field_update update);
+/* A named field of `bits` bits (a single NameSeg, 1 to 0x0FFFFFFF bits). */
+void aml_field_unit(struct aml *a, const char *name, uint32_t bits);
+
+/*
+ * Statements and expressions, written in prefix order as AML is: emit the
+ * opcode, then its operands.
+ *   Store(src, dst):      aml_store(a); <src>; <dst>
+ *   And(x, y, target):    aml_and(a); <x>; <y>; <target>
+ *   If (pred) { ... }:    m = aml_if_begin(a); <pred>; <body>; aml_end(a, m)
+ *   Notify(obj, value):   aml_notify(a); <obj name>; <value>
+ */
+void aml_store(struct aml *a);
+void aml_and(struct aml *a);
+size_t aml_if_begin(struct aml *a);
+void aml_notify(struct aml *a);
+/* Local0..Local7 and Arg0..Arg6. */
+void aml_local(struct aml *a, unsigned n);
+void aml_arg(struct aml *a, unsigned n);
+/* The empty target: the result is not stored anywhere. */
+void aml_null_target(struct aml *a);
 
 /*
  * ResourceTemplate() { ... }: begin, add descriptors, end. The end tag (with

@@ -58,6 +58,12 @@
 #define X86_SLEEP_CONTROL_PORT  0x600
 #define X86_SLEEP_STATUS_PORT   0x601
 #define X86_S5_SLP_TYP          5   /* the _S5 value the DSDT advertises */
+/* The ACPI Generic Event Device: its event register (4 bytes, read to
+ * clear) and its interrupt, an IOAPIC pin no ISA or PCI device uses. */
+#define X86_GED_PORT            0x604
+#define X86_GED_GSI             23
+#define X86_GED_EVT_POWER_BUTTON 0x1 /* event bits: _EVT's meaning of each */
+#define X86_IOAPIC_PINS         24
 
 #define X86_MAX_VCPUS           255
 

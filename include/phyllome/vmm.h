@@ -102,8 +102,10 @@ enum phy_exit_reason {
 
 /*
  * Output hook for the serial console (COM1). Called on a vCPU thread with
- * the bytes the guest wrote; must not block for long. When no hook is set
- * the `serial` option decides where output goes.
+ * the bytes the guest wrote; must not block for long, nor call this VM's
+ * pause, resume, power_button, reboot, wait or destroy (a pause waits for
+ * this very thread). When no hook is set the `serial` option decides where
+ * output goes.
  */
 typedef void (*phy_serial_output_fn)(void *opaque, const uint8_t *buf,
 				     size_t len);
@@ -118,9 +120,11 @@ PHY_API int phy_vm_set_serial_output(struct phy_vm *vm,
 
 /*
  * Messages about the guest's misbehaviour that do not stop the VM, e.g. a
- * virtio driver breaking the rules (its device then needs a reset). One
- * line each, without a newline; called on a device thread. Without a hook
- * they are dropped: the library never prints.
+ * virtio driver breaking the rules (its device then needs a reset; a
+ * PHY_EVENT_DEVICE_ERROR event follows). One line each, without a newline;
+ * called on the thread where the device noticed (the device loop, or a
+ * vCPU thread). Without a hook they are dropped: the library never prints.
+ * Set before phy_vm_start() (PHY_E_STATE after).
  */
 typedef void (*phy_log_fn)(void *opaque, const char *message);
 PHY_API int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque);
@@ -129,20 +133,110 @@ PHY_API int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque);
 PHY_API int phy_vm_serial_input(struct phy_vm *vm, const uint8_t *buf,
 				size_t len);
 
-/* Starts the vCPU threads. Returns at once. */
+/* Starts the VM's threads and returns, once PHY_EVENT_STARTED has been
+ * delivered, without waiting for the guest. PHY_E_STATE unless CREATED. */
 PHY_API int phy_vm_start(struct phy_vm *vm, struct phy_error *err);
 
 /*
  * Waits up to timeout_ms (-1: forever) for the VM to stop. Returns 0 when it
- * stopped (reason in *reason), PHY_E_STATE when it is still running.
- * A guest reboot does not stop the VM: it is reset and boots again.
+ * stopped (reason in *reason), PHY_E_STATE when it is still running or
+ * paused. A guest reboot does not stop the VM: it is reset and boots again.
  */
 PHY_API int phy_vm_wait(struct phy_vm *vm, int timeout_ms,
 			enum phy_exit_reason *reason, struct phy_error *err);
 
-/* Asks the VM to stop (from any thread, also a signal handler of the
- * embedder's own: it only writes to an eventfd). */
+/* Asks the VM to stop, in any state: a paused VM stops without running
+ * again. From any thread, also a signal handler of the embedder's own (it
+ * only writes to an eventfd). Returns at once; phy_vm_wait() waits. */
 PHY_API int phy_vm_stop(struct phy_vm *vm);
+
+/*
+ * Pauses a running VM: returns once no vCPU runs guest code, or will until
+ * phy_vm_resume(). The device loop keeps finishing the I/O requests it
+ * holds. Guest clocks keep counting (on resume the guest's kvmclock is
+ * flagged as stopped so its watchdogs do not mistake the gap for a hang).
+ * A paused VM may be stopped, rebooted (the rebuilt machine stays paused)
+ * and have its power button pressed (the guest sees it on resume).
+ * PHY_E_STATE unless RUNNING, also when the VM stopped while pausing.
+ */
+PHY_API int phy_vm_pause(struct phy_vm *vm, struct phy_error *err);
+/* Resumes a paused VM. PHY_E_STATE unless PAUSED. */
+PHY_API int phy_vm_resume(struct phy_vm *vm, struct phy_error *err);
+/*
+ * Presses the ACPI power button (a GED interrupt notifying the DSDT's
+ * PNP0C0C device) and returns: a guest that listens (acpid, systemd-logind)
+ * shuts down and powers off, and phy_vm_wait() then reports
+ * PHY_EXIT_POWEROFF; one that does not ignores it. PHY_E_STATE unless
+ * RUNNING or PAUSED, and while a reboot is rebuilding the machine.
+ */
+PHY_API int phy_vm_power_button(struct phy_vm *vm, struct phy_error *err);
+/*
+ * Resets the VM as a guest reboot would: the machine is rebuilt from
+ * scratch over cleared RAM and the kernel boots again. Returns at once;
+ * PHY_EVENT_REBOOTING and PHY_EVENT_REBOOTED follow and
+ * phy_vm_reboot_count() goes up. A paused VM stays paused. If the VM is
+ * already stopping, the stop wins. PHY_E_STATE unless RUNNING or PAUSED.
+ */
+PHY_API int phy_vm_reboot(struct phy_vm *vm, struct phy_error *err);
+
+/*
+ * Lifecycle events, and the thread each is delivered on:
+ *   STARTED       the supervisor thread, before phy_vm_start() returns;
+ *                 always the first event
+ *   PAUSED, RESUMED, POWER_BUTTON
+ *                 the caller of phy_vm_pause/resume/power_button, before
+ *                 the call returns
+ *   REBOOTING     the supervisor, once the vCPUs stopped; message:
+ *                 "requested by the guest" or "requested by the host"
+ *   REBOOTED      the supervisor, when the new machine is built, just
+ *                 before its vCPUs start
+ *   CRASH         the supervisor, before SHUTDOWN; message: the first line
+ *                 of phy_vm_crash_report()
+ *   SHUTDOWN      the supervisor, last of all: phy_vm_state() already
+ *                 says STOPPED, phy_vm_wait() has not returned yet;
+ *                 message: "poweroff", "stopped", "crash" or
+ *                 "error: <what failed>"
+ *   DEVICE_ERROR  the thread where the device noticed (the device loop, or
+ *                 a vCPU thread); device: its name ("virtio-blk0");
+ *                 message: the line the log hook also gets
+ */
+enum phy_event_kind {
+	PHY_EVENT_STARTED,
+	PHY_EVENT_PAUSED,
+	PHY_EVENT_RESUMED,
+	PHY_EVENT_REBOOTING,   /* guest or host asked; the machine is rebuilt */
+	PHY_EVENT_REBOOTED,    /* and boots again */
+	PHY_EVENT_POWER_BUTTON,
+	PHY_EVENT_SHUTDOWN,    /* the VM stopped; phy_vm_wait() says why */
+	PHY_EVENT_CRASH,       /* the guest crashed (see phy_vm_crash_report) */
+	PHY_EVENT_DEVICE_ERROR,/* a device needs a reset; `device` names it */
+};
+
+/* The strings are valid only during the handler's call. */
+struct phy_event {
+	enum phy_event_kind kind;
+	uint64_t timestamp_ns; /* CLOCK_MONOTONIC */
+	const char *device;    /* PHY_EVENT_DEVICE_ERROR: "virtio-blk0"; else NULL */
+	const char *message;   /* one line, or NULL */
+};
+
+/*
+ * The handler is never called twice at once for one VM, and events come in
+ * the order things happened (RESUMED before anything the resumed guest
+ * causes, POWER_BUTTON before the power off it causes). It must not block
+ * for long, nor call this VM's phy_vm_pause, resume, power_button, reboot,
+ * wait or destroy (they may wait for the very thread it runs on);
+ * phy_vm_stop, phy_vm_state and the other queries are fine. Set before
+ * phy_vm_start() (PHY_E_STATE after); NULL removes it.
+ */
+typedef void (*phy_event_fn)(void *opaque, const struct phy_event *event);
+PHY_API int phy_vm_set_event_handler(struct phy_vm *vm, phy_event_fn fn,
+				     void *opaque);
+
+/* The name of an event kind ("started", "paused", "resumed", "rebooting",
+ * "rebooted", "power_button", "shutdown", "crash", "device_error"), or
+ * "unknown". */
+PHY_API const char *phy_event_name(enum phy_event_kind kind);
 
 PHY_API enum phy_vm_state phy_vm_state(const struct phy_vm *vm);
 

@@ -3,12 +3,12 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # bounded time, from its seeds and the corpus it grew before.
 # Usage: run-fuzz.sh SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
-# Targets: boot, virtio_blk (default: all, SECONDS each).
+# Targets: boot, virtio_blk, http (default: all, SECONDS each).
 set -euo pipefail
 src=$1 work=$2 secs=${3:-30}
 shift $(( $# < 3 ? $# : 3 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk)
+[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk http)
 command -v clang >/dev/null || { echo "run-fuzz: clang is not installed (tools/install-deps)" >&2; exit 1; }
 flags=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -I"$src/include" -I"$src" -I"$src/tests/unit" -DPHY_VERSION_STRING='"fuzz"')
@@ -29,6 +29,18 @@ build() {
 		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-blk" \
 			"$src/tests/fuzz/make-seeds-virtio-blk.c"
 		"$work/make-seeds-virtio-blk" "$work/seeds-virtio_blk" ;;
+	http)
+		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
+			"$src"/vmm/api/{http,json,api_routes}.c
+		# Seeds: requests as curl and Cloud Hypervisor's clients send them,
+		# pipelined, with a body, and a few malformed ones.
+		local d="$work/seeds-http" p='GET /api/v1/vm.info HTTP/1.1\r\nHost: localhost\r\n\r\n'
+		printf '\x10%b' "$p" >"$d/info"
+		printf '\x3f%b%b' "$p" 'PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 0\r\n\r\n' >"$d/pipelined"
+		printf '\x01PUT /api/v1/vm.resume HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}' >"$d/body"
+		printf '\x05GET http://localhost/api/v1/vm.counters?x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' >"$d/absolute"
+		printf '\x07PUT /api/v1/vmm.shutdown HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n' >"$d/chunked"
+		printf '\x02GET /api/v1/vm.pause HTTP/1.1\nA: b\n\n\r\nGET /x HTTP/1.1\r\n\r\n' >"$d/lf" ;;
 	*)
 		echo "run-fuzz: unknown target '$1'" >&2; exit 1 ;;
 	esac

@@ -64,6 +64,8 @@ static struct x86_acpi_config odd_config(void)
 	c.sleep_status_port = 0x520;
 	c.s5_slp_typ = 7;
 	c.ioapic_id = 9;
+	c.ged_port = 0x530;
+	c.ged_gsi = 16;
 	return c;
 }
 
@@ -290,6 +292,10 @@ static void check_dsdt(const uint8_t *d, const struct x86_acpi_config *c)
 	CHECK(mem_has(d, len, "_SB_"));
 	CHECK(mem_has(d, len, "PCI0"));
 	CHECK(mem_has(d, len, "COM1"));
+	CHECK(mem_has(d, len, "PWRB"));
+	CHECK(mem_has(d, len, "GED0"));
+	CHECK(mem_has(d, len, "ACPI0013"));
+	CHECK(mem_has(d, len, "_EVT"));
 
 	/* Name(_S5_, Package(4) { SLP_TYP, 0, 0, 0 }) */
 	uint8_t typ = c->s5_slp_typ;
@@ -321,6 +327,18 @@ static void check_dsdt(const uint8_t *d, const struct x86_acpi_config *c)
 	e[n++] = 0x22;
 	n += put(e + n, 1u << c->com1_irq, 2);
 	CHECK(memmem(d, len, e, n) != NULL);
+
+	/* The GED: Interrupt (ResourceConsumer, Level, ActiveHigh,
+	 * Exclusive) { gsi }, OperationRegion (GDST, SystemIO, port, 4), and
+	 * the port reserved in MRES: IO (Decode16, port, port, 1, 4). */
+	DSDT_HAS(d, len, 0x89, 0x06, 0x00, 0x01, 0x01, c->ged_gsi, 0, 0, 0);
+	DSDT_HAS(d, len, 0x5B, 0x80, 'G', 'D', 'S', 'T', 0x01, 0x0B,
+		 (uint8_t)c->ged_port, (uint8_t)(c->ged_port >> 8), 0x0A, 4);
+	DSDT_HAS(d, len, 0x47, 0x01, (uint8_t)c->ged_port,
+		 (uint8_t)(c->ged_port >> 8), (uint8_t)c->ged_port,
+		 (uint8_t)(c->ged_port >> 8), 0x01, 0x04);
+	/* PWRB's _HID: EisaId ("PNP0C0C") */
+	DSDT_HAS(d, len, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0C, 0x0C);
 }
 
 /* Builds and checks one configuration's tables; returns the tables for
@@ -443,6 +461,18 @@ static void test_invalid_config(void)
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
 	c.ecam_gpa += 0x1000;                   /* not bus-aligned */
+	expect_invalid(&c, X86_ACPI_GPA);
+	c = test_config(1);
+	c.ged_port = 0;
+	expect_invalid(&c, X86_ACPI_GPA);
+	c = test_config(1);
+	c.ged_port = 0xFFFE;                    /* 4 bytes past 0xFFFF */
+	expect_invalid(&c, X86_ACPI_GPA);
+	c = test_config(1);
+	c.ged_gsi = 9;                          /* an ISA IRQ */
+	expect_invalid(&c, X86_ACPI_GPA);
+	c = test_config(1);
+	c.ged_gsi = X86_IOAPIC_PINS;            /* no such pin */
 	expect_invalid(&c, X86_ACPI_GPA);
 	CHECK_EQ_U64(x86_acpi_build(NULL, buf, sizeof(buf), 0, &err),
 		     -PHY_E_INVALID);
@@ -684,6 +714,56 @@ static void test_resources(void)
 	CHECK(a.invalid);
 	aml_init(&a, buf, sizeof(buf));
 	aml_rt_word_io(&a, 10, 9);
+	CHECK(a.invalid);
+}
+
+/* Operation regions, fields and the statements of a GED's _EVT. */
+static void test_regions_and_statements(void)
+{
+	uint8_t buf[64];
+	struct aml a;
+
+	EMIT(aml_operation_region(&a, "GDST", AML_SPACE_SYSTEM_IO, 0x604, 4),
+	     0x5B, 0x80, 'G', 'D', 'S', 'T', 0x01, 0x0B, 0x04, 0x06, 0x0A,
+	     0x04);
+	EMIT({ size_t m = aml_field_begin(&a, "GDST", AML_FIELD_DWORD_ACC,
+					  AML_FIELD_WRITE_AS_ZEROS);
+	       aml_field_unit(&a, "GDAT", 32); aml_end(&a, m); },
+	     0x5B, 0x81, 0x0B, 'G', 'D', 'S', 'T', 0x43, 'G', 'D', 'A', 'T',
+	     0x20);
+	/* Bit counts above 63 take PkgLength's two-byte form, without
+	 * counting their own bytes: 200 = 0xC8 -> 0x48 0x0C. */
+	EMIT(aml_field_unit(&a, "F2", 200), 'F', '2', '_', '_', 0x48, 0x0C);
+	/* Store (GDAT, Local0); If (And (Local0, One, Zero)) { Notify
+	 * (PWRB, 0x80) } */
+	EMIT({ aml_store(&a); aml_name_string(&a, "GDAT"); aml_local(&a, 0);
+	       size_t m = aml_if_begin(&a); aml_and(&a); aml_local(&a, 0);
+	       aml_integer(&a, 1); aml_null_target(&a); aml_notify(&a);
+	       aml_name_string(&a, "PWRB"); aml_integer(&a, 0x80);
+	       aml_end(&a, m); },
+	     0x70, 'G', 'D', 'A', 'T', 0x60, 0xA0, 0x0C, 0x7B, 0x60, 0x01,
+	     0x00, 0x86, 'P', 'W', 'R', 'B', 0x0A, 0x80);
+	EMIT(aml_arg(&a, 6), 0x6E);
+	EMIT(aml_local(&a, 7), 0x67);
+
+	aml_init(&a, buf, sizeof(buf));
+	aml_local(&a, 8);
+	CHECK(a.invalid);
+	aml_init(&a, buf, sizeof(buf));
+	aml_arg(&a, 7);
+	CHECK(a.invalid);
+	static const char *const bad_units[] = { "GDATA", "G.AT", "1GDA", "" };
+	for (unsigned i = 0; i < 4; i++) {
+		aml_init(&a, buf, sizeof(buf));
+		aml_field_unit(&a, bad_units[i], 8);
+		CHECK(a.invalid);
+	}
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_unit(&a, "GDAT", 0);
+	CHECK(a.invalid);
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_begin(&a, "GDST", (enum aml_field_access)5,
+			AML_FIELD_PRESERVE);
 	CHECK(a.invalid);
 }
 
@@ -939,6 +1019,16 @@ static void iasl_check_tables(const char *dir, const struct tables *t,
 			CHECK_STR_CONTAINS(dsl, "_S5_");
 			CHECK_STR_CONTAINS(dsl, "PNP0501");
 			CHECK_STR_CONTAINS(dsl, "PNP0C02");
+			CHECK_STR_CONTAINS(dsl, "EisaId (\"PNP0C0C\")");
+			CHECK_STR_CONTAINS(dsl, "Name (_HID, \"ACPI0013\"");
+			CHECK_STR_CONTAINS(dsl, "Interrupt (ResourceConsumer, "
+					   "Level, ActiveHigh, Exclusive");
+			CHECK_STR_CONTAINS(dsl, "Field (GDST, DWordAcc, NoLock, "
+					   "WriteAsZeros)");
+			CHECK_STR_CONTAINS(dsl, "Method (_EVT, 1, Serialized)");
+			CHECK_STR_CONTAINS(dsl, "Local0 = GDAT");
+			CHECK_STR_CONTAINS(dsl, "If ((Local0 & One))");
+			CHECK_STR_CONTAINS(dsl, "Notify (\\_SB.PWRB, 0x80)");
 		}
 		if (dsl && i == T_FADT)
 			CHECK_STR_CONTAINS(dsl, "Hardware Reduced");
@@ -969,6 +1059,18 @@ static size_t build_ssdt(uint8_t *buf, size_t cap)
 	aml_rt_qword_memory_consumer(&a, 0x8000000000ULL, 0x800FFFFFFFULL);
 	aml_rt_dword_memory(&a, 0xFE000000, 0xFEFFFFFF, true);
 	aml_rt_end(&a, rt);
+	aml_operation_region(&a, "TREG", AML_SPACE_SYSTEM_MEMORY, 0xFED00000,
+			     0x100);
+	size_t f = aml_field_begin(&a, "TREG", AML_FIELD_ANY_ACC,
+				   AML_FIELD_PRESERVE);
+	aml_field_unit(&a, "TF01", 8);
+	aml_field_unit(&a, "TF02", 200);
+	aml_end(&a, f);
+	size_t m2 = aml_method_begin(&a, "M002", 1, false);
+	aml_store(&a);
+	aml_arg(&a, 0);
+	aml_name_string(&a, "TF01");
+	aml_end(&a, m2);
 	size_t m = aml_method_begin(&a, "M001", 2, true);
 	aml_return(&a);
 	size_t pkg = aml_package_begin(&a, 40);
@@ -1034,6 +1136,9 @@ static void iasl_check_builder(const char *dir)
 			   "ActiveLow, Exclusive");
 	CHECK_STR_CONTAINS(dsl, "FixedIO");
 	CHECK_STR_CONTAINS(dsl, "Method (M001, 2, Serialized)");
+	CHECK_STR_CONTAINS(dsl, "Field (TREG, AnyAcc, NoLock, Preserve)");
+	CHECK_STR_CONTAINS(dsl, "TF02,   200");
+	CHECK_STR_CONTAINS(dsl, "TF01 = Arg0");
 	free(dsl);
 }
 
@@ -1048,6 +1153,7 @@ int main(void)
 	test_names();
 	test_data_objects();
 	test_resources();
+	test_regions_and_statements();
 	test_overflow();
 	test_too_small();
 	test_invalid_config();

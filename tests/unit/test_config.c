@@ -174,11 +174,70 @@ static void test_disks(void)
 	phy_config_free(c);
 }
 
+/* --api-socket and --event-monitor: path=PATH or a bare path. */
+static void test_api_options(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(c->api_socket == NULL && c->event_monitor == NULL);
+	CHECK(set(c, "api-socket", "path=/run/vm.sock") == 0);
+	CHECK(c->api_socket && !strcmp(c->api_socket, "/run/vm.sock"));
+	CHECK(set(c, "api-socket", "/tmp/other.sock") == 0);
+	CHECK(!strcmp(c->api_socket, "/tmp/other.sock"));
+	CHECK(set(c, "event-monitor", "path=/tmp/events") == 0);
+	CHECK(c->event_monitor && !strcmp(c->event_monitor, "/tmp/events"));
+	CHECK(set(c, "event-monitor", "/tmp/events2") == 0);
+	CHECK(!strcmp(c->event_monitor, "/tmp/events2"));
+
+	bad(c, "api-socket", "", "--api-socket");
+	bad(c, "api-socket", "path=", "--api-socket");
+	bad(c, "api-socket", "fd=3", "--api-socket");
+	bad(c, "api-socket", "path=/a,fd=3", "--api-socket");
+	bad(c, "api-socket", "socket=/a", "--api-socket");
+	bad(c, "event-monitor", "", "--event-monitor");
+	bad(c, "event-monitor", "path=", "--event-monitor");
+	bad(c, "event-monitor", "fd=4", "--event-monitor");
+	/* Nothing bad got in. */
+	CHECK(!strcmp(c->api_socket, "/tmp/other.sock"));
+	CHECK(!strcmp(c->event_monitor, "/tmp/events2"));
+
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	CHECK(copy.api_socket != c->api_socket &&
+	      !strcmp(copy.api_socket, c->api_socket));
+	CHECK(copy.event_monitor != c->event_monitor &&
+	      !strcmp(copy.event_monitor, c->event_monitor));
+	config_release(&copy);
+
+	set(c, "kernel", "/k");
+	CHECK(phy_config_validate(c, &err) == 0);
+	char longpath[200];
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = 0;
+	CHECK(set(c, "api-socket", longpath) == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--api-socket");
+	CHECK(set(c, "api-socket", "/tmp/same") == 0);
+	CHECK(set(c, "event-monitor", "/tmp/same") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--event-monitor");
+
+	size_t n;
+	const struct phy_option_info *o = phy_config_options(&n);
+	int listed = 0;
+	for (size_t i = 0; i < n; i++)
+		listed += !strcmp(o[i].name, "api-socket") ||
+			  !strcmp(o[i].name, "event-monitor");
+	CHECK(listed == 2);
+	phy_config_free(c);
+}
+
 /* Random garbage never crashes the parser and always either succeeds or
  * says which option is wrong. */
 static void test_garbage(void)
 {
-	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel", "disk" };
+	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel",
+				      "disk", "api-socket", "event-monitor" };
 	unsigned seed = 12345;
 	struct phy_config *c = phy_config_new();
 	for (int i = 0; i < 20000; i++) {
@@ -187,7 +246,7 @@ static void test_garbage(void)
 		for (int j = 0; j < n; j++)
 			v[j] = "bootmaxsize=,0123456789GMKfile/x\xffpathreadonlyqueue_snum"[rand_r(&seed) % 55];
 		v[n] = 0;
-		const char *o = opts[rand_r(&seed) % 6];
+		const char *o = opts[rand_r(&seed) % 8];
 		if (set(c, o, v) != 0) {
 			char name[32];
 			snprintf(name, sizeof(name), "--%s", o);
@@ -219,6 +278,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_disks();
+	test_api_options();
 	test_garbage();
 	test_options_table();
 	return check_report("test_config");

@@ -22,6 +22,9 @@
 
 static struct phy_vm *the_vm;
 static volatile sig_atomic_t stop_signal;
+/* The stdin thread feeds the VM until main destroys it. */
+static pthread_mutex_t input_lock = PTHREAD_MUTEX_INITIALIZER;
+static int input_closed;
 static struct termios saved_tio;
 static int tio_saved;
 
@@ -77,6 +80,15 @@ static void on_signal(int sig)
 		phy_vm_stop(the_vm); /* async-signal safe: an eventfd write */
 }
 
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -99,6 +111,15 @@ static void print_log(void *opaque, const char *msg)
 	fprintf(stderr, "phyllome-vmm: %s%s", msg, isatty(STDERR_FILENO) ? "\r\n" : "\n");
 }
 
+/* 1: fed, 0: the UART is full, -1: the VM is gone. */
+static int feed_byte(struct phy_vm *vm, uint8_t c)
+{
+	pthread_mutex_lock(&input_lock);
+	int n = input_closed ? -1 : phy_vm_serial_input(vm, &c, 1);
+	pthread_mutex_unlock(&input_lock);
+	return n;
+}
+
 static void *stdin_thread(void *arg)
 {
 	struct phy_vm *vm = arg;
@@ -115,7 +136,10 @@ static void *stdin_thread(void *arg)
 			if (escape) {
 				escape = 0;
 				if (c == 'x' || c == 'X') {
-					phy_vm_stop(vm);
+					pthread_mutex_lock(&input_lock);
+					if (!input_closed)
+						phy_vm_stop(vm);
+					pthread_mutex_unlock(&input_lock);
 					return NULL;
 				}
 				if (c != ESCAPE_CHAR)
@@ -125,8 +149,11 @@ static void *stdin_thread(void *arg)
 				continue;
 			}
 			/* The UART buffer drains as the guest reads it. */
-			while (phy_vm_serial_input(vm, &c, 1) == 0)
+			int fed;
+			while ((fed = feed_byte(vm, c)) == 0)
 				usleep(1000);
+			if (fed < 0)
+				return NULL;
 		}
 	}
 }
@@ -225,6 +252,12 @@ int main(int argc, char **argv)
 	phy_vm_set_log(the_vm, print_log, NULL);
 	install_signals();
 	raw_terminal();
+	/* The stop signals are taken on this thread only: the VM's threads
+	 * inherit them blocked, so none is inside the handler when the VM
+	 * is destroyed below. */
+	sigset_t stop_set;
+	stop_signals(&stop_set);
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 	if (phy_vm_start(the_vm, &err)) {
 		restore_terminal();
 		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
@@ -238,13 +271,23 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (have_input)
 		pthread_detach(input);
+	pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
 
 	enum phy_exit_reason reason = PHY_EXIT_NONE;
 	phy_vm_wait(the_vm, -1, &reason, &err);
 	restore_terminal();
 	int status = exit_status(the_vm, reason, &err);
-	/* The stdin thread may still sit in read(): exit without joining. */
+	/* Destroying the VM removes the --api-socket file and ends the
+	 * --event-monitor stream. The stdin thread may still sit in read():
+	 * it is cut off from the VM, and the process exits without joining
+	 * it. */
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	struct phy_vm *vm = the_vm;
 	the_vm = NULL;
+	pthread_mutex_lock(&input_lock);
+	input_closed = 1;
+	pthread_mutex_unlock(&input_lock);
+	phy_vm_destroy(vm);
 	fflush(stdout);
 	_exit(status);
 }

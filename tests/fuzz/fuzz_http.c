@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer target: a client's byte stream through the control API's HTTP
+ * parser, as the server consumes it (one request after another from the
+ * same buffer, arriving in pieces), and every parsed request through the
+ * routes on a fake VM. The parser must never read past the bytes it was
+ * given (each piece is an exact-size heap copy: ASan watches its end), must
+ * account for every byte, and every answer must be a status with a body
+ * the JSON writer produced.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/api/api_routes.h"
+#include "vmm/api/http.h"
+
+static enum phy_vm_state f_state(void *ctx)
+{
+	return *(enum phy_vm_state *)ctx;
+}
+
+static int f_act(void *ctx, struct phy_error *err)
+{
+	enum phy_vm_state *s = ctx;
+	if (*s == PHY_VM_STOPPED) {
+		err->code = PHY_E_STATE;
+		strcpy(err->message, "stopped \"\x01\xff\"");
+		return -PHY_E_STATE;
+	}
+	*s = (enum phy_vm_state)((*s + 1) % 4);
+	return 0;
+}
+
+static int f_stats(void *ctx, unsigned i, struct phy_disk_stats *out,
+		   struct phy_error *err)
+{
+	memset(out, 0xff, sizeof(*out));
+	return 0;
+}
+
+static const struct api_backend_ops ops = {
+	f_state, f_act, f_act, f_act, f_act, f_act, f_stats,
+};
+
+static const char *const ids[] = { "_disk0", "\xc3(\"id\\" };
+
+static void check_status(int status)
+{
+	if (status < 200 || status > 599)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static enum phy_vm_state state = PHY_VM_RUNNING;
+	static struct api_reply reply;
+	static int ready;
+	if (!ready) {
+		api_reply_init(&reply);
+		ready = 1;
+	}
+	struct api_backend b = {
+		.ops = &ops,
+		.ctx = &state,
+		.desc = { "{}", 1, 2, ids, "fuzz" },
+	};
+	/* The first byte sets how big the pieces arriving are. */
+	if (size < 1)
+		return 0;
+	size_t piece = 1 + data[0] % 64;
+	data++;
+	size--;
+	char *buf = NULL;
+	size_t len = 0;
+	for (size_t off = 0; off < size || len;) {
+		size_t take = size - off < piece ? size - off : piece;
+		char *nb = malloc(len + take ? len + take : 1);
+		if (len)
+			memcpy(nb, buf, len);
+		memcpy(nb + len, data + off, take);
+		free(buf);
+		buf = nb;
+		len += take;
+		off += take;
+		struct http_request req;
+		struct http_error perr;
+		long n = http_parse_request(buf, len, &req, &perr);
+		if (n < 0) {
+			check_status(perr.status);
+			if (!memchr(perr.message, 0, sizeof(perr.message)))
+				abort();
+			break; /* the server closes the connection */
+		}
+		if (n == 0) {
+			if (len >= HTTP_MAX_REQUEST)
+				abort(); /* the server could never finish it */
+			if (take == 0)
+				break; /* the stream ended mid-request */
+			continue;
+		}
+		if ((size_t)n > len || !memchr(req.path, 0, sizeof(req.path)) ||
+		    (req.body_len && (req.body < buf || req.body + req.body_len > buf + n)))
+			abort();
+		api_route(&b, &req, &reply);
+		check_status(reply.status);
+		if (reply.status != 204 && (reply.body.failed || !reply.body.len))
+			abort();
+		len -= (size_t)n;
+		memmove(buf, buf + n, len);
+	}
+	free(buf);
+	return 0;
+}

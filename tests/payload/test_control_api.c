@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP control API and the event monitor on a real VM (local /dev/kvm,
+ * the lifecycle64 payload, which prints dots while it runs and exits when
+ * its power button is pressed), configured as the CLI does it: --api-socket
+ * and --event-monitor. Driven by raw socket writes and, when it is
+ * installed, curl: vm.info before boot, ping, info, counters, pause and
+ * resume (the guest's output stops and starts), reboot, garbage, half
+ * requests, a flood of 200 connections while the guest keeps running,
+ * shutdown, the power button, and the events all of this wrote.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "vmm/vm_internal.h"
+
+#define DEBUG_EXIT_PORT 0x501
+#define FLOOD 200
+
+static char dir[64], sock_path[96], events_path[96], disk_path[96];
+static _Atomic size_t serial_bytes;
+
+static void serial_hook(void *opaque, const uint8_t *buf, size_t len)
+{
+	serial_bytes += len;
+}
+
+static uint8_t *read_payload(const char *name, size_t *size)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", PAYLOAD_DIR, name);
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	uint8_t *buf = malloc((size_t)st.st_size);
+	*size = (size_t)read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	return buf;
+}
+
+/* ---- a small client ---- */
+
+static int client_to(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	struct timeval tv = { .tv_sec = 10 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void send_str(int fd, const char *s)
+{
+	ssize_t n = send(fd, s, strlen(s), MSG_NOSIGNAL);
+	(void)n;
+}
+
+/* One response (head and Content-Length body) into out; its status, 0 on
+ * EOF first, -1 on a timeout or error. */
+static int read_response(int fd, char *out, size_t size)
+{
+	size_t len = 0;
+	for (;;) {
+		out[len] = 0;
+		char *end = strstr(out, "\r\n\r\n");
+		if (end) {
+			size_t head = (size_t)(end - out) + 4, body = 0;
+			char *cl = strstr(out, "Content-Length: ");
+			if (cl && cl < end)
+				body = strtoul(cl + 16, NULL, 10);
+			if (len >= head + body || len + 1 == size)
+				return atoi(out + 9);
+		}
+		if (len + 1 == size)
+			return -1;
+		ssize_t n = recv(fd, out + len, size - 1 - len, 0);
+		if (n <= 0)
+			return len ? -1 : (n == 0 ? 0 : -1);
+		len += (size_t)n;
+	}
+}
+
+static int request(const char *text, char *out, size_t size)
+{
+	int fd = client_to(sock_path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return -1;
+	send_str(fd, text);
+	int status = read_response(fd, out, size);
+	close(fd);
+	return status;
+}
+
+static int get(const char *endpoint, char *out, size_t size)
+{
+	char req[256];
+	snprintf(req, sizeof(req), "GET /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		 endpoint);
+	return request(req, out, size);
+}
+
+static int put(const char *endpoint)
+{
+	char req[256], out[4096];
+	snprintf(req, sizeof(req), "PUT /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		 endpoint);
+	return request(req, out, sizeof(out));
+}
+
+static bool guest_runs(void)
+{
+	size_t before = serial_bytes;
+	for (int i = 0; i < 200 && serial_bytes == before; i++)
+		usleep(5000);
+	return serial_bytes != before;
+}
+
+static bool have_curl(void)
+{
+	return system("command -v curl >/dev/null 2>&1") == 0;
+}
+
+/* curl --unix-socket: the status code, and the body in out. */
+static int curl(const char *method, const char *endpoint, char *out, size_t size)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "curl -s -m 10 -X %s --unix-socket %s -w '\\n%%{http_code}' "
+		 "http://localhost/api/v1/%s", method, sock_path, endpoint);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	pclose(p);
+	char *nl = strrchr(out, '\n');
+	if (!nl)
+		return -1;
+	*nl = 0;
+	return atoi(nl + 1);
+}
+
+/* ---- the VM ---- */
+
+static struct phy_vm *create_vm(uint8_t *code, size_t size, bool disk,
+				struct phy_error *err)
+{
+	struct phy_config *cfg = phy_config_new();
+	CHECK(phy_config_set(cfg, "memory", "size=64M", err) == 0);
+	CHECK(phy_config_set(cfg, "serial", "null", err) == 0);
+	char opt[128];
+	snprintf(opt, sizeof(opt), "path=%s", disk_path);
+	if (disk)
+		CHECK(phy_config_set(cfg, "disk", opt, err) == 0);
+	snprintf(opt, sizeof(opt), "path=%s", sock_path);
+	CHECK(phy_config_set(cfg, "api-socket", opt, err) == 0);
+	CHECK(phy_config_set(cfg, "event-monitor", events_path, err) == 0);
+	cfg->payload_mode = PAYLOAD_LONG64;
+	cfg->payload = code;
+	cfg->payload_size = size;
+	cfg->debug_exit_port = DEBUG_EXIT_PORT;
+	struct phy_vm *vm = NULL;
+	int ret = phy_vm_create(cfg, &vm, err);
+	phy_config_free(cfg);
+	return ret ? NULL : vm;
+}
+
+/* 200 connections at once: some are served, the rest get 503; none hangs,
+ * and the guest runs on. */
+static void flood(void)
+{
+	static int fds[FLOOD];
+	char out[4096];
+	int opened = 0, ok = 0, busy = 0, other = 0;
+	for (int i = 0; i < FLOOD; i++) {
+		fds[i] = client_to(sock_path);
+		opened += fds[i] >= 0;
+	}
+	for (int i = 0; i < FLOOD; i++)
+		if (fds[i] >= 0)
+			send_str(fds[i], "GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n");
+	for (int i = 0; i < FLOOD; i++) {
+		if (fds[i] < 0)
+			continue;
+		int st = read_response(fds[i], out, sizeof(out));
+		if (st == 200)
+			ok++;
+		else if (st == 503)
+			busy++;
+		else
+			other++;
+		close(fds[i]);
+	}
+	printf("  flood: %d connected, %d served, %d told 503, %d other\n",
+	       opened, ok, busy, other);
+	CHECK(opened == FLOOD);
+	CHECK(ok >= 1 && busy >= 1 && other == 0);
+	CHECK(ok + busy == FLOOD);
+}
+
+static void test_api_vm(uint8_t *code, size_t size)
+{
+	struct phy_error err = { 0 };
+	struct phy_vm *vm = create_vm(code, size, true, &err);
+	CHECK(vm != NULL);
+	if (!vm) {
+		fprintf(stderr, "phy_vm_create: %s\n", err.message);
+		return;
+	}
+	char out[16384];
+	struct stat st;
+	CHECK(lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	      (st.st_mode & 0777) == 0600);
+
+	/* A second VM cannot take a live socket. */
+	struct phy_error err2;
+	CHECK(create_vm(code, size, false, &err2) == NULL);
+	CHECK_STR_CONTAINS(err2.message, "in use");
+
+	/* Served before the VM starts. */
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"state\":\"Created\"");
+	CHECK(put("vm.pause") == 405);
+	CHECK(put("vm.shutdown") == 405);
+
+	CHECK(phy_vm_set_serial_output(vm, serial_hook, NULL) == 0);
+	CHECK(phy_vm_start(vm, &err) == 0);
+	CHECK(guest_runs());
+
+	CHECK(get("vmm.ping", out, sizeof(out)) == 200);
+	char pid[32];
+	snprintf(pid, sizeof(pid), "\"pid\":%d,", (int)getpid());
+	CHECK_STR_CONTAINS(out, pid);
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"state\":\"Running\"");
+	CHECK_STR_CONTAINS(out, "\"memory_actual_size\":67108864");
+	CHECK_STR_CONTAINS(out, "\"id\":\"_disk0\"");
+	CHECK(get("vm.counters", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "{\"_disk0\":{\"read_bytes\":0,");
+
+	/* Pause: no guest code runs; resume: it does again. */
+	CHECK(put("vm.pause") == 204);
+	CHECK(phy_vm_state(vm) == PHY_VM_PAUSED);
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"state\":\"Paused\"");
+	CHECK(!guest_runs());
+	CHECK(put("vm.pause") == 405);
+	CHECK(put("vm.resume") == 204);
+	CHECK(guest_runs());
+	CHECK(put("vm.resume") == 405);
+
+	/* Reboot: the machine is rebuilt and the guest runs again. */
+	CHECK(put("vm.reboot") == 204);
+	for (int i = 0; i < 500 && phy_vm_reboot_count(vm) < 1; i++)
+		usleep(10000);
+	CHECK(phy_vm_reboot_count(vm) >= 1);
+	CHECK(guest_runs());
+
+	if (have_curl()) {
+		CHECK(curl("GET", "vmm.ping", out, sizeof(out)) == 200);
+		CHECK_STR_CONTAINS(out, "\"version\":");
+		CHECK(curl("PUT", "vm.pause", out, sizeof(out)) == 204);
+		CHECK(curl("GET", "vm.info", out, sizeof(out)) == 200);
+		CHECK_STR_CONTAINS(out, "\"state\":\"Paused\"");
+		CHECK(curl("PUT", "vm.resume", out, sizeof(out)) == 204);
+		CHECK(curl("GET", "vm.nothing", out, sizeof(out)) == 404);
+		CHECK(curl("POST", "vm.info", out, sizeof(out)) == 405);
+	} else {
+		printf("  curl is not installed: its checks are skipped\n");
+	}
+
+	/* Garbage: a 4xx and a closed connection, at once. */
+	int fd = client_to(sock_path);
+	send_str(fd, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage");
+	CHECK(read_response(fd, out, sizeof(out)) == 400);
+	CHECK(read_response(fd, out, sizeof(out)) == 0);
+	close(fd);
+
+	/* Half requests, left hanging while the flood goes on: 408 after
+	 * the request timeout. */
+	int half[3];
+	half[0] = client_to(sock_path);
+	send_str(half[0], "GET /api/v1/vm.info HTTP/1.1\r\nHost: loc");
+	half[1] = client_to(sock_path);
+	send_str(half[1], "PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"x\":");
+	half[2] = client_to(sock_path);
+	send_str(half[2], "GE");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	flood();
+	CHECK(phy_vm_state(vm) == PHY_VM_RUNNING);
+	CHECK(guest_runs());
+	CHECK(get("vmm.ping", out, sizeof(out)) == 200);
+
+	for (int i = 0; i < 3; i++) {
+		CHECK(read_response(half[i], out, sizeof(out)) == 408);
+		close(half[i]);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec >= 4);
+	CHECK(phy_vm_state(vm) == PHY_VM_RUNNING);
+	/* The pause in the half request never happened. */
+	CHECK(guest_runs());
+
+	/* vmm.shutdown: the VM stops, phy_vm_wait() returns. */
+	CHECK(put("vmm.shutdown") == 204);
+	enum phy_exit_reason reason = PHY_EXIT_NONE;
+	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
+	CHECK(reason == PHY_EXIT_STOPPED);
+	/* Still served until the VM is destroyed. */
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"state\":\"Shutdown\"");
+	CHECK(put("vm.shutdown") == 405);
+	phy_vm_destroy(vm);
+	CHECK(lstat(sock_path, &st) == -1 && errno == ENOENT);
+}
+
+/* vm.power-button reaches the guest (which then exits by itself). */
+static void test_power_button(uint8_t *code, size_t size)
+{
+	struct phy_error err = { 0 };
+	struct phy_vm *vm = create_vm(code, size, false, &err);
+	CHECK(vm != NULL);
+	if (!vm)
+		return;
+	CHECK(phy_vm_start(vm, &err) == 0);
+	CHECK(put("vm.power-button") == 204);
+	enum phy_exit_reason reason = PHY_EXIT_NONE;
+	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
+	CHECK(reason == PHY_EXIT_STOPPED);
+	CHECK(vm->debug_exit_value == 0x77);
+	phy_vm_destroy(vm);
+}
+
+/* What both VMs wrote to the event monitor, in order. */
+static void test_events(void)
+{
+	static const char *const want[] = {
+		"\"vmm\",\"event\":\"starting\"",
+		"\"vm\",\"event\":\"booting\"", "\"vm\",\"event\":\"booted\"",
+		"\"vm\",\"event\":\"pausing\"", "\"vm\",\"event\":\"paused\"",
+		"\"vm\",\"event\":\"resuming\"", "\"vm\",\"event\":\"resumed\"",
+		"\"vm\",\"event\":\"rebooting\"", "\"vm\",\"event\":\"rebooted\"",
+		"\"vm\",\"event\":\"pausing\"", "\"vm\",\"event\":\"paused\"",
+		"\"vm\",\"event\":\"resuming\"", "\"vm\",\"event\":\"resumed\"",
+		"\"vm\",\"event\":\"shutdown\",\"properties\":{\"message\":\"stopped\"}",
+		"\"vm\",\"event\":\"deleted\"", "\"vmm\",\"event\":\"shutdown\"",
+		/* the second VM appends */
+		"\"vmm\",\"event\":\"starting\"",
+		"\"vm\",\"event\":\"booting\"", "\"vm\",\"event\":\"booted\"",
+		"\"vm\",\"event\":\"power-button\"",
+		"\"vm\",\"event\":\"shutdown\"",
+		"\"vm\",\"event\":\"deleted\"", "\"vmm\",\"event\":\"shutdown\"",
+	};
+	static char text[65536];
+	int fd = open(events_path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = 0;
+	const char *line = text;
+	size_t i = 0;
+	for (; *line && i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *nl = strchr(line, '\n');
+		CHECK(nl != NULL);
+		if (!nl)
+			break;
+		CHECK(!strncmp(line, "{\"timestamp\":{\"secs\":", 21));
+		CHECK(nl[-1] == '}');
+		const char *at = strstr(line, want[i]);
+		CHECK(at && at < nl);
+		if (!at || at > nl)
+			fprintf(stderr, "  event %zu: want %s in %.*s\n", i, want[i],
+				(int)(nl - line), line);
+		line = nl + 1;
+	}
+	CHECK(i == sizeof(want) / sizeof(want[0]) && *line == 0);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/phy-test-control-api-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s/api.sock", dir);
+	snprintf(events_path, sizeof(events_path), "%s/events", dir);
+	snprintf(disk_path, sizeof(disk_path), "%s/disk.img", dir);
+	int fd = open(disk_path, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	size_t size = 0;
+	uint8_t *code = read_payload("lifecycle64.bin", &size);
+	CHECK(code != NULL);
+	if (code) {
+		test_api_vm(code, size);
+		test_power_button(code, size);
+		test_events();
+	}
+	free(code);
+	unlink(events_path);
+	unlink(disk_path);
+	rmdir(dir);
+	return check_report("test_control_api");
+}

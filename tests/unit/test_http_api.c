@@ -1,0 +1,780 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The control API without a VM: JSON text, the routes on a fake VM, the
+ * event monitor's lines, vm.info's config, and the server itself on a
+ * Unix socket in a temporary directory (keep-alive, pipelining, errors,
+ * timeouts, the connection cap, the socket file's life).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "vmm/api/api_routes.h"
+#include "vmm/api/api_server.h"
+#include "vmm/api/event_monitor.h"
+#include "vmm/api/json.h"
+#include "vmm/api/vm_config_json.h"
+
+/* ---- JSON ---- */
+
+static void check_json(const char *in, size_t n, const char *want)
+{
+	struct json_buf b;
+	json_buf_init(&b, 4096);
+	json_strn(&b, in, n);
+	CHECK(!b.failed && b.data && !strcmp(b.data, want));
+	if (b.data && strcmp(b.data, want))
+		fprintf(stderr, "  got %s want %s\n", b.data, want);
+	json_buf_free(&b);
+}
+
+static void test_json(void)
+{
+	check_json("plain", 5, "\"plain\"");
+	check_json("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+	check_json("\n\r\t\b\f\x01\x1f", 7, "\"\\n\\r\\t\\b\\f\\u0001\\u001f\"");
+	check_json("x\0y", 3, "\"x\\u0000y\"");
+	check_json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		   "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	/* Invalid UTF-8: a lone continuation, an overlong '/', a surrogate,
+	 * a truncated sequence, beyond U+10FFFF. */
+	check_json("\x80", 1, "\"\\ufffd\"");
+	check_json("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");
+	check_json("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
+	check_json("a\xe2\x82", 3, "\"a\\ufffd\\ufffd\"");
+	check_json("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+
+	struct json_buf b;
+	json_buf_init(&b, 4096);
+	json_str(&b, NULL);
+	json_u64(&b, UINT64_MAX);
+	json_bool(&b, true);
+	CHECK(!strcmp(b.data, "null18446744073709551615true"));
+	json_buf_free(&b);
+
+	char small[8];
+	json_buf_init_fixed(&b, small, sizeof(small));
+	json_lit(&b, "1234567");
+	CHECK(!b.failed && !strcmp(small, "1234567"));
+	json_lit(&b, "8");
+	CHECK(b.failed && !strcmp(small, "1234567"));
+
+	/* A growing buffer stops at its limit, whatever is added. */
+	json_buf_init(&b, 100);
+	for (int i = 0; i < 50; i++)
+		json_printf(&b, "%d,", i);
+	CHECK(b.failed && b.len < 100);
+	json_buf_free(&b);
+	json_buf_init(&b, 1 << 20);
+	char big[600];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	json_printf(&b, "<%s>", big);
+	CHECK(!b.failed && b.len == 601 && b.data[600] == '>');
+	json_buf_free(&b);
+}
+
+/* ---- a fake VM ---- */
+
+struct fake_vm {
+	enum phy_vm_state state;
+	int pauses, resumes, buttons, reboots, shutdowns;
+	int fail; /* 0, or the negative code every action returns */
+};
+
+static enum phy_vm_state f_state(void *ctx)
+{
+	return ((struct fake_vm *)ctx)->state;
+}
+
+static int f_result(struct fake_vm *f, int *counter, struct phy_error *err)
+{
+	if (f->fail) {
+		err->code = -f->fail;
+		snprintf(err->message, sizeof(err->message), "the \"VM\" says no");
+		return f->fail;
+	}
+	(*counter)++;
+	return 0;
+}
+
+static int f_pause(void *c, struct phy_error *e)
+{
+	struct fake_vm *f = c;
+	int r = f_result(f, &f->pauses, e);
+	if (!r)
+		f->state = PHY_VM_PAUSED;
+	return r;
+}
+
+static int f_resume(void *c, struct phy_error *e)
+{
+	struct fake_vm *f = c;
+	int r = f_result(f, &f->resumes, e);
+	if (!r)
+		f->state = PHY_VM_RUNNING;
+	return r;
+}
+
+static int f_button(void *c, struct phy_error *e)
+{
+	return f_result(c, &((struct fake_vm *)c)->buttons, e);
+}
+
+static int f_reboot(void *c, struct phy_error *e)
+{
+	return f_result(c, &((struct fake_vm *)c)->reboots, e);
+}
+
+static int f_shutdown(void *c, struct phy_error *e)
+{
+	struct fake_vm *f = c;
+	f->state = PHY_VM_STOPPED;
+	f->shutdowns++;
+	return 0;
+}
+
+static int f_disk_stats(void *c, unsigned i, struct phy_disk_stats *s,
+			struct phy_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->read_requests = 10 + i;
+	s->bytes_read = 4096 * (10 + i);
+	s->write_requests = 3;
+	s->flush_requests = 1;
+	return 0;
+}
+
+static const struct api_backend_ops fake_ops = {
+	f_state, f_pause, f_resume, f_button, f_reboot, f_shutdown, f_disk_stats,
+};
+
+static const char *const fake_ids[] = { "_disk0", "data\"1" };
+
+static struct api_backend fake_backend(struct fake_vm *f)
+{
+	return (struct api_backend){
+		.ops = &fake_ops,
+		.ctx = f,
+		.desc = {
+			.config_json = "{\"cpus\":{\"boot_vcpus\":2}}",
+			.memory_size = 64ULL << 20,
+			.nr_disks = 2,
+			.disk_ids = fake_ids,
+			.version = "0.1.0",
+		},
+	};
+}
+
+static int route(const struct api_backend *b, const char *text,
+		 struct api_reply *r)
+{
+	struct http_request req;
+	struct http_error perr;
+	long n = http_parse_request(text, strlen(text), &req, &perr);
+	CHECK(n > 0);
+	if (n <= 0)
+		return -1;
+	api_route(b, &req, r);
+	return r->status;
+}
+
+static void test_routes(void)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_reply r;
+	api_reply_init(&r);
+
+	CHECK(route(&b, "GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "{\"build_version\":\"0.1.0\",\"version\":\"0.1.0\",\"pid\":");
+	CHECK_STR_CONTAINS(r.body.data, "\"features\":[\"kvm\",\"io_uring\"]}");
+
+	CHECK(route(&b, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK(!strcmp(r.body.data, "{\"config\":{\"cpus\":{\"boot_vcpus\":2}},"
+				   "\"state\":\"Running\",\"memory_actual_size\":67108864}"));
+
+	CHECK(route(&b, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "{\"_disk0\":{\"read_bytes\":40960,\"write_bytes\":0,"
+			   "\"read_ops\":10,\"write_ops\":3,\"flush_ops\":1,");
+	CHECK_STR_CONTAINS(r.body.data, ",\"data\\\"1\":{\"read_bytes\":45056,");
+	CHECK_STR_CONTAINS(r.body.data, "\"errors\":0}}");
+
+	CHECK(route(&b, "PUT /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 204);
+	CHECK(f.pauses == 1 && f.state == PHY_VM_PAUSED);
+	CHECK(route(&b, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"state\":\"Paused\"");
+	CHECK(route(&b, "PUT /api/v1/vm.resume HTTP/1.1\r\n\r\n", &r) == 204);
+	CHECK(route(&b, "PUT /api/v1/vm.reboot HTTP/1.1\r\n\r\n", &r) == 204);
+	CHECK(route(&b, "PUT /api/v1/vm.power-button HTTP/1.1\r\n\r\n", &r) == 204);
+	CHECK(f.resumes == 1 && f.reboots == 1 && f.buttons == 1);
+
+	/* The state forbids it: 405 with the VM's message; anything else
+	 * that fails: 500. */
+	f.fail = -PHY_E_STATE;
+	CHECK(route(&b, "PUT /api/v1/vm.resume HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK(!strcmp(r.body.data, "{\"error\":\"the \\\"VM\\\" says no\"}"));
+	CHECK(r.allow == NULL);
+	f.fail = -PHY_E_INTERNAL;
+	CHECK(route(&b, "PUT /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 500);
+	f.fail = 0;
+
+	/* Routing errors. */
+	CHECK(route(&b, "GET /api/v1/vm.boot HTTP/1.1\r\n\r\n", &r) == 404);
+	CHECK_STR_CONTAINS(r.body.data, "no such endpoint: /api/v1/vm.boot");
+	CHECK(route(&b, "GET / HTTP/1.1\r\n\r\n", &r) == 404);
+	CHECK(route(&b, "GET /api/v1/ HTTP/1.1\r\n\r\n", &r) == 404);
+	CHECK(route(&b, "GET /api/v2/vmm.ping HTTP/1.1\r\n\r\n", &r) == 404);
+	CHECK(route(&b, "GET /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK(r.allow && !strcmp(r.allow, "PUT"));
+	CHECK(route(&b, "PUT /api/v1/vm.info HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK(r.allow && !strcmp(r.allow, "GET"));
+	CHECK(route(&b, "POST /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK(route(&b, "PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", &r) == 400);
+	CHECK(f.pauses == 1);
+	/* A GET's body is ignored. */
+	CHECK(route(&b, "GET /api/v1/vmm.ping HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", &r) == 200);
+
+	/* vm.shutdown needs a started, not yet stopped VM; vmm.shutdown
+	 * always stops. */
+	CHECK(route(&b, "PUT /api/v1/vm.shutdown HTTP/1.1\r\n\r\n", &r) == 204);
+	CHECK(f.shutdowns == 1 && f.state == PHY_VM_STOPPED);
+	CHECK(route(&b, "PUT /api/v1/vm.shutdown HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK_STR_CONTAINS(r.body.data, "already shut down");
+	f.state = PHY_VM_CREATED;
+	CHECK(route(&b, "PUT /api/v1/vm.shutdown HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK_STR_CONTAINS(r.body.data, "not booted");
+	CHECK(route(&b, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"state\":\"Created\"");
+	CHECK(route(&b, "PUT /api/v1/vmm.shutdown HTTP/1.1\r\n\r\n", &r) == 204);
+	CHECK(f.shutdowns == 2);
+	CHECK(route(&b, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"state\":\"Shutdown\"");
+	api_reply_free(&r);
+}
+
+/* ---- event monitor ---- */
+
+static void test_event_format(void)
+{
+	char line[EVENT_LINE_MAX];
+	struct ch_event ev[2];
+	struct phy_event pe = { .kind = PHY_EVENT_STARTED };
+	CHECK(event_monitor_map(&pe, ev) == 2);
+	CHECK(!strcmp(ev[0].event, "booting") && !strcmp(ev[1].event, "booted"));
+	size_t n = event_monitor_format(line, sizeof(line), 2029228206ULL, &ev[1]);
+	CHECK(n == strlen(line));
+	CHECK(!strcmp(line, "{\"timestamp\":{\"secs\":2,\"nanos\":29228206},"
+			    "\"source\":\"vm\",\"event\":\"booted\",\"properties\":null}\n"));
+
+	static const struct {
+		enum phy_event_kind kind;
+		unsigned n;
+		const char *last;
+	} map[] = {
+		{ PHY_EVENT_PAUSED, 2, "paused" },
+		{ PHY_EVENT_RESUMED, 2, "resumed" },
+		{ PHY_EVENT_REBOOTING, 1, "rebooting" },
+		{ PHY_EVENT_REBOOTED, 1, "rebooted" },
+		{ PHY_EVENT_POWER_BUTTON, 1, "power-button" },
+		{ PHY_EVENT_SHUTDOWN, 1, "shutdown" },
+		{ PHY_EVENT_CRASH, 1, "crashed" },
+		{ PHY_EVENT_DEVICE_ERROR, 1, "needs-reset" },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		pe.kind = map[i].kind;
+		CHECK(event_monitor_map(&pe, ev) == map[i].n);
+		CHECK(!strcmp(ev[map[i].n - 1].event, map[i].last));
+	}
+
+	pe = (struct phy_event){ .kind = PHY_EVENT_DEVICE_ERROR,
+				 .device = "virtio-blk0",
+				 .message = "bad \"ring\"\n" };
+	CHECK(event_monitor_map(&pe, ev) == 1);
+	n = event_monitor_format(line, sizeof(line), 5, &ev[0]);
+	CHECK(!strcmp(line, "{\"timestamp\":{\"secs\":0,\"nanos\":5},"
+			    "\"source\":\"virtio-device\",\"event\":\"needs-reset\","
+			    "\"properties\":{\"id\":\"virtio-blk0\","
+			    "\"message\":\"bad \\\"ring\\\"\\n\"}}\n"));
+	/* Exactly one newline, at the end: one line per event. */
+	CHECK(strchr(line, '\n') == line + n - 1);
+	/* Too small a buffer: 0, never a cut line. */
+	CHECK(event_monitor_format(line, 20, 5, &ev[0]) == 0);
+}
+
+static char tmpdir[64];
+
+static char *slurp(const char *path)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+static void test_event_file(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/events", tmpdir);
+	struct phy_error err;
+	struct event_monitor *m;
+	CHECK(event_monitor_open("/nonexistent/dir/events", &m, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--event-monitor");
+	CHECK(event_monitor_open(path, &m, &err) == 0);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	struct phy_event ev = {
+		.kind = PHY_EVENT_STARTED,
+		.timestamp_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec,
+	};
+	event_monitor_event(m, &ev);
+	ev.kind = PHY_EVENT_SHUTDOWN;
+	ev.message = "poweroff";
+	event_monitor_event(m, &ev);
+	event_monitor_close(m);
+	char *text = slurp(path);
+	const char *want[] = {
+		"\"source\":\"vmm\",\"event\":\"starting\",\"properties\":null}\n",
+		"\"source\":\"vm\",\"event\":\"booting\",\"properties\":null}\n",
+		"\"source\":\"vm\",\"event\":\"booted\",\"properties\":null}\n",
+		"\"source\":\"vm\",\"event\":\"shutdown\",\"properties\":{\"message\":\"poweroff\"}}\n",
+		"\"source\":\"vm\",\"event\":\"deleted\",\"properties\":null}\n",
+		"\"source\":\"vmm\",\"event\":\"shutdown\",\"properties\":null}\n",
+	};
+	const char *p = text;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(!strncmp(p, "{\"timestamp\":{\"secs\":0,\"nanos\":", 31));
+		const char *nl = strchr(p, '\n');
+		const char *at = strstr(p, want[i]);
+		CHECK(at && nl && at + strlen(want[i]) == nl + 1);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	CHECK(*p == 0);
+	/* Appends: a second monitor keeps what the first wrote. */
+	CHECK(event_monitor_open(path, &m, &err) == 0);
+	event_monitor_close(m);
+	CHECK(strlen(slurp(path)) > strlen(want[0]) * 6);
+	unlink(path);
+}
+
+/* A FIFO whose reader does not read: events are dropped, nothing blocks. */
+static void test_event_fifo(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	CHECK(mkfifo(path, 0600) == 0);
+	int rd = open(path, O_RDONLY | O_NONBLOCK);
+	CHECK(rd >= 0);
+	struct phy_error err;
+	struct event_monitor *m;
+	CHECK(event_monitor_open(path, &m, &err) == 0);
+	struct phy_event ev = { .kind = PHY_EVENT_DEVICE_ERROR, .device = "d" };
+	for (int i = 0; i < 5000; i++)
+		event_monitor_event(m, &ev);
+	CHECK(event_monitor_dropped(m) > 0);
+	/* What got through is whole lines. */
+	char buf[4096];
+	ssize_t n = read(rd, buf, sizeof(buf));
+	CHECK(n > 0 && !strncmp(buf, "{\"timestamp\":", 13));
+	event_monitor_close(m);
+	close(rd);
+	unlink(path);
+}
+
+/* ---- vm.info's config ---- */
+
+static void test_config_json(void)
+{
+	struct phy_config *c = phy_config_new();
+	struct phy_error err;
+	phy_config_set(c, "kernel", "/boot/vm\"linuz", &err);
+	phy_config_set(c, "cpus", "boot=3", &err);
+	phy_config_set(c, "memory", "size=1G", &err);
+	phy_config_set(c, "disk", "path=/a.img", &err);
+	phy_config_set(c, "disk", "path=/b.img,readonly=on,id=data,num_queues=2", &err);
+	phy_config_set(c, "serial", "file=/tmp/s.log", &err);
+	struct json_buf b;
+	json_buf_init(&b, 65536);
+	vm_config_json(&b, c);
+	CHECK(!b.failed);
+	CHECK(!strcmp(b.data,
+		      "{\"cpus\":{\"boot_vcpus\":3,\"max_vcpus\":3},"
+		      "\"memory\":{\"size\":1073741824},"
+		      "\"payload\":{\"kernel\":\"/boot/vm\\\"linuz\",\"cmdline\":\"console=ttyS0\",\"initramfs\":null},"
+		      "\"disks\":[{\"path\":\"/a.img\",\"readonly\":false,\"direct\":false,\"num_queues\":1,\"queue_size\":256,\"id\":\"_disk0\"},"
+		      "{\"path\":\"/b.img\",\"readonly\":true,\"direct\":false,\"num_queues\":2,\"queue_size\":256,\"id\":\"data\"}],"
+		      "\"serial\":{\"file\":\"/tmp/s.log\",\"mode\":\"File\"},"
+		      "\"console\":{\"file\":null,\"mode\":\"Off\"}}"));
+	if (b.data)
+		printf("  vm.info config: %s\n", b.data);
+	char id[32];
+	vm_disk_id(c, 1, id, sizeof(id));
+	CHECK(!strcmp(id, "data"));
+	phy_config_free(c);
+
+	c = phy_config_new();
+	json_buf_reset(&b);
+	vm_config_json(&b, c);
+	CHECK_STR_CONTAINS(b.data, "\"kernel\":null");
+	CHECK_STR_CONTAINS(b.data, "\"disks\":null");
+	CHECK_STR_CONTAINS(b.data, "\"serial\":{\"file\":null,\"mode\":\"Tty\"}");
+	json_buf_free(&b);
+	phy_config_free(c);
+}
+
+/* ---- the server ---- */
+
+static char sock_path[96];
+
+static int client(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static bool send_may_fail; /* the server may have closed already (503) */
+
+static void send_str(int fd, const char *s)
+{
+	ssize_t n = send(fd, s, strlen(s), MSG_NOSIGNAL);
+	CHECK(send_may_fail || n == (ssize_t)strlen(s));
+}
+
+/* Reads one response (head and Content-Length body) into buf; returns its
+ * status, 0 on EOF before any byte, -1 on a timeout or error. Bytes after
+ * it stay in *extra for the next call. */
+struct rd {
+	char buf[8192];
+	size_t len;
+};
+
+static int read_response(int fd, struct rd *r, char *out, size_t size)
+{
+	for (;;) {
+		char *end = memmem(r->buf, r->len, "\r\n\r\n", 4);
+		if (end) {
+			size_t head = (size_t)(end - r->buf) + 4, body = 0;
+			char *cl = memmem(r->buf, head, "Content-Length: ", 16);
+			if (cl)
+				body = strtoul(cl + 16, NULL, 10);
+			if (r->len >= head + body) {
+				size_t n = head + body < size ? head + body : size - 1;
+				memcpy(out, r->buf, n);
+				out[n] = 0;
+				r->len -= head + body;
+				memmove(r->buf, r->buf + head + body, r->len);
+				return atoi(out + 9);
+			}
+		}
+		ssize_t n = recv(fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		if (n == 0 && r->len == 0)
+			return 0;
+		if (n <= 0)
+			return -1;
+		r->len += (size_t)n;
+	}
+}
+
+/* One request on a fresh connection. */
+static int request(const char *text, char *out, size_t size)
+{
+	int fd = client();
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return -1;
+	struct rd r = { .len = 0 };
+	send_str(fd, text);
+	int status = read_response(fd, &r, out, size);
+	close(fd);
+	return status;
+}
+
+static bool at_eof(int fd)
+{
+	char c;
+	return recv(fd, &c, 1, 0) <= 0;
+}
+
+static void test_server_basics(struct api_server_limits *lim)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_server *s;
+	struct phy_error err;
+	CHECK(api_server_start(sock_path, &b, lim, &s, &err) == 0);
+	struct stat st;
+	CHECK(lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	      (st.st_mode & 0777) == 0600);
+
+	char resp[8192];
+	CHECK(request("GET /api/v1/vmm.ping HTTP/1.1\r\nHost: x\r\n\r\n", resp, sizeof(resp)) == 200);
+	CHECK_STR_CONTAINS(resp, "Content-Type: application/json\r\n");
+	CHECK_STR_CONTAINS(resp, "\"version\":\"0.1.0\"");
+
+	/* Keep-alive, then three pipelined requests in one write. */
+	int fd = client();
+	struct rd r = { .len = 0 };
+	send_str(fd, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	CHECK_STR_CONTAINS(resp, "\"state\":\"Running\"");
+	send_str(fd, "PUT /api/v1/vm.pause HTTP/1.1\r\n\r\n"
+		     "GET /api/v1/vm.info HTTP/1.1\r\n\r\n"
+		     "GET /api/v1/nope HTTP/1.1\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 204);
+	CHECK(strstr(resp, "Content-Length") == NULL);
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	CHECK_STR_CONTAINS(resp, "\"state\":\"Paused\"");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 404);
+	/* A request in pieces. */
+	send_str(fd, "PUT /api/v1/vm.res");
+	usleep(20000);
+	send_str(fd, "ume HTTP/1.1\r\nHo");
+	usleep(20000);
+	send_str(fd, "st: x\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 204);
+	CHECK(f.state == PHY_VM_RUNNING);
+	/* Connection: close is honoured. */
+	send_str(fd, "GET /api/v1/vmm.ping HTTP/1.1\r\nConnection: close\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	CHECK_STR_CONTAINS(resp, "Connection: close\r\n");
+	CHECK(at_eof(fd));
+	close(fd);
+
+	/* HTTP/1.0 closes; a half-closed client still gets its answer. */
+	fd = client();
+	r.len = 0;
+	send_str(fd, "GET /api/v1/vmm.ping HTTP/1.0\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	CHECK(at_eof(fd));
+	close(fd);
+	fd = client();
+	r.len = 0;
+	send_str(fd, "GET /api/v1/vmm.ping HTTP/1.1\r\n\r\nGET /api/v1/vm.info HTTP/1.1\r\n\r\n");
+	shutdown(fd, SHUT_WR);
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 0);
+	close(fd);
+
+	/* Errors: the status and {"error":...}, then the connection closes. */
+	static const struct {
+		const char *text;
+		int status;
+	} errs[] = {
+		{ "\x16\x03\x01\x00\xa5\x01\x00\x00", 400 },
+		{ "GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400 },
+		{ "GET / HTTP/2.0\r\n\r\n", 505 },
+		{ "PUT /api/v1/vm.pause HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411 },
+		{ "PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n", 413 },
+		{ "GET /api/v1/vm.pause HTTP/1.1\r\n\r\n", 405 },
+		{ "PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 400 },
+	};
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		int st_ = request(errs[i].text, resp, sizeof(resp));
+		CHECK(st_ == errs[i].status);
+		if (st_ != errs[i].status)
+			fprintf(stderr, "  case %zu: %d\n", i, st_);
+		CHECK_STR_CONTAINS(resp, "{\"error\":\"");
+	}
+	/* HEAD: 405 without a body, and the connection goes on. */
+	fd = client();
+	r.len = 0;
+	send_str(fd, "HEAD /api/v1/vm.info HTTP/1.1\r\n\r\nGET /api/v1/vmm.ping HTTP/1.1\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 405);
+	CHECK_STR_CONTAINS(resp, "Allow: GET\r\n");
+	CHECK(strstr(resp, "\r\n\r\n")[4] == 0);
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 200);
+	close(fd);
+		/* After an error the rest of the input is not served. */
+	fd = client();
+	r.len = 0;
+	send_str(fd, "BAD\x01\r\n\r\nGET /api/v1/vmm.ping HTTP/1.1\r\n\r\n");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 400);
+	CHECK_STR_CONTAINS(resp, "Connection: close");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) <= 0);
+	close(fd);
+	/* A big request line: 414, not a wait. */
+	char big[4096];
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /", 5);
+	big[sizeof(big) - 1] = 0;
+	CHECK(request(big, resp, sizeof(resp)) == 414);
+
+	CHECK(f.shutdowns == 0);
+	CHECK(request("PUT /api/v1/vmm.shutdown HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 204);
+	CHECK(f.shutdowns == 1);
+
+	/* The path is taken: a second server refuses it. */
+	struct api_server *s2;
+	CHECK(api_server_start(sock_path, &b, lim, &s2, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "in use");
+	api_server_stop(s);
+	CHECK(lstat(sock_path, &st) == -1 && errno == ENOENT);
+}
+
+static void test_server_timeouts(struct api_server_limits *lim)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_server *s;
+	struct phy_error err;
+	CHECK(api_server_start(sock_path, &b, lim, &s, &err) == 0);
+	char resp[8192];
+	struct rd r = { .len = 0 };
+
+	/* Half a request: 408 once the timeout passes. */
+	int fd = client();
+	send_str(fd, "GET /api/v1/vmm.ping HTTP/1.1\r\nHost:");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 408);
+	CHECK(at_eof(fd));
+	close(fd);
+	/* An idle connection is just closed. */
+	fd = client();
+	r.len = 0;
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 0);
+	close(fd);
+	/* Half a body too. */
+	fd = client();
+	r.len = 0;
+	send_str(fd, "PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+	CHECK(read_response(fd, &r, resp, sizeof(resp)) == 408);
+	close(fd);
+
+	/* The cap: the extra client gets 503 at once; the others are
+	 * served and, once they are gone, so are new ones. */
+	int held[4];
+	for (unsigned i = 0; i < lim->max_connections; i++)
+		held[i] = client();
+	usleep(50000);
+	send_may_fail = true;
+	CHECK(request("GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 503);
+	send_may_fail = false;
+	CHECK_STR_CONTAINS(resp, "too many connections");
+	r.len = 0;
+	send_str(held[0], "GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n");
+	CHECK(read_response(held[0], &r, resp, sizeof(resp)) == 200);
+	for (unsigned i = 0; i < lim->max_connections; i++)
+		close(held[i]);
+	usleep(50000);
+	CHECK(request("GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 200);
+
+	/* A client that never reads its answers is dropped, and the
+	 * server goes on. */
+	fd = client();
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	char many[64 * 40];
+	many[0] = 0;
+	for (int i = 0; i < 40; i++)
+		strcat(many, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n");
+	for (int i = 0; i < 20; i++)
+		send(fd, many, strlen(many), MSG_NOSIGNAL | MSG_DONTWAIT);
+	CHECK(request("GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 200);
+	close(fd);
+	api_server_stop(s);
+}
+
+static void test_socket_file(void)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_server *s;
+	struct phy_error err;
+	char resp[8192];
+
+	/* A stale socket (nobody listens) is replaced. */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	close(fd);
+	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
+	CHECK(request("GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 200);
+	api_server_stop(s);
+
+	/* A socket file that is no longer ours is left alone. */
+	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
+	unlink(sock_path);
+	int other = open(sock_path, O_CREAT | O_WRONLY, 0600);
+	close(other);
+	api_server_stop(s);
+	struct stat st;
+	CHECK(lstat(sock_path, &st) == 0 && S_ISREG(st.st_mode));
+
+	/* Not a socket, no directory, too long: errors naming the option. */
+	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--api-socket");
+	CHECK_STR_CONTAINS(err.message, "not a socket");
+	unlink(sock_path);
+	CHECK(api_server_start("/nonexistent/dir/sock", &b, NULL, &s, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--api-socket");
+	char longp[200];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	CHECK(api_server_start(longp, &b, NULL, &s, &err) == -PHY_E_INVALID);
+
+	/* Two servers on two paths in one process. */
+	char path2[160];
+	snprintf(path2, sizeof(path2), "%s.2", sock_path);
+	struct api_server *s2;
+	struct fake_vm f2 = { .state = PHY_VM_PAUSED };
+	struct api_backend b2 = fake_backend(&f2);
+	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
+	CHECK(api_server_start(path2, &b2, NULL, &s2, &err) == 0);
+	CHECK(request("GET /api/v1/vm.info HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 200);
+	CHECK_STR_CONTAINS(resp, "Running");
+	api_server_stop(s);
+	snprintf(sock_path + strlen(sock_path), 8, ".2");
+	CHECK(request("GET /api/v1/vm.info HTTP/1.1\r\n\r\n", resp, sizeof(resp)) == 200);
+	CHECK_STR_CONTAINS(resp, "Paused");
+	sock_path[strlen(sock_path) - 2] = 0;
+	api_server_stop(s2);
+	api_server_stop(NULL);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/phy-test-http-api-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s/api.sock", tmpdir);
+	test_json();
+	test_routes();
+	test_event_format();
+	test_event_file();
+	test_event_fifo();
+	test_config_json();
+	struct api_server_limits lim = { .max_connections = 4,
+					 .request_timeout_ms = 300 };
+	test_server_basics(&lim);
+	test_server_timeouts(&lim);
+	test_socket_file();
+	rmdir(tmpdir);
+	return check_report("test_http_api");
+}

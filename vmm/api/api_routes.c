@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Status codes: Cloud Hypervisor's OpenAPI document answers 204 for a done
+ * action and 405 when the VM's state forbids it ("could not pause because
+ * it is not booted"); we do the same for PHY_E_STATE and answer 500 for
+ * any other failure. A method the endpoint does not take is also 405, with
+ * an Allow header (Cloud Hypervisor itself answers 400 there). Error bodies
+ * are {"error": "one line"}.
+ */
+#define _GNU_SOURCE
+#include "vmm/api/api_routes.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void api_reply_init(struct api_reply *r)
+{
+	r->status = 500;
+	r->allow = NULL;
+	json_buf_init(&r->body, API_MAX_REPLY);
+}
+
+void api_reply_free(struct api_reply *r)
+{
+	json_buf_free(&r->body);
+}
+
+void api_reply_error(struct api_reply *r, int status, const char *message)
+{
+	r->status = status;
+	json_buf_reset(&r->body);
+	json_lit(&r->body, "{\"error\":");
+	json_str(&r->body, message);
+	json_lit(&r->body, "}");
+}
+
+const char *api_state_name(enum phy_vm_state s)
+{
+	switch (s) {
+	case PHY_VM_CREATED: return "Created";
+	case PHY_VM_RUNNING: return "Running";
+	case PHY_VM_PAUSED: return "Paused";
+	case PHY_VM_STOPPED: return "Shutdown";
+	}
+	return "Shutdown";
+}
+
+static void vmm_ping(const struct api_backend *b, struct api_reply *r)
+{
+	struct json_buf *j = &r->body;
+	json_lit(j, "{\"build_version\":");
+	json_str(j, b->desc.version);
+	json_lit(j, ",\"version\":");
+	json_str(j, b->desc.version);
+	json_printf(j, ",\"pid\":%ld,\"features\":[\"kvm\",\"io_uring\"]}",
+		    (long)getpid());
+	r->status = 200;
+}
+
+static void vm_info(const struct api_backend *b, struct api_reply *r)
+{
+	struct json_buf *j = &r->body;
+	json_lit(j, "{\"config\":");
+	json_lit(j, b->desc.config_json ? b->desc.config_json : "{}");
+	json_lit(j, ",\"state\":");
+	json_str(j, api_state_name(b->ops->state(b->ctx)));
+	json_lit(j, ",\"memory_actual_size\":");
+	json_u64(j, b->desc.memory_size);
+	json_lit(j, "}");
+	r->status = 200;
+}
+
+/* Cloud Hypervisor's block counter names first, then ours. */
+static void disk_counters(struct json_buf *j, const struct phy_disk_stats *s)
+{
+	json_printf(j, "{\"read_bytes\":%llu,\"write_bytes\":%llu,"
+		    "\"read_ops\":%llu,\"write_ops\":%llu,",
+		    (unsigned long long)s->bytes_read,
+		    (unsigned long long)s->bytes_written,
+		    (unsigned long long)s->read_requests,
+		    (unsigned long long)s->write_requests);
+	json_printf(j, "\"flush_ops\":%llu,\"discard_ops\":%llu,"
+		    "\"write_zeroes_ops\":%llu,\"get_id_ops\":%llu,"
+		    "\"unsupported_ops\":%llu,\"errors\":%llu}",
+		    (unsigned long long)s->flush_requests,
+		    (unsigned long long)s->discard_requests,
+		    (unsigned long long)s->write_zeroes_requests,
+		    (unsigned long long)s->get_id_requests,
+		    (unsigned long long)s->unsupported_requests,
+		    (unsigned long long)s->errors);
+}
+
+static void vm_counters(const struct api_backend *b, struct api_reply *r)
+{
+	struct json_buf *j = &r->body;
+	json_lit(j, "{");
+	for (unsigned i = 0; i < b->desc.nr_disks; i++) {
+		struct phy_disk_stats s;
+		struct phy_error err = { 0 };
+		if (b->ops->disk_stats(b->ctx, i, &s, &err)) {
+			api_reply_error(r, 500, err.message);
+			return;
+		}
+		if (i)
+			json_lit(j, ",");
+		json_str(j, b->desc.disk_ids[i]);
+		json_lit(j, ":");
+		disk_counters(j, &s);
+	}
+	json_lit(j, "}");
+	r->status = 200;
+}
+
+static void action_result(struct api_reply *r, int ret,
+			  const struct phy_error *err, const char *what)
+{
+	if (!ret) {
+		r->status = 204;
+		return;
+	}
+	/* The library's message names the call and the state already. */
+	char msg[64];
+	snprintf(msg, sizeof(msg), "%s failed", what);
+	api_reply_error(r, ret == -PHY_E_STATE ? 405 : 500,
+			err->message[0] ? err->message : msg);
+}
+
+#define ACTION(name, call, what)                                              \
+	static void name(const struct api_backend *b, struct api_reply *r)    \
+	{                                                                     \
+		struct phy_error err = { 0 };                                 \
+		action_result(r, b->ops->call(b->ctx, &err), &err, what);     \
+	}
+ACTION(vm_pause, pause, "vm.pause")
+ACTION(vm_resume, resume, "vm.resume")
+ACTION(vm_reboot, reboot, "vm.reboot")
+ACTION(vm_power_button, power_button, "vm.power-button")
+#undef ACTION
+
+/* vm.shutdown needs a VM that was started and has not ended yet. */
+static void vm_shutdown(const struct api_backend *b, struct api_reply *r)
+{
+	enum phy_vm_state s = b->ops->state(b->ctx);
+	if (s == PHY_VM_CREATED || s == PHY_VM_STOPPED) {
+		api_reply_error(r, 405, s == PHY_VM_CREATED ?
+				"vm.shutdown: the VM is not booted" :
+				"vm.shutdown: the VM is already shut down");
+		return;
+	}
+	struct phy_error err = { 0 };
+	action_result(r, b->ops->shutdown(b->ctx, &err), &err, "vm.shutdown");
+}
+
+/* The VMM is the VM here: shutting it down stops the VM, and the process
+ * hosting it (the CLI) exits once phy_vm_wait() returns. */
+static void vmm_shutdown(const struct api_backend *b, struct api_reply *r)
+{
+	struct phy_error err = { 0 };
+	action_result(r, b->ops->shutdown(b->ctx, &err), &err, "vmm.shutdown");
+}
+
+static const struct route {
+	const char *name; /* after API_PATH_PREFIX */
+	enum http_method method;
+	void (*handle)(const struct api_backend *b, struct api_reply *r);
+} routes[] = {
+	{ "vmm.ping", HTTP_GET, vmm_ping },
+	{ "vmm.shutdown", HTTP_PUT, vmm_shutdown },
+	{ "vm.info", HTTP_GET, vm_info },
+	{ "vm.counters", HTTP_GET, vm_counters },
+	{ "vm.pause", HTTP_PUT, vm_pause },
+	{ "vm.resume", HTTP_PUT, vm_resume },
+	{ "vm.shutdown", HTTP_PUT, vm_shutdown },
+	{ "vm.reboot", HTTP_PUT, vm_reboot },
+	{ "vm.power-button", HTTP_PUT, vm_power_button },
+};
+
+static const struct route *find_route(const char *path)
+{
+	size_t plen = strlen(API_PATH_PREFIX);
+	if (strncmp(path, API_PATH_PREFIX, plen))
+		return NULL;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (!strcmp(path + plen, routes[i].name))
+			return &routes[i];
+	return NULL;
+}
+
+void api_route(const struct api_backend *b, const struct http_request *req,
+	       struct api_reply *r)
+{
+	char msg[HTTP_MAX_TARGET + 64];
+	json_buf_reset(&r->body);
+	r->allow = NULL;
+	const struct route *rt = find_route(req->path);
+	if (!rt) {
+		snprintf(msg, sizeof(msg), "no such endpoint: %s", req->path);
+		api_reply_error(r, 404, msg);
+		return;
+	}
+	if (req->method != rt->method) {
+		r->allow = rt->method == HTTP_GET ? "GET" : "PUT";
+		snprintf(msg, sizeof(msg), "%s takes %s", req->path, r->allow);
+		api_reply_error(r, 405, msg);
+		return;
+	}
+	/* Like Cloud Hypervisor: these actions take no body, and a body
+	 * means the client expected something we would ignore. */
+	if (rt->method == HTTP_PUT && req->body_len) {
+		snprintf(msg, sizeof(msg), "%s takes no request body", req->path);
+		api_reply_error(r, 400, msg);
+		return;
+	}
+	rt->handle(b, r);
+	if (r->body.failed)
+		api_reply_error(r, 500, "reply too large or out of memory");
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The control API's endpoints, Cloud Hypervisor's paths and bodies for the
+ * subset we implement. The routes reach the VM through a table of calls
+ * (struct api_backend), so the unit tests and the fuzzer run them on a
+ * fake VM; vm_api.c serves them with the public API's functions.
+ */
+#ifndef PHY_VMM_API_ROUTES_H
+#define PHY_VMM_API_ROUTES_H
+
+#include <stdint.h>
+
+#include <phyllome/vmm.h>
+
+#include "vmm/api/http.h"
+#include "vmm/api/json.h"
+
+#define API_PATH_PREFIX "/api/v1/"
+#define API_MAX_REPLY (1024 * 1024)
+
+struct api_backend_ops {
+	enum phy_vm_state (*state)(void *ctx);
+	int (*pause)(void *ctx, struct phy_error *err);
+	int (*resume)(void *ctx, struct phy_error *err);
+	int (*power_button)(void *ctx, struct phy_error *err);
+	int (*reboot)(void *ctx, struct phy_error *err);
+	/* Ends the VM (vm.shutdown, vmm.shutdown); returns at once. */
+	int (*shutdown)(void *ctx, struct phy_error *err);
+	int (*disk_stats)(void *ctx, unsigned index, struct phy_disk_stats *out,
+			  struct phy_error *err);
+};
+
+/* What does not change while the VM lives, rendered or copied once. */
+struct api_vm_desc {
+	const char *config_json;     /* VmConfig, a JSON object */
+	uint64_t memory_size;        /* memory_actual_size */
+	unsigned nr_disks;
+	const char *const *disk_ids; /* vm.counters keys, one per disk */
+	const char *version;
+};
+
+struct api_backend {
+	const struct api_backend_ops *ops;
+	void *ctx;
+	struct api_vm_desc desc;
+};
+
+struct api_reply {
+	int status;
+	const char *allow;    /* the Allow header of a 405 for a wrong method */
+	struct json_buf body; /* empty for 204 */
+};
+
+void api_reply_init(struct api_reply *r);
+void api_reply_free(struct api_reply *r);
+/* Status and {"error": message}. */
+void api_reply_error(struct api_reply *r, int status, const char *message);
+
+/* Answers one parsed request. Runs on the server thread; only the
+ * backend's calls touch the VM. */
+void api_route(const struct api_backend *b, const struct http_request *req,
+	       struct api_reply *reply);
+
+/* Cloud Hypervisor's name of a VM state: "Created", "Running", ... */
+const char *api_state_name(enum phy_vm_state s);
+
+#endif

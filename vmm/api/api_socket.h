@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The control API's listening Unix socket: created private (0600), never
+ * stealing a live VMM's path, cleaned up only while it is still ours. */
+#ifndef PHY_VMM_API_SOCKET_H
+#define PHY_VMM_API_SOCKET_H
+
+#include <sys/stat.h>
+
+#include <phyllome/vmm.h>
+
+/*
+ * Listens (non-blocking, close-on-exec) on a Unix socket at path with mode
+ * 0600. An existing socket file that nobody listens on (a VMM that
+ * crashed) is replaced; a live one, or a path that is not a socket, is a
+ * PHY_E_INVALID error naming --api-socket. *id identifies the file for
+ * api_socket_unlink().
+ */
+int api_socket_listen(const char *path, int *fd, struct stat *id,
+		      struct phy_error *err);
+
+/* Removes path if it is still the socket file api_socket_listen() made,
+ * not one a later VMM put there. */
+void api_socket_unlink(const char *path, const struct stat *id);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "vmm/api/vm_api.h"
+
+#include <stdlib.h>
+
+#include "common/error.h"
+#include "vmm/api/api_routes.h"
+#include "vmm/api/api_server.h"
+#include "vmm/api/event_monitor.h"
+#include "vmm/api/json.h"
+#include "vmm/api/vm_config_json.h"
+
+#define CONFIG_JSON_MAX (256 * 1024)
+
+struct vm_api {
+	struct phy_vm *vm;
+	struct api_server *server;
+	struct event_monitor *monitor;
+	struct api_backend backend;
+	struct json_buf config_json;
+	char disk_ids[CONFIG_MAX_DISKS][CONFIG_DISK_ID_LEN + 16];
+	const char *disk_id_ptrs[CONFIG_MAX_DISKS];
+};
+
+/* ---- the backend: the public API on this VM ---- */
+
+static enum phy_vm_state be_state(void *vm)
+{
+	return phy_vm_state(vm);
+}
+
+static int be_pause(void *vm, struct phy_error *err)
+{
+	return phy_vm_pause(vm, err);
+}
+
+static int be_resume(void *vm, struct phy_error *err)
+{
+	return phy_vm_resume(vm, err);
+}
+
+static int be_power_button(void *vm, struct phy_error *err)
+{
+	return phy_vm_power_button(vm, err);
+}
+
+static int be_reboot(void *vm, struct phy_error *err)
+{
+	return phy_vm_reboot(vm, err);
+}
+
+static int be_shutdown(void *vm, struct phy_error *err)
+{
+	int ret = phy_vm_stop(vm);
+	if (ret)
+		return phy_err(err, -ret, "the VM cannot be stopped");
+	return 0;
+}
+
+static int be_disk_stats(void *vm, unsigned i, struct phy_disk_stats *out,
+			 struct phy_error *err)
+{
+	return phy_vm_disk_stats(vm, i, out, err);
+}
+
+static const struct api_backend_ops vm_ops = {
+	.state = be_state,
+	.pause = be_pause,
+	.resume = be_resume,
+	.power_button = be_power_button,
+	.reboot = be_reboot,
+	.shutdown = be_shutdown,
+	.disk_stats = be_disk_stats,
+};
+
+static int describe(struct vm_api *api, const struct phy_config *cfg,
+		    struct phy_error *err)
+{
+	json_buf_init(&api->config_json, CONFIG_JSON_MAX);
+	vm_config_json(&api->config_json, cfg);
+	if (api->config_json.failed)
+		return phy_err(err, PHY_E_NOMEM, "--api-socket: out of memory");
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		vm_disk_id(cfg, i, api->disk_ids[i], sizeof(api->disk_ids[i]));
+		api->disk_id_ptrs[i] = api->disk_ids[i];
+	}
+	api->backend = (struct api_backend){
+		.ops = &vm_ops,
+		.ctx = api->vm,
+		.desc = {
+			.config_json = api->config_json.data,
+			.memory_size = cfg->memory,
+			.nr_disks = cfg->nr_disks,
+			.disk_ids = api->disk_id_ptrs,
+			.version = phy_version(),
+		},
+	};
+	return 0;
+}
+
+int vm_api_open(struct phy_vm *vm, const struct phy_config *cfg,
+		struct vm_api **out, struct phy_error *err)
+{
+	*out = NULL;
+	if (!cfg->api_socket && !cfg->event_monitor)
+		return 0;
+	struct vm_api *api = calloc(1, sizeof(*api));
+	if (!api)
+		return phy_err(err, PHY_E_NOMEM, "out of memory");
+	api->vm = vm;
+	int ret = 0;
+	if (cfg->api_socket) {
+		ret = describe(api, cfg, err);
+		if (!ret)
+			ret = api_server_start(cfg->api_socket, &api->backend,
+					       NULL, &api->server, err);
+	}
+	/* The monitor last: a VM that is never created writes no events. */
+	if (!ret && cfg->event_monitor)
+		ret = event_monitor_open(cfg->event_monitor, &api->monitor, err);
+	if (ret) {
+		vm_api_free(api);
+		return ret;
+	}
+	*out = api;
+	return 0;
+}
+
+void vm_api_event(struct vm_api *api, const struct phy_event *ev)
+{
+	if (api)
+		event_monitor_event(api->monitor, ev);
+}
+
+void vm_api_stop(struct vm_api *api)
+{
+	if (!api)
+		return;
+	api_server_stop(api->server);
+	api->server = NULL;
+}
+
+void vm_api_free(struct vm_api *api)
+{
+	if (!api)
+		return;
+	api_server_stop(api->server);
+	event_monitor_close(api->monitor);
+	json_buf_free(&api->config_json);
+	free(api);
+}

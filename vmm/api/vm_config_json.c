@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "vmm/api/vm_config_json.h"
+
+#include <stdio.h>
+
+void vm_disk_id(const struct phy_config *cfg, unsigned i, char *buf,
+		size_t size)
+{
+	if (cfg->disks[i].id[0])
+		snprintf(buf, size, "%s", cfg->disks[i].id);
+	else
+		snprintf(buf, size, "_disk%u", i);
+}
+
+static const char *serial_mode(enum serial_mode m)
+{
+	switch (m) {
+	case SERIAL_TTY: return "Tty";
+	case SERIAL_OFF: return "Off";
+	case SERIAL_NULL: return "Null";
+	case SERIAL_FILE: return "File";
+	}
+	return "Off";
+}
+
+static void disks_json(struct json_buf *b, const struct phy_config *cfg)
+{
+	if (!cfg->nr_disks) {
+		json_lit(b, "null");
+		return;
+	}
+	json_lit(b, "[");
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct disk_config *d = &cfg->disks[i];
+		char id[CONFIG_DISK_ID_LEN + 16];
+		vm_disk_id(cfg, i, id, sizeof(id));
+		json_lit(b, i ? ",{\"path\":" : "{\"path\":");
+		json_str(b, d->path);
+		json_lit(b, ",\"readonly\":");
+		json_bool(b, d->readonly);
+		json_lit(b, ",\"direct\":");
+		json_bool(b, d->direct);
+		json_printf(b, ",\"num_queues\":%u,\"queue_size\":%u,\"id\":",
+			    d->num_queues, d->queue_size);
+		json_str(b, id);
+		json_lit(b, "}");
+	}
+	json_lit(b, "]");
+}
+
+void vm_config_json(struct json_buf *b, const struct phy_config *cfg)
+{
+	/* CPU hotplug does not exist: max is boot. */
+	json_printf(b, "{\"cpus\":{\"boot_vcpus\":%u,\"max_vcpus\":%u},",
+		    cfg->cpus, cfg->cpus);
+	json_lit(b, "\"memory\":{\"size\":");
+	json_u64(b, cfg->memory);
+	json_lit(b, "},\"payload\":{\"kernel\":");
+	json_str(b, cfg->kernel);
+	json_lit(b, ",\"cmdline\":");
+	json_str(b, cfg->cmdline ? cfg->cmdline : CONFIG_DEFAULT_CMDLINE);
+	json_lit(b, ",\"initramfs\":");
+	json_str(b, cfg->initramfs);
+	json_lit(b, "},\"disks\":");
+	disks_json(b, cfg);
+	json_lit(b, ",\"serial\":{\"file\":");
+	json_str(b, cfg->serial == SERIAL_FILE ? cfg->serial_path : NULL);
+	json_lit(b, ",\"mode\":");
+	json_str(b, serial_mode(cfg->serial));
+	/* There is no virtio console: it is always off. */
+	json_lit(b, "},\"console\":{\"file\":null,\"mode\":\"Off\"}}");
+}
