@@ -901,18 +901,16 @@ static void test_busy_polling(void)
 	CHECK(virtio_blk_inflight(r.blk) == 1);
 	old = sq->avail_idx;
 	struct rq b = rq_add(&r, 0, VIRTIO_BLK_T_IN, 128, buf + 65536, 65536, false);
-	CHECK(!sim_kick_needed(r.sim, 0, old)); /* no exit for b */
-	/* Nor for the next two; the fourth since the device looked asks for
-	 * one, so a burst is not left waiting for a completion. */
+	/* One request in flight: the device still asks to be told (the
+	 * batch shrinks with the depth)... */
+	CHECK(sim_kick_needed(r.sim, 0, old));
+	/* ...but a driver that does not tell it still gets b served: the
+	 * queue is polled when a's completion comes in. */
 	struct rq more[3];
-	for (unsigned i = 0; i < 3; i++) {
-		old = sq->avail_idx;
+	for (unsigned i = 0; i < 3; i++)
 		more[i] = rq_add(&r, 0, VIRTIO_BLK_T_IN, 256 + 8 * i,
 				 buf + 65536, 4096, false);
-		CHECK(sim_kick_needed(r.sim, 0, old) == (i == 2));
-	}
-	sim_kick(r.sim, 0);
-	while (virtio_blk_inflight(r.blk) || sq->kicked)
+	while (virtio_blk_inflight(r.blk))
 		io_loop_run_once(r.sim->loop, true);
 	/* One more pass: b may have been taken by the last completion. */
 	io_loop_run_once(r.sim->loop, false);
