@@ -69,6 +69,32 @@ PHY_API void phy_config_free(struct phy_config *cfg);
 PHY_API int phy_config_set(struct phy_config *cfg, const char *option,
 			   const char *value, struct phy_error *err);
 
+/*
+ * Typed setters for programs: the same checks and messages as the strings
+ * above (a bad value names the CLI option). NULL initramfs/cmdline: none,
+ * the default.
+ */
+PHY_API int phy_config_set_kernel(struct phy_config *cfg, const char *kernel,
+				  const char *initramfs, const char *cmdline,
+				  struct phy_error *err);
+PHY_API int phy_config_set_cpus(struct phy_config *cfg, unsigned cpus,
+				struct phy_error *err);
+PHY_API int phy_config_set_memory(struct phy_config *cfg, uint64_t bytes,
+				  struct phy_error *err);
+
+struct phy_disk_options {
+	const char *path;
+	int readonly;        /* 0 or 1 */
+	int direct;          /* 0 or 1: O_DIRECT */
+	unsigned num_queues; /* 0: default (1) */
+	unsigned queue_size; /* 0: default (256) */
+	const char *id;      /* NULL: none */
+};
+/* Adds a virtio-blk disk, as --disk does. */
+PHY_API int phy_config_add_disk(struct phy_config *cfg,
+				const struct phy_disk_options *disk,
+				struct phy_error *err);
+
 /* Options phy_config_set() knows, with their value syntax, for --help. */
 struct phy_option_info {
 	const char *name;

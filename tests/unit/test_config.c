@@ -232,6 +232,34 @@ static void test_api_options(void)
 	phy_config_free(c);
 }
 
+static void test_typed(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(phy_config_set_kernel(c, "/k", "/i", "console=hvc0", &err) == 0);
+	CHECK(!strcmp(c->kernel, "/k") && !strcmp(c->initramfs, "/i") &&
+	      !strcmp(c->cmdline, "console=hvc0"));
+	CHECK(phy_config_set_cpus(c, 4, &err) == 0 && c->cpus == 4);
+	CHECK(phy_config_set_cpus(c, 0, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--cpus");
+	CHECK(phy_config_set_memory(c, 1ULL << 30, &err) == 0 && c->memory == 1ULL << 30);
+	CHECK(phy_config_set_memory(c, 1000, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--memory");
+	struct phy_disk_options d = { .path = "/a.img", .readonly = 1, .num_queues = 2, .id = "x" };
+	CHECK(phy_config_add_disk(c, &d, &err) == 0);
+	CHECK(c->nr_disks == 1 && c->disks[0].readonly && c->disks[0].num_queues == 2 &&
+	      c->disks[0].queue_size == 256 && !strcmp(c->disks[0].id, "x"));
+	d = (struct phy_disk_options){ .path = "/b,c.img" };
+	CHECK(phy_config_add_disk(c, &d, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--disk");
+	d = (struct phy_disk_options){ .path = "/b.img", .queue_size = 3 };
+	CHECK(phy_config_add_disk(c, &d, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "queue_size=3");
+	CHECK(phy_config_add_disk(c, NULL, &err) == -PHY_E_INVALID);
+	CHECK(phy_config_set_kernel(NULL, "/k", NULL, NULL, &err) == -PHY_E_INVALID);
+	CHECK(c->nr_disks == 1);
+	phy_config_free(c);
+}
+
 /* Random garbage never crashes the parser and always either succeeds or
  * says which option is wrong. */
 static void test_garbage(void)
@@ -278,6 +306,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_disks();
+	test_typed();
 	test_api_options();
 	test_garbage();
 	test_options_table();
