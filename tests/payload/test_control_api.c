@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payload_file.h"
 #include "check.h"
 #include "vmm/vm_internal.h"
 
@@ -32,23 +33,6 @@ static _Atomic size_t serial_bytes;
 static void serial_hook(void *opaque, const uint8_t *buf, size_t len)
 {
 	serial_bytes += len;
-}
-
-static uint8_t *read_payload(const char *name, size_t *size)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", PAYLOAD_DIR, name);
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	uint8_t *buf = malloc((size_t)st.st_size);
-	*size = (size_t)read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	return buf;
 }
 
 /* ---- a small client ---- */
@@ -412,7 +396,7 @@ int main(void)
 	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
 	close(fd);
 	size_t size = 0;
-	uint8_t *code = read_payload("lifecycle64.bin", &size);
+	uint8_t *code = payload_read("lifecycle64.bin", &size);
 	CHECK(code != NULL);
 	if (code) {
 		test_api_vm(code, size);

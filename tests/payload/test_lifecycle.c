@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payload_file.h"
 #include "check.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_dev.h"
@@ -106,21 +107,6 @@ static void log_hook(void *opaque, const char *msg)
 		snprintf(r->logs[r->nr_logs++], sizeof(r->logs[0]), "%s", msg);
 }
 
-static uint8_t *read_file(const char *name, size_t *size)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", PAYLOAD_DIR, name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct stat st;
-	fstat(fileno(f), &st);
-	uint8_t *buf = malloc((size_t)st.st_size);
-	*size = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	return buf;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -151,7 +137,7 @@ static bool guest_create(struct guest *g, const char *name, enum payload_mode mo
 	size_t size = 0;
 	memset(g, 0, sizeof(*g));
 	rec_init(&g->rec);
-	g->code = read_file(name, &size);
+	g->code = payload_read(name, &size);
 	CHECK(g->code != NULL && size > 0);
 	if (!g->code)
 		return false;

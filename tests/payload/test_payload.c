@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "payload_file.h"
 #include "check.h"
 #include "vmm/vm_internal.h"
 
@@ -74,28 +75,13 @@ static void mmio_write(void *opaque, uint64_t off, const uint8_t *data,
 
 static const struct bus_device_ops mmio_ops = { mmio_read, mmio_write };
 
-static uint8_t *read_file(const char *name, size_t *size)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", PAYLOAD_DIR, name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct stat st;
-	fstat(fileno(f), &st);
-	uint8_t *buf = malloc((size_t)st.st_size);
-	*size = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	return buf;
-}
-
 /* Runs one payload to completion; returns the exit reason. */
 static enum phy_exit_reason run_payload_smp(const char *name, enum payload_mode mode,
 					    const char *cpus, struct recorder *rec,
 					    struct phy_vm **keep)
 {
 	size_t size = 0;
-	uint8_t *code = read_file(name, &size);
+	uint8_t *code = payload_read(name, &size);
 	CHECK(code != NULL && size > 0);
 	if (!code)
 		return PHY_EXIT_ERROR;
@@ -202,7 +188,7 @@ static void test_two_vms(void)
 {
 	struct recorder a = { 0 }, b = { 0 };
 	size_t sa, sb;
-	uint8_t *ca = read_file("real16.bin", &sa), *cb = read_file("long64.bin", &sb);
+	uint8_t *ca = payload_read("real16.bin", &sa), *cb = payload_read("long64.bin", &sb);
 	CHECK(ca && cb);
 	if (!ca || !cb)
 		return;
@@ -280,7 +266,7 @@ static unsigned count_boots(const struct recorder *r)
 static void test_reset(const char *payload)
 {
 	size_t size = 0;
-	uint8_t *code = read_file(payload, &size);
+	uint8_t *code = payload_read(payload, &size);
 	CHECK(code != NULL);
 	if (!code)
 		return;
