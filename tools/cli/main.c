@@ -40,14 +40,14 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < n; i++) {
 		/* A long syntax gets its own line, the help under it. */
 		if (strlen(o[i].syntax) > 24)
-			fprintf(f, "  --%-10s %s\n  %-12s %-24s %s\n", o[i].name,
+			fprintf(f, "  --%-13s %s\n  %-15s %-24s %s\n", o[i].name,
 				o[i].syntax, "", "", o[i].help);
 		else
-			fprintf(f, "  --%-10s %-24s %s\n", o[i].name, o[i].syntax,
+			fprintf(f, "  --%-13s %-24s %s\n", o[i].name, o[i].syntax,
 				o[i].help);
 	}
 	fprintf(f,
-		"  --%-10s %-24s %s\n  --%-10s %-24s %s\n"
+		"  --%-13s %-24s %s\n  --%-13s %-24s %s\n"
 		"\nOn a terminal the serial console is interactive; Ctrl-A x quits.\n"
 		"Exit status: 0 guest powered off, 1 guest crash or host failure,\n"
 		"2 bad usage or unbootable image, 128+N stopped by signal N.\n",
