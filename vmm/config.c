@@ -17,6 +17,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
+#include "vmm/config_parse.h"
 
 static const struct phy_option_info options[] = {
 	{ "kernel", "PATH", "Linux kernel: bzImage or ELF vmlinux with a PVH note" },
@@ -28,6 +29,8 @@ static const struct phy_option_info options[] = {
 	{ "console", "off", "virtio console (not implemented yet: only 'off')" },
 	{ "disk", "path=IMG[,readonly=on][,direct=on][,num_queues=N][,queue_size=N][,id=ID]",
 	  "virtio-blk disk on a raw image or block device (repeatable, up to 16)" },
+	{ "net", "tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]",
+	  "virtio-net on a tap device, created when NAME is new or empty (repeatable, up to 8)" },
 	{ "api-socket", "path=PATH|PATH",
 	  "serve Cloud Hypervisor's HTTP control API on this Unix socket" },
 	{ "event-monitor", "path=PATH|PATH",
@@ -141,17 +144,8 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/*
- * Walks "k1=v1,k2=v2": calls fn for each pair. Unknown keys and missing
- * values are errors naming the option and the key.
- */
-typedef int (*kv_fn)(void *target, const char *opt, const char *key,
-		     const char *val, struct phy_error *err);
-
-/* The handlers write into `target`, a scratch copy the caller keeps only
- * on success, so a bad item later in the list changes nothing. */
-static int parse_kv_list(void *target, const char *opt, const char *value,
-			 kv_fn fn, struct phy_error *err)
+int parse_kv_list(void *target, const char *opt, const char *value,
+		  kv_fn fn, struct phy_error *err)
 {
 	char *copy = strdup(value);
 	if (!copy)
@@ -189,7 +183,7 @@ static int parse_config_kv(struct phy_config *cfg, const char *opt,
 	return ret;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	if (!s || !isdigit((unsigned char)*s))
 		return -1;
@@ -297,7 +291,7 @@ static int set_path_option(char **dst, const char *opt, const char *value,
 	return set_path(dst, opt, value + 5, err);
 }
 
-static int parse_switch(const char *val, bool *out)
+int parse_switch(const char *val, bool *out)
 {
 	if (!strcmp(val, "on") || !strcmp(val, "true")) {
 		*out = true;
@@ -412,6 +406,8 @@ int phy_config_set(struct phy_config *cfg, const char *option,
 		return set_serial(cfg, value, err);
 	if (!strcmp(option, "disk"))
 		return add_disk(cfg, value, err);
+	if (!strcmp(option, "net"))
+		return config_add_net(cfg, value, err);
 	if (!strcmp(option, "api-socket"))
 		return set_path_option(&cfg->api_socket, option, value, err);
 	if (!strcmp(option, "event-monitor"))
@@ -455,5 +451,5 @@ int phy_config_validate(const struct phy_config *cfg, struct phy_error *err)
 				return phy_err(err, PHY_E_INVALID,
 					       "--disk: '%s' is given twice",
 					       cfg->disks[i].path);
-	return 0;
+	return config_validate_nets(cfg, err);
 }

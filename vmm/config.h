@@ -45,6 +45,26 @@ struct disk_config {
 	char id[CONFIG_DISK_ID_LEN + 1]; /* "" : none given */
 };
 
+#define CONFIG_MAX_NETS 8
+#define CONFIG_NET_MAX_QUEUE_PAIRS 8
+#define CONFIG_NET_DEFAULT_QUEUE_SIZE 256
+#define CONFIG_NET_MAX_QUEUE_SIZE 1024
+#define CONFIG_NET_IFNAME_LEN 15 /* IFNAMSIZ - 1 */
+#define CONFIG_NET_ID_LEN 31
+
+/* --net tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N]
+ *       [,queue_size=N][,id=ID] */
+struct net_config {
+	char tap[CONFIG_NET_IFNAME_LEN + 1]; /* "": the kernel picks a name */
+	uint8_t mac[6];   /* the guest's; a stable default from the id */
+	bool mac_given;
+	bool has_ip;
+	uint32_t ip, mask; /* host-side IPv4 of the tap, network order */
+	unsigned pairs;      /* queue pairs: num_queues / 2 */
+	unsigned queue_size; /* power of two, 2..CONFIG_NET_MAX_QUEUE_SIZE */
+	char id[CONFIG_NET_ID_LEN + 1]; /* "": none given */
+};
+
 struct phy_config {
 	char *kernel;
 	char *initramfs;
@@ -56,6 +76,8 @@ struct phy_config {
 	bool console_off;
 	struct disk_config disks[CONFIG_MAX_DISKS];
 	unsigned nr_disks;
+	struct net_config nets[CONFIG_MAX_NETS];
+	unsigned nr_nets;
 	char *api_socket;    /* --api-socket: the control API's Unix socket */
 	char *event_monitor; /* --event-monitor: file or FIFO for events */
 

@@ -5,6 +5,8 @@
  * get exactly the same checks and error messages.
  */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,27 +43,83 @@ int phy_config_set_memory(struct phy_config *cfg, uint64_t bytes,
 	return phy_config_set(cfg, "memory", v, err);
 }
 
+/* A key=value list being built; `over` once it no longer fits. */
+struct kv_text {
+	char buf[4096 + 256];
+	size_t len;
+	bool over;
+};
+
+static void kv_add(struct kv_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void kv_add(struct kv_text *t, const char *fmt, ...)
+{
+	if (t->over)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len)
+		t->over = true;
+	else
+		t->len += (size_t)n;
+}
+
+/* The key=value syntax has no escaping: a comma would split the value,
+ * so say so rather than parse something else. */
+static bool has_comma(const char *s)
+{
+	return s && strchr(s, ',');
+}
+
 int phy_config_add_disk(struct phy_config *cfg,
 			const struct phy_disk_options *d,
 			struct phy_error *err)
 {
 	if (!cfg || !d || !d->path)
 		return phy_err(err, PHY_E_INVALID, "phy_config_add_disk: NULL argument");
-	/* The key=value syntax has no escaping: a comma would split the
-	 * value, so say so rather than parse something else. */
-	if (strchr(d->path, ',') || (d->id && strchr(d->id, ',')))
+	if (has_comma(d->path) || has_comma(d->id))
 		return phy_err(err, PHY_E_INVALID,
 			       "--disk: path and id may not contain ','");
-	char v[4096 + 128];
-	int n = snprintf(v, sizeof(v), "path=%s,readonly=%s,direct=%s", d->path,
-			 d->readonly ? "on" : "off", d->direct ? "on" : "off");
-	if (n >= 0 && (size_t)n < sizeof(v) && d->num_queues)
-		n += snprintf(v + n, sizeof(v) - (size_t)n, ",num_queues=%u", d->num_queues);
-	if (n >= 0 && (size_t)n < sizeof(v) && d->queue_size)
-		n += snprintf(v + n, sizeof(v) - (size_t)n, ",queue_size=%u", d->queue_size);
-	if (n >= 0 && (size_t)n < sizeof(v) && d->id)
-		n += snprintf(v + n, sizeof(v) - (size_t)n, ",id=%s", d->id);
-	if (n < 0 || (size_t)n >= sizeof(v))
+	struct kv_text t = { .len = 0 };
+	kv_add(&t, "path=%s,readonly=%s,direct=%s", d->path,
+	       d->readonly ? "on" : "off", d->direct ? "on" : "off");
+	if (d->num_queues)
+		kv_add(&t, ",num_queues=%u", d->num_queues);
+	if (d->queue_size)
+		kv_add(&t, ",queue_size=%u", d->queue_size);
+	if (d->id)
+		kv_add(&t, ",id=%s", d->id);
+	if (t.over)
 		return phy_err(err, PHY_E_INVALID, "--disk: path is too long");
-	return phy_config_set(cfg, "disk", v, err);
+	return phy_config_set(cfg, "disk", t.buf, err);
+}
+
+int phy_config_add_net(struct phy_config *cfg, const struct phy_net_options *o,
+		       struct phy_error *err)
+{
+	if (!cfg || !o)
+		return phy_err(err, PHY_E_INVALID, "phy_config_add_net: NULL argument");
+	if (has_comma(o->tap) || has_comma(o->mac) || has_comma(o->ip) ||
+	    has_comma(o->mask) || has_comma(o->id))
+		return phy_err(err, PHY_E_INVALID, "--net: values may not contain ','");
+	struct kv_text t = { .len = 0 };
+	kv_add(&t, "tap=%s", o->tap ? o->tap : "");
+	if (o->mac)
+		kv_add(&t, ",mac=%s", o->mac);
+	if (o->ip)
+		kv_add(&t, ",ip=%s", o->ip);
+	if (o->mask)
+		kv_add(&t, ",mask=%s", o->mask);
+	if (o->num_queues)
+		kv_add(&t, ",num_queues=%u", o->num_queues);
+	if (o->queue_size)
+		kv_add(&t, ",queue_size=%u", o->queue_size);
+	if (o->id)
+		kv_add(&t, ",id=%s", o->id);
+	if (t.over)
+		return phy_err(err, PHY_E_INVALID, "--net: a value is too long");
+	return phy_config_set(cfg, "net", t.buf, err);
 }

@@ -26,6 +26,11 @@ struct io_watch {
 	void *opaque;
 };
 
+struct io_hook {
+	io_flush_fn fn;
+	void *opaque;
+};
+
 struct io_loop {
 	struct io_uring ring;
 	bool enabled;   /* rings created disabled: enabled by their user */
@@ -37,11 +42,10 @@ struct io_loop {
 	uint64_t inflight; /* device ops, watches excluded */
 	struct io_watch *watches[IO_LOOP_MAX_WATCHES];
 	unsigned nr_watches;
-	struct {
-		io_flush_fn fn;
-		void *opaque;
-	} flushes[IO_LOOP_MAX_FLUSHES];
+	struct io_hook flushes[IO_LOOP_MAX_FLUSHES];
 	unsigned nr_flushes;
+	struct io_hook stop_hooks[IO_LOOP_MAX_FLUSHES];
+	unsigned nr_stop_hooks;
 	uint64_t sqes, enters;
 };
 
@@ -181,27 +185,60 @@ int io_loop_watch_eventfd(struct io_loop *loop, int fd, io_eventfd_fn fn,
 	return 0;
 }
 
+static int add_hook(struct io_hook *hooks, unsigned *nr, io_flush_fn fn,
+		    void *opaque, struct phy_error *err)
+{
+	if (*nr == IO_LOOP_MAX_FLUSHES)
+		return phy_err(err, PHY_E_INVALID, "too many devices on one device loop");
+	hooks[*nr].fn = fn;
+	hooks[*nr].opaque = opaque;
+	(*nr)++;
+	return 0;
+}
+
 int io_loop_add_flush(struct io_loop *loop, io_flush_fn fn, void *opaque,
 		      struct phy_error *err)
 {
-	if (loop->nr_flushes == IO_LOOP_MAX_FLUSHES)
-		return phy_err(err, PHY_E_INVALID, "too many devices on one device loop");
-	loop->flushes[loop->nr_flushes].fn = fn;
-	loop->flushes[loop->nr_flushes].opaque = opaque;
-	loop->nr_flushes++;
-	return 0;
+	return add_hook(loop->flushes, &loop->nr_flushes, fn, opaque, err);
+}
+
+static void remove_hook(struct io_hook *hooks, unsigned *nr, io_flush_fn fn,
+			void *opaque)
+{
+	for (unsigned i = 0; i < *nr; i++) {
+		if (hooks[i].fn != fn || hooks[i].opaque != opaque)
+			continue;
+		(*nr)--;
+		memmove(&hooks[i], &hooks[i + 1], (*nr - i) * sizeof(hooks[0]));
+		return;
+	}
 }
 
 void io_loop_remove_flush(struct io_loop *loop, io_flush_fn fn, void *opaque)
 {
-	for (unsigned i = 0; i < loop->nr_flushes; i++) {
-		if (loop->flushes[i].fn != fn || loop->flushes[i].opaque != opaque)
-			continue;
-		loop->nr_flushes--;
-		memmove(&loop->flushes[i], &loop->flushes[i + 1],
-			(loop->nr_flushes - i) * sizeof(loop->flushes[0]));
-		return;
-	}
+	remove_hook(loop->flushes, &loop->nr_flushes, fn, opaque);
+}
+
+void io_loop_remove_stop_hook(struct io_loop *loop, io_flush_fn fn,
+			      void *opaque)
+{
+	remove_hook(loop->stop_hooks, &loop->nr_stop_hooks, fn, opaque);
+}
+
+int io_loop_add_stop_hook(struct io_loop *loop, io_flush_fn fn, void *opaque,
+			  struct phy_error *err)
+{
+	return add_hook(loop->stop_hooks, &loop->nr_stop_hooks, fn, opaque, err);
+}
+
+int io_loop_cancel(struct io_loop *loop, struct io_op *op)
+{
+	struct io_uring_sqe *sqe = io_loop_sqe(loop, NULL);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_cancel(sqe, op, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+	return 0;
 }
 
 static void loop_begin(struct io_loop *loop)
@@ -263,6 +300,8 @@ static void *loop_thread(void *opaque)
 	while (!loop->stopping)
 		if (io_loop_run_once(loop, true) < 0)
 			break;
+	for (unsigned i = 0; i < loop->nr_stop_hooks; i++)
+		loop->stop_hooks[i].fn(loop->stop_hooks[i].opaque);
 	/* Guest memory must outlive every request that points into it. */
 	while (loop->inflight)
 		if (io_loop_run_once(loop, true) < 0)

@@ -46,6 +46,21 @@ int io_loop_add_flush(struct io_loop *loop, io_flush_fn fn, void *opaque,
  * while the loop lives on); from the loop thread or with it stopped. */
 void io_loop_remove_flush(struct io_loop *loop, io_flush_fn fn, void *opaque);
 
+/*
+ * Called once on the loop thread when it is asked to stop, before it
+ * waits for the in-flight operations: the place for a device to cancel
+ * operations that may never finish on their own (a read on a tap).
+ */
+int io_loop_add_stop_hook(struct io_loop *loop, io_flush_fn fn, void *opaque,
+			  struct phy_error *err);
+
+void io_loop_remove_stop_hook(struct io_loop *loop, io_flush_fn fn,
+			      void *opaque);
+
+/* Asks the kernel to cancel op; op->done() then sees -ECANCELED (or its
+ * result, if it finished first). Loop thread only. */
+int io_loop_cancel(struct io_loop *loop, struct io_op *op);
+
 int io_loop_start(struct io_loop *loop, struct phy_error *err);
 /* Stops the thread and waits for it; in-flight I/O is waited for too. */
 void io_loop_stop(struct io_loop *loop);

@@ -9,6 +9,7 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "devices/virtio/virtio_blk.h"
+#include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/io_loop.h"
 #include "vmm/vm_internal.h"
@@ -44,6 +45,24 @@ static void disk_failed(void *opaque, const char *msg)
 	vm_device_error(d->vm, d->name, msg);
 }
 
+static int plug_pci(struct machine *m, struct virtio_dev *dev,
+		    struct virtio_pci **pci, const char *name,
+		    struct phy_error *err)
+{
+	unsigned slot = 0;
+	uint64_t bar = 0;
+	int ret = place_function(m, virtio_pci_bar_size(dev), &slot, &bar, name, err);
+	if (ret)
+		return ret;
+	struct virtio_pci_env env = {
+		.vm_fd = m->vm_fd,
+		.irqs = &m->irqs,
+		.loop = m->io,
+		.host = &m->pci,
+	};
+	return virtio_pci_create(pci, dev, &env, slot, bar, err);
+}
+
 static int add_disk(struct phy_vm *vm, unsigned i, struct phy_error *err)
 {
 	struct machine *m = &vm->m;
@@ -58,28 +77,76 @@ static int add_disk(struct phy_vm *vm, unsigned i, struct phy_error *err)
 	struct virtio_dev *dev = virtio_blk_dev(d->blk);
 	dev->log = disk_failed;
 	dev->log_opaque = d;
-	unsigned slot = 0;
-	uint64_t bar = 0;
-	ret = place_function(m, virtio_pci_bar_size(dev), &slot, &bar, d->name, err);
+	return plug_pci(m, dev, &d->pci, d->name, err);
+}
+
+static void nic_failed(void *opaque, const char *msg)
+{
+	struct machine_nic *n = opaque;
+	vm_device_error(n->vm, n->name, msg);
+}
+
+static int tap_offload(void *opaque, uint64_t guest_features)
+{
+	return tap_set_offload(opaque, guest_features);
+}
+
+static int tap_queues(void *opaque, unsigned pairs)
+{
+	return tap_set_queues(opaque, pairs);
+}
+
+static bool tap_link(void *opaque)
+{
+	return tap_poll_link(opaque);
+}
+
+static const struct net_backend_ops tap_backend_ops = {
+	.set_offload = tap_offload,
+	.set_queues = tap_queues,
+	.poll_link = tap_link,
+};
+
+static int add_nic(struct phy_vm *vm, unsigned i, struct phy_error *err)
+{
+	struct machine *m = &vm->m;
+	struct machine_nic *n = &m->nics[i];
+	struct tap *t = &vm->taps[i];
+	const struct net_config *cfg = &vm->cfg.nets[i];
+	n->vm = vm;
+	snprintf(n->name, sizeof(n->name), "virtio-net%u", i);
+	struct net_backend be = {
+		.nr_pairs = t->nr_fds,
+		.offloads = t->offloads,
+		.link_up = t->link_up,
+		.link_fd = t->link_fd,
+		.stats = t->stats,
+		.ops = &tap_backend_ops,
+		.opaque = t,
+	};
+	for (unsigned q = 0; q < t->nr_fds; q++)
+		be.fds[q] = t->fds[q];
+	int ret = virtio_net_create(&n->net, &be, cfg->mac, cfg->queue_size,
+				    n->name, &vm->mem, m->io, err);
 	if (ret)
 		return ret;
-	struct virtio_pci_env env = {
-		.vm_fd = m->vm_fd,
-		.irqs = &m->irqs,
-		.loop = m->io,
-		.host = &m->pci,
-	};
-	return virtio_pci_create(&d->pci, dev, &env, slot, bar, err);
+	m->nr_nics = i + 1;
+	struct virtio_dev *dev = virtio_net_dev(n->net);
+	dev->log = nic_failed;
+	dev->log_opaque = n;
+	return plug_pci(m, dev, &n->pci, n->name, err);
 }
 
 int machine_add_virtio(struct phy_vm *vm, struct phy_error *err)
 {
 	struct machine *m = &vm->m;
-	if (vm->cfg.nr_disks == 0)
+	if (vm->cfg.nr_disks == 0 && vm->cfg.nr_nets == 0)
 		return 0;
 	int ret = io_loop_create(&m->io, IO_LOOP_ENTRIES, err);
 	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++)
 		ret = add_disk(vm, i, err);
+	for (unsigned i = 0; !ret && i < vm->cfg.nr_nets; i++)
+		ret = add_nic(vm, i, err);
 	if (!ret)
 		ret = io_loop_start(m->io, err);
 	return ret;
@@ -100,6 +167,14 @@ void machine_remove_virtio(struct phy_vm *vm)
 		m->disks[i] = (struct machine_disk){ 0 };
 	}
 	m->nr_disks = 0;
+	for (unsigned i = 0; i < m->nr_nics; i++) {
+		if (m->nics[i].pci)
+			virtio_pci_destroy(m->nics[i].pci);
+		if (m->nics[i].net)
+			virtio_net_destroy(m->nics[i].net);
+		m->nics[i] = (struct machine_nic){ 0 };
+	}
+	m->nr_nics = 0;
 	io_loop_destroy(m->io);
 	m->io = NULL;
 }

@@ -159,6 +159,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	vm->serial_fd = -1;
 	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
 		vm->disks[i].fd = -1;
+	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
+		vm->taps[i].link_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->ctl_lock, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
@@ -176,6 +178,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	ret = load_images(vm, err);
 	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++)
 		ret = disk_image_open(&vm->disks[i], &vm->cfg.disks[i], err);
+	for (unsigned i = 0; !ret && i < vm->cfg.nr_nets; i++)
+		ret = tap_open(&vm->taps[i], &vm->cfg.nets[i], err);
 	if (!ret)
 		ret = open_serial(vm, err);
 	if (!ret)
@@ -496,6 +500,8 @@ void phy_vm_destroy(struct phy_vm *vm)
 	boot_image_close(&vm->initrd);
 	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
 		disk_image_close(&vm->disks[i]);
+	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
+		tap_close(&vm->taps[i]);
 	if (vm->serial_fd_owned)
 		close(vm->serial_fd);
 	if (vm->wake_fd >= 0)
@@ -520,5 +526,19 @@ int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
 		return phy_err(err, PHY_E_INVALID, "phy_vm_disk_stats: no disk %u (the VM has %u)",
 			       index, vm->cfg.nr_disks);
 	disk_image_stats(&vm->disks[index], out);
+	return 0;
+}
+
+int phy_vm_net_stats(const struct phy_vm *vm, unsigned index,
+		     struct phy_net_stats *out, struct phy_error *err)
+{
+	if (!vm || !out)
+		return phy_err(err, PHY_E_INVALID, "phy_vm_net_stats: NULL argument");
+	if (index >= vm->cfg.nr_nets)
+		return phy_err(err, PHY_E_INVALID,
+			       "phy_vm_net_stats: no network device %u (the VM has %u)",
+			       index, vm->cfg.nr_nets);
+	tap_stats(&vm->taps[index], out);
+	memcpy(out->mac, vm->cfg.nets[index].mac, sizeof(out->mac));
 	return 0;
 }

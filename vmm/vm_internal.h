@@ -23,6 +23,7 @@
 #include "devices/legacy/acpi_sleep.h"
 #include "devices/legacy/i8042_reset.h"
 #include "devices/legacy/uart_8250.h"
+#include "devices/net/tap.h"
 #include "devices/pci/pci_host.h"
 #include "vmm/config.h"
 #include "vmm/irq_router.h"
@@ -33,11 +34,19 @@ struct io_loop;
 struct vm_api;
 struct virtio_blk;
 struct virtio_pci;
+struct virtio_net;
 
 struct machine_disk {
 	struct phy_vm *vm; /* device errors are reported to it */
 	char name[16];
 	struct virtio_blk *blk;
+	struct virtio_pci *pci;
+};
+
+struct machine_nic {
+	struct phy_vm *vm;
+	char name[16];
+	struct virtio_net *net;
 	struct virtio_pci *pci;
 };
 
@@ -75,6 +84,8 @@ struct machine {
 	struct io_loop *io;     /* serves the virtio devices; NULL: none */
 	struct machine_disk disks[CONFIG_MAX_DISKS];
 	unsigned nr_disks;
+	struct machine_nic nics[CONFIG_MAX_NETS];
+	unsigned nr_nics;
 	unsigned next_slot;     /* PCI placement (machine_virtio.c) */
 	uint64_t next_bar;
 	struct acpi_sleep sleep;
@@ -93,6 +104,7 @@ struct phy_vm {
 	/* Open for the VM's whole life: the lock and the counters carry
 	 * over guest reboots. */
 	struct disk_image disks[CONFIG_MAX_DISKS];
+	struct tap taps[CONFIG_MAX_NETS];
 	struct machine m;
 
 	pthread_mutex_t lock;

@@ -135,6 +135,13 @@ void virtio_dev_fail(struct virtio_dev *dev, int q, const char *why)
 		dev->transport_ops->notify_config(dev->transport);
 }
 
+void virtio_dev_config_changed(struct virtio_dev *dev)
+{
+	dev->config_generation++;
+	if (virtio_dev_running(dev) && dev->transport_ops)
+		dev->transport_ops->notify_config(dev->transport);
+}
+
 void virtio_dev_signal_queue(struct virtio_dev *dev, unsigned q)
 {
 	if (q < dev->nr_queues && vq_should_notify(&dev->queues[q]) &&

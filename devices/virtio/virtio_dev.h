@@ -111,6 +111,10 @@ bool virtio_dev_running(const struct virtio_dev *dev);
  */
 void virtio_dev_fail(struct virtio_dev *dev, int q, const char *why);
 
+/* The device changed its configuration space: a new generation, and a
+ * configuration interrupt once the driver is running. */
+void virtio_dev_config_changed(struct virtio_dev *dev);
+
 /* After pushing used buffers on queue q: interrupt the driver when it
  * asked for one (EVENT_IDX or the NO_INTERRUPT flag). */
 void virtio_dev_signal_queue(struct virtio_dev *dev, unsigned q);

@@ -95,6 +95,23 @@ PHY_API int phy_config_add_disk(struct phy_config *cfg,
 				const struct phy_disk_options *disk,
 				struct phy_error *err);
 
+/* A virtio-net device on a tap, as --net tap=...; NULL/0 fields take the
+ * defaults. */
+struct phy_net_options {
+	const char *tap;     /* existing tap, or a new one; NULL or "": new,
+			      * named by the kernel */
+	const char *mac;     /* "52:54:00:12:34:56"; NULL: stable default */
+	const char *ip;      /* host-side IPv4 of the tap; NULL: untouched */
+	const char *mask;    /* with ip; NULL: 255.255.255.0 */
+	unsigned num_queues; /* receive + transmit queues, even; 0: 2 */
+	unsigned queue_size; /* 0: default (256) */
+	const char *id;      /* NULL: none */
+};
+/* Adds a virtio-net device, as --net does. */
+PHY_API int phy_config_add_net(struct phy_config *cfg,
+			       const struct phy_net_options *net,
+			       struct phy_error *err);
+
 /* Options phy_config_set() knows, with their value syntax, for --help. */
 struct phy_option_info {
 	const char *name;
@@ -295,6 +312,35 @@ struct phy_disk_stats {
 PHY_API int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
 			      struct phy_disk_stats *out,
 			      struct phy_error *err);
+
+#define PHY_NET_MAX_QUEUE_PAIRS 8
+
+/* One queue pair's traffic. A drop is a frame that went nowhere: from
+ * the tap, one the guest had no room for or that the tap refused to
+ * hand over whole; from the guest, a malformed one (short header, too
+ * large, bad offload request) or one the tap refused. */
+struct phy_net_queue_stats {
+	uint64_t rx_packets, rx_bytes, rx_drops; /* towards the guest */
+	uint64_t tx_packets, tx_bytes, tx_drops; /* from the guest */
+};
+
+/* A network device (--net, in the order given) since the VM was created;
+ * counts survive guest reboots. */
+struct phy_net_stats {
+	char tap[16];         /* the interface's name */
+	uint8_t mac[6];       /* the guest's */
+	int link_up;          /* 1: the tap is up, as the guest is told */
+	unsigned queue_pairs; /* configured (num_queues / 2) */
+	unsigned active_pairs; /* queues the tap steers frames to (MQ) */
+	struct phy_net_queue_stats total;
+	struct phy_net_queue_stats queues[PHY_NET_MAX_QUEUE_PAIRS];
+};
+
+/* Fills *out for network device `index`; PHY_E_INVALID when there is no
+ * such device. Readable from any thread. */
+PHY_API int phy_vm_net_stats(const struct phy_vm *vm, unsigned index,
+			     struct phy_net_stats *out,
+			     struct phy_error *err);
 
 #ifdef __cplusplus
 }

@@ -3,12 +3,12 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # bounded time, from its seeds and the corpus it grew before.
 # Usage: run-fuzz.sh SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
-# Targets: boot, virtio_blk, http (default: all, SECONDS each).
+# Targets: boot, virtio_blk, virtio_net, http (default: all, SECONDS each).
 set -euo pipefail
 src=$1 work=$2 secs=${3:-30}
 shift $(( $# < 3 ? $# : 3 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk http)
+[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net http)
 command -v clang >/dev/null || { echo "run-fuzz: clang is not installed (tools/install-deps)" >&2; exit 1; }
 flags=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -I"$src/include" -I"$src" -I"$src/tests/unit" -DPHY_VERSION_STRING='"fuzz"')
@@ -29,6 +29,18 @@ build() {
 		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-blk" \
 			"$src/tests/fuzz/make-seeds-virtio-blk.c"
 		"$work/make-seeds-virtio-blk" "$work/seeds-virtio_blk" ;;
+	virtio_net)
+		clang "${flags[@]}" -o "$work/fuzz_virtio_net" "$src/tests/fuzz/fuzz_virtio_net.c" \
+			"$src/tests/unit/virtio_sim.c" "$src/devices/net/netlink_link.c" \
+			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_net,virtio_net_rx,virtio_net_tx,virtio_net_ctrl}.c \
+			"$src/vmm/io_loop.c" "$src"/common/*.c -luring -lpthread
+		# Seeds (byte 0: features; then steps, see the target): buffers
+		# then frames, a send, a control command, a reset.
+		local d="$work/seeds-virtio_net"
+		printf '\x9b\x01\x01\x00\x08\x02\x40\x00%s\x07' "$(head -c 64 /dev/zero | tr '\0' 'a')" >"$d/rx"
+		printf '\x9b\x00\x00\x70\x00%s\x07' "$(head -c 112 /dev/zero | tr '\0' 'b')" >"$d/tx"
+		printf '\x9f\x04\x00\x04\x00\x04\x00\x02\x01\x00\x05\x07' >"$d/ctrl"
+		printf '\x83\x01\x01\x00\x08\x05\x02\x40\x00zz\x07' >"$d/reset" ;;
 	http)
 		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
 			"$src"/vmm/api/{http,json,api_routes}.c

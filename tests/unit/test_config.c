@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Option parsing: good values land in the config, bad ones give an error
  * that names the option. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -257,6 +258,99 @@ static void test_typed(void)
 	CHECK(phy_config_add_disk(c, NULL, &err) == -PHY_E_INVALID);
 	CHECK(phy_config_set_kernel(NULL, "/k", NULL, NULL, &err) == -PHY_E_INVALID);
 	CHECK(c->nr_disks == 1);
+	struct phy_net_options n = { .tap = "tap3", .ip = "10.0.0.1", .num_queues = 4 };
+	CHECK(phy_config_add_net(c, &n, &err) == 0);
+	CHECK(c->nr_nets == 1 && !strcmp(c->nets[0].tap, "tap3") && c->nets[0].pairs == 2 &&
+	      c->nets[0].has_ip && c->nets[0].mask == htonl(0xffffff00u));
+	n = (struct phy_net_options){ .mac = "52:54:00:00:00:0g" };
+	CHECK(phy_config_add_net(c, &n, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--net: mac=");
+	n = (struct phy_net_options){ .tap = "a,b" };
+	CHECK(phy_config_add_net(c, &n, &err) == -PHY_E_INVALID);
+	CHECK(phy_config_add_net(c, NULL, &err) == -PHY_E_INVALID);
+	n = (struct phy_net_options){ .tap = NULL };
+	CHECK(phy_config_add_net(c, &n, &err) == 0 && c->nets[1].tap[0] == 0);
+	CHECK(c->nr_nets == 2);
+	phy_config_free(c);
+}
+
+/* Two --net options that are fine alone and not together. */
+static void bad_pair(const char *first, const char *second, const char *expect)
+{
+	struct phy_error e;
+	struct phy_config *v = phy_config_new();
+	set(v, "kernel", "/k");
+	CHECK(set(v, "net", first) == 0 && set(v, "net", second) == 0);
+	CHECK(phy_config_validate(v, &e) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(e.message, expect);
+	phy_config_free(v);
+}
+
+static void test_nets(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "net", "tap=tap0") == 0);
+	CHECK(set(c, "net", "tap=,mac=02:00:00:00:00:01,ip=192.168.7.1,mask=255.255.0.0,"
+		  "num_queues=8,queue_size=1024,id=lan") == 0);
+	CHECK(c->nr_nets == 2);
+	const struct net_config *a = &c->nets[0], *b = &c->nets[1];
+	CHECK(!strcmp(a->tap, "tap0") && a->pairs == 1 && a->queue_size == 256 &&
+	      !a->has_ip && !a->mac_given);
+	/* The default MAC: locally administered, unicast, stable. */
+	CHECK((a->mac[0] & 3) == 2);
+	CHECK(b->tap[0] == 0 && b->pairs == 4 && b->queue_size == 1024 &&
+	      b->has_ip && b->ip == htonl(0xc0a80701u) && b->mask == htonl(0xffff0000u) &&
+	      !strcmp(b->id, "lan") && b->mac[5] == 1);
+	struct phy_config *d = phy_config_new();
+	CHECK(set(d, "net", "tap=tap0") == 0);
+	CHECK(!memcmp(d->nets[0].mac, a->mac, 6));
+	CHECK(set(d, "net", "tap=tap1,id=x") == 0 && set(d, "net", "tap=tap2,id=y") == 0);
+	CHECK(memcmp(d->nets[1].mac, d->nets[2].mac, 6) != 0);
+	phy_config_free(d);
+
+	bad(c, "net", "", "--net");
+	bad(c, "net", "tap", "--net");
+	bad(c, "net", "mac=02:00:00:00:00:02", "tap= is required");
+	bad(c, "net", "tap=waytoolongname123", "tap=waytoolongname123");
+	bad(c, "net", "tap=a/b", "tap=a/b");
+	bad(c, "net", "tap=a:b", "tap=a:b");
+	bad(c, "net", "tap=..", "tap=..");
+	bad(c, "net", "tap=a b", "tap=a b");
+	bad(c, "net", "tap=x,mac=zz", "mac=zz");
+	bad(c, "net", "tap=x,mac=01:00:00:00:00:01", "multicast");
+	bad(c, "net", "tap=x,mac=00:00:00:00:00:00", "all zeroes");
+	bad(c, "net", "tap=x,mac=02:00:00:00:00:0100", "mac=");
+	bad(c, "net", "tap=x,mac=02-00-00-00-00-01", "mac=");
+	bad(c, "net", "tap=x,mac=2:0:0:0:0:1", "mac=");
+	bad(c, "net", "tap=x,mac= 2:00:00:00:00:01", "mac=");
+	bad(c, "net", "tap=x,ip=10.0.0", "ip=10.0.0");
+	bad(c, "net", "tap=x,ip=fe80::1", "ip=fe80::1");
+	bad(c, "net", "tap=x,mask=255.255.255.0", "mask= needs ip=");
+	bad(c, "net", "tap=x,ip=10.0.0.1,mask=255.0.255.0", "mask=255.0.255.0");
+	bad(c, "net", "tap=x,ip=10.0.0.1,mask=0.0.0.0", "mask=0.0.0.0");
+	bad(c, "net", "tap=x,num_queues=3", "num_queues=3");
+	bad(c, "net", "tap=x,num_queues=0", "num_queues=0");
+	bad(c, "net", "tap=x,num_queues=18", "num_queues=18");
+	bad(c, "net", "tap=x,num_queues=-2", "num_queues=-2");
+	bad(c, "net", "tap=x,queue_size=100", "queue_size=100");
+	bad(c, "net", "tap=x,queue_size=2048", "queue_size=2048");
+	bad(c, "net", "tap=x,id=", "id=");
+	bad(c, "net", "tap=x,id=0123456789012345678901234567890123", "id=");
+	bad(c, "net", "tap=x,vhost=on", "unknown key 'vhost'");
+	bad(c, "net", "tap=x,,id=a", "--net");
+	CHECK(c->nr_nets == 2); /* nothing bad got in */
+	for (int i = 2; i < 8; i++) {
+		char v[32];
+		snprintf(v, sizeof(v), "tap=t%d", i);
+		CHECK(set(c, "net", v) == 0);
+	}
+	bad(c, "net", "tap=t9", "at most 8");
+
+	/* Checks across devices, at validation. */
+	bad_pair("tap=same", "tap=same", "tap=same is given twice");
+	bad_pair("tap=,mac=02:00:00:00:00:09", "tap=,mac=02:00:00:00:00:09",
+		 "--net: two devices have the MAC 02:00:00:00:00:09");
+	bad_pair("tap=,id=a", "tap=,id=a", "id=a is given twice");
 	phy_config_free(c);
 }
 
@@ -306,6 +400,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_disks();
+	test_nets();
 	test_typed();
 	test_api_options();
 	test_garbage();

@@ -153,11 +153,29 @@ static int f_disk_stats(void *c, unsigned i, struct phy_disk_stats *s,
 	return 0;
 }
 
+static int f_net_stats(void *c, unsigned i, struct phy_net_stats *s,
+		       struct phy_error *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->queue_pairs = 2;
+	s->active_pairs = 2;
+	s->link_up = 1;
+	s->queues[0].rx_packets = 5;
+	s->queues[1].rx_packets = 7;
+	s->queues[1].tx_drops = 1;
+	s->total.rx_packets = 12;
+	s->total.rx_bytes = 1200;
+	s->total.tx_drops = 1;
+	return 0;
+}
+
 static const struct api_backend_ops fake_ops = {
 	f_state, f_pause, f_resume, f_button, f_reboot, f_shutdown, f_disk_stats,
+	f_net_stats,
 };
 
 static const char *const fake_ids[] = { "_disk0", "data\"1" };
+static const char *const fake_net_ids[] = { "_net0" };
 
 static struct api_backend fake_backend(struct fake_vm *f)
 {
@@ -169,6 +187,8 @@ static struct api_backend fake_backend(struct fake_vm *f)
 			.memory_size = 64ULL << 20,
 			.nr_disks = 2,
 			.disk_ids = fake_ids,
+			.nr_nets = 1,
+			.net_ids = fake_net_ids,
 			.version = "0.1.0",
 		},
 	};
@@ -206,7 +226,12 @@ static void test_routes(void)
 	CHECK_STR_CONTAINS(r.body.data, "{\"_disk0\":{\"read_bytes\":40960,\"write_bytes\":0,"
 			   "\"read_ops\":10,\"write_ops\":3,\"flush_ops\":1,");
 	CHECK_STR_CONTAINS(r.body.data, ",\"data\\\"1\":{\"read_bytes\":45056,");
-	CHECK_STR_CONTAINS(r.body.data, "\"errors\":0}}");
+	CHECK_STR_CONTAINS(r.body.data, "\"errors\":0},\"_net0\":{\"rx_bytes\":1200,"
+			   "\"rx_frames\":12,\"tx_bytes\":0,\"tx_frames\":0,\"rx_drops\":0,"
+			   "\"tx_drops\":1,\"link_up\":1,\"active_queue_pairs\":2,"
+			   "\"q0_rx_frames\":5,");
+	CHECK_STR_CONTAINS(r.body.data, "\"q1_rx_frames\":7,\"q1_tx_frames\":0,"
+			   "\"q1_rx_drops\":0,\"q1_tx_drops\":1}}");
 
 	CHECK(route(&b, "PUT /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 204);
 	CHECK(f.pauses == 1 && f.state == PHY_VM_PAUSED);
@@ -407,19 +432,27 @@ static void test_config_json(void)
 	phy_config_set(c, "memory", "size=1G", &err);
 	phy_config_set(c, "disk", "path=/a.img", &err);
 	phy_config_set(c, "disk", "path=/b.img,readonly=on,id=data,num_queues=2", &err);
+	phy_config_set(c, "net", "tap=tap7,mac=52:54:00:00:00:01,num_queues=4", &err);
+	phy_config_set(c, "net", "tap=,id=lan", &err);
 	phy_config_set(c, "serial", "file=/tmp/s.log", &err);
 	struct json_buf b;
 	json_buf_init(&b, 65536);
 	vm_config_json(&b, c);
 	CHECK(!b.failed);
-	CHECK(!strcmp(b.data,
+	char want[2048];
+	const uint8_t *m = c->nets[1].mac;
+	snprintf(want, sizeof(want),
 		      "{\"cpus\":{\"boot_vcpus\":3,\"max_vcpus\":3},"
 		      "\"memory\":{\"size\":1073741824},"
 		      "\"payload\":{\"kernel\":\"/boot/vm\\\"linuz\",\"cmdline\":\"console=ttyS0\",\"initramfs\":null},"
 		      "\"disks\":[{\"path\":\"/a.img\",\"readonly\":false,\"direct\":false,\"num_queues\":1,\"queue_size\":256,\"id\":\"_disk0\"},"
 		      "{\"path\":\"/b.img\",\"readonly\":true,\"direct\":false,\"num_queues\":2,\"queue_size\":256,\"id\":\"data\"}],"
+		      "\"net\":[{\"tap\":\"tap7\",\"mac\":\"52:54:00:00:00:01\",\"num_queues\":4,\"queue_size\":256,\"id\":\"_net0\"},"
+		      "{\"tap\":null,\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"num_queues\":2,\"queue_size\":256,\"id\":\"lan\"}],"
 		      "\"serial\":{\"file\":\"/tmp/s.log\",\"mode\":\"File\"},"
-		      "\"console\":{\"file\":null,\"mode\":\"Off\"}}"));
+		      "\"console\":{\"file\":null,\"mode\":\"Off\"}}",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	CHECK(!strcmp(b.data, want));
 	if (b.data)
 		printf("  vm.info config: %s\n", b.data);
 	char id[32];

@@ -91,6 +91,30 @@ static void disk_counters(struct json_buf *j, const struct phy_disk_stats *s)
 		    (unsigned long long)s->errors);
 }
 
+#define U(x) ((unsigned long long)(x))
+
+/* Cloud Hypervisor's net counter names first, then ours: drops, the
+ * link, and each queue pair's share. */
+static void net_counters(struct json_buf *j, const struct phy_net_stats *s)
+{
+	const struct phy_net_queue_stats *t = &s->total;
+	json_printf(j, "{\"rx_bytes\":%llu,\"rx_frames\":%llu,"
+		    "\"tx_bytes\":%llu,\"tx_frames\":%llu,"
+		    "\"rx_drops\":%llu,\"tx_drops\":%llu,"
+		    "\"link_up\":%d,\"active_queue_pairs\":%u",
+		    U(t->rx_bytes), U(t->rx_packets), U(t->tx_bytes),
+		    U(t->tx_packets), U(t->rx_drops), U(t->tx_drops),
+		    s->link_up, s->active_pairs);
+	for (unsigned q = 0; q < s->queue_pairs && q < PHY_NET_MAX_QUEUE_PAIRS; q++) {
+		const struct phy_net_queue_stats *p = &s->queues[q];
+		json_printf(j, ",\"q%u_rx_frames\":%llu,\"q%u_tx_frames\":%llu,"
+			    "\"q%u_rx_drops\":%llu,\"q%u_tx_drops\":%llu",
+			    q, U(p->rx_packets), q, U(p->tx_packets),
+			    q, U(p->rx_drops), q, U(p->tx_drops));
+	}
+	json_lit(j, "}");
+}
+
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -107,6 +131,19 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 		json_str(j, b->desc.disk_ids[i]);
 		json_lit(j, ":");
 		disk_counters(j, &s);
+	}
+	for (unsigned i = 0; i < b->desc.nr_nets; i++) {
+		struct phy_net_stats s;
+		struct phy_error err = { 0 };
+		if (b->ops->net_stats(b->ctx, i, &s, &err)) {
+			api_reply_error(r, 500, err.message);
+			return;
+		}
+		if (i || b->desc.nr_disks)
+			json_lit(j, ",");
+		json_str(j, b->desc.net_ids[i]);
+		json_lit(j, ":");
+		net_counters(j, &s);
 	}
 	json_lit(j, "}");
 	r->status = 200;

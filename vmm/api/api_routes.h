@@ -28,6 +28,8 @@ struct api_backend_ops {
 	int (*shutdown)(void *ctx, struct phy_error *err);
 	int (*disk_stats)(void *ctx, unsigned index, struct phy_disk_stats *out,
 			  struct phy_error *err);
+	int (*net_stats)(void *ctx, unsigned index, struct phy_net_stats *out,
+			 struct phy_error *err);
 };
 
 /* What does not change while the VM lives, rendered or copied once. */
@@ -36,6 +38,8 @@ struct api_vm_desc {
 	uint64_t memory_size;        /* memory_actual_size */
 	unsigned nr_disks;
 	const char *const *disk_ids; /* vm.counters keys, one per disk */
+	unsigned nr_nets;
+	const char *const *net_ids;  /* vm.counters keys, one per NIC */
 	const char *version;
 };
 

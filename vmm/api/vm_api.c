@@ -20,6 +20,8 @@ struct vm_api {
 	struct json_buf config_json;
 	char disk_ids[CONFIG_MAX_DISKS][CONFIG_DISK_ID_LEN + 16];
 	const char *disk_id_ptrs[CONFIG_MAX_DISKS];
+	char net_ids[CONFIG_MAX_NETS][CONFIG_NET_ID_LEN + 16];
+	const char *net_id_ptrs[CONFIG_MAX_NETS];
 };
 
 /* ---- the backend: the public API on this VM ---- */
@@ -63,6 +65,12 @@ static int be_disk_stats(void *vm, unsigned i, struct phy_disk_stats *out,
 	return phy_vm_disk_stats(vm, i, out, err);
 }
 
+static int be_net_stats(void *vm, unsigned i, struct phy_net_stats *out,
+			struct phy_error *err)
+{
+	return phy_vm_net_stats(vm, i, out, err);
+}
+
 static const struct api_backend_ops vm_ops = {
 	.state = be_state,
 	.pause = be_pause,
@@ -71,6 +79,7 @@ static const struct api_backend_ops vm_ops = {
 	.reboot = be_reboot,
 	.shutdown = be_shutdown,
 	.disk_stats = be_disk_stats,
+	.net_stats = be_net_stats,
 };
 
 static int describe(struct vm_api *api, const struct phy_config *cfg,
@@ -84,6 +93,10 @@ static int describe(struct vm_api *api, const struct phy_config *cfg,
 		vm_disk_id(cfg, i, api->disk_ids[i], sizeof(api->disk_ids[i]));
 		api->disk_id_ptrs[i] = api->disk_ids[i];
 	}
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		vm_net_id(cfg, i, api->net_ids[i], sizeof(api->net_ids[i]));
+		api->net_id_ptrs[i] = api->net_ids[i];
+	}
 	api->backend = (struct api_backend){
 		.ops = &vm_ops,
 		.ctx = api->vm,
@@ -92,6 +105,8 @@ static int describe(struct vm_api *api, const struct phy_config *cfg,
 			.memory_size = cfg->memory,
 			.nr_disks = cfg->nr_disks,
 			.disk_ids = api->disk_id_ptrs,
+			.nr_nets = cfg->nr_nets,
+			.net_ids = api->net_id_ptrs,
 			.version = phy_version(),
 		},
 	};

@@ -12,6 +12,15 @@ void vm_disk_id(const struct phy_config *cfg, unsigned i, char *buf,
 		snprintf(buf, size, "_disk%u", i);
 }
 
+void vm_net_id(const struct phy_config *cfg, unsigned i, char *buf,
+	       size_t size)
+{
+	if (cfg->nets[i].id[0])
+		snprintf(buf, size, "%s", cfg->nets[i].id);
+	else
+		snprintf(buf, size, "_net%u", i);
+}
+
 static const char *serial_mode(enum serial_mode m)
 {
 	switch (m) {
@@ -48,6 +57,30 @@ static void disks_json(struct json_buf *b, const struct phy_config *cfg)
 	json_lit(b, "]");
 }
 
+static void nets_json(struct json_buf *b, const struct phy_config *cfg)
+{
+	if (!cfg->nr_nets) {
+		json_lit(b, "null");
+		return;
+	}
+	json_lit(b, "[");
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		const struct net_config *n = &cfg->nets[i];
+		char id[CONFIG_NET_ID_LEN + 16];
+		vm_net_id(cfg, i, id, sizeof(id));
+		json_lit(b, i ? ",{\"tap\":" : "{\"tap\":");
+		json_str(b, n->tap[0] ? n->tap : NULL);
+		json_printf(b, ",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"",
+			    n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+			    n->mac[5]);
+		json_printf(b, ",\"num_queues\":%u,\"queue_size\":%u,\"id\":",
+			    2 * n->pairs, n->queue_size);
+		json_str(b, id);
+		json_lit(b, "}");
+	}
+	json_lit(b, "]");
+}
+
 void vm_config_json(struct json_buf *b, const struct phy_config *cfg)
 {
 	/* CPU hotplug does not exist: max is boot. */
@@ -63,6 +96,8 @@ void vm_config_json(struct json_buf *b, const struct phy_config *cfg)
 	json_str(b, cfg->initramfs);
 	json_lit(b, "},\"disks\":");
 	disks_json(b, cfg);
+	json_lit(b, ",\"net\":");
+	nets_json(b, cfg);
 	json_lit(b, ",\"serial\":{\"file\":");
 	json_str(b, cfg->serial == SERIAL_FILE ? cfg->serial_path : NULL);
 	json_lit(b, ",\"mode\":");

@@ -16,5 +16,8 @@ void vm_config_json(struct json_buf *b, const struct phy_config *cfg);
  * default "_disk<i>". The vm.counters key. */
 void vm_disk_id(const struct phy_config *cfg, unsigned i, char *buf,
 		size_t size);
+/* A NIC's id: --net id=..., or Cloud Hypervisor's default "_net<i>". */
+void vm_net_id(const struct phy_config *cfg, unsigned i, char *buf,
+	       size_t size);
 
 #endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What virtio_net.c (device, features, config, reset, link),
+ * virtio_net_rx.c, virtio_net_tx.c and virtio_net_ctrl.c share.
+ * Everything here is guarded by dev.lock.
+ */
+#ifndef PHY_DEVICES_VIRTIO_VIRTIO_NET_INTERNAL_H
+#define PHY_DEVICES_VIRTIO_VIRTIO_NET_INTERNAL_H
+
+#include <linux/virtio_net.h>
+
+#include "devices/virtio/virtio_net.h"
+#include "vmm/io_loop.h"
+
+/* Buffers one chain may have. Linux uses at most MAX_SKB_FRAGS + 2. */
+#define NET_CHAIN_IOV 64
+/* Reads posted on one receive queue, and the buffers one read spans. */
+#define NET_RX_READS 4
+#define NET_RX_READ_IOV 256
+/* The largest frame either way: a 64 KiB GSO frame with its Ethernet
+ * and VLAN headers. */
+#define NET_MAX_FRAME (65535u + 18u)
+
+struct net_rxq;
+
+/* A read posted on the backend, into one or more of the guest's chains. */
+struct net_rx_read {
+	struct io_op op;
+	struct net_rxq *q;
+	bool busy;
+	unsigned nr_chains, nr_iov;
+	uint16_t heads[NET_RX_READ_IOV];
+	struct iovec iov[NET_RX_READ_IOV];
+};
+
+struct net_rxq {
+	struct virtio_net *net;
+	unsigned pair;
+	struct vq_chain *chains; /* by head: popped chains' buffers */
+	struct vq_chain scratch; /* vq_pop() target, swapped into chains[] */
+	/* Chains taken off the ring and not yet in a read, oldest first (a
+	 * ring of heads): they go into the next read. */
+	uint16_t *spare;
+	unsigned spare_first, spare_count;
+	struct net_rx_read reads[NET_RX_READS];
+	unsigned inflight;
+	bool stalled; /* the backend refused reads: wait for the driver */
+};
+
+struct net_tx_req {
+	struct io_op op;
+	struct net_txq *q;
+	struct vq_chain chain;
+	uint32_t len; /* frame bytes after the header */
+	bool busy;
+};
+
+struct net_txq {
+	struct virtio_net *net;
+	unsigned pair;
+	struct net_tx_req *reqs; /* by head */
+	struct vq_chain scratch;
+	unsigned inflight;
+};
+
+struct net_link_watch {
+	struct io_op op;
+	struct virtio_net *net;
+	bool armed;
+};
+
+struct virtio_net {
+	struct virtio_dev dev;
+	struct net_backend be;
+	struct io_loop *loop;
+	const struct guest_mem *mem;
+	struct virtqueue *vqs; /* rx0, tx0, rx1, tx1, ..., ctrl */
+	unsigned nr_pairs, nr_vqs;
+	uint16_t queue_size;
+	struct net_rxq rxq[VIRTIO_NET_MAX_PAIRS];
+	struct net_txq txq[VIRTIO_NET_MAX_PAIRS];
+	struct vq_chain ctrl_chain;
+	struct iovec *iov_pool;
+	struct net_link_watch link;
+	int wake_fd;       /* a reset asks the loop to cancel reads */
+	unsigned inflight; /* reads and writes */
+	unsigned active_pairs;
+	uint32_t dirty;    /* queues with used entries not yet signalled */
+	bool quiescing;
+	bool stopping;     /* the loop is stopping: post nothing more */
+	bool mergeable;    /* MRG_RXBUF negotiated */
+	uint32_t rx_need;  /* bytes a read needs to hold any frame */
+	char *name;
+	struct virtio_net_config config; /* as the guest reads it */
+};
+
+static inline unsigned net_rx_vq(unsigned pair) { return 2 * pair; }
+static inline unsigned net_tx_vq(unsigned pair) { return 2 * pair + 1; }
+
+#define NET_STAT_ADD(field, n) \
+	__atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
+
+/* virtio_net_rx.c: posts reads while the queue has buffers. */
+void net_rx_fill(struct net_rxq *q);
+void net_rx_done(struct io_op *op, int res);
+/* Forgets the chains held (reset); no read may be in flight. */
+void net_rx_clear(struct net_rxq *q);
+void net_rx_cancel(struct net_rxq *q);
+
+/* virtio_net_tx.c */
+void net_tx_drain(struct net_txq *q);
+void net_tx_done(struct io_op *op, int res);
+/* Whether a frame's header is one the device may pass on, given the
+ * negotiated features and the frame's length after the header. */
+bool net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t features,
+		   uint32_t frame_len);
+
+/* virtio_net_ctrl.c */
+void net_ctrl_drain(struct virtio_net *net);
+/* Makes `pairs` queue pairs active (1..nr_pairs); returns 0 or -1. */
+int net_set_active_pairs(struct virtio_net *net, unsigned pairs);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The transmit path: each chain the driver makes available is one frame,
+ * header first, written to the backend with one writev straight from
+ * guest memory. Frames the device must not pass on (no room for the
+ * header, larger than any frame, an offload the driver did not negotiate,
+ * a checksum position outside the frame) are dropped and counted; the
+ * backend checks the rest of the header itself.
+ */
+#include "devices/virtio/virtio_net_internal.h"
+
+#include <endian.h>
+#include <errno.h>
+
+#include <liburing.h>
+
+static bool has(uint64_t features, unsigned bit)
+{
+	return features & (1ull << bit);
+}
+
+bool net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t f,
+		   uint32_t frame_len)
+{
+	if (frame_len == 0 || frame_len > NET_MAX_FRAME)
+		return false;
+	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return false;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		uint32_t start = le16toh(h->csum_start);
+		uint32_t off = le16toh(h->csum_offset);
+		if (!has(f, VIRTIO_NET_F_CSUM) || start + off + 2 > frame_len)
+			return false;
+	}
+	uint8_t gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN);
+	if ((gso == VIRTIO_NET_HDR_GSO_TCPV4 && !has(f, VIRTIO_NET_F_HOST_TSO4)) ||
+	    (gso == VIRTIO_NET_HDR_GSO_TCPV6 && !has(f, VIRTIO_NET_F_HOST_TSO6)) ||
+	    (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6))
+		return false;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(f, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	/* Segmentation needs the checksum to be left to the host. */
+	return (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && le16toh(h->gso_size) > 0;
+}
+
+static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
+{
+	struct virtio_net *net = q->net;
+	struct phy_net_queue_stats *st = &net->be.stats[q->pair];
+	vq_push(&net->vqs[net_tx_vq(q->pair)], req->chain.head, 0);
+	net->dirty |= 1u << net_tx_vq(q->pair);
+	if (sent) {
+		NET_STAT_ADD(st->tx_packets, 1);
+		NET_STAT_ADD(st->tx_bytes, req->len);
+	} else {
+		NET_STAT_ADD(st->tx_drops, 1);
+	}
+}
+
+/* Starts the frame just popped into q->scratch. */
+static void tx_start(struct net_txq *q)
+{
+	struct virtio_net *net = q->net;
+	struct net_tx_req *req = &q->reqs[q->scratch.head];
+	struct iovec *spare_iov = req->chain.iov;
+	req->chain = q->scratch;
+	q->scratch.iov = spare_iov;
+
+	const struct vq_chain *c = &req->chain;
+	struct virtio_net_hdr_v1 h;
+	bool ok = c->nr_in == 0 && c->out_len >= VIRTIO_NET_HDR_LEN &&
+		  iov_to_buf(c->iov, c->nr_out, 0, &h, sizeof(h)) == sizeof(h) &&
+		  net_tx_hdr_ok(&h, net->dev.driver_features,
+				c->out_len - VIRTIO_NET_HDR_LEN);
+	req->len = c->out_len - (c->out_len >= VIRTIO_NET_HDR_LEN ? VIRTIO_NET_HDR_LEN : c->out_len);
+	struct io_uring_sqe *sqe = ok ? io_loop_sqe(net->loop, &req->op) : NULL;
+	if (!sqe) {
+		tx_finish(q, req, false);
+		return;
+	}
+	io_uring_prep_writev(sqe, net->be.fds[q->pair], c->iov, c->nr_out, 0);
+	req->busy = true;
+	q->inflight++;
+	net->inflight++;
+}
+
+void net_tx_drain(struct net_txq *q)
+{
+	struct virtio_net *net = q->net;
+	struct virtqueue *vq = &net->vqs[net_tx_vq(q->pair)];
+	for (;;) {
+		vq_set_notify(vq, false);
+		for (;;) {
+			if (!virtio_dev_running(&net->dev) || net->quiescing)
+				return;
+			int r = vq_pop(vq, net->mem, &q->scratch);
+			if (r == 0)
+				break;
+			if (r < 0) {
+				virtio_dev_fail(&net->dev, (int)net_tx_vq(q->pair),
+						vq->error);
+				return;
+			}
+			tx_start(q);
+		}
+		if (!vq_set_notify(vq, true))
+			return;
+	}
+}
+
+void net_tx_done(struct io_op *op, int res)
+{
+	struct net_tx_req *req = (struct net_tx_req *)op;
+	struct net_txq *q = req->q;
+	struct virtio_net *net = q->net;
+
+	pthread_mutex_lock(&net->dev.lock);
+	req->busy = false;
+	q->inflight--;
+	net->inflight--;
+	if (net->quiescing || !virtio_dev_running(&net->dev))
+		pthread_cond_broadcast(&net->dev.cond);
+	else
+		tx_finish(q, req, res == (int)(req->len + VIRTIO_NET_HDR_LEN));
+	pthread_mutex_unlock(&net->dev.lock);
+}

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-net driven by the simulated driver, with a SOCK_SEQPACKET
+ * socketpair per queue pair standing in for the tap (one message per
+ * frame, virtio-net header first, as a tap with IFF_VNET_HDR): transmit
+ * and receive, mergeable buffers, receive starvation and recovery,
+ * malformed frames and chains (dropped and counted), malformed rings
+ * (NEEDS_RESET), a reset with reads in flight, several queue pairs and
+ * the control queue, link changes and the counters.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "check.h"
+#include "devices/virtio/virtio_net.h"
+#include "devices/virtio/virtio_net_internal.h"
+#include "virtio_sim.h"
+#include "vmm/io_loop.h"
+
+#define F(bit) (1ull << (bit))
+#define F_BASE (F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS))
+#define F_OFFLOADS                                                        \
+	(F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |              \
+	 F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) |          \
+	 F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6))
+#define HDR VIRTIO_NET_HDR_LEN
+
+struct rig {
+	struct virtio_sim *sim;
+	struct virtio_net *net;
+	struct virtio_dev *dev;
+	int peer[VIRTIO_NET_MAX_PAIRS]; /* the wire's far end */
+	int near[VIRTIO_NET_MAX_PAIRS]; /* the device's end */
+	int link_fd;
+	struct phy_net_queue_stats stats[VIRTIO_NET_MAX_PAIRS];
+	/* What the device asked of its backend. */
+	uint64_t offload_features;
+	unsigned offload_calls, queues_set;
+	bool link_up;
+};
+
+static int be_offload(void *opaque, uint64_t f)
+{
+	struct rig *r = opaque;
+	r->offload_features = f;
+	r->offload_calls++;
+	return 0;
+}
+
+static int be_queues(void *opaque, unsigned pairs)
+{
+	((struct rig *)opaque)->queues_set = pairs;
+	return 0;
+}
+
+static bool be_link(void *opaque)
+{
+	struct rig *r = opaque;
+	uint64_t v;
+	if (read(r->link_fd, &v, sizeof(v)) < 0) {
+		/* nothing pending: the state stands */
+	}
+	return r->link_up;
+}
+
+static const struct net_backend_ops be_ops = {
+	.set_offload = be_offload,
+	.set_queues = be_queues,
+	.poll_link = be_link,
+};
+
+static bool net_busy(void *opaque)
+{
+	struct virtio_net *net = opaque;
+	pthread_mutex_lock(&net->dev.lock);
+	unsigned tx = 0;
+	for (unsigned p = 0; p < net->nr_pairs; p++)
+		tx += net->txq[p].inflight;
+	pthread_mutex_unlock(&net->dev.lock);
+	return tx > 0;
+}
+
+static const uint8_t MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static int rig_open(struct rig *r, unsigned pairs, bool offloads, uint16_t qsize)
+{
+	memset(r, 0, sizeof(*r));
+	r->link_up = true;
+	struct net_backend be = {
+		.nr_pairs = pairs,
+		.offloads = offloads,
+		.link_up = true,
+		.stats = r->stats,
+		.ops = &be_ops,
+		.opaque = r,
+	};
+	for (unsigned p = 0; p < pairs; p++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+			return -1;
+		be.fds[p] = r->near[p] = sv[0];
+		r->peer[p] = sv[1];
+	}
+	r->link_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	be.link_fd = r->link_fd;
+	struct phy_error err = { 0 };
+	r->sim = sim_create(32u << 20, 1u << 20);
+	if (!r->sim || virtio_net_create(&r->net, &be, MAC, qsize, "virtio-net0",
+					 &r->sim->mem, r->sim->loop, &err)) {
+		fprintf(stderr, "rig: %s\n", err.message);
+		return -1;
+	}
+	r->dev = virtio_net_dev(r->net);
+	sim_attach(r->sim, r->dev, net_busy, r->net);
+	return 0;
+}
+
+static void rig_close(struct rig *r)
+{
+	virtio_net_cancel_all(r->net);
+	while (virtio_net_inflight(r->net))
+		io_loop_run_once(r->sim->loop, true);
+	virtio_net_destroy(r->net);
+	sim_destroy(r->sim);
+	for (unsigned p = 0; p < VIRTIO_NET_MAX_PAIRS; p++)
+		if (r->peer[p] > 0) {
+			close(r->peer[p]);
+			close(r->near[p]);
+		}
+	close(r->link_fd);
+}
+
+/* Drives the loop until the predicate holds or ~2 s pass. */
+static bool run_until(struct rig *r, bool (*pred)(struct rig *, void *), void *arg)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (pred(r, arg))
+			return true;
+		io_loop_run_once(r->sim->loop, false);
+		usleep(1000);
+	}
+	return pred(r, arg);
+}
+
+static bool has_used(struct rig *r, void *arg)
+{
+	unsigned q = *(unsigned *)arg;
+	struct sim_queue *sq = &r->sim->q[q];
+	return __atomic_load_n(&sq->used->idx, __ATOMIC_ACQUIRE) != sq->last_used;
+}
+
+/* Adds n receive chains of `len` bytes each (one buffer each, or split
+ * in two buffers when split) and kicks. Returns the first buffer's GPA;
+ * heads (when not NULL) gets each chain's head. */
+static uint64_t add_rx_heads(struct rig *r, unsigned q, unsigned n, uint32_t len,
+			     bool split, int *heads)
+{
+	uint64_t base = sim_alloc(r->sim, (uint64_t)n * len, 64);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t gpa = base + (uint64_t)i * len;
+		struct sim_buf b[2] = { { gpa, split ? len / 2 : len, true },
+					{ gpa + len / 2, len - len / 2, true } };
+		int head = sim_add(r->sim, q, b, split ? 2 : 1, false);
+		CHECK(head >= 0);
+		if (heads)
+			heads[i] = head;
+	}
+	sim_kick(r->sim, q);
+	sim_run(r->sim);
+	return base;
+}
+
+static uint64_t add_rx(struct rig *r, unsigned q, unsigned n, uint32_t len, bool split)
+{
+	return add_rx_heads(r, q, n, len, split, NULL);
+}
+
+static void frame_bytes(uint8_t *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 13 + seed);
+}
+
+/* A frame as the tap hands it over: a zero header, then bytes. */
+static void peer_send(struct rig *r, unsigned pair, size_t frame_len, unsigned seed)
+{
+	uint8_t *buf = calloc(1, HDR + frame_len);
+	frame_bytes(buf + HDR, frame_len, seed);
+	CHECK(send(r->peer[pair], buf, HDR + frame_len, 0) == (ssize_t)(HDR + frame_len));
+	free(buf);
+}
+
+static uint64_t features_of(bool offloads, bool mrg)
+{
+	return F_BASE | F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC) |
+	       (offloads ? F_OFFLOADS : 0) | (mrg ? F(VIRTIO_NET_F_MRG_RXBUF) : 0);
+}
+
+static void test_config(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 2, true, 256) == 0);
+	uint64_t f = r.dev->host_features;
+	CHECK(f & F(VIRTIO_F_VERSION_1));
+	CHECK(f & F(VIRTIO_NET_F_MRG_RXBUF));
+	CHECK((f & F_OFFLOADS) == F_OFFLOADS);
+	CHECK(f & F(VIRTIO_NET_F_MQ) && f & F(VIRTIO_NET_F_CTRL_VQ));
+	CHECK(!(f & F(VIRTIO_NET_F_GUEST_UFO)) && !(f & F(VIRTIO_NET_F_CTRL_RX)));
+	CHECK(r.dev->nr_queues == 5);
+	uint8_t mac[6];
+	uint16_t status, pairs;
+	sim_config_read(r.sim, 0, mac, 6);
+	sim_config_read(r.sim, 6, &status, 2);
+	sim_config_read(r.sim, 8, &pairs, 2);
+	CHECK(!memcmp(mac, MAC, 6));
+	CHECK(le16toh(status) == VIRTIO_NET_S_LINK_UP);
+	CHECK(le16toh(pairs) == 2);
+	rig_close(&r);
+
+	/* Without offloads in the backend, none are offered; one pair has
+	 * no control queue. */
+	CHECK(rig_open(&r, 1, false, 256) == 0);
+	CHECK(!(r.dev->host_features & F_OFFLOADS));
+	CHECK(!(r.dev->host_features & F(VIRTIO_NET_F_MQ)));
+	CHECK(r.dev->nr_queues == 2);
+	CHECK(sim_start(r.sim, features_of(false, true), 2, 256) == 0);
+	CHECK(r.offload_calls == 1 && r.offload_features == features_of(false, true));
+	rig_close(&r);
+}
+
+/* Sends one frame from the guest as `nbufs` buffers; returns the used len
+ * or -1 when nothing came back. */
+static int guest_send(struct rig *r, unsigned q, const uint8_t *frame, size_t len,
+		      unsigned nbufs, bool indirect)
+{
+	uint64_t gpa = sim_alloc(r->sim, len, 8);
+	memcpy(sim_ptr(r->sim, gpa, len), frame, len);
+	struct sim_buf b[8];
+	size_t per = len / nbufs, off = 0;
+	for (unsigned i = 0; i < nbufs; i++) {
+		size_t n = i + 1 == nbufs ? len - off : per;
+		b[i] = (struct sim_buf){ gpa + off, (uint32_t)n, false };
+		off += n;
+	}
+	int head = sim_add(r->sim, q, b, nbufs, indirect);
+	CHECK(head >= 0);
+	sim_kick(r->sim, q);
+	sim_run(r->sim);
+	if (!run_until(r, has_used, &q))
+		return -1;
+	uint16_t id;
+	uint32_t ulen;
+	CHECK(sim_get_used(r->sim, q, &id, &ulen) == 1);
+	CHECK(id == head);
+	return (int)ulen;
+}
+
+static void test_tx(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	uint8_t frame[HDR + 1000] = { 0 };
+	frame_bytes(frame + HDR, 1000, 5);
+	for (unsigned nb = 1; nb <= 3; nb++) {
+		CHECK(guest_send(&r, 1, frame, sizeof(frame), nb, nb == 3) == 0);
+		uint8_t got[2000];
+		ssize_t n = recv(r.peer[0], got, sizeof(got), MSG_DONTWAIT);
+		CHECK(n == (ssize_t)sizeof(frame) && !memcmp(got, frame, sizeof(frame)));
+	}
+	/* A TSO frame with its checksum left to the host is passed on. */
+	struct virtio_net_hdr_v1 *h = (void *)frame;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->gso_size = htole16(1448);
+	h->csum_start = htole16(34);
+	h->csum_offset = htole16(16);
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 2, false) == 0);
+	uint8_t got[2000];
+	CHECK(recv(r.peer[0], got, sizeof(got), MSG_DONTWAIT) == (ssize_t)sizeof(frame));
+	CHECK(r.stats[0].tx_packets == 4 && r.stats[0].tx_bytes == 4000);
+	CHECK(r.stats[0].tx_drops == 0);
+	rig_close(&r);
+}
+
+/* Frames the device must not pass on cost a counter, nothing else. */
+static void test_tx_malformed(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	/* Negotiated without HOST_TSO6 and without ECN. */
+	uint64_t f = features_of(true, true) & ~F(VIRTIO_NET_F_HOST_TSO6);
+	CHECK(sim_start(r.sim, f, 2, 256) == 0);
+	uint8_t frame[HDR + 200] = { 0 };
+	struct virtio_net_hdr_v1 *h = (void *)frame;
+	unsigned drops = 0;
+
+	CHECK(guest_send(&r, 1, frame, 8, 1, false) == 0); /* short header */
+	drops++;
+	CHECK(guest_send(&r, 1, frame, HDR, 1, false) == 0); /* no frame */
+	drops++;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV6; /* not negotiated */
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_size = htole16(1000);
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 1, false) == 0);
+	drops++;
+	h->gso_type = VIRTIO_NET_HDR_GSO_UDP; /* UFO: never offered */
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 1, false) == 0);
+	drops++;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 1, false) == 0);
+	drops++;
+	h->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	h->csum_start = htole16(190); /* checksum beyond the frame */
+	h->csum_offset = htole16(16);
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 1, false) == 0);
+	drops++;
+	h->flags = 0x40; /* unknown flag */
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 1, false) == 0);
+	drops++;
+	/* Larger than any frame. */
+	size_t big = HDR + NET_MAX_FRAME + 1;
+	uint8_t *huge = calloc(1, big);
+	CHECK(guest_send(&r, 1, huge, big, 4, false) == 0);
+	drops++;
+	free(huge);
+	/* A writable buffer in a transmit chain. */
+	uint64_t gpa = sim_alloc(r.sim, 256, 8);
+	struct sim_buf b[2] = { { gpa, HDR + 60, false }, { gpa + 128, 64, true } };
+	unsigned q = 1;
+	CHECK(sim_add(r.sim, 1, b, 2, false) >= 0);
+	sim_kick(r.sim, 1);
+	sim_run(r.sim);
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 1, &id, &len) == 1 && len == 0);
+	drops++;
+
+	char junk[64];
+	CHECK(recv(r.peer[0], junk, sizeof(junk), MSG_DONTWAIT) < 0); /* none passed */
+	CHECK_EQ_U64(r.stats[0].tx_drops, drops);
+	CHECK(r.stats[0].tx_packets == 0);
+	CHECK(!sim_needs_reset(r.sim));
+	/* And the queue still works. */
+	memset(frame, 0, HDR);
+	CHECK(guest_send(&r, 1, frame, sizeof(frame), 1, false) == 0);
+	uint8_t got[512];
+	CHECK(recv(r.peer[0], got, sizeof(got), MSG_DONTWAIT) == (ssize_t)sizeof(frame));
+	CHECK(r.stats[0].tx_packets == 1);
+	rig_close(&r);
+}
+
+static void check_rx_frame(struct rig *r, uint64_t gpa, size_t frame_len,
+			   unsigned seed, uint16_t num_buffers)
+{
+	const struct virtio_net_hdr_v1 *h = sim_ptr(r->sim, gpa, HDR);
+	CHECK_EQ_U64(le16toh(h->num_buffers), num_buffers);
+	uint8_t *want = malloc(frame_len);
+	frame_bytes(want, frame_len, seed);
+	CHECK(!memcmp(sim_ptr(r->sim, gpa + HDR, frame_len), want, frame_len));
+	free(want);
+}
+
+/* Without mergeable buffers: one chain per frame. */
+static void test_rx_small(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(false, false), 2, 256) == 0);
+	int heads[8];
+	uint64_t base = add_rx_heads(&r, 0, 8, 1536, true, heads);
+	unsigned q = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		peer_send(&r, 0, 60 + i * 500, i);
+		CHECK(run_until(&r, has_used, &q));
+		uint16_t id;
+		uint32_t len;
+		CHECK(sim_get_used(r.sim, 0, &id, &len) == 1);
+		CHECK_EQ_U64(len, HDR + 60 + i * 500);
+		/* Several reads are posted at once, and whichever the kernel
+		 * wakes first takes the frame: find the chain by its head. */
+		int k = 0;
+		while (k < 8 && heads[k] != id)
+			k++;
+		CHECK(k < 8);
+		check_rx_frame(&r, base + (uint64_t)k * 1536, 60 + i * 500, i, 1);
+	}
+	CHECK(r.sim->q[0].interrupts >= 1);
+	CHECK(r.stats[0].rx_packets == 3 && r.stats[0].rx_bytes == 60 + 560 + 1060);
+	rig_close(&r);
+}
+
+/* Mergeable buffers: a large frame spans chains; what it leaves is used
+ * next, in order. */
+static void test_rx_mergeable(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	uint64_t base = add_rx(&r, 0, 64, 2048, false);
+	unsigned q = 0;
+	peer_send(&r, 0, 5000, 7);
+	CHECK(run_until(&r, has_used, &q));
+	uint32_t lens[3];
+	uint16_t ids[3];
+	for (int i = 0; i < 3; i++)
+		CHECK(sim_get_used(r.sim, 0, &ids[i], &lens[i]) == 1);
+	CHECK(lens[0] == 2048 && lens[1] == 2048 && lens[2] == HDR + 5000 - 4096);
+	/* One frame: the header counts the buffers; the bytes run on. */
+	const struct virtio_net_hdr_v1 *h = sim_ptr(r.sim, base, HDR);
+	CHECK_EQ_U64(le16toh(h->num_buffers), 3);
+	uint8_t *want = malloc(5000);
+	frame_bytes(want, 5000, 7);
+	CHECK(!memcmp(sim_ptr(r.sim, base + HDR, 5000), want, 5000));
+	free(want);
+	uint16_t dummy;
+	uint32_t dl;
+	CHECK(sim_get_used(r.sim, 0, &dummy, &dl) == 0);
+
+	/* The next frame lands in the fourth chain. */
+	peer_send(&r, 0, 100, 9);
+	CHECK(run_until(&r, has_used, &q));
+	CHECK(sim_get_used(r.sim, 0, &dummy, &dl) == 1);
+	CHECK_EQ_U64(dl, HDR + 100);
+	check_rx_frame(&r, base + 3 * 2048, 100, 9, 1);
+	/* A 64 KiB GSO-sized frame. */
+	peer_send(&r, 0, 60000, 3);
+	CHECK(run_until(&r, has_used, &q));
+	uint32_t total = 0;
+	unsigned n = 0;
+	while (sim_get_used(r.sim, 0, &dummy, &dl) == 1) {
+		total += dl;
+		n++;
+	}
+	CHECK_EQ_U64(total, HDR + 60000);
+	CHECK_EQ_U64(n, (HDR + 60000 + 2047) / 2048);
+	CHECK(r.stats[0].rx_packets == 3);
+	CHECK(r.stats[0].rx_drops == 0);
+	rig_close(&r);
+}
+
+/* No buffers: nothing is read and nothing spins; frames wait in the
+ * backend and arrive, in order, once the driver adds buffers. */
+static void test_rx_starvation(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(false, false), 2, 256) == 0);
+	for (unsigned i = 0; i < 3; i++)
+		peer_send(&r, 0, 100 + i, i);
+	uint64_t sqes0, enters0, sqes1, enters1;
+	io_loop_run_once(r.sim->loop, false); /* the link watch goes in */
+	io_loop_stats(r.sim->loop, &sqes0, &enters0);
+	unsigned handled = 0;
+	for (int i = 0; i < 50; i++)
+		handled += (unsigned)io_loop_run_once(r.sim->loop, false);
+	io_loop_stats(r.sim->loop, &sqes1, &enters1);
+	CHECK(handled == 0);
+	CHECK(sqes1 == sqes0); /* no read posted, none retried */
+	CHECK(r.stats[0].rx_packets == 0 && r.stats[0].rx_drops == 0);
+
+	uint64_t base = add_rx(&r, 0, 2, 1536, false);
+	unsigned q = 0, got = 0;
+	uint16_t id;
+	uint32_t len;
+	while (got < 2 && run_until(&r, has_used, &q))
+		while (sim_get_used(r.sim, 0, &id, &len) == 1)
+			got++;
+	CHECK(got == 2);
+	check_rx_frame(&r, base, 100, 0, 1);
+	check_rx_frame(&r, base + 1536, 101, 1, 1);
+	/* The third waits for a buffer, then comes. */
+	base = add_rx(&r, 0, 1, 1536, false);
+	CHECK(run_until(&r, has_used, &q));
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 102);
+	check_rx_frame(&r, base, 102, 2, 1);
+	CHECK(r.stats[0].rx_packets == 3 && r.stats[0].rx_drops == 0);
+	rig_close(&r);
+}
+
+/* Unusable receive chains are handed back empty and counted. */
+static void test_rx_bad_chain(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(false, false), 2, 256) == 0);
+	uint64_t gpa = sim_alloc(r.sim, 4096, 64);
+	struct sim_buf ro = { gpa, 1536, false }; /* read-only: unusable */
+	CHECK(sim_add(r.sim, 0, &ro, 1, false) >= 0);
+	struct sim_buf ok = { gpa + 2048, 1536, true };
+	CHECK(sim_add(r.sim, 0, &ok, 1, false) >= 0);
+	sim_kick(r.sim, 0);
+	sim_run(r.sim);
+	unsigned q = 0;
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == 0);
+	CHECK(r.stats[0].rx_drops == 1);
+	peer_send(&r, 0, 80, 4);
+	CHECK(run_until(&r, has_used, &q));
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 80);
+	check_rx_frame(&r, gpa + 2048, 80, 4, 1);
+	CHECK(!sim_needs_reset(r.sim));
+	rig_close(&r);
+}
+
+/* A malformed ring stops the device (NEEDS_RESET), not the VMM. */
+static void test_bad_ring(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	struct vring_desc *d = sim_desc(r.sim, 0, 0);
+	d->addr = htole64(0x7fff00000000ull); /* outside RAM */
+	d->len = htole32(4096);
+	d->flags = htole16(VRING_DESC_F_WRITE);
+	sim_publish(r.sim, 0, 0);
+	sim_kick(r.sim, 0);
+	sim_run(r.sim);
+	CHECK(sim_needs_reset(r.sim));
+	CHECK(r.sim->logs == 1);
+	CHECK(r.sim->config_interrupts >= 1);
+	/* Transmit chains that loop. */
+	rig_close(&r);
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	d = sim_desc(r.sim, 1, 0);
+	d->addr = htole64(0x1000);
+	d->len = htole32(64);
+	d->flags = htole16(VRING_DESC_F_NEXT);
+	d->next = htole16(0);
+	sim_publish(r.sim, 1, 0);
+	sim_kick(r.sim, 1);
+	sim_run(r.sim);
+	CHECK(sim_needs_reset(r.sim));
+	rig_close(&r);
+}
+
+struct resetter {
+	struct rig *r;
+	bool done;
+};
+
+static void *reset_thread(void *opaque)
+{
+	struct resetter *rs = opaque;
+	sim_set_status(rs->r->sim, 0);
+	__atomic_store_n(&rs->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A reset takes back the buffers posted in reads before it returns. */
+static void test_reset_in_flight(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	add_rx(&r, 0, 128, 2048, false);
+	CHECK(virtio_net_inflight(r.net) >= 2); /* reads + link watch */
+	struct resetter rs = { &r, false };
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, reset_thread, &rs) == 0);
+	for (int i = 0; i < 2000 && !__atomic_load_n(&rs.done, __ATOMIC_ACQUIRE); i++) {
+		io_loop_run_once(r.sim->loop, false);
+		usleep(1000);
+	}
+	pthread_join(t, NULL);
+	CHECK(rs.done);
+	CHECK(sim_status(r.sim) == 0);
+	CHECK(virtio_net_inflight(r.net) == 1); /* the link watch only */
+	CHECK(r.queues_set == 1);
+	/* A frame sent now waits; after a new start it arrives. */
+	peer_send(&r, 0, 300, 1);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	uint64_t base = add_rx(&r, 0, 64, 2048, false);
+	unsigned q = 0;
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 300);
+	check_rx_frame(&r, base, 300, 1, 1);
+	rig_close(&r);
+}
+
+/* Sends a control command; returns the ack byte (0xff: none). */
+static uint8_t ctrl(struct rig *r, unsigned q, uint8_t cls, uint8_t cmd,
+		    const void *data, size_t len)
+{
+	uint64_t gpa = sim_alloc(r->sim, 64, 8);
+	uint8_t *p = sim_ptr(r->sim, gpa, 64);
+	p[0] = cls;
+	p[1] = cmd;
+	memcpy(p + 2, data, len);
+	p[32] = 0xff;
+	struct sim_buf b[2] = { { gpa, (uint32_t)(2 + len), false }, { gpa + 32, 1, true } };
+	CHECK(sim_add(r->sim, q, b, 2, false) >= 0);
+	sim_kick(r->sim, q);
+	sim_run(r->sim);
+	uint16_t id;
+	uint32_t ulen;
+	if (!run_until(r, has_used, &q) || sim_get_used(r->sim, q, &id, &ulen) != 1)
+		return 0xfe;
+	CHECK(ulen == 1);
+	return p[32];
+}
+
+static void test_multiqueue(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 2, true, 256) == 0);
+	uint64_t f = features_of(true, true) | F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_CTRL_VQ);
+	CHECK(sim_start(r.sim, f, 5, 256) == 0);
+	CHECK(r.queues_set == 1);
+	add_rx(&r, 0, 64, 2048, false);
+	add_rx(&r, 2, 64, 2048, false);
+	/* Pair 1 is not in use yet: no read posted on it. */
+	CHECK(r.net->rxq[1].inflight == 0);
+	uint16_t two = htole16(2), three = htole16(3), zero = 0;
+	CHECK(ctrl(&r, 4, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &two, 2) == VIRTIO_NET_OK);
+	CHECK(r.queues_set == 2);
+	CHECK(r.net->rxq[1].inflight > 0);
+	CHECK(ctrl(&r, 4, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &three, 2) == VIRTIO_NET_ERR);
+	CHECK(ctrl(&r, 4, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &zero, 2) == VIRTIO_NET_ERR);
+	CHECK(ctrl(&r, 4, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &two, 1) == VIRTIO_NET_ERR);
+	CHECK(ctrl(&r, 4, 0 /* RX */, 0, &two, 1) == VIRTIO_NET_ERR);
+	CHECK(ctrl(&r, 4, 99, 7, NULL, 0) == VIRTIO_NET_ERR);
+	CHECK(r.queues_set == 2);
+
+	/* Each pair carries its own frames, both ways. */
+	unsigned q = 2;
+	peer_send(&r, 1, 700, 2);
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 2, &id, &len) == 1 && len == HDR + 700);
+	uint8_t frame[HDR + 64] = { 0 };
+	CHECK(guest_send(&r, 3, frame, sizeof(frame), 1, false) == 0);
+	uint8_t got[256];
+	CHECK(recv(r.peer[1], got, sizeof(got), MSG_DONTWAIT) == (ssize_t)sizeof(frame));
+	CHECK(r.stats[1].rx_packets == 1 && r.stats[1].tx_packets == 1);
+	CHECK(r.stats[0].rx_packets == 0 && r.stats[0].tx_packets == 0);
+	/* A command with nowhere to answer is not run. */
+	uint64_t gpa = sim_alloc(r.sim, 16, 8);
+	uint8_t *p = sim_ptr(r.sim, gpa, 16);
+	p[0] = VIRTIO_NET_CTRL_MQ;
+	p[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+	p[2] = 1;
+	struct sim_buf b = { gpa, 4, false };
+	CHECK(sim_add(r.sim, 4, &b, 1, false) >= 0);
+	sim_kick(r.sim, 4);
+	sim_run(r.sim);
+	q = 4;
+	CHECK(run_until(&r, has_used, &q));
+	CHECK(sim_get_used(r.sim, 4, &id, &len) == 1 && len == 0);
+	CHECK(r.queues_set == 2);
+	rig_close(&r);
+}
+
+static void test_link(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	unsigned before = r.sim->config_interrupts;
+	uint64_t one = 1;
+	r.link_up = false;
+	CHECK(write(r.link_fd, &one, sizeof(one)) == sizeof(one));
+	for (int i = 0; i < 100 && r.sim->config_interrupts == before; i++) {
+		io_loop_run_once(r.sim->loop, false);
+		usleep(1000);
+	}
+	uint16_t status;
+	sim_config_read(r.sim, 6, &status, 2);
+	CHECK(le16toh(status) == 0);
+	CHECK(r.sim->config_interrupts == before + 1);
+	r.link_up = true;
+	CHECK(write(r.link_fd, &one, sizeof(one)) == sizeof(one));
+	for (int i = 0; i < 100 && r.sim->config_interrupts == before + 1; i++) {
+		io_loop_run_once(r.sim->loop, false);
+		usleep(1000);
+	}
+	sim_config_read(r.sim, 6, &status, 2);
+	CHECK(le16toh(status) == VIRTIO_NET_S_LINK_UP);
+	CHECK(r.sim->config_interrupts == before + 2);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	test_config();
+	test_tx();
+	test_tx_malformed();
+	test_rx_small();
+	test_rx_mergeable();
+	test_rx_starvation();
+	test_rx_bad_chain();
+	test_bad_ring();
+	test_reset_in_flight();
+	test_multiqueue();
+	test_link();
+	return check_report("test_virtio_net");
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * --net tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N]
+ *       [,id=ID]
+ * Cloud Hypervisor's syntax: num_queues counts receive and transmit
+ * queues together, so it is even and twice the queue pairs.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "vmm/config_parse.h"
+
+/* What the kernel's dev_valid_name() takes, which is what TUNSETIFF
+ * will be asked to create. */
+static bool valid_ifname(const char *s)
+{
+	size_t len = strlen(s);
+	if (len > CONFIG_NET_IFNAME_LEN || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || !isgraph((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) ||
+		    !isxdigit((unsigned char)s[i * 3 + 1]))
+			return -1;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+static int parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = a.s_addr;
+	return 0;
+}
+
+/* A netmask is ones then zeroes. */
+static bool valid_mask(uint32_t mask_be)
+{
+	uint32_t inv = ~ntohl(mask_be);
+	return mask_be != 0 && (inv & (inv + 1)) == 0;
+}
+
+static int net_kv(void *target, const char *opt, const char *key,
+		  const char *val, struct phy_error *err)
+{
+	struct net_config *n = target;
+	unsigned long v;
+
+	if (!strcmp(key, "tap")) {
+		if (!valid_ifname(val))
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: tap=%s is not an interface name (at most %d characters, no '/', ':' or spaces)",
+				       val, CONFIG_NET_IFNAME_LEN);
+		strcpy(n->tap, val);
+		return 0;
+	}
+	if (!strcmp(key, "mac")) {
+		if (parse_mac(val, n->mac))
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: mac=%s is not a MAC address like 52:54:00:12:34:56", val);
+		if (n->mac[0] & 1)
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: mac=%s is a multicast address", val);
+		static const uint8_t zero[6];
+		if (!memcmp(n->mac, zero, 6))
+			return phy_err(err, PHY_E_INVALID, "--net: mac=%s is all zeroes", val);
+		n->mac_given = true;
+		return 0;
+	}
+	if (!strcmp(key, "ip")) {
+		if (parse_ipv4(val, &n->ip))
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: ip=%s is not an IPv4 address", val);
+		n->has_ip = true;
+		return 0;
+	}
+	if (!strcmp(key, "mask")) {
+		if (parse_ipv4(val, &n->mask) || !valid_mask(n->mask))
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: mask=%s is not an IPv4 netmask like 255.255.255.0", val);
+		return 0;
+	}
+	if (!strcmp(key, "num_queues")) {
+		if (parse_uint(val, ULONG_MAX, &v) || v < 2 || v % 2 ||
+		    v > 2 * CONFIG_NET_MAX_QUEUE_PAIRS)
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: num_queues=%s is not an even number from 2 to %d",
+				       val, 2 * CONFIG_NET_MAX_QUEUE_PAIRS);
+		n->pairs = (unsigned)v / 2;
+		return 0;
+	}
+	if (!strcmp(key, "queue_size")) {
+		if (parse_uint(val, ULONG_MAX, &v) || v < 2 ||
+		    v > CONFIG_NET_MAX_QUEUE_SIZE || (v & (v - 1)))
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: queue_size=%s is not a power of two from 2 to %d",
+				       val, CONFIG_NET_MAX_QUEUE_SIZE);
+		n->queue_size = (unsigned)v;
+		return 0;
+	}
+	if (!strcmp(key, "id")) {
+		size_t len = strlen(val);
+		bool ok = len > 0 && len <= CONFIG_NET_ID_LEN;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = isgraph((unsigned char)val[i]);
+		if (!ok)
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: id=%s must be 1 to %d printable characters",
+				       val, CONFIG_NET_ID_LEN);
+		memcpy(n->id, val, len + 1);
+		return 0;
+	}
+	return phy_err(err, PHY_E_INVALID,
+		       "--%s: unknown key '%s' (known: tap, mac, ip, mask, num_queues, queue_size, id)",
+		       opt, key);
+}
+
+/* A locally administered unicast address from the NIC's id (or its place
+ * on the command line): the same guest gets the same MAC every boot, and
+ * its DHCP lease and udev names with it. */
+static void default_mac(struct net_config *n, unsigned index)
+{
+	char key[64];
+	if (n->id[0])
+		snprintf(key, sizeof(key), "phyllome-net:%s", n->id);
+	else
+		snprintf(key, sizeof(key), "phyllome-net:#%u", index);
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (int i = 0; i < 6; i++)
+		n->mac[i] = (uint8_t)(h >> (8 * i));
+	n->mac[0] = (uint8_t)((n->mac[0] & 0xfc) | 0x02);
+}
+
+int config_add_net(struct phy_config *cfg, const char *value,
+		   struct phy_error *err)
+{
+	if (cfg->nr_nets == CONFIG_MAX_NETS)
+		return phy_err(err, PHY_E_INVALID, "--net: at most %d network devices",
+			       CONFIG_MAX_NETS);
+	struct net_config n = {
+		.pairs = 1,
+		.queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE,
+	};
+	int ret = parse_kv_list(&n, "net", value, net_kv, err);
+	if (ret)
+		return ret;
+	/* "tap=" (empty) is a request for a new tap named by the kernel. */
+	bool saw_tap = !strncmp(value, "tap=", 4) || strstr(value, ",tap=");
+	if (!saw_tap)
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: tap= is required (tap= with no name creates a new one)");
+	if (n.mask && !n.has_ip)
+		return phy_err(err, PHY_E_INVALID, "--net: mask= needs ip=");
+	if (n.has_ip && !n.mask)
+		n.mask = htonl(0xffffff00u);
+	if (!n.mac_given)
+		default_mac(&n, cfg->nr_nets);
+	cfg->nets[cfg->nr_nets++] = n;
+	return 0;
+}
+
+int config_validate_nets(const struct phy_config *cfg, struct phy_error *err)
+{
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		const struct net_config *a = &cfg->nets[i];
+		for (unsigned j = 0; j < i; j++) {
+			const struct net_config *b = &cfg->nets[j];
+			if (a->tap[0] && !strcmp(a->tap, b->tap))
+				return phy_err(err, PHY_E_INVALID,
+					       "--net: tap=%s is given twice", a->tap);
+			if (a->id[0] && !strcmp(a->id, b->id))
+				return phy_err(err, PHY_E_INVALID,
+					       "--net: id=%s is given twice", a->id);
+			if (!memcmp(a->mac, b->mac, 6))
+				return phy_err(err, PHY_E_INVALID,
+					       "--net: two devices have the MAC %02x:%02x:%02x:%02x:%02x:%02x",
+					       a->mac[0], a->mac[1], a->mac[2],
+					       a->mac[3], a->mac[4], a->mac[5]);
+		}
+	}
+	return 0;
+}
