@@ -42,6 +42,17 @@ static struct virgl_renderer_callbacks callbacks = {
 	.write_fence = write_fence,
 };
 
+/* Lines virglrenderer prints at every start and context creation. */
+static bool chatter(const char *line)
+{
+	static const char *const prefixes[] = {"gl_version ",
+					       "GLSL feature level "};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(line, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 /* Until the renderer is up its lines explain a failure; then they are
  * (mostly) about a guest's bad command streams. */
 static void on_message(const char *fmt, va_list ap)
@@ -53,11 +64,13 @@ static void on_message(const char *fmt, va_list ap)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = 0;
-	if (!gpu->nr_capsets) {
-		snprintf(gpu->fallback, sizeof(gpu->fallback), "%s", line);
+	if (!gpu->nr_capsets) { /* starting: keep the first complaint */
+		if (!gpu->fallback[0] && !chatter(line))
+			snprintf(gpu->fallback, sizeof(gpu->fallback), "%s",
+				 line);
 		return;
 	}
-	if (gpu->virgl_messages < MAX_MESSAGES)
+	if (!chatter(line) && gpu->virgl_messages < MAX_MESSAGES)
 		gpu_log(gpu, "%s: virglrenderer: %s%s", gpu->name, line,
 			++gpu->virgl_messages == MAX_MESSAGES
 				? " (further messages are not logged)"

@@ -247,6 +247,40 @@ uint32_t gpu_flush(struct gpu_rig *r, uint32_t id, uint32_t x, uint32_t y,
 	return gpu_ctrl(r, &f, sizeof(f));
 }
 
+void gpu_pattern_pixel(unsigned x, unsigned y, uint8_t rgb[3])
+{
+	rgb[0] = (uint8_t)(x * 4 + 1);
+	rgb[1] = (uint8_t)(y * 5 + 2);
+	rgb[2] = (uint8_t)((x + y * 3) ^ 0x5a);
+}
+
+void gpu_pattern_fill(uint8_t *bgra, unsigned w, unsigned h, uint8_t alpha)
+{
+	for (unsigned y = 0; y < h; y++)
+		for (unsigned x = 0; x < w; x++) {
+			uint8_t rgb[3], *p = bgra + ((size_t)y * w + x) * 4;
+			gpu_pattern_pixel(x, y, rgb);
+			p[0] = rgb[2];
+			p[1] = rgb[1];
+			p[2] = rgb[0];
+			p[3] = alpha;
+		}
+}
+
+unsigned gpu_pattern_mismatches(const uint8_t *rgb, unsigned w, unsigned h,
+				unsigned x0, unsigned y0)
+{
+	unsigned bad = 0;
+	for (unsigned y = 0; y < h; y++)
+		for (unsigned x = 0; x < w; x++) {
+			uint8_t want[3];
+			gpu_pattern_pixel(x0 + x, y0 + y, want);
+			bad += memcmp(rgb + 3 * ((size_t)y * w + x), want, 3) !=
+			       0;
+		}
+	return bad;
+}
+
 uint8_t *png_read_rgb(const char *path, unsigned *width, unsigned *height)
 {
 	png_image img = {.version = PNG_IMAGE_VERSION};

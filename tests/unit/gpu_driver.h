@@ -89,6 +89,15 @@ uint32_t gpu_transfer_2d(struct gpu_rig *r, uint32_t id, uint32_t x, uint32_t y,
 uint32_t gpu_flush(struct gpu_rig *r, uint32_t id, uint32_t x, uint32_t y,
 		   uint32_t w, uint32_t h);
 
+/* A known pattern, asymmetric in x and y and different in each channel:
+ * pixel (x, y) as R, G, B; w x h pixels of it as B8G8R8A8 rows with this
+ * alpha; and how many pixels of an RGB image (rows top first) differ
+ * from the pattern's rectangle at (x0, y0). */
+void gpu_pattern_pixel(unsigned x, unsigned y, uint8_t rgb[3]);
+void gpu_pattern_fill(uint8_t *bgra, unsigned w, unsigned h, uint8_t alpha);
+unsigned gpu_pattern_mismatches(const uint8_t *rgb, unsigned w, unsigned h,
+				unsigned x0, unsigned y0);
+
 /* Reads a PNG file as 8-bit RGB (tests check screenshots with it). NULL
  * when it is not one; free() the result. */
 uint8_t *png_read_rgb(const char *path, unsigned *width, unsigned *height);

@@ -39,16 +39,6 @@ static const struct virtio_gpu_params params_2d = {
 	.mode = VIRTIO_GPU_MODE_2D,
 };
 
-/* A rig that cannot be opened fails the test (the reason is on stderr)
- * and ends the test function. */
-#define OPEN_OR_FAIL(failed)                                                   \
-	do {                                                                   \
-		if (failed) {                                                  \
-			CHECK(!"the rig could not be opened");                 \
-			return;                                                \
-		}                                                              \
-	} while (0)
-
 static int open_started(struct gpu_rig *r, const struct virtio_gpu_params *p)
 {
 	if (gpu_rig_open(r, p))
@@ -59,28 +49,6 @@ static int open_started(struct gpu_rig *r, const struct virtio_gpu_params *p)
 		return -1;
 	}
 	return 0;
-}
-
-/* Asymmetric in x and y, different in each channel. */
-static void pattern_pixel(unsigned x, unsigned y, uint8_t rgb[3])
-{
-	rgb[0] = (uint8_t)(x * 4 + 1);
-	rgb[1] = (uint8_t)(y * 5 + 2);
-	rgb[2] = (uint8_t)((x + y * 3) ^ 0x5a);
-}
-
-/* The pattern as B8G8R8X8 rows (B, G, R, X in memory). */
-static void make_pattern(uint8_t *buf, unsigned w, unsigned h)
-{
-	for (unsigned y = 0; y < h; y++)
-		for (unsigned x = 0; x < w; x++) {
-			uint8_t rgb[3], *p = buf + ((size_t)y * w + x) * 4;
-			pattern_pixel(x, y, rgb);
-			p[0] = rgb[2];
-			p[1] = rgb[1];
-			p[2] = rgb[0];
-			p[3] = 0x77;
-		}
 }
 
 static void tmp_png(char *path, size_t n, const char *tag)
@@ -99,7 +67,7 @@ static void test_features_and_config(void)
 				      .height = 600,
 				      .outputs = 2};
 	struct gpu_rig r;
-	OPEN_OR_FAIL(gpu_rig_open(&r, &p));
+	REQUIRE(gpu_rig_open(&r, &p) == 0);
 	uint64_t f = r.dev->host_features;
 	CHECK(f & (1ull << VIRTIO_GPU_F_EDID));
 	CHECK(f & (1ull << VIRTIO_RING_F_EVENT_IDX));
@@ -168,7 +136,7 @@ static void test_edid(void)
 				      .height = 1080,
 				      .outputs = 2};
 	struct gpu_rig r;
-	OPEN_OR_FAIL(open_started(&r, &p));
+	REQUIRE(open_started(&r, &p) == 0);
 	struct virtio_gpu_cmd_get_edid g = {
 		.hdr = gpu_hdr(VIRTIO_GPU_CMD_GET_EDID, 0),
 		.scanout = htole32(1)};
@@ -189,27 +157,11 @@ static void test_edid(void)
 	check_edid(block, VIRTIO_GPU_MIN_DISPLAY, VIRTIO_GPU_MIN_DISPLAY);
 
 	/* A driver that did not negotiate EDID cannot ask for it. */
-	OPEN_OR_FAIL(gpu_rig_open(&r, &params_2d));
+	REQUIRE(gpu_rig_open(&r, &params_2d) == 0);
 	CHECK(gpu_rig_start(&r, ~(1ull << VIRTIO_GPU_F_EDID)) == 0);
 	g.scanout = 0;
 	CHECK_EQ_U64(gpu_send(&r, 0, &req, &e, NULL), E_UNSPEC);
 	gpu_rig_close(&r);
-}
-
-/* Compares an image with the pattern's rectangle at (x0, y0); counts
- * the pixels that differ. */
-static unsigned pattern_mismatches(const uint8_t *rgb, unsigned w, unsigned h,
-				   unsigned x0, unsigned y0)
-{
-	unsigned bad = 0;
-	for (unsigned y = 0; y < h; y++)
-		for (unsigned x = 0; x < w; x++) {
-			uint8_t want[3];
-			pattern_pixel(x0 + x, y0 + y, want);
-			if (memcmp(rgb + 3 * ((size_t)y * w + x), want, 3))
-				bad++;
-		}
-	return bad;
 }
 
 static void test_pattern_to_png(void)
@@ -219,10 +171,10 @@ static void test_pattern_to_png(void)
 	uint8_t *buf = malloc(W * H * 4);
 	char path[256];
 
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, W, H), OK);
 	CHECK_EQ_U64(gpu_attach(&r, 1, W * H * 4, 3, gpa), OK);
-	make_pattern(buf, W, H);
+	gpu_pattern_fill(buf, W, H, 0x77);
 	gpu_backing_write(&r, gpa, 3, W * H * 4, buf);
 	CHECK_EQ_U64(gpu_transfer_2d(&r, 1, 0, 0, W, H, 0), OK);
 	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 0, 0, W, H), OK);
@@ -237,7 +189,7 @@ static void test_pattern_to_png(void)
 	CHECK_EQ_U64(pw, W);
 	CHECK_EQ_U64(ph, H);
 	if (png)
-		CHECK_EQ_U64(pattern_mismatches(png, W, H, 0, 0), 0);
+		CHECK_EQ_U64(gpu_pattern_mismatches(png, W, H, 0, 0), 0);
 	free(png);
 	unlink(path);
 
@@ -263,14 +215,14 @@ static void test_pattern_to_png(void)
 	free(img.rgb);
 
 	/* A scanout showing part of the resource. */
-	make_pattern(buf, W, H);
+	gpu_pattern_fill(buf, W, H, 0x77);
 	gpu_backing_write(&r, gpa, 3, W * H * 4, buf);
 	CHECK_EQ_U64(gpu_transfer_2d(&r, 1, 0, 0, W, H, 0), OK);
 	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 8, 4, 32, 16), OK);
 	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
 	CHECK_EQ_U64(img.width, 32);
 	CHECK_EQ_U64(img.height, 16);
-	CHECK_EQ_U64(pattern_mismatches(img.rgb, 32, 16, 8, 4), 0);
+	CHECK_EQ_U64(gpu_pattern_mismatches(img.rgb, 32, 16, 8, 4), 0);
 	free(img.rgb);
 	CHECK(!sim_needs_reset(r.sim));
 	gpu_rig_close(&r);
@@ -294,7 +246,7 @@ static void test_formats(void)
 		{VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, {0x11, 0x22, 0x33, 0x00}},
 	};
 	struct gpu_rig r;
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t id = 10 + i;
 		uint64_t gpa[1];
@@ -323,12 +275,12 @@ static void test_cursor(void)
 	uint64_t gpa[2];
 	uint8_t *buf = malloc(64 * 64 * 4);
 
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	CHECK_EQ_U64(
 		gpu_create_2d(&r, 7, VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 64, 64),
 		OK);
 	CHECK_EQ_U64(gpu_attach(&r, 7, 64 * 64 * 4, 2, gpa), OK);
-	make_pattern(buf, 64, 64); /* alpha 0x77 */
+	gpu_pattern_fill(buf, 64, 64, 0x77);
 	gpu_backing_write(&r, gpa, 2, 64 * 64 * 4, buf);
 	CHECK_EQ_U64(gpu_transfer_2d(&r, 7, 0, 0, 64, 64, 0), OK);
 
@@ -351,7 +303,7 @@ static void test_cursor(void)
 	for (unsigned y = 0; y < 64; y++)
 		for (unsigned x = 0; x < 64; x++) {
 			uint8_t want[3], *p = c->rgba + 4 * (y * 64 + x);
-			pattern_pixel(x, y, want);
+			gpu_pattern_pixel(x, y, want);
 			bad += memcmp(p, want, 3) != 0 || p[3] != 0x77;
 		}
 	CHECK_EQ_U64(bad, 0);
@@ -534,7 +486,7 @@ static void test_bad_headers(struct gpu_rig *r)
 static void test_malformed(void)
 {
 	struct gpu_rig r;
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	test_bad_resources(&r);
 	test_bad_backing(&r);
 	test_bad_transfers_and_scanouts(&r);
@@ -552,7 +504,7 @@ static void test_memory_cap(void)
 	struct virtio_gpu_params p = {.mode = VIRTIO_GPU_MODE_2D,
 				      .max_host_mem = 1u << 20};
 	struct gpu_rig r;
-	OPEN_OR_FAIL(open_started(&r, &p));
+	REQUIRE(open_started(&r, &p) == 0);
 	const uint64_t each = 256 * 256 * 4 + 256;
 	for (uint32_t id = 1; id <= 3; id++)
 		CHECK_EQ_U64(gpu_create_2d(&r, id, BGRX, 256, 256), OK);
@@ -591,7 +543,7 @@ static void test_driver_bugs(void)
 		gpu_hdr(VIRTIO_GPU_CMD_GET_DISPLAY_INFO, 0);
 
 	/* A control request with no room for a response. */
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	struct gpu_req req = {&h, sizeof(h), NULL, 0, 0};
 	gpu_send(&r, 0, &req, NULL, NULL);
 	expect_needs_reset(&r, "room for its response");
@@ -622,7 +574,7 @@ static void test_reset_frees_everything(void)
 {
 	struct gpu_rig r;
 	uint64_t gpa[2];
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	for (uint32_t id = 1; id <= 20; id++) {
 		CHECK_EQ_U64(gpu_create_2d(&r, id, BGRX, 32, 32), OK);
 		CHECK_EQ_U64(gpu_attach(&r, id, 32 * 32 * 4, 2, gpa), OK);
@@ -646,7 +598,7 @@ static void test_reset_while_busy(void)
 {
 	struct gpu_rig r;
 	uint64_t gpa[1], resp;
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, 2048, 512), OK);
 	CHECK_EQ_U64(gpu_attach(&r, 1, 2048 * 512 * 4, 1, gpa), OK);
 	struct virtio_gpu_transfer_to_host_2d t = {
@@ -689,7 +641,7 @@ static void test_bad_params_and_calls(void)
 	CHECK(virtio_gpu_create(&gpu, &p, "gpu", &mem, &err) == -PHY_E_INVALID);
 
 	struct gpu_rig r;
-	OPEN_OR_FAIL(open_started(&r, &params_2d));
+	REQUIRE(open_started(&r, &params_2d) == 0);
 	struct virtio_gpu_image img;
 	CHECK(virtio_gpu_read_scanout(r.gpu, 1, &img, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "no scanout 1");
