@@ -210,6 +210,7 @@ uint32_t gpu_cmd_create_3d(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+/* level <= last_level < MAX_LEVELS: the shift is defined. */
 static uint32_t minify(uint32_t size, uint32_t level)
 {
 	return size >> level ? size >> level : 1;
@@ -220,6 +221,8 @@ static uint32_t minify(uint32_t size, uint32_t level)
 static bool box_inside(const struct gpu_resource *r, uint32_t level,
 		       const struct virtio_gpu_box *b, struct virgl_box *box)
 {
+	if (level > r->last_level)
+		return false;
 	uint64_t lim[3] = {minify(r->width, level), minify(r->height, level),
 			   r->array_size};
 	if (r->target == PIPE_TEXTURE_3D)
@@ -230,7 +233,7 @@ static bool box_inside(const struct gpu_resource *r, uint32_t level,
 	}
 	*box = (struct virgl_box){le32toh(b->x), le32toh(b->y), le32toh(b->z),
 				  le32toh(b->w), le32toh(b->h), le32toh(b->d)};
-	return level <= r->last_level && box->x + (uint64_t)box->w <= lim[0] &&
+	return box->x + (uint64_t)box->w <= lim[0] &&
 	       box->y + (uint64_t)box->h <= lim[1] &&
 	       box->z + (uint64_t)box->d <= lim[2];
 }

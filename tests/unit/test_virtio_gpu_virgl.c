@@ -495,6 +495,7 @@ static void test_bad_transfers(struct gpu_rig *r)
 	CHECK_EQ_U64(transfer_case(r, 7, 10, &full, 0, 0, s), E_CTX);
 	CHECK_EQ_U64(transfer_case(r, 1, 31, &full, 0, 0, s), E_UNSPEC);
 	CHECK_EQ_U64(transfer_case(r, 1, 10, &full, 1, 0, s), E_PARAM);
+	CHECK_EQ_U64(transfer_case(r, 1, 10, &full, 0x41000000, 0, s), E_PARAM);
 	b.w = htole32(W + 1);
 	CHECK_EQ_U64(transfer_case(r, 1, 10, &b, 0, 0, s), E_PARAM);
 	b = full;
