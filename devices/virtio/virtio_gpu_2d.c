@@ -180,12 +180,13 @@ static bool copy_rows(struct gpu_resource *res, const struct rect *r,
 {
 	const uint64_t stride = (uint64_t)res->width * 4;
 	uint8_t *dst = res->pixels + r->y * stride + r->x * 4ull;
+	struct gpu_backing_cursor c = {0, 0};
 
 	if (r->x == 0 && r->w == res->width) /* whole rows: one copy */
-		return gpu_backing_read(res, off, dst, r->h * stride);
+		return gpu_backing_read(res, &c, off, dst, r->h * stride);
 	for (uint32_t i = 0; i < r->h; i++)
-		if (!gpu_backing_read(res, off + i * stride, dst + i * stride,
-				      r->w * 4ull))
+		if (!gpu_backing_read(res, &c, off + i * stride,
+				      dst + i * stride, r->w * 4ull))
 			return false;
 	return true;
 }

@@ -237,8 +237,16 @@ void gpu_destroy_all(struct virtio_gpu *gpu);
 uint32_t gpu_backing_attach(struct virtio_gpu *gpu, struct gpu_cmd *cmd,
 			    struct gpu_resource *res);
 void gpu_backing_detach(struct virtio_gpu *gpu, struct gpu_resource *res);
+/* Where the last read of a backing ended, so that reads at increasing
+ * offsets (the rows of a rectangle) walk its entries once. Start with
+ * {0, 0}. */
+struct gpu_backing_cursor {
+	unsigned i;    /* entry */
+	uint64_t base; /* its offset in the backing */
+};
 /* Copies n bytes at `off` of the backing; false when out of range. */
-bool gpu_backing_read(const struct gpu_resource *res, uint64_t off, void *dst,
+bool gpu_backing_read(const struct gpu_resource *res,
+		      struct gpu_backing_cursor *c, uint64_t off, void *dst,
 		      size_t n);
 
 /* ---- virtio_gpu_virgl.c ---- */

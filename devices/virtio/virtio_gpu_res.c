@@ -278,10 +278,26 @@ void gpu_backing_detach(struct virtio_gpu *gpu, struct gpu_resource *res)
 	free_backing(gpu, res, res->virgl);
 }
 
-bool gpu_backing_read(const struct gpu_resource *res, uint64_t off, void *dst,
+bool gpu_backing_read(const struct gpu_resource *res,
+		      struct gpu_backing_cursor *c, uint64_t off, void *dst,
 		      size_t n)
 {
+	const struct iovec *v = res->backing;
+
 	if (off > res->backing_len || n > res->backing_len - off)
 		return false;
-	return iov_to_buf(res->backing, res->nr_backing, off, dst, n) == n;
+	if (off < c->base)
+		*c = (struct gpu_backing_cursor){0, 0};
+	while (c->i < res->nr_backing && off - c->base >= v[c->i].iov_len)
+		c->base += v[c->i++].iov_len;
+	uint64_t in = off - c->base;
+	size_t done = 0;
+	for (unsigned i = c->i; done < n && i < res->nr_backing; i++, in = 0) {
+		size_t k = v[i].iov_len - in;
+		if (k > n - done)
+			k = n - done;
+		memcpy((uint8_t *)dst + done, (uint8_t *)v[i].iov_base + in, k);
+		done += k;
+	}
+	return done == n;
 }
