@@ -92,8 +92,8 @@ static const struct cmd_desc *find_cmd(unsigned q, uint32_t type)
 }
 
 /* Parses and runs the command; returns its VIRTIO_GPU_RESP_*. Unknown,
- * unnegotiated and short requests get ERR_UNSPEC, as QEMU and crosvm
- * answer them and Linux expects. */
+ * unnegotiated and short requests get ERR_UNSPEC: the specification
+ * names no other code for them. */
 static uint32_t run(struct virtio_gpu *gpu, struct gpu_cmd *cmd,
 		    uint64_t features)
 {
