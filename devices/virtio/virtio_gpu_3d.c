@@ -80,7 +80,7 @@ uint32_t gpu_cmd_ctx_create(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 	if (nlen > sizeof(c->debug_name))
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	if (gpu->contexts.count >= GPU_MAX_CONTEXTS ||
-	    !gpu_charge(gpu, GPU_OBJECT_CHARGE))
+	    !gpu_charge(gpu, GPU_CONTEXT_CHARGE))
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	struct gpu_context *ctx = calloc(1, sizeof(*ctx));
 	memcpy(name, c->debug_name, nlen);
@@ -88,13 +88,13 @@ uint32_t gpu_cmd_ctx_create(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 		ctx->node.id = id;
 	if (!ctx || gpu_table_insert(&gpu->contexts, &ctx->node)) {
 		free(ctx);
-		gpu_uncharge(gpu, GPU_OBJECT_CHARGE);
+		gpu_uncharge(gpu, GPU_CONTEXT_CHARGE);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	if (virgl_renderer_context_create(id, nlen, name)) {
 		gpu_table_remove(&gpu->contexts, &ctx->node);
 		free(ctx);
-		gpu_uncharge(gpu, GPU_OBJECT_CHARGE);
+		gpu_uncharge(gpu, GPU_CONTEXT_CHARGE);
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
 	return VIRTIO_GPU_RESP_OK_NODATA;

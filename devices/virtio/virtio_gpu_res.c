@@ -194,7 +194,7 @@ void gpu_resource_destroy(struct virtio_gpu *gpu, struct gpu_resource *res)
 static void free_context(struct virtio_gpu *gpu, struct gpu_node *n)
 {
 	virgl_renderer_context_destroy(n->id);
-	gpu_uncharge(gpu, GPU_OBJECT_CHARGE);
+	gpu_uncharge(gpu, GPU_CONTEXT_CHARGE);
 	free(n);
 }
 

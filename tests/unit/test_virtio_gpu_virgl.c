@@ -64,9 +64,9 @@ static const struct virtio_gpu_params params_virgl = {
 };
 
 /* A started 3D device, or a loud failure saying why 3D is off. */
-static int open_virgl(struct gpu_rig *r)
+static int open_virgl(struct gpu_rig *r, const struct virtio_gpu_params *p)
 {
-	if (gpu_rig_open(r, &params_virgl))
+	if (gpu_rig_open(r, p))
 		return -1;
 	if (!virtio_gpu_has_virgl(r->gpu)) {
 		fprintf(stderr, "virgl is not available: %s\n",
@@ -587,10 +587,29 @@ static void test_second_device_falls_back(void)
 	gpu_rig_close(&second);
 }
 
+/* virglrenderer starts again in the same process once let go; contexts
+ * are charged what llvmpipe takes for one (3 MiB): five fit in 16 MiB. */
+static void test_context_cap(void)
+{
+	const struct virtio_gpu_params p = {.mode = VIRTIO_GPU_MODE_VIRGL,
+					    .max_host_mem = 16u << 20};
+	struct gpu_rig r;
+	REQUIRE(open_virgl(&r, &p) == 0);
+	for (uint32_t ctx = 1; ctx <= 5; ctx++)
+		CHECK_EQ_U64(ctx_create(&r, ctx, 4), OK);
+	CHECK_EQ_U64(virtio_gpu_host_mem(r.gpu), 5 * (3u << 20));
+	CHECK_EQ_U64(ctx_create(&r, 6, 4), E_OOM);
+	struct virtio_gpu_ctx_destroy d = {
+		.hdr = gpu_hdr(VIRTIO_GPU_CMD_CTX_DESTROY, 3)};
+	CHECK_EQ_U64(gpu_ctrl(&r, &d, sizeof(d)), OK);
+	CHECK_EQ_U64(ctx_create(&r, 6, 4), OK);
+	gpu_rig_close(&r);
+}
+
 int main(void)
 {
 	struct gpu_rig r;
-	if (open_virgl(&r)) {
+	if (open_virgl(&r, &params_virgl)) {
 		CHECK(!"3D mode is available (EGL surfaceless, virglrenderer)");
 		return check_report("test_virtio_gpu_virgl");
 	}
@@ -609,11 +628,6 @@ int main(void)
 	test_reset_frees_virgl_objects(&r);
 	gpu_rig_close(&r);
 
-	/* virglrenderer starts again in the same process once let go. */
-	CHECK(open_virgl(&r) == 0);
-	if (r.gpu) {
-		CHECK_EQ_U64(ctx_create(&r, 1, 4), OK);
-		gpu_rig_close(&r);
-	}
+	test_context_cap();
 	return check_report("test_virtio_gpu_virgl");
 }
