@@ -21,6 +21,19 @@ static int check_count;
 		}                                                             \
 	} while (0)
 
+/* A set-up step the rest of a test function depends on: a failure is
+ * counted and reported, and the function returns at once. */
+#define REQUIRE(cond)                                                         \
+	do {                                                                  \
+		check_count++;                                                \
+		if (!(cond)) {                                                \
+			check_failures++;                                     \
+			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n",        \
+				__FILE__, __LINE__, #cond);                   \
+			return;                                               \
+		}                                                             \
+	} while (0)
+
 #define CHECK_EQ_U64(a, b)                                                    \
 	do {                                                                  \
 		uint64_t va_ = (uint64_t)(a), vb_ = (uint64_t)(b);            \

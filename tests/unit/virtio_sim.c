@@ -104,6 +104,12 @@ void sim_attach(struct virtio_sim *sim, struct virtio_dev *dev,
 	dev->log_opaque = sim;
 }
 
+void sim_set_waiter(struct virtio_sim *sim, sim_wait_fn wait, void *opaque)
+{
+	sim->wait_idle = wait;
+	sim->wait_opaque = opaque;
+}
+
 uint64_t sim_alloc(struct virtio_sim *sim, uint64_t size, uint64_t align)
 {
 	uint64_t gpa = (sim->alloc_next + align - 1) & ~(align - 1);
@@ -388,9 +394,14 @@ static bool kick_pending(const struct virtio_sim *sim)
 
 void sim_run(struct virtio_sim *sim)
 {
-	while (kick_pending(sim) || (sim->busy && sim->busy(sim->busy_opaque)))
-		if (io_loop_run_once(sim->loop, true) < 0)
-			break;
+	do {
+		while (kick_pending(sim) ||
+		       (sim->busy && sim->busy(sim->busy_opaque)))
+			if (io_loop_run_once(sim->loop, true) < 0)
+				return;
+		if (sim->wait_idle)
+			sim->wait_idle(sim->wait_opaque);
+	} while (kick_pending(sim));
 }
 
 static void free_chain(struct sim_queue *sq, uint16_t head)

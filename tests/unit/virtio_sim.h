@@ -52,6 +52,9 @@ struct sim_queue {
 
 /* Whether the device still has work in flight (its request count). */
 typedef bool (*sim_busy_fn)(void *opaque);
+/* Blocks until a device with a thread of its own has done what it was
+ * given (virtio-gpu's GPU thread). */
+typedef void (*sim_wait_fn)(void *opaque);
 
 struct virtio_sim {
 	struct guest_mem mem;
@@ -60,6 +63,8 @@ struct virtio_sim {
 	struct virtio_dev *dev;
 	sim_busy_fn busy;
 	void *busy_opaque;
+	sim_wait_fn wait_idle;
+	void *wait_opaque;
 	struct sim_queue q[SIM_MAX_QUEUES];
 	uint64_t features;   /* negotiated */
 	uint64_t alloc_next; /* bump allocator in low RAM */
@@ -87,6 +92,9 @@ void sim_destroy(struct virtio_sim *sim);
 /* Plugs the device in as its transport (interrupt counting, log). */
 void sim_attach(struct virtio_sim *sim, struct virtio_dev *dev,
 		sim_busy_fn busy, void *busy_opaque);
+/* For a device that works on a thread of its own: sim_run() also waits
+ * for it. Its interrupts and log lines then come from that thread. */
+void sim_set_waiter(struct virtio_sim *sim, sim_wait_fn wait, void *opaque);
 
 /* Guest RAM: allocation (aligned, zeroed; aborts when full) and access. */
 uint64_t sim_alloc(struct virtio_sim *sim, uint64_t size, uint64_t align);
@@ -126,7 +134,8 @@ int sim_add(struct virtio_sim *sim, unsigned q, const struct sim_buf *bufs,
 bool sim_kick_needed(struct virtio_sim *sim, unsigned q, uint16_t old_avail);
 /* Notifies queue q (an eventfd write the loop picks up). */
 void sim_kick(struct virtio_sim *sim, unsigned q);
-/* Runs the loop until no kick is pending and the device is idle. */
+/* Runs the loop until no kick is pending and the device is idle (and,
+ * with a waiter, until the device's thread is). */
 void sim_run(struct virtio_sim *sim);
 /* Takes the next used entry: 1 with id/len, 0 when there is none. The
  * chain's descriptors go back to the free list; with EVENT_IDX the
