@@ -31,6 +31,9 @@ static const struct phy_option_info options[] = {
 	  "virtio-blk disk on a raw image or block device (repeatable, up to 16)" },
 	{ "net", "tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]",
 	  "virtio-net on a tap device, created when NAME is new or empty (repeatable, up to 8)" },
+	{ "gpu", "mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]",
+	  "virtio-gpu: 3D through virglrenderer (headless, EGL surfaceless) or 2D only" },
+	{ "screenshot-on-exit", "PATH", "write a PNG of scanout 0 when the VM stops (needs --gpu)" },
 	{ "api-socket", "path=PATH|PATH",
 	  "serve Cloud Hypervisor's HTTP control API on this Unix socket" },
 	{ "event-monitor", "path=PATH|PATH",
@@ -63,6 +66,7 @@ void config_release(struct phy_config *cfg)
 	free(cfg->serial_path);
 	free(cfg->api_socket);
 	free(cfg->event_monitor);
+	free(cfg->screenshot_on_exit);
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		free(cfg->disks[i].path);
 	memset(cfg, 0, sizeof(*cfg));
@@ -90,7 +94,7 @@ int config_copy(struct phy_config *dst, const struct phy_config *src)
 {
 	*dst = *src;
 	dst->kernel = dst->initramfs = dst->cmdline = dst->serial_path = NULL;
-	dst->api_socket = dst->event_monitor = NULL;
+	dst->api_socket = dst->event_monitor = dst->screenshot_on_exit = NULL;
 	for (unsigned i = 0; i < src->nr_disks; i++)
 		dst->disks[i].path = NULL;
 	bool disks_ok = true;
@@ -103,7 +107,9 @@ int config_copy(struct phy_config *dst, const struct phy_config *src)
 	    (src->serial_path && dup_opt(&dst->serial_path, src->serial_path)) ||
 	    (src->api_socket && dup_opt(&dst->api_socket, src->api_socket)) ||
 	    (src->event_monitor &&
-	     dup_opt(&dst->event_monitor, src->event_monitor))) {
+	     dup_opt(&dst->event_monitor, src->event_monitor)) ||
+	    (src->screenshot_on_exit &&
+	     dup_opt(&dst->screenshot_on_exit, src->screenshot_on_exit))) {
 		config_release(dst);
 		return -1;
 	}
@@ -408,6 +414,10 @@ int phy_config_set(struct phy_config *cfg, const char *option,
 		return add_disk(cfg, value, err);
 	if (!strcmp(option, "net"))
 		return config_add_net(cfg, value, err);
+	if (!strcmp(option, "gpu"))
+		return config_set_gpu(cfg, value, err);
+	if (!strcmp(option, "screenshot-on-exit"))
+		return set_path(&cfg->screenshot_on_exit, option, value, err);
 	if (!strcmp(option, "api-socket"))
 		return set_path_option(&cfg->api_socket, option, value, err);
 	if (!strcmp(option, "event-monitor"))
@@ -451,5 +461,6 @@ int phy_config_validate(const struct phy_config *cfg, struct phy_error *err)
 				return phy_err(err, PHY_E_INVALID,
 					       "--disk: '%s' is given twice",
 					       cfg->disks[i].path);
-	return config_validate_nets(cfg, err);
+	int ret = config_validate_nets(cfg, err);
+	return ret ? ret : config_validate_gpu(cfg, err);
 }

@@ -65,6 +65,25 @@ struct net_config {
 	char id[CONFIG_NET_ID_LEN + 1]; /* "": none given */
 };
 
+#define CONFIG_GPU_MAX_OUTPUTS 16
+#define CONFIG_GPU_MIN_DISPLAY 16
+#define CONFIG_GPU_MAX_DISPLAY 4095 /* an EDID detailed timing: 12 bits */
+#define CONFIG_GPU_DEFAULT_HOST_MEM (256ULL << 20)
+
+enum gpu_mode {
+	GPU_NONE,
+	GPU_2D,
+	GPU_VIRGL,
+};
+
+/* --gpu mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE] */
+struct gpu_config {
+	enum gpu_mode mode;
+	unsigned width, height; /* preferred display mode */
+	unsigned outputs;       /* scanouts, 1..CONFIG_GPU_MAX_OUTPUTS */
+	uint64_t max_host_mem;  /* bytes the guest's resources may take */
+};
+
 struct phy_config {
 	char *kernel;
 	char *initramfs;
@@ -78,6 +97,8 @@ struct phy_config {
 	unsigned nr_disks;
 	struct net_config nets[CONFIG_MAX_NETS];
 	unsigned nr_nets;
+	struct gpu_config gpu;
+	char *screenshot_on_exit; /* PNG of scanout 0 when the VM stops */
 	char *api_socket;    /* --api-socket: the control API's Unix socket */
 	char *event_monitor; /* --event-monitor: file or FIFO for events */
 

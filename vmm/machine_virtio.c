@@ -9,6 +9,7 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "devices/virtio/virtio_blk.h"
+#include "devices/virtio/virtio_gpu.h"
 #include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/io_loop.h"
@@ -137,16 +138,56 @@ static int add_nic(struct phy_vm *vm, unsigned i, struct phy_error *err)
 	return plug_pci(m, dev, &n->pci, n->name, err);
 }
 
+static void gpu_failed(void *opaque, const char *msg)
+{
+	vm_device_error(opaque, "virtio-gpu0", msg);
+}
+
+static int add_gpu(struct phy_vm *vm, struct phy_error *err)
+{
+	struct machine *m = &vm->m;
+	const struct gpu_config *g = &vm->cfg.gpu;
+	struct virtio_gpu_params p = {
+		.mode = g->mode == GPU_VIRGL ? VIRTIO_GPU_MODE_VIRGL : VIRTIO_GPU_MODE_2D,
+		.width = g->width,
+		.height = g->height,
+		.outputs = g->outputs,
+		.max_host_mem = g->max_host_mem,
+	};
+	struct virtio_gpu *gpu;
+	int ret = virtio_gpu_create(&gpu, &p, "virtio-gpu0", &vm->mem, err);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&vm->gpu_lock);
+	m->gpu = gpu;
+	pthread_mutex_unlock(&vm->gpu_lock);
+	/* No EGL or no virglrenderer: the guest still gets a display. Said
+	 * once, not on every reboot. */
+	const char *why = virtio_gpu_fallback_reason(gpu);
+	if (why && vm->reboots == 0) {
+		char msg[PHY_ERROR_MESSAGE_MAX];
+		snprintf(msg, sizeof(msg), "--gpu: mode=virgl is not available, running mode=2d: %s", why);
+		vm_log(vm, msg);
+	}
+	struct virtio_dev *dev = virtio_gpu_dev(gpu);
+	dev->log = gpu_failed;
+	dev->log_opaque = vm;
+	return plug_pci(m, dev, &m->gpu_pci, "virtio-gpu0", err);
+}
+
 int machine_add_virtio(struct phy_vm *vm, struct phy_error *err)
 {
 	struct machine *m = &vm->m;
-	if (vm->cfg.nr_disks == 0 && vm->cfg.nr_nets == 0)
+	if (vm->cfg.nr_disks == 0 && vm->cfg.nr_nets == 0 &&
+	    vm->cfg.gpu.mode == GPU_NONE)
 		return 0;
 	int ret = io_loop_create(&m->io, IO_LOOP_ENTRIES, err);
 	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++)
 		ret = add_disk(vm, i, err);
 	for (unsigned i = 0; !ret && i < vm->cfg.nr_nets; i++)
 		ret = add_nic(vm, i, err);
+	if (!ret && vm->cfg.gpu.mode != GPU_NONE)
+		ret = add_gpu(vm, err);
 	if (!ret)
 		ret = io_loop_start(m->io, err);
 	return ret;
@@ -175,6 +216,13 @@ void machine_remove_virtio(struct phy_vm *vm)
 		m->nics[i] = (struct machine_nic){ 0 };
 	}
 	m->nr_nics = 0;
+	if (m->gpu_pci)
+		virtio_pci_destroy(m->gpu_pci);
+	m->gpu_pci = NULL;
+	pthread_mutex_lock(&vm->gpu_lock);
+	virtio_gpu_destroy(m->gpu);
+	m->gpu = NULL;
+	pthread_mutex_unlock(&vm->gpu_lock);
 	io_loop_destroy(m->io);
 	m->io = NULL;
 }

@@ -164,6 +164,7 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->ctl_lock, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
+	pthread_mutex_init(&vm->gpu_lock, NULL);
 	pthread_cond_init(&vm->park_cond, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -338,6 +339,7 @@ static void *supervisor_thread(void *arg)
 		req = VM_REQ_ERROR;
 	}
 	vm_serial_flush(vm);
+	vm_screenshot_on_exit(vm);
 	pthread_mutex_lock(&vm->lock);
 	vm->run_error = err;
 	vm->exit_reason = exit_reason_for(req);
@@ -512,6 +514,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->ctl_lock);
 	pthread_mutex_destroy(&vm->event_lock);
+	pthread_mutex_destroy(&vm->gpu_lock);
 	pthread_cond_destroy(&vm->park_cond);
 	pthread_cond_destroy(&vm->cond);
 	free(vm);

@@ -35,6 +35,7 @@ struct vm_api;
 struct virtio_blk;
 struct virtio_pci;
 struct virtio_net;
+struct virtio_gpu;
 
 struct machine_disk {
 	struct phy_vm *vm; /* device errors are reported to it */
@@ -86,6 +87,10 @@ struct machine {
 	unsigned nr_disks;
 	struct machine_nic nics[CONFIG_MAX_NETS];
 	unsigned nr_nics;
+	/* --gpu; NULL: none. Set and cleared under the VM's gpu_lock, which
+	 * screenshots from other threads hold while they use it. */
+	struct virtio_gpu *gpu;
+	struct virtio_pci *gpu_pci;
 	unsigned next_slot;     /* PCI placement (machine_virtio.c) */
 	uint64_t next_bar;
 	struct acpi_sleep sleep;
@@ -130,6 +135,8 @@ struct phy_vm {
 	phy_event_fn event_fn;
 	void *event_opaque;
 	pthread_mutex_t event_lock;
+	pthread_mutex_t gpu_lock; /* m.gpu across a reboot's rebuild */
+
 	/* --api-socket and --event-monitor (vmm/api/vm_api.h); NULL: neither */
 	struct vm_api *api;
 
@@ -191,6 +198,9 @@ void vm_vcpus_unpark(struct phy_vm *vm);
 /* machine_virtio.c */
 int machine_add_virtio(struct phy_vm *vm, struct phy_error *err);
 void machine_remove_virtio(struct phy_vm *vm);
+
+/* vm_screen.c: --screenshot-on-exit, once the vCPUs have stopped. */
+void vm_screenshot_on_exit(struct phy_vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,

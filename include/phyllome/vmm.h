@@ -313,6 +313,13 @@ PHY_API int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
 			      struct phy_disk_stats *out,
 			      struct phy_error *err);
 
+/* Writes what GPU scanout `scanout` (0: the first output) shows now as an
+ * 8-bit RGB PNG at `path`, the right way up. Any thread. PHY_E_INVALID
+ * without --gpu, for no such scanout or one that shows nothing; PHY_E_IO
+ * when the file cannot be written; PHY_E_STATE during a reboot. */
+PHY_API int phy_vm_screenshot(struct phy_vm *vm, unsigned scanout,
+			      const char *path, struct phy_error *err);
+
 #define PHY_NET_MAX_QUEUE_PAIRS 8
 
 /* One queue pair's traffic. A drop is a frame that went nowhere: from

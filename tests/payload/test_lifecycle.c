@@ -563,6 +563,43 @@ static void test_two_vms(void)
 	guest_destroy(&b);
 }
 
+/* A VM with a virtio-gpu (virgl, headless): the device comes and goes
+ * with the machine, a host reboot rebuilds it (virglrenderer released
+ * and taken again, no fallback to 2D), and a screenshot of a scanout the
+ * guest never set is a clear error, as is one from a VM without a GPU. */
+static void test_gpu_machine(void)
+{
+	struct guest g;
+	struct phy_error err = { 0 };
+	if (!guest_create(&g, "lifecycle64.bin", PAYLOAD_LONG64, "boot=1", "gpu",
+			  "mode=virgl"))
+		return;
+	CHECK(phy_vm_start(g.vm, &err) == 0);
+	CHECK(runs(&g.rec));
+	CHECK(phy_vm_screenshot(g.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
+	CHECK(phy_vm_screenshot(g.vm, 7, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
+	CHECK(access("/tmp/phy-never.png", F_OK) != 0);
+	CHECK(phy_vm_reboot(g.vm, &err) == 0);
+	CHECK(WAIT_FOR(phy_vm_reboot_count(g.vm) == 1 && g.rec.banners == 2, 10000));
+	CHECK(runs(&g.rec));
+	CHECK(phy_vm_screenshot(g.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
+	CHECK_EQ_U64(g.rec.nr_logs, 0); /* virgl started both times */
+	if (g.rec.nr_logs)
+		fprintf(stderr, "log: %s\n", g.rec.logs[0]);
+	CHECK(phy_vm_stop(g.vm) == 0);
+	enum phy_exit_reason why;
+	CHECK(phy_vm_wait(g.vm, 10000, &why, &err) == 0 && why == PHY_EXIT_STOPPED);
+	guest_destroy(&g);
+
+	struct guest plain;
+	if (!guest_create(&plain, "lifecycle64.bin", PAYLOAD_LONG64, "boot=1", NULL, NULL))
+		return;
+	CHECK(phy_vm_screenshot(plain.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "no GPU");
+	CHECK(phy_vm_screenshot(NULL, 0, "/tmp/x.png", &err) == -PHY_E_INVALID);
+	guest_destroy(&plain);
+}
+
 int main(void)
 {
 	test_lifecycle();
@@ -572,5 +609,6 @@ int main(void)
 	test_crash_events();
 	test_device_error_event();
 	test_two_vms();
+	test_gpu_machine();
 	return check_report("test_lifecycle");
 }

@@ -286,6 +286,44 @@ static void bad_pair(const char *first, const char *second, const char *expect)
 	phy_config_free(v);
 }
 
+static void test_gpu(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(c->gpu.mode == GPU_NONE);
+	CHECK(set(c, "gpu", "mode=virgl") == 0);
+	CHECK(c->gpu.mode == GPU_VIRGL && c->gpu.width == 1024 && c->gpu.height == 768 &&
+	      c->gpu.outputs == 1 && c->gpu.max_host_mem == CONFIG_GPU_DEFAULT_HOST_MEM);
+	bad(c, "gpu", "mode=2d", "given twice");
+	phy_config_free(c);
+	c = phy_config_new();
+	CHECK(set(c, "gpu", "mode=2d,width=1920,height=1080,outputs=2,max_hostmem=1G") == 0);
+	CHECK(c->gpu.mode == GPU_2D && c->gpu.width == 1920 && c->gpu.height == 1080 &&
+	      c->gpu.outputs == 2 && c->gpu.max_host_mem == 1ULL << 30);
+	phy_config_free(c);
+	c = phy_config_new();
+	bad(c, "gpu", "", "--gpu");
+	bad(c, "gpu", "width=800", "mode=virgl or mode=2d is required");
+	bad(c, "gpu", "mode=3d", "mode=3d");
+	bad(c, "gpu", "mode=virgl,width=8", "width=8");
+	bad(c, "gpu", "mode=virgl,height=4096", "height=4096");
+	bad(c, "gpu", "mode=virgl,width=abc", "width=abc");
+	bad(c, "gpu", "mode=virgl,outputs=0", "outputs=0");
+	bad(c, "gpu", "mode=virgl,outputs=17", "outputs=17");
+	bad(c, "gpu", "mode=virgl,max_hostmem=1M", "max_hostmem=1M");
+	bad(c, "gpu", "mode=virgl,max_hostmem=lots", "max_hostmem=lots");
+	bad(c, "gpu", "mode=virgl,vram=64M", "unknown key 'vram'");
+	CHECK(c->gpu.mode == GPU_NONE);
+	bad(c, "screenshot-on-exit", "", "--screenshot-on-exit");
+	struct phy_error e;
+	set(c, "kernel", "/k");
+	CHECK(set(c, "screenshot-on-exit", "/tmp/x.png") == 0);
+	CHECK(phy_config_validate(c, &e) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(e.message, "--screenshot-on-exit: needs --gpu");
+	CHECK(set(c, "gpu", "mode=2d") == 0);
+	CHECK(phy_config_validate(c, &e) == 0);
+	phy_config_free(c);
+}
+
 static void test_nets(void)
 {
 	struct phy_config *c = phy_config_new();
@@ -401,6 +439,7 @@ int main(void)
 	test_bad();
 	test_disks();
 	test_nets();
+	test_gpu();
 	test_typed();
 	test_api_options();
 	test_garbage();
