@@ -52,6 +52,13 @@
 
 static pid_t xvfb_pid = -1;
 
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool in_path(const char *prog)
 {
 	char cmd[256];
@@ -103,14 +110,23 @@ static int xvfb_try(int n)
 		_exit(127);
 	}
 	close(fds[1]);
-	/* Xvfb writes its display number once it accepts clients. */
+	/* Xvfb writes its display number once it accepts clients, then a
+	 * newline in a second write: closing the pipe before that one
+	 * would kill it (a failed write there is fatal to Xvfb). */
 	char num[16] = {0};
-	struct pollfd p = {fds[0], POLLIN, 0};
-	ssize_t got = poll(&p, 1, TIMEOUT_MS) == 1
-			      ? read(fds[0], num, sizeof(num) - 1)
-			      : -1;
+	size_t got = 0;
+	long end = now_ms() + TIMEOUT_MS;
+	while (got < sizeof(num) - 1 && !strchr(num, '\n') && now_ms() < end) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		ssize_t k = poll(&p, 1, 1000) == 1
+				    ? read(fds[0], num + got, sizeof(num) - 1 - got)
+				    : 0;
+		if (k < 0 || (k == 0 && (p.revents & POLLHUP)))
+			break;
+		got += (size_t)(k > 0 ? k : 0);
+	}
 	close(fds[0]);
-	if (got <= 0 || atoi(num) != n) {
+	if (!strchr(num, '\n') || atoi(num) != n) {
 		kill(xvfb_pid, SIGTERM);
 		waitpid(xvfb_pid, NULL, 0);
 		xvfb_pid = -1;
@@ -174,13 +190,6 @@ static int sh(char *out, size_t n, const char *fmt, ...)
 		snprintf(out, n, "%s", line);
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- an X screenshot (xwd's format: big-endian header, then rows) ---- */
