@@ -3,12 +3,12 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # bounded time, from its seeds and the corpus it grew before.
 # Usage: run-fuzz.sh SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
-# Targets: boot, virtio_blk, virtio_net, virtio_gpu, http (default: all, SECONDS each).
+# Targets: boot, virtio_blk, virtio_net, virtio_gpu, virtio_input, http (default: all, SECONDS each).
 set -euo pipefail
 src=$1 work=$2 secs=${3:-30}
 shift $(( $# < 3 ? $# : 3 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net virtio_gpu http)
+[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net virtio_gpu virtio_input http)
 command -v clang >/dev/null || { echo "run-fuzz: clang is not installed (tools/install-deps)" >&2; exit 1; }
 flags=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -I"$src/include" -I"$src" -I"$src/tests/unit" -DPHY_VERSION_STRING='"fuzz"')
@@ -54,6 +54,32 @@ build() {
 		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-gpu" \
 			"$src/tests/fuzz/make-seeds-virtio-gpu.c"
 		"$work/make-seeds-virtio-gpu" "$work/seeds-virtio_gpu" ;;
+	virtio_input)
+		clang "${flags[@]}" -o "$work/fuzz_virtio_input" "$src/tests/fuzz/fuzz_virtio_input.c" \
+			"$src/tests/unit/virtio_sim.c" \
+			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_input}.c \
+			"$src/vmm/io_loop.c" "$src"/common/*.c -luring -lpthread
+		# Seeds, programs in fuzz_virtio_input.c's format: a keyboard with
+		# eight event buffers, a key pressed and released, a configuration
+		# query and an LED status; a tablet with 39 events waiting, then
+		# indirect buffers, a reset and a restart.
+		local d="$work/seeds-virtio_input" s i
+		s='\x00\x03'
+		for i in 0 1 2 3 4 5 6 7; do
+			s+=$(printf '\\x02\\x00\\x%02x\\x%02x\\x30\\x08\\x01' $i $((i * 8)))
+		done
+		s+='\x05\x00\x01\x04\x41\x1e\x00\x01\x00\x00\x41\x1e\x00\x00\x00\x00\x06\x08'
+		s+='\x00\x00\x01\x11\x01\x00\x00\x02\x04\x00\x00\x40\x08\x00\x05\x01\x06'
+		printf '%b' "$s" >"$d/keyboard"
+		s='\x01\x00\x01\x27'
+		for i in $(seq 39); do s+='\x43\x00\x00\x05\x00'; done
+		s+='\x06'
+		for i in 0 1 2 3; do
+			s+=$(printf '\\x02\\x09\\x%02x\\x%02x\\x30\\x08\\x01\\x%02x\\x30\\x08\\x01\\x00\\x50' \
+				$i $((i * 8)) $((i * 8 + 4)))
+		done
+		s+='\x05\x00\x06\x08\x07\x03\x06'
+		printf '%b' "$s" >"$d/tablet" ;;
 	http)
 		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
 			"$src"/vmm/api/{http,json,api_routes}.c

@@ -19,7 +19,7 @@ libdir=$(dirname "$(dirname "$pc")")
 cc -std=c11 -Wall -Werror $cflags "$work/consumer.c" -L"$libdir" -lphyllome-vmm \
    -Wl,-rpath,"$libdir" -o "$work/consumer-shared"
 # The static library's own dependencies (liburing, virglrenderer, epoxy,
-# libpng, pthread) come from the .pc file's private fields, as they would
+# libpng, SDL2, pthread) come from the .pc file's private fields, as they would
 # for any consumer.
 private=$(pkg-config --static --libs-only-l phyllome-vmm | sed 's/-lphyllome-vmm//')
 cc -std=c11 -Wall -Werror $cflags "$work/consumer.c" "$libdir/libphyllome-vmm.a" $private \

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer target: a hostile driver of a virtio-input device. The input
+ * is a program of driver and host steps, one opcode byte and its
+ * arguments each: configuration writes anywhere (select, subsel and the
+ * rest), buffers of any address, length and direction on either queue
+ * (direct or indirect), raw descriptors and available entries, index
+ * jumps, kicks (also of queues the device does not have), resets, used
+ * entries taken back, and events sent by the host. The device must
+ * neither crash nor touch memory outside guest RAM (ASan watches both
+ * regions' edges), and its counters must add up: every event sent is
+ * delivered, dropped, discarded or still pending, never more than the
+ * queue's bound, and none is pending after a reset.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "devices/virtio/virtio_input.h"
+#include "virtio_sim.h"
+
+#define FZ_RAM 0x40000 /* rings and indirect tables, then buffers */
+#define FZ_HIGH_RAM 0x1000
+#define FZ_QSIZE 16
+
+struct fz {
+	struct virtio_sim *sim;
+	struct virtio_input *in[2]; /* keyboard, tablet */
+	uint64_t sent[2];
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz_virtio_input: %s\n", what);
+	abort();
+}
+
+static bool busy(void *opaque)
+{
+	return virtio_input_busy(opaque);
+}
+
+static struct fz *fz_get(void)
+{
+	static struct fz f;
+	if (f.sim)
+		return &f;
+	f.sim = sim_create(FZ_RAM, FZ_HIGH_RAM);
+	if (!f.sim)
+		die("no simulator (io_uring?)");
+	struct phy_error err;
+	for (int k = 0; k < 2; k++)
+		if (virtio_input_create(&f.in[k],
+					k ? VIRTIO_INPUT_TABLET
+					  : VIRTIO_INPUT_KEYBOARD,
+					k ? "fuzz-tablet" : "fuzz-kbd", NULL,
+					&f.sim->mem, f.sim->loop, &err))
+			die(err.message);
+	return &f;
+}
+
+/* The input, consumed a byte at a time (zeros past its end). */
+struct prog {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t byte(struct prog *g)
+{
+	if (!g->n)
+		return 0;
+	g->n--;
+	return *g->p++;
+}
+
+static uint16_t word(struct prog *g)
+{
+	return (uint16_t)(byte(g) | byte(g) << 8);
+}
+
+static void start(struct virtio_sim *sim, uint8_t k)
+{
+	uint64_t f = 1ull << VIRTIO_F_VERSION_1;
+	if (k & 1)
+		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	if (k & 2)
+		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
+	if (sim_negotiate(sim, f))
+		die("features refused");
+	sim_queue_setup(sim, 0, FZ_QSIZE);
+	if (!(k & 4)) /* a driver may leave the statusq off */
+		sim_queue_setup(sim, 1, FZ_QSIZE);
+	sim_driver_ok(sim);
+}
+
+/* Somewhere in, across the end of, or outside guest RAM. */
+static uint64_t address(struct prog *g)
+{
+	uint16_t a = word(g);
+	switch (a >> 14) {
+	case 3:
+		return SIM_HIGH_GPA + (a & 0x1fff);
+	case 2:
+		return FZ_RAM - (a & 0xff);
+	default:
+		return a & 0xfff8;
+	}
+}
+
+/* Queue q's driver-side ring, when the simulator has set one up. */
+static struct sim_queue *ring(struct virtio_sim *sim, unsigned q)
+{
+	return sim->q[q].desc ? &sim->q[q] : NULL;
+}
+
+/* A chain of 1..4 buffers written at a head the input names (not from
+ * a free list: raw writes may have broken any), direct or through an
+ * indirect table anywhere, then made available. */
+static void add_chain(struct virtio_sim *sim, struct prog *g)
+{
+	uint8_t k = byte(g);
+	struct sim_queue *sq = ring(sim, (k >> 2) & 1);
+	uint16_t head = byte(g), n = (k & 3) + 1;
+	struct vring_desc d[4];
+	for (unsigned i = 0; i < n; i++) {
+		d[i].addr = address(g);
+		d[i].len = byte(g);
+		d[i].flags = (byte(g) & 1 ? VRING_DESC_F_WRITE : 0) |
+			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+	}
+	if (!sq)
+		return;
+	head %= sq->size;
+	if (k & 8) {
+		uint64_t at = address(g);
+		struct vring_desc *t = sim_ptr(sim, at, sizeof(d[0]) * n);
+		if (!t)
+			return;
+		for (unsigned i = 0; i < n; i++)
+			d[i].next = (uint16_t)(i + 1);
+		memcpy(t, d, sizeof(d[0]) * n);
+		sq->desc[head] = (struct vring_desc){
+			at, (uint32_t)sizeof(d[0]) * n, VRING_DESC_F_INDIRECT, 0};
+	} else {
+		for (unsigned i = 0; i < n; i++) {
+			d[i].next = (uint16_t)((head + i + 1) % sq->size);
+			sq->desc[(head + i) % sq->size] = d[i];
+		}
+	}
+	sim_publish(sim, sq->index, head);
+}
+
+static void raw_desc(struct virtio_sim *sim, struct prog *g)
+{
+	uint8_t k = byte(g);
+	struct vring_desc *d = sim_desc(sim, k & 1, (uint16_t)(k >> 1));
+	uint64_t addr = address(g);
+	uint32_t len = byte(g);
+	uint16_t flags = byte(g) & 7, next = byte(g);
+	if (d && ring(sim, k & 1))
+		*d = (struct vring_desc){addr, len, flags, next};
+}
+
+static void config_write(struct virtio_dev *dev, struct prog *g)
+{
+	uint8_t off = byte(g), len = (uint8_t)((byte(g) & 3) + 1), data[4];
+	for (int i = 0; i < 4; i++)
+		data[i] = byte(g);
+	pthread_mutex_lock(&dev->lock);
+	/* As the transport checks it. */
+	if (off + len <= dev->config_size)
+		dev->ops->config_write(dev, off, data, len);
+	struct virtio_input_config c;
+	dev->ops->config_read(dev, 0, &c, sizeof(c));
+	pthread_mutex_unlock(&dev->lock);
+	if (c.size > sizeof(c.u))
+		die("configuration size beyond the union");
+}
+
+static void send(struct fz *f, int k, struct prog *g)
+{
+	struct virtio_input_event ev[40];
+	unsigned n = byte(g) % 40;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t t = byte(g);
+		/* Mostly updates of one or two events and a SYN_REPORT. */
+		ev[i] = t < 0x40 ? virtio_input_ev(0, 0, 0)
+				 : virtio_input_ev(t & 0x1f, word(g),
+						   (int32_t)word(g));
+	}
+	virtio_input_send(f->in[k], ev, n);
+	f->sent[k] += n;
+}
+
+/* The driver takes back what the device used. (Nothing is checked in
+ * the entries: buffers may overlap the rings, and the device's events
+ * then land in them.) */
+static void take_used(struct virtio_sim *sim)
+{
+	uint16_t id;
+	uint32_t len;
+	for (unsigned q = 0; q < 2; q++)
+		while (ring(sim, q) && sim_get_used(sim, q, &id, &len)) {
+		}
+}
+
+static void check_counts(struct fz *f, int k)
+{
+	struct virtio_input_stats st;
+	virtio_input_stats(f->in[k], &st);
+	if (st.pending > VIRTIO_INPUT_PENDING_MAX)
+		die("more pending than the bound");
+	if (st.delivered + st.dropped + st.discarded + st.pending != f->sent[k])
+		die("events lost or made up");
+}
+
+static void step(struct fz *f, int k, uint8_t op, struct prog *g)
+{
+	struct virtio_sim *sim = f->sim;
+	switch (op % 10) {
+	case 0:
+		config_write(sim->dev, g);
+		break;
+	case 1:
+		send(f, k, g);
+		break;
+	case 2:
+		add_chain(sim, g);
+		break;
+	case 3:
+		raw_desc(sim, g);
+		break;
+	case 4: {
+		struct sim_queue *sq = ring(sim, byte(g) & 1);
+		uint16_t head = byte(g);
+		if (sq)
+			sim_publish(sim, sq->index, head);
+		break;
+	}
+	case 5: {
+		uint8_t q = byte(g);
+		if (q & 0x80)
+			sim->dev->ops->queue_notify(sim->dev, q & 0x7f);
+		else
+			sim_kick(sim, q & 1);
+		break;
+	}
+	case 6:
+		sim_run(sim);
+		break;
+	case 7:
+		sim_set_status(sim, 0);
+		start(sim, byte(g));
+		break;
+	case 8:
+		take_used(sim);
+		break;
+	case 9: {
+		struct sim_queue *sq = ring(sim, byte(g) & 1);
+		uint8_t by = byte(g);
+		if (sq)
+			__atomic_store_n(&sq->avail->idx,
+					 (uint16_t)(sq->avail->idx + by),
+					 __ATOMIC_RELEASE);
+		break;
+	}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	struct fz *f = fz_get();
+	struct virtio_sim *sim = f->sim;
+	struct prog g = {data, size};
+	int k = byte(&g) & 1;
+
+	sim_attach(sim, virtio_input_dev(f->in[k]), busy, f->in[k]);
+	start(sim, byte(&g));
+	/* Past the rings, the same RAM every run. */
+	memset(sim->low + sim->alloc_next, 0, FZ_RAM - sim->alloc_next);
+	memset(sim->high, 0, FZ_HIGH_RAM);
+	for (unsigned steps = 0; g.n && steps < 256; steps++) {
+		step(f, k, byte(&g), &g);
+		check_counts(f, k);
+	}
+	sim_run(sim);
+	take_used(sim);
+	check_counts(f, k);
+	/* A reset forgets what waits for buffers. */
+	sim_set_status(sim, 0);
+	struct virtio_input_stats st;
+	virtio_input_stats(f->in[k], &st);
+	if (st.pending || sim_status(sim))
+		die("reset left events or status");
+	check_counts(f, k);
+	return 0;
+}
