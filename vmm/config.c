@@ -33,6 +33,8 @@ static const struct phy_option_info options[] = {
 	  "virtio-net on a tap device, created when NAME is new or empty (repeatable, up to 8)" },
 	{ "gpu", "mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]",
 	  "virtio-gpu: 3D through virglrenderer (headless, EGL surfaceless) or 2D only" },
+	{ "display", "none|sdl",
+	  "sdl: a window showing the GPU's first output, with keyboard and tablet (default none)" },
 	{ "screenshot-on-exit", "PATH", "write a PNG of scanout 0 when the VM stops (needs --gpu)" },
 	{ "api-socket", "path=PATH|PATH",
 	  "serve Cloud Hypervisor's HTTP control API on this Unix socket" },
@@ -416,6 +418,8 @@ int phy_config_set(struct phy_config *cfg, const char *option,
 		return config_add_net(cfg, value, err);
 	if (!strcmp(option, "gpu"))
 		return config_set_gpu(cfg, value, err);
+	if (!strcmp(option, "display"))
+		return config_set_display(cfg, value, err);
 	if (!strcmp(option, "screenshot-on-exit"))
 		return set_path(&cfg->screenshot_on_exit, option, value, err);
 	if (!strcmp(option, "api-socket"))

@@ -84,6 +84,11 @@ struct gpu_config {
 	uint64_t max_host_mem;  /* bytes the guest's resources may take */
 };
 
+enum display_mode {
+	DISPLAY_NONE, /* headless (default) */
+	DISPLAY_SDL,  /* an SDL2 window for scanout 0, with keyboard and tablet */
+};
+
 struct phy_config {
 	char *kernel;
 	char *initramfs;
@@ -98,6 +103,7 @@ struct phy_config {
 	struct net_config nets[CONFIG_MAX_NETS];
 	unsigned nr_nets;
 	struct gpu_config gpu;
+	enum display_mode display;
 	char *screenshot_on_exit; /* PNG of scanout 0 when the VM stops */
 	char *api_socket;    /* --api-socket: the control API's Unix socket */
 	char *event_monitor; /* --event-monitor: file or FIFO for events */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * --gpu mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]
+ * --display none|sdl
  * Our own options (Cloud Hypervisor has no GPU), in its key=value style.
  */
 #include <limits.h>
@@ -76,8 +77,22 @@ int config_set_gpu(struct phy_config *cfg, const char *value,
 	return 0;
 }
 
+int config_set_display(struct phy_config *cfg, const char *value,
+		       struct phy_error *err)
+{
+	if (!strcmp(value, "none"))
+		cfg->display = DISPLAY_NONE;
+	else if (!strcmp(value, "sdl"))
+		cfg->display = DISPLAY_SDL;
+	else
+		return phy_err(err, PHY_E_INVALID, "--display: '%s' is not none or sdl", value);
+	return 0;
+}
+
 int config_validate_gpu(const struct phy_config *cfg, struct phy_error *err)
 {
+	if (cfg->display != DISPLAY_NONE && cfg->gpu.mode == GPU_NONE)
+		return phy_err(err, PHY_E_INVALID, "--display: needs --gpu");
 	if (cfg->screenshot_on_exit && cfg->gpu.mode == GPU_NONE)
 		return phy_err(err, PHY_E_INVALID, "--screenshot-on-exit: needs --gpu");
 	return 0;

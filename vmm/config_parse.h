@@ -30,9 +30,11 @@ int config_add_net(struct phy_config *cfg, const char *value,
 		   struct phy_error *err);
 int config_validate_nets(const struct phy_config *cfg, struct phy_error *err);
 
-/* --gpu (config_gpu.c). */
+/* --gpu and --display (config_gpu.c). */
 int config_set_gpu(struct phy_config *cfg, const char *value,
 		   struct phy_error *err);
+int config_set_display(struct phy_config *cfg, const char *value,
+		       struct phy_error *err);
 int config_validate_gpu(const struct phy_config *cfg, struct phy_error *err);
 
 #endif

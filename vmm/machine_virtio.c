@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_gpu.h"
+#include "devices/virtio/virtio_input.h"
 #include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/io_loop.h"
@@ -175,6 +176,25 @@ static int add_gpu(struct phy_vm *vm, struct phy_error *err)
 	return plug_pci(m, dev, &m->gpu_pci, "virtio-gpu0", err);
 }
 
+static void input_failed(void *opaque, const char *msg)
+{
+	vm_device_error(opaque, "virtio-input", msg);
+}
+
+/* The window's keyboard and tablet (--display sdl). */
+static int add_input(struct phy_vm *vm, enum virtio_input_kind kind,
+		     const char *name, struct virtio_input **in,
+		     struct virtio_pci **pci, struct phy_error *err)
+{
+	int ret = virtio_input_create(in, kind, name, NULL, &vm->mem, vm->m.io, err);
+	if (ret)
+		return ret;
+	struct virtio_dev *dev = virtio_input_dev(*in);
+	dev->log = input_failed;
+	dev->log_opaque = vm;
+	return plug_pci(&vm->m, dev, pci, name, err);
+}
+
 int machine_add_virtio(struct phy_vm *vm, struct phy_error *err)
 {
 	struct machine *m = &vm->m;
@@ -188,14 +208,24 @@ int machine_add_virtio(struct phy_vm *vm, struct phy_error *err)
 		ret = add_nic(vm, i, err);
 	if (!ret && vm->cfg.gpu.mode != GPU_NONE)
 		ret = add_gpu(vm, err);
+	if (!ret && vm->cfg.display == DISPLAY_SDL)
+		ret = add_input(vm, VIRTIO_INPUT_KEYBOARD, "virtio-keyboard",
+				&m->keyboard, &m->keyboard_pci, err);
+	if (!ret && vm->cfg.display == DISPLAY_SDL)
+		ret = add_input(vm, VIRTIO_INPUT_TABLET, "virtio-tablet",
+				&m->tablet, &m->tablet_pci, err);
 	if (!ret)
 		ret = io_loop_start(m->io, err);
+	if (!ret)
+		vm_display_attach(vm, true);
 	return ret;
 }
 
 void machine_remove_virtio(struct phy_vm *vm)
 {
 	struct machine *m = &vm->m;
+	/* The window lets go of the devices before they go. */
+	vm_display_attach(vm, false);
 	/* In-flight requests point into guest memory: the loop waits for
 	 * them as it stops, before any device goes away. */
 	if (m->io)
@@ -216,9 +246,15 @@ void machine_remove_virtio(struct phy_vm *vm)
 		m->nics[i] = (struct machine_nic){ 0 };
 	}
 	m->nr_nics = 0;
-	if (m->gpu_pci)
-		virtio_pci_destroy(m->gpu_pci);
-	m->gpu_pci = NULL;
+	struct virtio_pci **pcis[] = { &m->gpu_pci, &m->keyboard_pci, &m->tablet_pci };
+	for (unsigned i = 0; i < 3; i++) {
+		if (*pcis[i])
+			virtio_pci_destroy(*pcis[i]);
+		*pcis[i] = NULL;
+	}
+	virtio_input_destroy(m->keyboard);
+	virtio_input_destroy(m->tablet);
+	m->keyboard = m->tablet = NULL;
 	pthread_mutex_lock(&vm->gpu_lock);
 	virtio_gpu_destroy(m->gpu);
 	m->gpu = NULL;

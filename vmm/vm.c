@@ -191,6 +191,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	if (!ret)
 		ret = machine_build(vm, err);
 	if (!ret)
+		ret = vm_display_open(vm, err);
+	if (!ret)
 		ret = vm_api_open(vm, &vm->cfg, &vm->api, err);
 	if (ret)
 		goto fail;
@@ -495,6 +497,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 		vm_request(vm, VM_REQ_STOP);
 		pthread_join(vm->supervisor, NULL);
 	}
+	vm_display_close(vm);
 	machine_teardown(vm);
 	guest_mem_destroy(&vm->mem);
 	kvm_host_close(&vm->kvm);

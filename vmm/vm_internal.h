@@ -36,6 +36,8 @@ struct virtio_blk;
 struct virtio_pci;
 struct virtio_net;
 struct virtio_gpu;
+struct virtio_input;
+struct display_sdl;
 
 struct machine_disk {
 	struct phy_vm *vm; /* device errors are reported to it */
@@ -91,6 +93,9 @@ struct machine {
 	 * screenshots from other threads hold while they use it. */
 	struct virtio_gpu *gpu;
 	struct virtio_pci *gpu_pci;
+	/* --display sdl: the window's keyboard and tablet. */
+	struct virtio_input *keyboard, *tablet;
+	struct virtio_pci *keyboard_pci, *tablet_pci;
 	unsigned next_slot;     /* PCI placement (machine_virtio.c) */
 	uint64_t next_bar;
 	struct acpi_sleep sleep;
@@ -136,6 +141,10 @@ struct phy_vm {
 	void *event_opaque;
 	pthread_mutex_t event_lock;
 	pthread_mutex_t gpu_lock; /* m.gpu across a reboot's rebuild */
+	/* --display sdl (vm_display.c): outlives machines; each rebuild
+	 * attaches the new GPU and input devices to it. */
+	struct display_sdl *display;
+	unsigned display_closes;
 
 	/* --api-socket and --event-monitor (vmm/api/vm_api.h); NULL: neither */
 	struct vm_api *api;
@@ -198,6 +207,13 @@ void vm_vcpus_unpark(struct phy_vm *vm);
 /* machine_virtio.c */
 int machine_add_virtio(struct phy_vm *vm, struct phy_error *err);
 void machine_remove_virtio(struct phy_vm *vm);
+
+/* vm_display.c: the window for --display sdl. */
+int vm_display_open(struct phy_vm *vm, struct phy_error *err);
+void vm_display_close(struct phy_vm *vm);
+/* What the window shows and drives: the machine's devices, or none
+ * (NULL) while a reboot rebuilds them. */
+void vm_display_attach(struct phy_vm *vm, bool machine);
 
 /* vm_screen.c: --screenshot-on-exit, once the vCPUs have stopped. */
 void vm_screenshot_on_exit(struct phy_vm *vm);

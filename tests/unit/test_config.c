@@ -289,7 +289,7 @@ static void bad_pair(const char *first, const char *second, const char *expect)
 static void test_gpu(void)
 {
 	struct phy_config *c = phy_config_new();
-	CHECK(c->gpu.mode == GPU_NONE);
+	CHECK(c->gpu.mode == GPU_NONE && c->display == DISPLAY_NONE);
 	CHECK(set(c, "gpu", "mode=virgl") == 0);
 	CHECK(c->gpu.mode == GPU_VIRGL && c->gpu.width == 1024 && c->gpu.height == 768 &&
 	      c->gpu.outputs == 1 && c->gpu.max_host_mem == CONFIG_GPU_DEFAULT_HOST_MEM);
@@ -313,9 +313,14 @@ static void test_gpu(void)
 	bad(c, "gpu", "mode=virgl,max_hostmem=lots", "max_hostmem=lots");
 	bad(c, "gpu", "mode=virgl,vram=64M", "unknown key 'vram'");
 	CHECK(c->gpu.mode == GPU_NONE);
+	bad(c, "display", "gtk", "--display: 'gtk'");
 	bad(c, "screenshot-on-exit", "", "--screenshot-on-exit");
 	struct phy_error e;
 	set(c, "kernel", "/k");
+	CHECK(set(c, "display", "sdl") == 0 && c->display == DISPLAY_SDL);
+	CHECK(phy_config_validate(c, &e) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(e.message, "--display: needs --gpu");
+	CHECK(set(c, "display", "none") == 0);
 	CHECK(set(c, "screenshot-on-exit", "/tmp/x.png") == 0);
 	CHECK(phy_config_validate(c, &e) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(e.message, "--screenshot-on-exit: needs --gpu");

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * --display sdl: one window for the VM's life, showing the GPU's scanout 0
+ * and feeding a virtio keyboard and tablet. The window outlives machines:
+ * a reboot detaches the old devices before they go and attaches the new
+ * ones (vm_display_attach() from machine_virtio.c).
+ *
+ * Closing the window presses the power button, as closing a physical
+ * machine's lid would ask it to shut down; a guest that ignores it gets
+ * stopped when the window is closed a second time.
+ */
+#include <stdio.h>
+
+#include "common/error.h"
+#include "vmm/display_sdl.h"
+#include "vmm/vm_internal.h"
+
+/* On the display thread. */
+static void window_closed(void *opaque)
+{
+	struct phy_vm *vm = opaque;
+	if (vm->display_closes++ == 0 && phy_vm_power_button(vm, NULL) == 0) {
+		vm_log(vm, "--display: window closed, power button pressed (close again to stop the VM)");
+		return;
+	}
+	vm_log(vm, "--display: window closed again, stopping the VM");
+	phy_vm_stop(vm);
+}
+
+int vm_display_open(struct phy_vm *vm, struct phy_error *err)
+{
+	if (vm->cfg.display != DISPLAY_SDL)
+		return 0;
+	struct display_sdl_params p = {
+		.title = "phyllome-vmm",
+		.on_close = window_closed,
+		.close_opaque = vm,
+		.gpu = vm->m.gpu,
+		.keyboard = vm->m.keyboard,
+		.tablet = vm->m.tablet,
+	};
+	struct phy_error why = { 0 };
+	int ret = display_sdl_create(&vm->display, &p, &why);
+	if (ret)
+		return phy_err(err, -ret, "--display: %s", why.message);
+	return 0;
+}
+
+void vm_display_close(struct phy_vm *vm)
+{
+	display_sdl_destroy(vm->display);
+	vm->display = NULL;
+}
+
+void vm_display_attach(struct phy_vm *vm, bool machine)
+{
+	if (!vm->display)
+		return;
+	if (machine)
+		display_sdl_attach(vm->display, vm->m.gpu, vm->m.keyboard, vm->m.tablet);
+	else
+		display_sdl_attach(vm->display, NULL, NULL, NULL);
+}
