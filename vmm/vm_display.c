@@ -10,6 +10,7 @@
  * stopped when the window is closed a second time.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "vmm/display_sdl.h"
@@ -41,8 +42,14 @@ int vm_display_open(struct phy_vm *vm, struct phy_error *err)
 	};
 	struct phy_error why = { 0 };
 	int ret = display_sdl_create(&vm->display, &p, &why);
+	/* No window system is the user's mistake (exit status 2), like any
+	 * other unusable option value. */
+	const char *msg = why.message;
+	if (!strncmp(msg, "display: ", 9))
+		msg += 9;
 	if (ret)
-		return phy_err(err, -ret, "--display: %s", why.message);
+		return phy_err(err, ret == -PHY_E_NOMEM ? PHY_E_NOMEM : PHY_E_INVALID,
+			       "--display: %s", msg);
 	return 0;
 }
 
