@@ -2,6 +2,7 @@
 #include "vmm/io_loop.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,7 +22,6 @@ struct io_watch {
 	struct io_op op;
 	struct io_loop *loop;
 	int fd;
-	uint64_t value; /* the eventfd read lands here */
 	io_eventfd_fn fn;
 	void *opaque;
 };
@@ -47,6 +47,7 @@ struct io_loop {
 	struct io_hook stop_hooks[IO_LOOP_MAX_FLUSHES];
 	unsigned nr_stop_hooks;
 	uint64_t sqes, enters;
+	unsigned cqe_flags; /* of the completion being dispatched */
 };
 
 static void stop_requested(void *opaque)
@@ -146,23 +147,33 @@ struct io_uring_sqe *io_loop_sqe(struct io_loop *loop, struct io_op *op)
 	return sqe;
 }
 
+/*
+ * A multishot poll: one completion per write to the eventfd (each write
+ * wakes its pollers), with nothing to re-arm and no read. The counter is
+ * never reset, which costs nothing: it would take 2^64 writes to fill.
+ * Reading it instead, as the loop once did, took a read attempt, a poll
+ * arm, a retry and a new SQE per kick; in the rig, where the kernel is
+ * emulated, that was much of the device loop's CPU time.
+ */
 static void watch_arm(struct io_watch *w)
 {
 	struct io_uring_sqe *sqe = io_loop_sqe(w->loop, NULL);
 	if (!sqe)
 		return;
-	io_uring_prep_read(sqe, w->fd, &w->value, sizeof(w->value), 0);
+	io_uring_prep_poll_multishot(sqe, w->fd, POLLIN);
 	io_uring_sqe_set_data(sqe, &w->op);
 }
 
 static void watch_done(struct io_op *op, int res)
 {
 	struct io_watch *w = (struct io_watch *)op;
-	if (res == sizeof(w->value))
+	if (res > 0)
 		w->fn(w->opaque);
-	else if (res != -EAGAIN && res != -EINTR)
+	else if (res != -EAGAIN && res != -EINTR && res != -ENOBUFS)
 		return; /* -ECANCELED at exit, or a closed fd: stop watching */
-	if (!w->loop->stopping)
+	/* The kernel ends a multishot poll now and then (overflow, or a
+	 * completion without IORING_CQE_F_MORE): arm it again. */
+	if (!(w->loop->cqe_flags & IORING_CQE_F_MORE) && !w->loop->stopping)
 		watch_arm(w);
 }
 
@@ -280,12 +291,14 @@ int io_loop_run_once(struct io_loop *loop, bool wait)
 	io_uring_for_each_cqe(&loop->ring, head, cqe) {
 		struct io_op *op = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
+		unsigned flags = cqe->flags;
 		n++;
 		io_uring_cq_advance(&loop->ring, 1);
 		if (!op)
 			continue;
 		if (op->done != watch_done)
 			loop->inflight--;
+		loop->cqe_flags = flags;
 		op->done(op, res);
 	}
 	if (n)

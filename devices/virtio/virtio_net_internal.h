@@ -14,12 +14,11 @@
 
 /* Buffers one chain may have. Linux uses at most MAX_SKB_FRAGS + 2. */
 #define NET_CHAIN_IOV 64
-/* Reads posted on one receive queue, and the buffers one read spans. */
-#ifdef NET_RX_READS_OVERRIDE /* experiments */
-#define NET_RX_READS NET_RX_READS_OVERRIDE
-#else
-#define NET_RX_READS 4
-#endif
+/* Reads posted on one receive queue, and the buffers one read spans.
+ * One: a tap wakes every read waiting on it for each frame, and all but
+ * one go back to sleep; in the rig four posted reads cost more CPU than
+ * they saved (virtio_net_rx.c). */
+#define NET_RX_READS 1
 #define NET_RX_READ_IOV 256
 /* The largest frame either way: a 64 KiB GSO frame with its Ethernet
  * and VLAN headers. */

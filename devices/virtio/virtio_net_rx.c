@@ -6,6 +6,12 @@
  * how many it got); chains a short frame did not fill are kept, in
  * order, for the next read. Without buffers no read is posted: frames
  * wait in the backend and the queue asks the driver for a notification.
+ *
+ * One read per queue is posted at a time (NET_RX_READS): several waiting
+ * reads are all woken by each frame, and all but one retry and sleep
+ * again, which under the rig's emulated kernel cost more than the round
+ * trip they save. Reads with RWF_NOWAIT to drain a backlog did not pay
+ * either (each imports its whole iovec to find the tap empty).
  */
 #include "devices/virtio/virtio_net_internal.h"
 
