@@ -85,8 +85,10 @@ static void net_reset(struct virtio_dev *dev)
 		pthread_cond_wait(&dev->cond, &dev->lock);
 	net->quiescing = false;
 	net->dirty = 0;
-	for (unsigned p = 0; p < net->nr_pairs; p++)
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
 		net_rx_clear(&net->rxq[p]);
+		net_tx_clear(&net->txq[p]);
+	}
 	net->active_pairs = 1;
 	net->be.ops->set_queues(net->be.opaque, 1);
 }
@@ -230,7 +232,8 @@ static int alloc_queues(struct virtio_net *net)
 		rq->chains = calloc(size, sizeof(*rq->chains));
 		rq->spare = calloc(size, sizeof(*rq->spare));
 		tq->reqs = calloc(size, sizeof(*tq->reqs));
-		if (!rq->chains || !rq->spare || !tq->reqs)
+		tq->waiting = calloc(size, sizeof(*tq->waiting));
+		if (!rq->chains || !rq->spare || !tq->reqs || !tq->waiting)
 			return -1;
 		for (unsigned i = 0; i < NET_RX_READS; i++)
 			rq->reads[i].q = rq;
@@ -256,6 +259,7 @@ static void free_net(struct virtio_net *net)
 		free(net->rxq[p].chains);
 		free(net->rxq[p].spare);
 		free(net->txq[p].reqs);
+		free(net->txq[p].waiting);
 	}
 	if (net->wake_fd >= 0)
 		close(net->wake_fd);

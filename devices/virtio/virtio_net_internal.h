@@ -63,7 +63,11 @@ struct net_txq {
 	unsigned pair;
 	struct net_tx_req *reqs; /* by head */
 	struct vq_chain scratch;
-	unsigned inflight;
+	unsigned inflight; /* 0 or 1: one write on the tap at a time */
+	/* Frames taken off the ring and waiting for the write before them,
+	 * oldest first (a ring of heads). */
+	uint16_t *waiting;
+	unsigned waiting_first, waiting_count;
 };
 
 struct net_link_watch {
@@ -112,6 +116,8 @@ void net_rx_cancel(struct net_rxq *q);
 
 /* virtio_net_tx.c */
 void net_tx_drain(struct net_txq *q);
+/* Forgets the frames waiting (reset); no write may be in flight. */
+void net_tx_clear(struct net_txq *q);
 void net_tx_done(struct io_op *op, int res);
 /* Whether a frame's header is one the device may pass on, given the
  * negotiated features and the frame's length after the header. */

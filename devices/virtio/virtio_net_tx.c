@@ -6,6 +6,12 @@
  * header, larger than any frame, an offload the driver did not negotiate,
  * a checksum position outside the frame) are dropped and counted; the
  * backend checks the rest of the header itself.
+ *
+ * One write per queue is on the tap at a time, the others wait in order:
+ * a write the tap cannot take at once goes to an io_uring worker, workers
+ * run in parallel, and frames then reached the host out of order (TCP
+ * saw ~1200 out-of-order segments per 10 s stream in the rig, and slowed
+ * down for them).
  */
 #include "devices/virtio/virtio_net_internal.h"
 
@@ -59,7 +65,29 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 	}
 }
 
-/* Starts the frame just popped into q->scratch. */
+/* Puts the oldest waiting frame on the tap, unless one is there. */
+static void tx_next(struct net_txq *q)
+{
+	struct virtio_net *net = q->net;
+	unsigned size = net->queue_size;
+	while (!q->inflight && q->waiting_count) {
+		struct net_tx_req *req = &q->reqs[q->waiting[q->waiting_first]];
+		q->waiting_first = (q->waiting_first + 1) % size;
+		q->waiting_count--;
+		struct io_uring_sqe *sqe = io_loop_sqe(net->loop, &req->op);
+		if (!sqe) {
+			tx_finish(q, req, false);
+			continue;
+		}
+		io_uring_prep_writev(sqe, net->be.fds[q->pair], req->chain.iov,
+				     req->chain.nr_out, 0);
+		req->busy = true;
+		q->inflight++;
+		net->inflight++;
+	}
+}
+
+/* Checks the frame just popped into q->scratch and queues it. */
 static void tx_start(struct net_txq *q)
 {
 	struct virtio_net *net = q->net;
@@ -74,16 +102,20 @@ static void tx_start(struct net_txq *q)
 		  iov_to_buf(c->iov, c->nr_out, 0, &h, sizeof(h)) == sizeof(h) &&
 		  net_tx_hdr_ok(&h, net->dev.driver_features,
 				c->out_len - VIRTIO_NET_HDR_LEN);
-	req->len = c->out_len - (c->out_len >= VIRTIO_NET_HDR_LEN ? VIRTIO_NET_HDR_LEN : c->out_len);
-	struct io_uring_sqe *sqe = ok ? io_loop_sqe(net->loop, &req->op) : NULL;
-	if (!sqe) {
+	req->len = ok ? c->out_len - VIRTIO_NET_HDR_LEN : 0;
+	if (!ok) {
 		tx_finish(q, req, false);
 		return;
 	}
-	io_uring_prep_writev(sqe, net->be.fds[q->pair], c->iov, c->nr_out, 0);
-	req->busy = true;
-	q->inflight++;
-	net->inflight++;
+	unsigned size = net->queue_size;
+	q->waiting[(q->waiting_first + q->waiting_count) % size] = req->chain.head;
+	q->waiting_count++;
+	tx_next(q);
+}
+
+void net_tx_clear(struct net_txq *q)
+{
+	q->waiting_first = q->waiting_count = 0;
 }
 
 void net_tx_drain(struct net_txq *q)
@@ -120,9 +152,11 @@ void net_tx_done(struct io_op *op, int res)
 	req->busy = false;
 	q->inflight--;
 	net->inflight--;
-	if (net->quiescing || !virtio_dev_running(&net->dev))
+	if (net->quiescing || !virtio_dev_running(&net->dev)) {
 		pthread_cond_broadcast(&net->dev.cond);
-	else
+	} else {
 		tx_finish(q, req, res == (int)(req->len + VIRTIO_NET_HDR_LEN));
+		tx_next(q);
+	}
 	pthread_mutex_unlock(&net->dev.lock);
 }
