@@ -8,22 +8,30 @@
 # case whose rig timed out or failed (exit 124/125) is retried once in a
 # fresh rig, while the suite is within its time budget.
 #
-# Usage: run-e2e.sh [--guest-extra DIR] SUITE VMM LOG_DIR [CASE...]
+# Usage: run-e2e.sh [--guest-extra DIR] [--guest-builder SCRIPT] SUITE VMM LOG_DIR [CASE...]
 #   --guest-extra DIR: the guest gets DIR's files too (build-guest.sh --extra)
+#   --guest-builder SCRIPT: builds the guest instead of tools/guest/build-guest.sh,
+#     taking the same --extra DIR and --print-dir (tools/guest/build-gpu-guest.sh)
 # Environment: PHYLLOME_E2E_CASE_TIMEOUT (s, default 360),
 #              PHYLLOME_E2E_BUDGET (s, default 1500: no retries after it).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-extra=()
-if [ "${1:-}" = --guest-extra ]; then extra=(--extra "$2"); shift 2; fi
+extra=() builder=$root/tools/guest/build-guest.sh
+while :; do
+  case ${1:-} in
+    --guest-extra) extra=(--extra "$2"); shift 2 ;;
+    --guest-builder) builder=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 suite=$1 vmm=$2 logs=$3
 shift 3
 case_timeout=${PHYLLOME_E2E_CASE_TIMEOUT:-360}
 budget=${PHYLLOME_E2E_BUDGET:-1500}
 rm -rf "$logs"
 mkdir -p "$logs"
-guest=$("$root/tools/guest/build-guest.sh" "${extra[@]}" --print-dir) || exit 1
+guest=$("$builder" "${extra[@]}" --print-dir) || exit 1
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
   mapfile -t cases < <("$here/$suite" --list) || exit 1

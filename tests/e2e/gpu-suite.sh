@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end virtio-gpu tests: the GPU guest (tools/guest/build-gpu-guest.sh
+# with the hook in tests/e2e/gpu-guest; run-e2e.sh --guest-builder) renders
+# a known asymmetric pattern (tests/gpu-guest-prog/phy-gpu-pattern.c), with
+# OpenGL ES through virgl or with the CPU into a dumb buffer, checks it where
+# it can (glReadPixels) and shows it on the scanout. The host side then
+# checks the VMM's PNG of scanout 0 pixel by pixel, orientation included
+# (tests/gpu-guest-prog/check-screenshot.py).
+#
+# Cases:
+#   virgl    --gpu mode=virgl: the guest's GL renderer is virgl, its
+#            readback matches, it scans out the GL-rendered buffer, the
+#            driver saw +virgl; the --screenshot-on-exit PNG, written when
+#            the VMM stops (SIGTERM once the guest is done: see
+#            run_phyllome), shows the pattern the right way up
+#   2d       --gpu mode=2d: the driver saw -virgl, the dumb-buffer pattern
+#            is in the PNG
+#   bad-gpu  bad --gpu values: exit 2 and one line on stderr naming --gpu;
+#            --screenshot-on-exit without --gpu: the same, naming that
+#   checker  the screenshot checker's self-test (no VM): it accepts the
+#            pattern in each encoding and rejects flips, mirrors, swapped
+#            channels, one wrong pixel and a wrong size
+#
+# PHYLLOME_GPU_E2E_QEMU=1 runs the guest cases (virgl, 2d) under QEMU
+# instead (VMM is then ignored), once the guest says the pattern is shown:
+# virgl: virtio-gpu-gl-pci with -display egl-headless on a vgem render node
+# (L1 has no GPU: Mesa renders with llvmpipe) and the screenshot through
+# VNC (tests/e2e/vnc-shot.py, a PPM): QEMU 7.2's screendump answers "no
+# surface" for a GL scanout. 2d: virtio-gpu-pci with -display none and QMP
+# screendump (a PNG). This validates the guest image, the guest program and
+# the checker against a known-good device.
+#
+# Usage: gpu-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+checker=$root/tests/gpu-guest-prog/check-screenshot.py
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
+
+qemu=${PHYLLOME_GPU_E2E_QEMU:-0}
+if [ "$qemu" = 1 ]; then ALL="virgl 2d checker"; else ALL="virgl 2d bad-gpu checker"; fi
+if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
+VMM=$1 GUEST=$2 LOGS=$3
+shift 3
+KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
+# The scanout size asked of the device; the PNG must have it.
+W=640 H=480
+# The GPU guest's initramfs unpacks ~210 MiB of GL libraries into RAM.
+MEM=1G
+BOOT_TIMEOUT=${PHYLLOME_GPU_E2E_BOOT_TIMEOUT:-300}
+mkdir -p "$LOGS"
+
+# ------------------------------------------------------------ running a guest
+# wait_guest NAME PID REGEX: until a "PHYLLOME-GPU: " line matching REGEX is
+# in LOGS/NAME.log, the process ends or BOOT_TIMEOUT passes (status 124).
+wait_guest() {
+  local deadline=$((SECONDS + BOOT_TIMEOUT))
+  while kill -0 "$2" 2>/dev/null; do
+    grep -aqE "^PHYLLOME-GPU: ($3)" "$LOGS/$1.log" 2>/dev/null && return 0
+    [ $SECONDS -lt $deadline ] || return 124
+    sleep 0.5
+  done
+}
+
+# run_phyllome NAME MODE STEP: boots with --gpu mode=MODE and the hook's step
+# STEP, and stops the VMM with SIGTERM once the guest is done (exit 143 is
+# the expected end, returned as 0); the VMM writes LOGS/NAME.png as it
+# stops. Why not let the guest power off: Debian's 6.1 kernel resets the
+# virtio-gpu device on its way down (QEMU's virtio_set_status trace shows
+# status 0 written three times after the last flush), a reset empties the
+# scanouts, and the VMM then has nothing to take ("scanout 0 shows nothing").
+run_phyllome() {
+  local name=$1 mode=$2 step=$3 pid rc
+  # ---- the phyllome-vmm command line (keep in step with docs/cli.md) ----
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory "size=$MEM" \
+    --serial "file=$LOGS/$name.log" --cmdline "console=ttyS0 quiet phyllome.gpu=$step phyllome.action=halt-wait" \
+    --gpu "mode=$mode,width=$W,height=$H" --screenshot-on-exit "$LOGS/$name.png" \
+    2>"$LOGS/$name.err" &
+  pid=$!
+  wait_guest "$name" $pid 'done|error'
+  rc=$?
+  kill -TERM $pid 2>/dev/null
+  wait $pid
+  local vrc=$?
+  [ $rc -eq 0 ] || return $rc
+  [ $vrc -eq 143 ] && return 0
+  return $vrc
+}
+
+# A render node for QEMU's egl-headless display: L1 has no GPU, and vgem
+# gives it one that Mesa drives with its software rasterizer
+# (GBM_ALWAYS_SOFTWARE=1 skips the search for a "vgem" DRI driver).
+qemu_render_node() {
+  local n
+  n=$(ls /dev/dri/renderD* 2>/dev/null | head -1)
+  if [ -z "$n" ]; then
+    modprobe -q vgem 2>/dev/null
+    for _ in $(seq 20); do
+      n=$(ls /dev/dri/renderD* 2>/dev/null | head -1)
+      [ -n "$n" ] && break
+      sleep 0.1
+    done
+  fi
+  echo "$n"
+}
+
+# run_qemu NAME MODE STEP: the same under QEMU; the guest holds the pattern
+# on the screen (phyllome.gpu_hold) while VNC (virgl: LOGS/NAME.ppm) or QMP's
+# screendump (2d: LOGS/NAME.png) takes it, then QEMU quits. Returns QEMU's
+# exit status.
+run_qemu() {
+  local name=$1 mode=$2 step=$3 dev display node sock vnc pid rc=0
+  # Unix sockets cannot live on 9p: under /tmp (a tmpfs in the rig).
+  sock=$(mktemp -u "${TMPDIR:-/tmp}/phy-gpu-qmp.XXXXXX")
+  vnc=$(mktemp -u "${TMPDIR:-/tmp}/phy-gpu-vnc.XXXXXX")
+  local envs=()
+  if [ "$mode" = virgl ]; then
+    node=$(qemu_render_node)
+    [ -n "$node" ] || { echo "no render node (modprobe vgem failed)" >"$LOGS/$name.err"; return 125; }
+    dev=virtio-gpu-gl-pci display="egl-headless,rendernode=$node" envs=(GBM_ALWAYS_SOFTWARE=1)
+  else
+    dev=virtio-gpu-pci display=none
+  fi
+  env "${envs[@]}" qemu-system-x86_64 -M q35 -enable-kvm -cpu host -m "$MEM" -smp 1 \
+    -nodefaults -no-user-config -no-reboot -display "$display" -vnc "unix:$vnc" \
+    -device "$dev,xres=$W,yres=$H" -serial "file:$LOGS/$name.log" \
+    -qmp "unix:$sock,server=on,wait=off" -kernel "$KERNEL" -initrd "$INITRD" \
+    -append "console=ttyS0 quiet phyllome.gpu=$step phyllome.gpu_hold=300" \
+    2>"$LOGS/$name.err" &
+  pid=$!
+  wait_guest "$name" $pid 'holding|error|done|exit'
+  [ $? -eq 124 ] && rc=124
+  if saw "$name" "holding"; then
+    if [ "$mode" = virgl ]; then
+      python3 "$here/vnc-shot.py" "$vnc" "$LOGS/$name.ppm" >/dev/null 2>>"$LOGS/$name.err" || rc=1
+    else
+      python3 "$here/qmp.py" "$sock" screendump "{\"filename\": \"$LOGS/$name.png\", \"format\": \"png\"}" \
+        >/dev/null 2>>"$LOGS/$name.err" || rc=1
+    fi
+  fi
+  python3 "$here/qmp.py" "$sock" quit >/dev/null 2>&1 || kill $pid 2>/dev/null
+  wait $pid
+  local qrc=$?
+  rm -f "$sock" "$vnc"
+  [ $rc -ne 0 ] && return $rc
+  return $qrc
+}
+
+run_guest() {
+  if [ "$qemu" = 1 ]; then run_qemu "$@"; else run_phyllome "$@"; fi
+}
+who() { if [ "$qemu" = 1 ]; then echo "QEMU"; else echo "phyllome-vmm"; fi; }
+
+# says NAME TEXT: the rest of the first "PHYLLOME-GPU: TEXT..." line.
+says() { grep -a "^PHYLLOME-GPU: $2" "$LOGS/$1.log" | head -1 | sed "s/^PHYLLOME-GPU: $2 *//" | tr -d '\r'; }
+saw() { grep -aq "^PHYLLOME-GPU: $2" "$LOGS/$1.log" 2>/dev/null; }
+why() {
+  echo "exit $1: $(tail -1 "$LOGS/$2.err" 2>/dev/null); guest: $(grep -a 'PHYLLOME' "$LOGS/$2.log" 2>/dev/null | tail -3 | tr '\r\n' '  ')"
+}
+
+# check_png NAME: the screenshot (LOGS/NAME.png, or .ppm from VNC) shows
+# the pattern at the asked size.
+check_png() {
+  local f=$LOGS/$1.png
+  [ -s "$f" ] || [ ! -s "$LOGS/$1.ppm" ] || f=$LOGS/$1.ppm
+  [ -s "$f" ] || { echo "no screenshot $f"; return 1; }
+  python3 "$checker" "$f" --size "${W}x$H"
+}
+
+# ------------------------------------------------------------ cases
+case_virgl() {
+  local rc png t0=$SECONDS
+  run_guest virgl virgl gl
+  rc=$?
+  [ $rc -eq 0 ] || { bad virgl "$(who): $(why $rc virgl)"; return; }
+  saw virgl "features .*+virgl" || { bad virgl "the driver saw no virgl: features $(says virgl features)"; return; }
+  saw virgl "renderer virgl" || { bad virgl "GL renderer is '$(says virgl renderer)', want virgl: $(why $rc virgl)"; return; }
+  saw virgl "readback ok ${W}x$H" || { bad virgl "glReadPixels: $(says virgl readback)$(says virgl error)"; return; }
+  # "via dumb" would mean the GL buffer could not be scanned out: then the
+  # screenshot would not test GL scanout (and its orientation) at all.
+  saw virgl "shown ${W}x$H via gbm-bo" || { bad virgl "not shown from the GL buffer: shown $(says virgl shown)$(says virgl error)"; return; }
+  png=$(check_png virgl) || { bad virgl "screenshot: $png"; return; }
+  ok "virgl ($(who), $((SECONDS - t0)) s; renderer $(says virgl renderer | cut -c1-60); readback ok; screenshot $png)"
+}
+
+case_2d() {
+  local rc png t0=$SECONDS
+  run_guest 2d 2d 2d
+  rc=$?
+  [ $rc -eq 0 ] || { bad 2d "$(who): $(why $rc 2d)"; return; }
+  saw 2d "features .*-virgl" || { bad 2d "the driver should see no virgl in mode=2d: features $(says 2d features)"; return; }
+  saw 2d "shown ${W}x$H via dumb" || { bad 2d "not shown: $(says 2d shown)$(says 2d error)"; return; }
+  png=$(check_png 2d) || { bad 2d "screenshot: $png"; return; }
+  ok "2d ($(who), $((SECONDS - t0)) s; dumb buffer; screenshot $png)"
+}
+
+case_bad_gpu() {
+  local v rc i=0 lines
+  for v in "mode=3d" "mode=virgl,width=0" "mode=2d,height=-1" "mode=2d,width=abc" \
+           "mode=virgl,bogus=1" "width=640,height=480,mode=" ""; do
+    i=$((i + 1))
+    "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --gpu "$v" >/dev/null 2>"$LOGS/bad-gpu$i.err"
+    rc=$?
+    lines=$(wc -l <"$LOGS/bad-gpu$i.err")
+    [ $rc -eq 2 ] && [ "$lines" = 1 ] && grep -q -- "--gpu" "$LOGS/bad-gpu$i.err" ||
+      { bad bad-gpu "--gpu '$v': exit $rc, $lines lines: $(head -3 "$LOGS/bad-gpu$i.err" | tr '\n' ' ')"; return; }
+  done
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --screenshot-on-exit "$LOGS/never.png" \
+    >/dev/null 2>"$LOGS/bad-gpu-shot.err"
+  rc=$?
+  lines=$(wc -l <"$LOGS/bad-gpu-shot.err")
+  [ $rc -eq 2 ] && [ "$lines" = 1 ] && grep -q -- "--screenshot-on-exit" "$LOGS/bad-gpu-shot.err" ||
+    { bad bad-gpu "--screenshot-on-exit without --gpu: exit $rc, $lines lines: $(head -3 "$LOGS/bad-gpu-shot.err" | tr '\n' ' ')"; return; }
+  ok "bad-gpu ($i values and --screenshot-on-exit alone; e.g. $(cat "$LOGS/bad-gpu1.err"))"
+}
+
+case_checker() {
+  local out
+  out=$(python3 "$checker" --self-test) || { bad checker "$(echo "$out" | tr '\n' ' ')"; return; }
+  ok "checker ($(echo "$out" | tail -1 | sed 's/^check-screenshot self-test: //'))"
+}
+
+# shellcheck disable=SC2086 # ALL is a list of words
+[ $# -gt 0 ] || set -- $ALL
+for c in "$@"; do
+  case $c in
+    virgl) case_virgl ;;
+    2d) case_2d ;;
+    bad-gpu) case_bad_gpu ;;
+    checker) case_checker ;;
+    *) bad "$c" "unknown case" ;;
+  esac
+done
+echo "gpu-suite: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""GPU benchmark: kmscube's frame rate in the guest, phyllome-vmm
+(--gpu mode=virgl) beside QEMU (virtio-gpu-gl-pci) on the same kernel,
+initramfs, scanout size and command line, in the same run, VMM order
+rotating each round. Normally started by tools/bench/run-gpu-bench, which
+builds everything and runs this in the rig.
+
+Usage (as root, where /dev/kvm boots Linux, i.e. inside the rig here):
+  gpu-bench.py --vmm build/phyllome-vmm --kernel GUEST/vmlinuz
+      --initrd GUEST/initrd.img [--rounds 3] [--frames 600]
+      [--vmms phyllome-vmm,qemu] [--size 640x480] [--log-dir DIR]
+GUEST is tools/guest/build-gpu-guest.sh --extra-dir tests/e2e/gpu-guest
+(the hook etc/phyllome.d/gpu.sh runs "kmscube -c FRAMES" for
+phyllome.gpu=kmscube and reports on "PHYLLOME-GPU: " lines).
+
+What is measured, per VM run (kmscube prints "Rendered N frames in T sec
+(F fps)" every 2 s, N and T counted from its second frame; the hook lets
+these lines reach the console as they are printed):
+  fps: kmscube's own figure from its last report (the guest's clock).
+  fps, host clock: the frames between kmscube's first and last reports over
+    the host's time between their arrival (a check on the guest's clock).
+  VMM CPU per frame: the VMM process's CPU time (all threads ever;
+    /proc/PID/stat) between the first and the last report, over the frames
+    in between: the steady state, without kmscube's start-up. "outside
+    vCPUs" leaves out the vCPU threads (named vcpuN / "CPU N/KVM";
+    /proc/PID/task/TID/schedstat): virglrenderer, llvmpipe's threads and
+    the display, i.e. the host side of the GPU.
+  start-up: host seconds from the hook's "kmscube start" to kmscube's first
+    report (EGL and GBM set-up, shader compilation through virgl, ~2 s of
+    frames).
+Both VMMs render with Mesa's llvmpipe through virglrenderer (no GPU). QEMU
+needs a GL display for virtio-gpu-gl-pci: -display egl-headless on a vgem
+render node (GBM_ALWAYS_SOFTWARE=1), which also reads every flushed frame
+back into its display surface; phyllome-vmm runs headless.
+
+Everything here runs under TCG in the rig, on a machine shared with other
+work: compare the VMMs only within one run, and look at the spread in
+LOG_DIR/runs.json.
+
+Prints a Markdown report (medians over rounds) on stdout, progress on
+stderr. Exit status 1 when any run failed (the report says which)."""
+import argparse
+import json
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MARK = "PHYLLOME-GPU: "
+ALL_VMMS = ["phyllome-vmm", "qemu"]
+VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RENDERED = re.compile(r"Rendered (\d+) frames in ([\d.]+) sec \(([\d.]+) fps\)")
+
+
+def render_node():
+    """A DRM render node for QEMU's egl-headless: vgem's, L1 has no GPU."""
+    def find():
+        try:
+            return next((f"/dev/dri/{n}" for n in sorted(os.listdir("/dev/dri"))
+                         if n.startswith("renderD")), None)
+        except OSError:
+            return None
+    node = find()
+    if node is None:
+        subprocess.run(["modprobe", "-q", "vgem"], check=False)
+        for _ in range(20):
+            node = find()
+            if node:
+                break
+            time.sleep(0.1)
+    return node
+
+
+def vmm_command(name, args, cmdline):
+    """The command line and extra environment for one VMM."""
+    w, h = args.size
+    if name == "phyllome-vmm":
+        # ---- phyllome-vmm: adjust here when --gpu changes (docs/cli.md) ----
+        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd, "--cmdline", cmdline, "--memory", f"size={args.memory}", "--cpus", "boot=1", "--gpu", f"mode=virgl,width={w},height={h}", "--serial", "tty"], {}  # noqa: E501
+    node = render_node()
+    if node is None:
+        raise RuntimeError("no render node for QEMU's egl-headless (modprobe vgem failed)")
+    # debug-threads=on names the vCPU threads "CPU N/KVM".
+    return [args.qemu, "-M", "q35", "-enable-kvm", "-cpu", "host",
+            "-name", "qemu,debug-threads=on", "-m", args.memory, "-smp", "1",
+            "-nodefaults", "-no-user-config", "-no-reboot", "-monitor", "none",
+            "-serial", "stdio", "-display", f"egl-headless,rendernode={node}",
+            "-device", f"virtio-gpu-gl-pci,xres={w},yres={h}",
+            "-kernel", args.kernel, "-initrd", args.initrd,
+            "-append", cmdline], {"GBM_ALWAYS_SOFTWARE": "1"}
+
+
+def cpu_sample(pid):
+    """(process CPU ns, all threads ever; vCPU threads' CPU ns or None)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            s = f.read()
+        rest = s[s.rindex(")") + 2:].split()
+        total = (int(rest[11]) + int(rest[12])) * 1e9 / CLK_TCK
+    except (OSError, ValueError, IndexError):
+        return None
+    vcpu = None
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if not VCPU_THREAD.match(f.read().strip()):
+                        continue
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    vcpu = (vcpu or 0) + int(f.read().split()[0])
+            except (OSError, ValueError):
+                pass
+    except OSError:
+        pass
+    return total, vcpu
+
+
+def last_line(path):
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.strip() for l in f if l.strip()]
+        return lines[-1] if lines else ""
+    except OSError:
+        return ""
+
+
+def run_vmm(name, args, log_prefix):
+    """Boots NAME with kmscube. Returns a dict: fps, frames, host_fps,
+    cpu_ms_per_frame, outside_ms_per_frame, renderer, error."""
+    cmdline = (f"console=ttyS0 quiet phyllome.action=poweroff "
+               f"phyllome.gpu=kmscube phyllome.gpu_frames={args.frames}")
+    res = {"error": None, "renderer": ""}
+    err_path = log_prefix + ".err"
+    try:
+        cmd, env = vmm_command(name, args, cmdline)
+    except RuntimeError as e:
+        res["error"] = str(e)
+        return res
+    with open(log_prefix + ".cmd", "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    serial_log = open(log_prefix + ".log", "wb")
+    with open(err_path, "wb") as err:
+        try:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=err, env={**os.environ, **env})
+        except OSError as e:
+            res["error"] = f"cannot start: {e}"
+            serial_log.close()
+            return res
+    t0 = time.monotonic()
+    deadline = t0 + args.timeout
+    buf, last_guest, done = b"", "", False
+    start = None      # host time of "kmscube start"
+    reports = []      # (host time, frames, CPU sample) at each "Rendered"
+    while True:
+        left = deadline - time.monotonic()
+        if done:
+            left = min(left, 30)  # the guest powers off; don't wait long
+        if left <= 0:
+            if not done:
+                res["error"] = f"timeout after {args.timeout:.0f} s (last guest line: {last_guest!r})"
+            p.kill()
+            break
+        r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+        if not r:
+            continue
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        serial_log.write(chunk)
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace").strip("\r\n ")
+            if line:
+                last_guest = line[:160]
+            now = time.monotonic()
+            i = line.find(MARK)
+            if i < 0:
+                # kmscube's own lines, between the hook's start and stop.
+                m = RENDERED.search(line)
+                if m and start is not None:
+                    reports.append((now, int(m.group(1)), cpu_sample(p.pid)))
+                    res["frames"], res["fps"] = int(m.group(1)), float(m.group(3))
+                elif line.strip().startswith("renderer:"):
+                    res["renderer"] = line.split(":", 1)[1].strip().strip('"')
+                elif "user interrupted" in line and not res["error"]:
+                    res["error"] = "kmscube stopped early: its stdin was readable"
+                continue
+            msg = line[i + len(MARK):]
+            if msg == "kmscube start":
+                start = now
+            elif msg.startswith("kmscube exit ") and msg != "kmscube exit 0":
+                if not res["error"]:
+                    res["error"] = f"{msg} (see {log_prefix}.log)"
+            elif msg.startswith("error"):
+                res["error"] = f"guest: {msg}"
+            elif msg == "done":
+                done = True
+    try:
+        _, status, _ = os.wait4(p.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+    except ChildProcessError:
+        code = None
+    serial_log.close()
+    if not done and not res["error"]:
+        why = last_line(err_path) or f"last guest line: {last_guest!r}"
+        res["error"] = f"exit {code} before the guest finished: {why}"
+    if not res["error"] and len(reports) < 2:
+        res["error"] = (f"kmscube printed {len(reports)} \"Rendered ... fps\" "
+                        f"reports, need 2 (more frames: --frames)")
+    if len(reports) >= 2:
+        (t1, f1, c1), (t2, f2, c2) = reports[0], reports[-1]
+        res["startup_s"] = t1 - start
+        frames = f2 - f1
+        res["host_fps"] = frames / (t2 - t1) if t2 > t1 else None
+        if c1 and c2 and frames > 0:
+            res["cpu_ms_per_frame"] = (c2[0] - c1[0]) / frames / 1e6
+            if c1[1] is not None and c2[1] is not None:
+                res["outside_ms_per_frame"] = ((c2[0] - c1[0]) - (c2[1] - c1[1])) / frames / 1e6
+    res["wall_s"] = time.monotonic() - t0
+    return res
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vmm", default="build/phyllome-vmm")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--frames", type=int, default=600, help="kmscube -c N")
+    ap.add_argument("--size", default="640x480", help="scanout WxH")
+    ap.add_argument("--memory", default="1G")
+    ap.add_argument("--vmms", default="phyllome-vmm,qemu",
+                    help="comma list from: " + ",".join(ALL_VMMS))
+    ap.add_argument("--log-dir", default="")
+    ap.add_argument("--timeout", type=float, default=600, help="per VM run, s")
+    args = ap.parse_args()
+    try:
+        args.size = tuple(int(v) for v in args.size.split("x"))
+        assert len(args.size) == 2
+    except (ValueError, AssertionError):
+        ap.error("--size: WxH")
+    vmms = [v for v in args.vmms.split(",") if v]
+    for v in vmms:
+        if v not in ALL_VMMS:
+            ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
+    for path in (args.kernel, args.initrd):
+        if not os.path.isfile(path):
+            ap.error(f"'{path}' is not a file")
+    log_dir = args.log_dir or tempfile.mkdtemp(prefix="gpu-bench-logs.")
+    os.makedirs(log_dir, exist_ok=True)
+
+    t_start = time.monotonic()
+    runs = {v: [] for v in vmms}
+    failures = {}
+    for rnd in range(args.rounds):
+        k = rnd % len(vmms)
+        for v in vmms[k:] + vmms[:k]:
+            r = run_vmm(v, args, os.path.join(log_dir, f"{v}-round{rnd}"))
+            runs[v].append(r)
+            if r["error"]:
+                failures.setdefault(f"{v}: {r['error']}", []).append(rnd + 1)
+            print(f"gpu-bench: round {rnd + 1}/{args.rounds} {v}: {r['wall_s']:.0f} s, "
+                  + (f"failed: {r['error']}" if r["error"] else
+                     f"{r['fps']:.1f} fps, {r.get('cpu_ms_per_frame', 0):.2f} ms CPU/frame"),
+                  file=sys.stderr)
+    total_s = time.monotonic() - t_start
+    with open(os.path.join(log_dir, "runs.json"), "w") as f:
+        json.dump({"args": vars(args), "runs": runs}, f, indent=1, default=str)
+
+    def med(v, key):
+        return median([r.get(key) for r in runs[v] if not r["error"]])
+
+    def spread(v, key):
+        xs = [r[key] for r in runs[v] if not r["error"] and r.get(key) is not None]
+        return f"{min(xs):.1f}–{max(xs):.1f}" if len(xs) > 1 else "-"
+
+    w, h = args.size
+    print(f"Rounds: {args.rounds} (VMM order rotating), medians. kmscube -c "
+          f"{args.frames} (smooth-shaded cube, GLES 2, legacy KMS page flips) "
+          f"on a {w}x{h} scanout; guest: 1 vCPU, {args.memory}, Mesa's virgl "
+          f"driver; host side: virglrenderer on Mesa llvmpipe (no GPU). QEMU: "
+          f"virtio-gpu-gl-pci, -display egl-headless on vgem. Total run time "
+          f"{total_s / 60:.1f} min.\n")
+    renderer = next((r["renderer"] for v in vmms for r in runs[v] if r["renderer"]), "")
+    if renderer:
+        print(f"Guest GL renderer: {renderer}\n")
+    ok = [v for v in vmms if any(not r["error"] for r in runs[v])]
+    for v in vmms:
+        if v not in ok:
+            print(f"**{v}: failed: {next(r['error'] for r in runs[v])}**\n")
+    hdr = ["", *ok]
+    ours = "phyllome-vmm" if "phyllome-vmm" in ok else None
+    qemu = "qemu" if "qemu" in ok else None
+    if ours and qemu:
+        hdr.append("phyllome/qemu")
+    print("| " + " | ".join(hdr) + " |")
+    print("|" + "---|" * len(hdr))
+
+    def row(title, key, fmt, higher_better=True):
+        cells = [title]
+        for v in ok:
+            m = med(v, key)
+            cells.append("n/a" if m is None else fmt.format(m))
+        if ours and qemu:
+            a, b = med(ours, key), med(qemu, key)
+            cells.append(f"{a / b:.2f}x" if a and b else "n/a")
+        print("| " + " | ".join(cells) + " |")
+    row("kmscube fps (guest clock)", "fps", "{:.1f}")
+    print("| fps range over rounds | " + " | ".join(spread(v, "fps") for v in ok)
+          + (" | |" if ours and qemu else " |"))
+    row("fps, host clock", "host_fps", "{:.1f}")
+    row("VMM CPU per frame, all threads (ms)", "cpu_ms_per_frame", "{:.2f}")
+    row("VMM CPU per frame outside vCPU threads (ms)", "outside_ms_per_frame", "{:.2f}")
+    row("kmscube start-up to its first report (s)", "startup_s", "{:.1f}")
+    print("\nfps: higher is better (target: phyllome/qemu ≥ 1.00x). CPU per frame "
+          "(between kmscube's first and last reports, start-up left out): lower is "
+          "better; outside the vCPU threads is the host side of the GPU "
+          "(virglrenderer, llvmpipe, the display). Start-up: EGL/GBM set-up and "
+          "shader compilation through virgl, plus ~2 s of frames.")
+    if failures:
+        print("\nFailures:\n" + "\n".join(
+            f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
+            for f, r in failures.items()))
+    print(f"\nLogs of each run: {log_dir}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
