@@ -39,11 +39,28 @@ static int f_stats(void *ctx, unsigned i, struct phy_disk_stats *out,
 	return 0;
 }
 
+static int f_net_stats(void *ctx, unsigned i, struct phy_net_stats *out,
+		       struct phy_error *err)
+{
+	memset(out, 0xff, sizeof(*out));
+	out->queue_pairs = 1 + i % PHY_NET_MAX_QUEUE_PAIRS;
+	out->link_up = 1;
+	return 0;
+}
+
 static const struct api_backend_ops ops = {
-	f_state, f_act, f_act, f_act, f_act, f_act, f_stats,
+	.state = f_state,
+	.pause = f_act,
+	.resume = f_act,
+	.power_button = f_act,
+	.reboot = f_act,
+	.shutdown = f_act,
+	.disk_stats = f_stats,
+	.net_stats = f_net_stats,
 };
 
 static const char *const ids[] = { "_disk0", "\xc3(\"id\\" };
+static const char *const net_ids[] = { "_net0", "lan\"\x01" };
 
 static void check_status(int status)
 {
@@ -63,7 +80,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct api_backend b = {
 		.ops = &ops,
 		.ctx = &state,
-		.desc = { "{}", 1, 2, ids, "fuzz" },
+		.desc = {
+			.config_json = "{}",
+			.memory_size = 1,
+			.nr_disks = 2,
+			.disk_ids = ids,
+			.nr_nets = 2,
+			.net_ids = net_ids,
+			.version = "fuzz",
+		},
 	};
 	/* The first byte sets how big the pieces arriving are. */
 	if (size < 1)

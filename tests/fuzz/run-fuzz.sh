@@ -10,7 +10,7 @@ shift $(( $# < 3 ? $# : 3 ))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net virtio_gpu virtio_input http)
 command -v clang >/dev/null || { echo "run-fuzz: clang is not installed (tools/install-deps)" >&2; exit 1; }
-flags=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+flags=(-std=gnu11 -g -O1 -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -I"$src/include" -I"$src" -I"$src/tests/unit" -DPHY_VERSION_STRING='"fuzz"')
 
 # Each target: its sources (beyond common/) and its seed generator.
