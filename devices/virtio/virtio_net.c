@@ -231,9 +231,10 @@ static int alloc_queues(struct virtio_net *net)
 		rq->pair = tq->pair = p;
 		rq->chains = calloc(size, sizeof(*rq->chains));
 		rq->spare = calloc(size, sizeof(*rq->spare));
+		rq->bounce = malloc(VIRTIO_NET_HDR_LEN + NET_MAX_FRAME);
 		tq->reqs = calloc(size, sizeof(*tq->reqs));
 		tq->waiting = calloc(size, sizeof(*tq->waiting));
-		if (!rq->chains || !rq->spare || !tq->reqs || !tq->waiting)
+		if (!rq->chains || !rq->spare || !rq->bounce || !tq->reqs || !tq->waiting)
 			return -1;
 		for (unsigned i = 0; i < NET_RX_READS; i++)
 			rq->reads[i].q = rq;
@@ -258,6 +259,7 @@ static void free_net(struct virtio_net *net)
 	for (unsigned p = 0; p < VIRTIO_NET_MAX_PAIRS; p++) {
 		free(net->rxq[p].chains);
 		free(net->rxq[p].spare);
+		free(net->rxq[p].bounce);
 		free(net->txq[p].reqs);
 		free(net->txq[p].waiting);
 	}

@@ -14,26 +14,33 @@
 
 /* Buffers one chain may have. Linux uses at most MAX_SKB_FRAGS + 2. */
 #define NET_CHAIN_IOV 64
-/* Reads posted on one receive queue, and the buffers one read spans.
- * One: a tap wakes every read waiting on it for each frame, and all but
- * one go back to sleep; in the rig four posted reads cost more CPU than
- * they saved (virtio_net_rx.c). */
+/* Reads posted on one receive queue: one. A tap wakes every read waiting
+ * on it for each frame, and all but one go back to sleep; in the rig four
+ * posted reads cost more CPU than they saved (virtio_net_rx.c). */
 #define NET_RX_READS 1
-#define NET_RX_READ_IOV 256
+/* Chains one received frame may span (num_buffers). */
+#define NET_RX_FRAME_CHAINS 256
 /* The largest frame either way: a 64 KiB GSO frame with its Ethernet
  * and VLAN headers. */
 #define NET_MAX_FRAME (65535u + 18u)
 
 struct net_rxq;
 
-/* A read posted on the backend, into one or more of the guest's chains. */
+/* A read posted on the backend: into the guest's next chain, and with
+ * mergeable buffers on into the queue's bounce buffer for what does not
+ * fit there. A frame that went past the chain waits here (frame > 0)
+ * until the ring has the chains to take the rest. */
 struct net_rx_read {
 	struct io_op op;
 	struct net_rxq *q;
 	bool busy;
 	unsigned nr_chains, nr_iov;
-	uint16_t heads[NET_RX_READ_IOV];
-	struct iovec iov[NET_RX_READ_IOV];
+	uint32_t direct;   /* bytes the first chain takes straight from the read */
+	uint64_t capacity; /* bytes the read can take: direct + bounce */
+	uint32_t frame;    /* a frame longer than direct, waiting for chains */
+	uint64_t held;     /* bytes the chains held so far can take */
+	uint16_t heads[NET_RX_FRAME_CHAINS];
+	struct iovec iov[NET_CHAIN_IOV + 1];
 };
 
 struct net_rxq {
@@ -45,7 +52,12 @@ struct net_rxq {
 	 * ring of heads): they go into the next read. */
 	uint16_t *spare;
 	unsigned spare_first, spare_count;
+	/* The rest of a frame longer than the chain it was read into; read
+	 * there so that a small frame costs the backend one buffer and the
+	 * loop one chain, not the 64 KiB of chains the largest one needs. */
+	uint8_t *bounce;
 	struct net_rx_read reads[NET_RX_READS];
+	struct net_rx_read *waiting; /* a read whose frame waits for chains */
 	unsigned inflight;
 	bool stalled; /* the backend refused reads: wait for the driver */
 };

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The receive path: reads posted on the backend land straight in the
- * guest's buffers. With mergeable buffers one read spans as many chains
- * as the largest frame needs (the header's num_buffers tells the driver
- * how many it got); chains a short frame did not fill are kept, in
- * order, for the next read. Without buffers no read is posted: frames
- * wait in the backend and the queue asks the driver for a notification.
+ * The receive path: a read posted on the backend lands in the guest's
+ * next chain. With mergeable buffers the same read goes on into the
+ * queue's bounce buffer, and a frame longer than the chain is copied from
+ * there into as many further chains as it needs (the header's num_buffers
+ * tells the driver how many). Small frames, ACKs above all, so cost one
+ * chain and a two-entry read; a read spanning the 64 KiB of chains the
+ * largest frame needs (40 and more of Linux's buffers) cost the kernel an
+ * iovec import and the loop a walk over every chain for every frame,
+ * which made receiving the device's main cost. Without buffers no read
+ * is posted: frames wait in the backend and the queue asks the driver
+ * for a notification; a frame already read waits for chains the same way.
  *
  * One read per queue is posted at a time (NET_RX_READS): several waiting
  * reads are all woken by each frame, and all but one retry and sleep
  * again, which under the rig's emulated kernel cost more than the round
- * trip they save. Reads with RWF_NOWAIT to drain a backlog did not pay
- * either (each imports its whole iovec to find the tap empty).
+ * trip they save.
  */
 #include "devices/virtio/virtio_net_internal.h"
 
@@ -97,29 +101,29 @@ static int next_chain(struct net_rxq *q, uint16_t *head)
 	}
 }
 
-/* Fills a read with chains until it can hold any frame (one chain without
- * mergeable buffers). Returns 1 when it can, 0 when the ring ran out
- * first (r keeps what it got), -1 when the device failed. */
+/* Takes the next chain for a read: its buffers, then (mergeable) the
+ * bounce buffer up to the largest frame. Returns 1, 0 when the ring has
+ * no chain, -1 when the device failed. */
 static int gather(struct net_rxq *q, struct net_rx_read *r)
 {
 	struct virtio_net *net = q->net;
-	uint64_t bytes = 0;
+	uint16_t head;
 	r->nr_chains = r->nr_iov = 0;
-	do {
-		uint16_t head;
-		int g = next_chain(q, &head);
-		if (g <= 0)
-			return g;
-		const struct vq_chain *c = &q->chains[head];
-		if (r->nr_iov + c->nr_in > NET_RX_READ_IOV) {
-			spare_push_front(q, head);
-			return 1;
-		}
-		memcpy(&r->iov[r->nr_iov], c->iov, c->nr_in * sizeof(struct iovec));
-		r->nr_iov += c->nr_in;
-		r->heads[r->nr_chains++] = head;
-		bytes += c->in_len;
-	} while (net->mergeable && bytes < net->rx_need);
+	int g = next_chain(q, &head);
+	if (g <= 0)
+		return g;
+	const struct vq_chain *c = &q->chains[head];
+	memcpy(r->iov, c->iov, c->nr_in * sizeof(struct iovec));
+	r->nr_iov = c->nr_in;
+	r->heads[r->nr_chains++] = head;
+	r->direct = c->in_len;
+	r->capacity = c->in_len;
+	if (net->mergeable && c->in_len < net->rx_need) {
+		r->iov[r->nr_iov++] = (struct iovec){
+			.iov_base = q->bounce, .iov_len = net->rx_need - c->in_len
+		};
+		r->capacity = net->rx_need;
+	}
 	return 1;
 }
 
@@ -146,9 +150,13 @@ static bool post(struct net_rxq *q, struct net_rx_read *r)
 	return true;
 }
 
+static bool finish_frame(struct net_rxq *q);
+
 void net_rx_fill(struct net_rxq *q)
 {
 	struct virtqueue *vq = rx_vq(q);
+	if (q->waiting && (!rx_live(q) || !finish_frame(q)))
+		return;
 	while (q->inflight < NET_RX_READS && rx_live(q)) {
 		struct net_rx_read *r = free_read(q);
 		int g = gather(q, r);
@@ -159,60 +167,91 @@ void net_rx_fill(struct net_rxq *q)
 				return;
 			continue;
 		}
-		/* Short of buffers for the largest frame. With no read
-		 * posted, what there is goes out anyway (small frames fit,
-		 * and the driver adds buffers only once it gets some back);
-		 * otherwise wait for more. */
-		if (r->nr_chains && !q->inflight) {
-			if (!post(q, r))
-				return;
-		} else {
-			return_chains(q, r);
-		}
+		/* The ring is empty: go on once the driver adds buffers. */
 		if (!vq_set_notify(vq, true))
 			return;
 	}
-	/* Enough posted: a notification per buffer added would be waste. */
+	/* A read posted: a notification per buffer added would be waste. */
 	if (rx_live(q))
 		vq_set_notify(vq, false);
 }
 
-/* Hands a frame of `len` bytes (header included) to the driver: the
- * chains it filled, in order; the rest are kept for the next read. */
-static void deliver(struct net_rxq *q, struct net_rx_read *r, uint32_t len)
+/* Hands a frame of `len` bytes (header included, num_buffers written)
+ * to the driver: the chains it filled, in order; the rest are kept for
+ * the next read. */
+static void push_frame(struct net_rxq *q, struct net_rx_read *r, uint32_t len)
 {
 	struct virtio_net *net = q->net;
 	struct virtqueue *vq = rx_vq(q);
 	uint32_t left = len;
-	uint16_t used = 0;
+	unsigned used = 0;
 	while (used < r->nr_chains && left) {
 		uint32_t in = q->chains[r->heads[used]].in_len;
-		left -= in < left ? in : left;
-		used++;
-	}
-	uint16_t nb = htole16(used);
-	iov_from_buf(r->iov, r->nr_iov, offsetof(struct virtio_net_hdr_v1, num_buffers),
-		     &nb, sizeof(nb));
-	left = len;
-	for (uint16_t i = 0; i < used; i++) {
-		uint32_t in = q->chains[r->heads[i]].in_len;
 		uint32_t n = in < left ? in : left;
-		vq_push(vq, r->heads[i], n);
+		vq_push(vq, r->heads[used], n);
 		left -= n;
+		used++;
 	}
 	/* Keep the rest, first chain first. */
 	for (unsigned i = r->nr_chains; i > used; i--)
 		spare_push_front(q, r->heads[i - 1]);
 	r->nr_chains = 0;
+	struct phy_net_queue_stats *st = &net->be.stats[q->pair];
+	NET_STAT_ADD(st->rx_packets, 1);
+	NET_STAT_ADD(st->rx_bytes, (uint64_t)len - VIRTIO_NET_HDR_LEN);
 	net->dirty |= 1u << net_rx_vq(q->pair);
 }
 
-static uint64_t read_capacity(const struct net_rxq *q, const struct net_rx_read *r)
+static void drop_frame(struct net_rxq *q, struct net_rx_read *r)
 {
-	uint64_t n = 0;
-	for (unsigned i = 0; i < r->nr_chains; i++)
-		n += q->chains[r->heads[i]].in_len;
-	return n;
+	return_chains(q, r);
+	r->frame = 0;
+	q->waiting = NULL;
+	NET_STAT_ADD(q->net->be.stats[q->pair].rx_drops, 1);
+}
+
+/* The frame of the waiting read: takes chains for the part in the bounce
+ * buffer, copies it there and hands the frame over. Returns false while
+ * the ring has too few chains (or the device failed). */
+static bool finish_frame(struct net_rxq *q)
+{
+	struct virtio_net *net = q->net;
+	struct net_rx_read *r = q->waiting;
+	unsigned most = net->queue_size < NET_RX_FRAME_CHAINS ? net->queue_size
+							       : NET_RX_FRAME_CHAINS;
+	while (r->held < r->frame) {
+		if (r->nr_chains >= most) {
+			/* More than the whole ring: the driver's buffers are
+			 * too small for what it negotiated. */
+			drop_frame(q, r);
+			return true;
+		}
+		uint16_t head;
+		int g = next_chain(q, &head);
+		if (g < 0)
+			return false;
+		if (g == 0) {
+			if (vq_set_notify(rx_vq(q), true))
+				continue;
+			return false;
+		}
+		r->heads[r->nr_chains++] = head;
+		r->held += q->chains[head].in_len;
+	}
+	/* num_buffers goes in before the bounce buffer is copied out: a
+	 * first chain shorter than the header left part of it there. */
+	uint16_t nb = htole16((uint16_t)r->nr_chains);
+	iov_from_buf(r->iov, r->nr_iov, offsetof(struct virtio_net_hdr_v1, num_buffers),
+		     &nb, sizeof(nb));
+	uint32_t off = 0, rest = r->frame - r->direct;
+	for (unsigned i = 1; i < r->nr_chains && off < rest; i++) {
+		const struct vq_chain *c = &q->chains[r->heads[i]];
+		off += (uint32_t)iov_from_buf(c->iov, c->nr_in, 0, q->bounce + off, rest - off);
+	}
+	push_frame(q, r, r->frame);
+	r->frame = 0;
+	q->waiting = NULL;
+	return true;
 }
 
 void net_rx_done(struct io_op *op, int res)
@@ -233,10 +272,20 @@ void net_rx_done(struct io_op *op, int res)
 		pthread_mutex_unlock(&net->dev.lock);
 		return;
 	}
-	if (res >= VIRTIO_NET_HDR_LEN && (uint64_t)res <= read_capacity(q, r)) {
-		deliver(q, r, (uint32_t)res);
-		NET_STAT_ADD(st->rx_packets, 1);
-		NET_STAT_ADD(st->rx_bytes, (uint64_t)res - VIRTIO_NET_HDR_LEN);
+	if (res >= VIRTIO_NET_HDR_LEN && (uint64_t)res <= r->capacity) {
+		if ((uint32_t)res <= r->direct) {
+			uint16_t nb = htole16(1);
+			iov_from_buf(r->iov, r->nr_iov,
+				     offsetof(struct virtio_net_hdr_v1, num_buffers), &nb,
+				     sizeof(nb));
+			push_frame(q, r, (uint32_t)res);
+		} else {
+			/* net_rx_fill() finishes it, now or once the
+			 * driver adds buffers. */
+			r->frame = (uint32_t)res;
+			r->held = r->direct;
+			q->waiting = r;
+		}
 	} else {
 		return_chains(q, r);
 		if (res == -EBADFD || res == -EBADF || res == -EINVAL)
@@ -259,6 +308,7 @@ void net_rx_clear(struct net_rxq *q)
 {
 	q->spare_first = q->spare_count = 0;
 	q->stalled = false;
+	q->waiting = NULL;
 	for (unsigned i = 0; i < NET_RX_READS; i++)
-		q->reads[i].nr_chains = 0;
+		q->reads[i].nr_chains = q->reads[i].frame = 0;
 }

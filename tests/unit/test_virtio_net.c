@@ -478,6 +478,141 @@ static void test_rx_mergeable(void)
 	rig_close(&r);
 }
 
+static void run_loop(struct rig *r, int passes)
+{
+	for (int i = 0; i < passes; i++)
+		io_loop_run_once(r->sim->loop, false);
+}
+
+/* The bytes the driver got back in its next `n` used chains, whose
+ * buffers are at gpas[] in ring order (a frame's chains are used in the
+ * order they were added). Returns the total length. */
+static size_t take_frame(struct rig *r, const uint64_t *gpas, unsigned n, uint8_t *out)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t id;
+		uint32_t len;
+		CHECK(sim_get_used(r->sim, 0, &id, &len) == 1);
+		memcpy(out + total, sim_ptr(r->sim, gpas[i], len), len);
+		total += len;
+	}
+	return total;
+}
+
+/* Mergeable buffers: a frame longer than the chain it was read into
+ * waits for the chains its rest needs, and a frame behind it waits its
+ * turn. */
+static void test_rx_frame_waits(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	unsigned q = 0;
+	uint64_t gpas[21];
+	gpas[0] = add_rx(&r, 0, 1, 2048, false);
+	peer_send(&r, 0, 20000, 5);
+	peer_send(&r, 0, 70, 6);
+	run_loop(&r, 20);
+	CHECK(!has_used(&r, &q));
+	CHECK(r.stats[0].rx_packets == 0 && r.stats[0].rx_drops == 0);
+	/* 10 KiB of chains: still short of 20012 bytes. */
+	uint64_t more = add_rx(&r, 0, 4, 2048, false);
+	run_loop(&r, 20);
+	CHECK(!has_used(&r, &q));
+	uint64_t rest = add_rx(&r, 0, 16, 2048, false);
+	CHECK(run_until(&r, has_used, &q));
+	for (unsigned i = 0; i < 4; i++)
+		gpas[1 + i] = more + i * 2048ull;
+	for (unsigned i = 0; i < 16; i++)
+		gpas[5 + i] = rest + i * 2048ull;
+	unsigned chains = (HDR + 20000 + 2047) / 2048; /* 10 */
+	uint8_t *got = malloc(21 * 2048), *want = malloc(20000);
+	CHECK_EQ_U64(take_frame(&r, gpas, chains, got), HDR + 20000);
+	const struct virtio_net_hdr_v1 *h = (const void *)got;
+	CHECK_EQ_U64(le16toh(h->num_buffers), chains);
+	frame_bytes(want, 20000, 5);
+	CHECK(!memcmp(got + HDR, want, 20000));
+	/* The frame behind it, in the next chain. */
+	CHECK(run_until(&r, has_used, &q));
+	CHECK_EQ_U64(take_frame(&r, &gpas[chains], 1, got), HDR + 70);
+	check_rx_frame(&r, gpas[chains], 70, 6, 1);
+	CHECK(r.stats[0].rx_packets == 2 && r.stats[0].rx_drops == 0);
+	CHECK(r.stats[0].rx_bytes == 20070);
+	free(got);
+	free(want);
+	rig_close(&r);
+}
+
+/* A first chain shorter than the header: the header runs on into the
+ * next chain, num_buffers included. */
+static void test_rx_split_header(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	unsigned q = 0;
+	uint64_t gpas[2];
+	gpas[0] = add_rx(&r, 0, 1, 8, false);
+	gpas[1] = add_rx(&r, 0, 4, 2048, false);
+	peer_send(&r, 0, 100, 2);
+	CHECK(run_until(&r, has_used, &q));
+	uint8_t got[HDR + 100];
+	CHECK_EQ_U64(take_frame(&r, gpas, 2, got), HDR + 100);
+	const struct virtio_net_hdr_v1 *h = (const void *)got;
+	CHECK_EQ_U64(le16toh(h->num_buffers), 2);
+	uint8_t want[100];
+	frame_bytes(want, 100, 2);
+	CHECK(!memcmp(got + HDR, want, 100));
+	rig_close(&r);
+}
+
+/* A frame larger than the driver's whole ring is dropped, counted, and
+ * the queue goes on with the same chains. */
+static void test_rx_larger_than_ring(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 16) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 16) == 0);
+	unsigned q = 0;
+	uint64_t base = add_rx(&r, 0, 16, 1024, false);
+	peer_send(&r, 0, 30000, 1);
+	peer_send(&r, 0, 90, 2);
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 90);
+	check_rx_frame(&r, base, 90, 2, 1);
+	CHECK(r.stats[0].rx_drops == 1 && r.stats[0].rx_packets == 1);
+	CHECK(!sim_needs_reset(r.sim));
+	rig_close(&r);
+}
+
+/* A reset forgets a frame waiting for chains; the queue starts clean. */
+static void test_rx_reset_waiting(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	unsigned q = 0;
+	add_rx(&r, 0, 1, 2048, false);
+	peer_send(&r, 0, 20000, 1);
+	run_loop(&r, 20);
+	CHECK(!has_used(&r, &q));
+	sim_set_status(r.sim, 0);
+	CHECK(sim_status(r.sim) == 0);
+	peer_send(&r, 0, 300, 3);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	uint64_t base = add_rx(&r, 0, 64, 2048, false);
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 300);
+	check_rx_frame(&r, base, 300, 3, 1);
+	CHECK(r.stats[0].rx_packets == 1);
+	rig_close(&r);
+}
+
 /* No buffers: nothing is read and nothing spins; frames wait in the
  * backend and arrive, in order, once the driver adds buffers. */
 static void test_rx_starvation(void)
@@ -732,6 +867,10 @@ int main(void)
 	test_tx_malformed();
 	test_rx_small();
 	test_rx_mergeable();
+	test_rx_frame_waits();
+	test_rx_split_header();
+	test_rx_larger_than_ring();
+	test_rx_reset_waiting();
 	test_rx_starvation();
 	test_rx_bad_chain();
 	test_bad_ring();
