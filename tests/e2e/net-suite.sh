@@ -38,6 +38,11 @@ MB=${PHYLLOME_NET_E2E_MB:-200}
 TAP=phy-e2e0 HOST_IP=10.77.0.1 GUEST_IP=10.77.0.2 MAC=52:54:00:e2:e0:02
 mkdir -p "$LOGS"
 modprobe -q tun 2>/dev/null
+# Every wait ends by this time, so that a hung guest gives "not ok" and its
+# logs before run-e2e.sh's rig timeout (PHYLLOME_E2E_CASE_TIMEOUT, which
+# also covers L1's boot) stops everything. Meant for one case per run, as
+# run-e2e.sh does; several cases in one run share it.
+DEADLINE=$((SECONDS + ${PHYLLOME_E2E_CASE_TIMEOUT:-360} - 45))
 
 # ---------------------------------------------------------------- helpers
 taps_made=() pids=()
@@ -67,7 +72,11 @@ start_vm() {
   local name=$1 cpus=$2 step=$3 extra=$4
   shift 4
   local cmdline="console=ttyS0 quiet cryptomgr.notests pci=noearly phyllome.action=poweroff phyllome.net=$step $extra"
-  rm -f "$LOGS/$name.log"
+  # A case retried in a fresh rig keeps the first attempt's logs.
+  if [ -s "$LOGS/$name.log" ]; then
+    mv "$LOGS/$name.log" "$LOGS/$name.prev.log"
+    mv "$LOGS/$name.err" "$LOGS/$name.prev.err" 2>/dev/null
+  fi
   : >"$LOGS/$name.log"
   if [ "$QEMU_MODE" = 1 ]; then
     local spec=$1 tap="" mac="" nq=2 kv
@@ -97,8 +106,10 @@ start_vm() {
 # (137: killed after that).
 vm_rc=""
 vm_exit() {
-  local i
-  for i in $(seq 1 240); do kill -0 "$vm_pid" 2>/dev/null || break; sleep 0.5; done
+  local end=$((SECONDS + 120))
+  while kill -0 "$vm_pid" 2>/dev/null && [ $SECONDS -lt $end ] && [ $SECONDS -lt $DEADLINE ]; do
+    sleep 0.5
+  done
   kill -0 "$vm_pid" 2>/dev/null && kill -KILL "$vm_pid" 2>/dev/null
   wait "$vm_pid" 2>/dev/null
   vm_rc=$?
@@ -110,16 +121,17 @@ says() { net_lines "$1" | grep -m1 "^$2\( \|$\)" | sed "s/^$2 *//"; }
 # field NAME WORD KEY: KEY=VALUE from that line
 field() { says "$1" "$2" | tr ' ' '\n' | grep -m1 "^$3=" | sed "s/^$3=//"; }
 # wait_for NAME REGEX SECS: until a guest line matches (0), "error" (1), the
-# VM ends (1) or SECS pass (2).
+# VM ends (1) or SECS pass, or the case's DEADLINE (2). Times are wall
+# seconds: in the rig each poll's processes take a while.
 wait_for() {
-  local name=$1 re=$2 t=$(($3 * 2)) i
-  for ((i = 0; i < t; i++)); do
-    net_lines "$name" | grep -q -E "^($re)" && return 0
-    net_lines "$name" | grep -q "^error" && return 1
-    if ! kill -0 "$vm_pid" 2>/dev/null; then
-      net_lines "$name" | grep -q -E "^($re)" && return 0
-      return 1
-    fi
+  local name=$1 re=$2 end=$((SECONDS + $3)) lines alive
+  while [ $SECONDS -lt $end ] && [ $SECONDS -lt $DEADLINE ]; do
+    alive=0
+    kill -0 "$vm_pid" 2>/dev/null && alive=1
+    lines=$(net_lines "$name")
+    grep -q -E "^($re)" <<<"$lines" && return 0
+    grep -q "^error" <<<"$lines" && return 1
+    [ $alive = 1 ] || return 1
     sleep 0.5
   done
   return 2
@@ -128,7 +140,7 @@ wait_for() {
 why() {
   local g
   g=$(grep -a -E 'PHYLLOME-(NET|GUEST)|Kernel panic|BUG:' "$LOGS/$1.log" | tr -d '\r' | tail -3 | tr '\n' '|')
-  echo "stderr: $(tail -2 "$LOGS/$1.err" 2>/dev/null | tr '\n' ' '); guest: ${g:-nothing}"
+  echo "stderr: $(tail -2 "$LOGS/$1.err" 2>/dev/null | tr '\n' ' '); guest: ${g:-nothing}$([ $SECONDS -ge $DEADLINE ] && echo "; the case's time ran out (${SECONDS}s)")"
 }
 # boot_until NAME CPUS STEP EXTRA REGEX SECS NET...: start_vm, then wait for
 # REGEX for SECS. A boot that does not reach init in 90 s is retried once
@@ -139,7 +151,8 @@ boot_until() {
   shift 6
   for try in 1 2; do
     start_vm "$name" "$cpus" "$step" "$extra" "$@"
-    for ((i = 0; i < 180; i++)); do
+    i=$((SECONDS + 90))
+    while [ $SECONDS -lt $i ] && [ $SECONDS -lt $DEADLINE ]; do
       grep -aq "PHYLLOME-GUEST: init started" "$LOGS/$name.log" && break
       kill -0 "$vm_pid" 2>/dev/null || break
       sleep 0.5
@@ -186,12 +199,13 @@ EOF
 # LOGS/NAME-host.txt; waits until it listens. Sets xfer_pid.
 xfer_pid=""
 xfer_host() {
-  local name=$1 i
+  local name=$1
   shift
   python3 "$here/net-xfer.py" --bind "$HOST_IP" "$@" >"$LOGS/$name-host.txt" 2>&1 &
   xfer_pid=$!
   pids+=("$xfer_pid")
-  for i in $(seq 1 100); do
+  local end=$((SECONDS + 30))
+  while [ $SECONDS -lt $end ]; do
     grep -q '^listening' "$LOGS/$name-host.txt" && return 0
     kill -0 $xfer_pid 2>/dev/null || break
     sleep 0.2

@@ -157,11 +157,13 @@ def vmm_drops(name):
 
 
 NETSTAT = ("TCPOFOQueue", "TCPSACKReorder", "TCPTSReorder", "TCPRenoReorder",
-           "TCPDSACKRecv", "TCPLostRetransmit")
+           "TCPDSACKRecv", "TCPLostRetransmit", "TCPFastRetrans",
+           "TCPTimeouts", "TCPLossProbes", "TCPSpuriousRTOs")
 
 
 def l1_netstat():
-    """L1's TcpExt counters that tell reordering from loss."""
+    """L1's TcpExt counters that tell reordering from loss and loss from
+    timeouts."""
     try:
         with open("/proc/net/netstat") as f:
             lines = f.read().splitlines()
@@ -526,7 +528,9 @@ def main():
         return ", ".join(got) or "none"
     print("\nL1's TCP over each run (TcpExt counters of /proc/net/netstat, "
           "medians; reordering shows as TCPOFOQueue at the receiver and "
-          "*Reorder / TCPDSACKRecv at the sender):\n")
+          "*Reorder / TCPDSACKRecv at the sender; TCPTimeouts and "
+          "TCPLossProbes are retransmits after silence, TCPFastRetrans after "
+          "duplicate ACKs):\n")
     for v in vmms:
         for key, label, _ in DIRS:
             if any(key in r for r in runs[v]):
