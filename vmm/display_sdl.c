@@ -9,7 +9,6 @@
 #include "vmm/display_sdl.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <SDL.h>
 
 #include "common/error.h"
+#include "common/thread.h"
 #include "devices/virtio/virtio_gpu.h"
 #include "devices/virtio/virtio_input.h"
 #include "vmm/display_input.h"
@@ -464,12 +464,7 @@ static void free_display(struct display_sdl *d)
 
 static int start_thread(struct display_sdl *d, struct phy_error *err)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	/* The display thread takes no signals: they belong to the embedder. */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&d->thread, NULL, display_thread, d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = phy_thread_create(&d->thread, display_thread, d);
 	if (r)
 		return phy_err_errno(err, PHY_E_INTERNAL, r,
 				     "display: cannot start its thread");

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -14,6 +13,7 @@
 #include <liburing.h>
 
 #include "common/error.h"
+#include "common/thread.h"
 
 #define IO_LOOP_MAX_WATCHES 128
 #define IO_LOOP_MAX_FLUSHES 32
@@ -324,12 +324,7 @@ static void *loop_thread(void *opaque)
 
 int io_loop_start(struct io_loop *loop, struct phy_error *err)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	/* The loop thread takes no signals: they belong to the embedder. */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&loop->thread, NULL, loop_thread, loop);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = phy_thread_create(&loop->thread, loop_thread, loop);
 	if (r)
 		return phy_err_errno(err, PHY_E_INTERNAL, r, "cannot start the device loop");
 	loop->running = true;

@@ -25,6 +25,7 @@
 
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "common/thread.h"
 #include "vmm/vm_internal.h"
 
 static int kick_signal(void)
@@ -222,17 +223,12 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu, struct phy_error *err)
 {
-	/* The thread inherits this mask: every signal blocked, so the
-	 * embedder's signals go to its own threads and the kick stays
-	 * pending until KVM_RUN unblocks it. */
-	sigset_t all, old;
-	sigfillset(&all);
 	/* Counted before it exists, so a pause never finds "all parked"
 	 * while a thread is about to run. */
 	vm_vcpu_thread_begin(vcpu->vm);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Every signal blocked: the embedder's signals go to its own
+	 * threads and the kick stays pending until KVM_RUN unblocks it. */
+	int r = phy_thread_create(&vcpu->thread, vcpu_thread, vcpu);
 	if (r) {
 		vm_vcpu_thread_end(vcpu->vm);
 		return phy_err_errno(err, PHY_E_INTERNAL, r,

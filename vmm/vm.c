@@ -19,6 +19,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "common/thread.h"
 #include "vmm/api/vm_api.h"
 #include "vmm/vm_internal.h"
 
@@ -367,7 +368,7 @@ int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
 	}
 	vm->state = PHY_VM_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
-	int r = pthread_create(&vm->supervisor, NULL, supervisor_thread, vm);
+	int r = phy_thread_create(&vm->supervisor, supervisor_thread, vm);
 	if (r) {
 		pthread_mutex_lock(&vm->lock);
 		vm->state = PHY_VM_CREATED;

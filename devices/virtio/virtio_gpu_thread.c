@@ -15,12 +15,12 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/thread.h"
 
 void gpu_wake(struct virtio_gpu *gpu)
 {
@@ -143,12 +143,7 @@ int gpu_thread_start(struct virtio_gpu *gpu, struct phy_error *err)
 	if (gpu->wake_fd < 0)
 		return phy_err_errno(err, PHY_E_INTERNAL, errno, "%s: eventfd",
 				     gpu->name);
-	sigset_t all, old;
-	sigfillset(&all);
-	/* The GPU thread takes no signals: they belong to the embedder. */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&gpu->thread, NULL, gpu_thread, gpu);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = phy_thread_create(&gpu->thread, gpu_thread, gpu);
 	if (r) {
 		close(gpu->wake_fd);
 		return phy_err_errno(err, PHY_E_INTERNAL, r,

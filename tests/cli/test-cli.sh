@@ -12,6 +12,19 @@ pass=0 fail=0
 check() { # NAME CONDITION-RESULT MESSAGE
   if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok - $1"; else fail=$((fail + 1)); echo "not ok - $1: $3"; fi
 }
+# Waits for a background VMM that was told to stop, 30 s at most: one that
+# hangs is killed (status 137, a failure) after its threads' signal state is
+# printed, so the test fails instead of hanging.
+wait_vmm() { # PID
+  if ! timeout 30 tail -s 0.1 --pid="$1" -f /dev/null; then
+    echo "# pid $1 still runs 30 s after the signal:"
+    for t in /proc/"$1"/task/*; do
+      echo "#   $(cat "$t/comm" 2>/dev/null)" $(grep -E '^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)' "$t/status" 2>/dev/null)
+    done
+    kill -KILL "$1"
+  fi
+  wait "$1"
+}
 
 "$vmm" --help >"$work/help" 2>&1; rc=$?
 [ $rc = 0 ] && grep -q -- "--kernel" "$work/help" && grep -q -- "--memory" "$work/help"; check help $? "rc=$rc"
@@ -41,20 +54,34 @@ usage_error positional "unexpected argument" "$first"
 usage_error not-kernel "not a Linux kernel" --kernel /etc/hostname
 usage_error serial-file "--serial" --kernel "$first" --serial file=/nonexistent/dir/log
 
-# Output on stdout, then SIGTERM: exit 128+15.
+# Output on stdout, then SIGTERM: exit 128+15. The output files of an
+# earlier run go first: a stale X would send the signal before the VMM is
+# up (this shell starts it with SIGINT ignored until its handler is in).
+rm -f "$work/stdout" "$work/serial.log"
 "$vmm" --kernel="$first" --memory=size=64M >"$work/stdout" 2>"$work/stdout.err" &
 pid=$!
-for _ in $(seq 100); do grep -q X "$work/stdout" && break; sleep 0.05; done
-kill -TERM $pid; wait $pid; rc=$?
+for _ in $(seq 200); do grep -q X "$work/stdout" && break; sleep 0.05; done
+kill -TERM $pid; wait_vmm $pid; rc=$?
 grep -q X "$work/stdout" && [ $rc = 143 ]; check "serial tty + SIGTERM" $? "rc=$rc out=$(cat "$work/stdout")"
 
 # Serial to a file, stdout stays clean.
 "$vmm" --kernel "$first" --memory size=64M --serial "file=$work/serial.log" >"$work/quiet" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q X "$work/serial.log" 2>/dev/null && break; sleep 0.05; done
-kill -INT $pid; wait $pid; rc=$?
+for _ in $(seq 200); do grep -q X "$work/serial.log" 2>/dev/null && break; sleep 0.05; done
+kill -INT $pid; wait_vmm $pid; rc=$?
 grep -q X "$work/serial.log" && [ ! -s "$work/quiet" ] && [ $rc = 130 ]
 check "serial file + SIGINT" $? "rc=$rc stdout=$(cat "$work/quiet")"
+
+# SIGINT while the VM is still being built (phy_vm_create() waits in open()
+# for the reader of an --event-monitor FIFO): exit 130, nothing printed.
+fifo=$work/events.fifo
+rm -f "$fifo"; mkfifo "$fifo"
+"$vmm" --kernel "$first" --memory size=64M --serial null --event-monitor "$fifo" >"$work/fifo.out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do [[ "$(cat /proc/$pid/syscall 2>/dev/null)" == "257 "* ]] && break; sleep 0.05; done # openat
+kill -INT $pid; wait_vmm $pid; rc=$?
+[ $rc = 130 ] && [ ! -s "$work/fifo.out" ]
+check "SIGINT while the VM is built" $? "rc=$rc $(cat "$work/fifo.out")"
 
 # A triple fault: exit 1, the reason and the registers on stderr.
 timeout 60 "$vmm" --kernel "$crash" --memory size=64M >"$work/crash.out" 2>"$work/crash.err"; rc=$?
@@ -91,7 +118,7 @@ if command -v curl >/dev/null; then
   [ $rc = 2 ] && [ "$(wc -l <"$work/api2.err")" = 1 ] && grep -q "in use" "$work/api2.err"
   check "api: a live socket is refused" $? "rc=$rc $(cat "$work/api2.err")"
   out=$(api -X PUT http://localhost/api/v1/vmm.shutdown)
-  wait $pid; rc=$?
+  wait_vmm $pid; rc=$?
   [ "${out##*$'\n'}" = 204 ] && [ $rc = 0 ] && [ ! -e "$sock" ]
   check "api: vmm.shutdown ends the VMM" $? "rc=$rc out=$out $(ls -l "$sock" 2>&1) $(cat "$work/api.out")"
   tail -1 "$events" | grep -q '"source":"vmm","event":"shutdown"' &&
@@ -102,7 +129,7 @@ else
 fi
 "$vmm" --kernel "$first" --memory size=64M --serial null --api-socket "$sock" >/dev/null 2>&1 &
 pid=$!
-wait_sock; kill -TERM $pid; wait $pid; rc=$?
+wait_sock; kill -TERM $pid; wait_vmm $pid; rc=$?
 [ $rc = 143 ] && [ ! -e "$sock" ]; check "api: SIGTERM removes the socket" $? "rc=$rc"
 
 echo "test-cli: $pass passed, $fail failed"

@@ -9,7 +9,9 @@
  * every call in every state it must refuse.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +198,49 @@ static bool runs(struct rec *r)
 	return WAIT_FOR(r->bytes > before + 10, 5000);
 }
 
+/* Every thread of the process but the caller (the VM's, and KVM's and
+ * io_uring's workers) blocks the asynchronous signals 1-31 but SIGKILL and
+ * SIGSTOP, although the caller blocks none: a signal sent to the process can
+ * only reach the embedder's thread. */
+static bool others_block_signals(void)
+{
+	const unsigned long long want = 0x7fffffffULL & ~(1ULL << (SIGKILL - 1)) &
+					~(1ULL << (SIGSTOP - 1));
+	DIR *dir = opendir("/proc/self/task");
+	if (!dir)
+		return false;
+	bool ok = true;
+	unsigned others = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || atoi(de->d_name) == (int)gettid())
+			continue;
+		char path[300], line[128], comm[32] = "?";
+		unsigned long long blk = 0;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = 0;
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+		if (!(f = fopen(path, "r")))
+			continue; /* it ended meanwhile */
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "SigBlk: %llx", &blk);
+		fclose(f);
+		others++;
+		if ((blk & want) != want) {
+			fprintf(stderr, "thread %s (%s) takes signals: SigBlk %016llx\n",
+				de->d_name, comm, blk);
+			ok = false;
+		}
+	}
+	closedir(dir);
+	return ok && others > 0;
+}
+
 static void expect_state_error(int ret, const struct phy_error *err,
 			       const char *what)
 {
@@ -269,6 +314,7 @@ static void test_lifecycle(void)
 	CHECK_EQ_U64(phy_vm_set_log(vm, log_hook, r), -PHY_E_STATE);
 	check_refused(vm, "running", true, false, true);
 	CHECK(runs(r));
+	CHECK(others_block_signals());
 
 	/* Pause: no guest code runs, so the dots stop at once. */
 	size_t t0 = r->bytes;
@@ -576,6 +622,7 @@ static void test_gpu_machine(void)
 		return;
 	CHECK(phy_vm_start(g.vm, &err) == 0);
 	CHECK(runs(&g.rec));
+	CHECK(others_block_signals()); /* the GPU's and virglrenderer's too */
 	CHECK(phy_vm_screenshot(g.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
 	CHECK(phy_vm_screenshot(g.vm, 7, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
 	CHECK(access("/tmp/phy-never.png", F_OK) != 0);

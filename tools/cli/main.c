@@ -20,6 +20,8 @@
 #define EXIT_USAGE 2
 #define ESCAPE_CHAR 0x01 /* Ctrl-A, then x to quit */
 
+/* Set with the stop signals blocked; until then the handler only records
+ * the signal, and main acts on it. */
 static struct phy_vm *the_vm;
 static volatile sig_atomic_t stop_signal;
 /* The stdin thread feeds the VM until main destroys it. */
@@ -229,6 +231,12 @@ static int exit_status(struct phy_vm *vm, enum phy_exit_reason reason,
 
 int main(int argc, char **argv)
 {
+	/* The handlers go in first. A shell starts a background command with
+	 * SIGINT and SIGQUIT ignored, and the kernel discards an ignored
+	 * signal: one sent while the VM was being built, before the handlers
+	 * existed, was lost and the VMM ran on. Until the VM runs, the
+	 * handler only records the signal. */
+	install_signals();
 	struct phy_config *cfg = phy_config_new();
 	if (!cfg) {
 		fprintf(stderr, "phyllome-vmm: out of memory\n");
@@ -242,22 +250,32 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 
 	struct phy_error err = { 0 };
-	int ret = phy_vm_create(cfg, &the_vm, &err);
+	struct phy_vm *new_vm;
+	int ret = phy_vm_create(cfg, &new_vm, &err);
 	phy_config_free(cfg);
 	if (ret) {
+		/* A stop signal may have cut a wait short (a FIFO's reader). */
+		if (stop_signal)
+			return 128 + stop_signal;
 		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
 		return (err.code == PHY_E_INVALID || err.code == PHY_E_IMAGE) ?
 			       EXIT_USAGE : 1;
 	}
-	phy_vm_set_log(the_vm, print_log, NULL);
-	install_signals();
-	raw_terminal();
+	phy_vm_set_log(new_vm, print_log, NULL);
 	/* The stop signals are taken on this thread only: the VM's threads
 	 * inherit them blocked, so none is inside the handler when the VM
-	 * is destroyed below. */
+	 * is destroyed below. From here one stays pending until the VM
+	 * runs; one that came before stops the VM before it starts (its
+	 * --api-socket file is removed). */
 	sigset_t stop_set;
 	stop_signals(&stop_set);
 	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	if (stop_signal) {
+		phy_vm_destroy(new_vm);
+		return 128 + stop_signal;
+	}
+	the_vm = new_vm;
+	raw_terminal();
 	if (phy_vm_start(the_vm, &err)) {
 		restore_terminal();
 		fprintf(stderr, "phyllome-vmm: %s\n", err.message);

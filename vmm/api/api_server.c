@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/thread.h"
 #include "vmm/api/api_socket.h"
 #include "vmm/api/http.h"
 
@@ -411,12 +411,7 @@ int api_server_start(const char *path, const struct api_backend *b,
 		server_free(s);
 		return ret;
 	}
-	/* The embedder's signals are not this thread's business. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&s->thread, NULL, server_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = phy_thread_create(&s->thread, server_main, s);
 	if (r) {
 		server_free(s);
 		return phy_err_errno(err, PHY_E_INTERNAL, r,
