@@ -88,6 +88,9 @@ struct fake_vm {
 	enum phy_vm_state state;
 	int pauses, resumes, buttons, reboots, shutdowns;
 	int fail; /* 0, or the negative code every action returns */
+	int screenshots;
+	unsigned shot_scanout;
+	char shot_path[256];
 };
 
 static enum phy_vm_state f_state(void *ctx)
@@ -169,9 +172,35 @@ static int f_net_stats(void *c, unsigned i, struct phy_net_stats *s,
 	return 0;
 }
 
+static int f_gpu_stats(void *c, struct phy_gpu_stats *s, struct phy_error *e)
+{
+	*s = (struct phy_gpu_stats){
+		.submits = 12,
+		.fences = 4,
+		.fence_latency_sum_ns = 4 * 1500,
+		.fence_latency_max_ns = 2500,
+		.fence_latency_p50_ns = 1400,
+		.fence_latency_p90_ns = 2000,
+		.fence_latency_p99_ns = 2400,
+	};
+	return 0;
+}
+
+static int f_screenshot(void *c, unsigned scanout, const char *path,
+			struct phy_error *e)
+{
+	struct fake_vm *f = c;
+	int r = f_result(f, &f->screenshots, e);
+	if (!r) {
+		f->shot_scanout = scanout;
+		snprintf(f->shot_path, sizeof(f->shot_path), "%s", path);
+	}
+	return r;
+}
+
 static const struct api_backend_ops fake_ops = {
 	f_state, f_pause, f_resume, f_button, f_reboot, f_shutdown, f_disk_stats,
-	f_net_stats,
+	f_net_stats, f_gpu_stats, f_screenshot,
 };
 
 static const char *const fake_ids[] = { "_disk0", "data\"1" };
@@ -189,6 +218,7 @@ static struct api_backend fake_backend(struct fake_vm *f)
 			.disk_ids = fake_ids,
 			.nr_nets = 1,
 			.net_ids = fake_net_ids,
+			.gpu_outputs = 2,
 			.version = "0.1.0",
 		},
 	};
@@ -231,7 +261,17 @@ static void test_routes(void)
 			   "\"tx_drops\":1,\"link_up\":1,\"active_queue_pairs\":2,"
 			   "\"q0_rx_frames\":5,");
 	CHECK_STR_CONTAINS(r.body.data, "\"q1_rx_frames\":7,\"q1_tx_frames\":0,"
-			   "\"q1_rx_drops\":0,\"q1_tx_drops\":1}}");
+			   "\"q1_rx_drops\":0,\"q1_tx_drops\":1},\"_gpu0\":");
+	CHECK_STR_CONTAINS(r.body.data, ",\"_gpu0\":{\"submits\":12,\"fences\":4,"
+			   "\"fence_latency_avg_us\":1.500,\"fence_latency_p50_us\":1.400,"
+			   "\"fence_latency_p90_us\":2.000,\"fence_latency_p99_us\":2.400,"
+			   "\"fence_latency_max_us\":2.500}}");
+	/* Without disks and NICs the GPU's object comes first. */
+	struct api_backend only_gpu = b;
+	only_gpu.desc.nr_disks = only_gpu.desc.nr_nets = 0;
+	CHECK(route(&only_gpu, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	const char *first = "{\"_gpu0\":{\"submits\":12,";
+	CHECK(!strncmp(r.body.data, first, strlen(first)));
 
 	CHECK(route(&b, "PUT /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 204);
 	CHECK(f.pauses == 1 && f.state == PHY_VM_PAUSED);

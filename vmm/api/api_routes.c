@@ -115,6 +115,25 @@ static void net_counters(struct json_buf *j, const struct phy_net_stats *s)
 	json_lit(j, "}");
 }
 
+static void us(struct json_buf *j, const char *key, uint64_t ns)
+{
+	json_printf(j, ",\"%s\":%llu.%03llu", key, U(ns / 1000), U(ns % 1000));
+}
+
+/* Ours alone: Cloud Hypervisor has no GPU. Latencies in microseconds. */
+static void gpu_counters(struct json_buf *j, const struct phy_gpu_stats *s)
+{
+	json_printf(j, "{\"submits\":%llu,\"fences\":%llu", U(s->submits),
+		    U(s->fences));
+	us(j, "fence_latency_avg_us",
+	   s->fences ? s->fence_latency_sum_ns / s->fences : 0);
+	us(j, "fence_latency_p50_us", s->fence_latency_p50_ns);
+	us(j, "fence_latency_p90_us", s->fence_latency_p90_ns);
+	us(j, "fence_latency_p99_us", s->fence_latency_p99_ns);
+	us(j, "fence_latency_max_us", s->fence_latency_max_ns);
+	json_lit(j, "}");
+}
+
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -144,6 +163,17 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 		json_str(j, b->desc.net_ids[i]);
 		json_lit(j, ":");
 		net_counters(j, &s);
+	}
+	if (b->desc.gpu_outputs) {
+		struct phy_gpu_stats s;
+		struct phy_error err = { 0 };
+		if (b->ops->gpu_stats(b->ctx, &s, &err)) {
+			api_reply_error(r, 500, err.message);
+			return;
+		}
+		json_lit(j, b->desc.nr_disks + b->desc.nr_nets ? ",\"_gpu0\":"
+							   : "\"_gpu0\":");
+		gpu_counters(j, &s);
 	}
 	json_lit(j, "}");
 	r->status = 200;

@@ -30,6 +30,11 @@ struct api_backend_ops {
 			  struct phy_error *err);
 	int (*net_stats)(void *ctx, unsigned index, struct phy_net_stats *out,
 			 struct phy_error *err);
+	int (*gpu_stats)(void *ctx, struct phy_gpu_stats *out,
+			 struct phy_error *err);
+	/* Writes scanout `scanout` as a PNG at `path` (absolute). */
+	int (*screenshot)(void *ctx, unsigned scanout, const char *path,
+			  struct phy_error *err);
 };
 
 /* What does not change while the VM lives, rendered or copied once. */
@@ -40,6 +45,7 @@ struct api_vm_desc {
 	const char *const *disk_ids; /* vm.counters keys, one per disk */
 	unsigned nr_nets;
 	const char *const *net_ids;  /* vm.counters keys, one per NIC */
+	unsigned gpu_outputs;        /* the GPU's scanouts; 0: no GPU */
 	const char *version;
 };
 
