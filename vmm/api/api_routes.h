@@ -71,6 +71,10 @@ void api_reply_error(struct api_reply *r, int status, const char *message);
 void api_route(const struct api_backend *b, const struct http_request *req,
 	       struct api_reply *reply);
 
+/* PUT vm.screenshot (api_screenshot.c): the request's body says where. */
+void api_vm_screenshot(const struct api_backend *b,
+		       const struct http_request *req, struct api_reply *r);
+
 /* Cloud Hypervisor's name of a VM state: "Created", "Running", ... */
 const char *api_state_name(enum phy_vm_state s);
 
