@@ -28,9 +28,11 @@ int phy_vm_gpu_stats(struct phy_vm *vm, struct phy_gpu_stats *out,
 		     struct phy_error *err)
 {
 	if (!vm || !out)
-		return phy_err(err, PHY_E_INVALID, "phy_vm_gpu_stats: NULL argument");
+		return phy_err(err, PHY_E_INVALID,
+			       "phy_vm_gpu_stats: NULL argument");
 	if (vm->cfg.gpu.mode == GPU_NONE)
-		return phy_err(err, PHY_E_INVALID, "phy_vm_gpu_stats: the VM has no GPU (--gpu)");
+		return phy_err(err, PHY_E_INVALID,
+			       "phy_vm_gpu_stats: the VM has no GPU (--gpu)");
 	struct virtio_gpu_stats s;
 	pthread_mutex_lock(&vm->gpu_lock);
 	s = vm->gpu_stats_before;

@@ -40,7 +40,7 @@ static bool within(uint64_t got, uint64_t want, double rel)
 
 static void test_quantiles(void)
 {
-	struct latency_hist h = { 0 };
+	struct latency_hist h = {0};
 	CHECK_EQ_U64(latency_hist_quantile(&h, 0.5), 0);
 
 	/* 1..100000 ns, evenly: quantile q is q * 100000. */
@@ -57,7 +57,7 @@ static void test_quantiles(void)
 
 	/* 99 fast samples and one slow: p50 is fast, p99 still fast, the
 	 * slow one is the maximum and p100. */
-	struct latency_hist g = { 0 };
+	struct latency_hist g = {0};
 	for (int i = 0; i < 99; i++)
 		latency_hist_add(&g, 2000);
 	latency_hist_add(&g, 5000000);
@@ -78,7 +78,7 @@ static void test_quantiles(void)
 	CHECK_EQ_U64(total, m.count);
 
 	/* Beyond the last bucket's start: clamped to the maximum. */
-	struct latency_hist big = { 0 };
+	struct latency_hist big = {0};
 	latency_hist_add(&big, 1ull << 40);
 	CHECK_EQ_U64(big.buckets[LATENCY_HIST_BUCKETS - 1], 1);
 	CHECK_EQ_U64(latency_hist_quantile(&big, 0.5), 1ull << 40);

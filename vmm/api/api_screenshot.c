@@ -78,10 +78,15 @@ void api_vm_screenshot(const struct api_backend *b,
 	char path[PATH_MAX], msg[160];
 	uint64_t scanout = 0;
 	struct json_field f[] = {
-		{ .name = "path", .kind = JSON_FIELD_STRING, .required = true,
-		  .str = path, .str_size = sizeof(path) },
-		{ .name = "scanout", .kind = JSON_FIELD_UINT, .uint = &scanout,
-		  .max = UINT32_MAX },
+		{.name = "path",
+		 .kind = JSON_FIELD_STRING,
+		 .required = true,
+		 .str = path,
+		 .str_size = sizeof(path)},
+		{.name = "scanout",
+		 .kind = JSON_FIELD_UINT,
+		 .uint = &scanout,
+		 .max = UINT32_MAX},
 	};
 
 	if (!b->desc.gpu_outputs)
@@ -97,7 +102,7 @@ void api_vm_screenshot(const struct api_backend *b,
 			   (unsigned long long)scanout, b->desc.gpu_outputs);
 	if (!writable_path(path, r))
 		return;
-	struct phy_error err = { 0 };
+	struct phy_error err = {0};
 	int ret = b->ops->screenshot(b->ctx, (unsigned)scanout, path, &err);
 	if (!ret) {
 		r->status = 204;
@@ -105,7 +110,9 @@ void api_vm_screenshot(const struct api_backend *b,
 	}
 	/* Nothing on that scanout yet, or no device during a reboot: the
 	 * guest's state, not the request, is the obstacle. */
-	int status = ret == -PHY_E_INVALID ? 409 : ret == -PHY_E_STATE ? 405 : 500;
-	api_reply_error(r, status, err.message[0] ? err.message
-						  : "vm.screenshot failed");
+	int status = ret == -PHY_E_INVALID ? 409
+		     : ret == -PHY_E_STATE ? 405
+					   : 500;
+	api_reply_error(r, status,
+			err.message[0] ? err.message : "vm.screenshot failed");
 }

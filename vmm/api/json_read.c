@@ -125,14 +125,22 @@ static bool put_utf8(char *out, size_t size, size_t *n, unsigned cp)
 static const char *simple_escape(char c)
 {
 	switch (c) {
-	case '"': return "\"";
-	case '\\': return "\\";
-	case '/': return "/";
-	case 'b': return "\b";
-	case 'f': return "\f";
-	case 'n': return "\n";
-	case 'r': return "\r";
-	case 't': return "\t";
+	case '"':
+		return "\"";
+	case '\\':
+		return "\\";
+	case '/':
+		return "/";
+	case 'b':
+		return "\b";
+	case 'f':
+		return "\f";
+	case 'n':
+		return "\n";
+	case 'r':
+		return "\r";
+	case 't':
+		return "\t";
 	}
 	return NULL;
 }
@@ -147,18 +155,23 @@ static int read_string(struct reader *r, char *out, size_t size,
 	size_t n = 0;
 	for (;;) {
 		if (r->p == r->end)
-			return fail(r, "%s: the string is not terminated", what);
+			return fail(r, "%s: the string is not terminated",
+				    what);
 		unsigned char c = (unsigned char)*r->p++;
 		unsigned cp = c;
 		if (c == '"')
 			break;
 		if (c < 0x20)
-			return fail(r, "%s: a control character in a string "
-				    "(escape it)", what);
+			return fail(r,
+				    "%s: a control character in a string "
+				    "(escape it)",
+				    what);
 		if (c == '\\') {
 			if (r->p == r->end)
-				return fail(r, "%s: the string is not "
-					    "terminated", what);
+				return fail(r,
+					    "%s: the string is not "
+					    "terminated",
+					    what);
 			char e = *r->p++;
 			const char *s = simple_escape(e);
 			if (s)
@@ -167,8 +180,10 @@ static int read_string(struct reader *r, char *out, size_t size,
 				return fail(r, "%s: a bad escape in a string",
 					    what);
 			if (cp == 0)
-				return fail(r, "%s: a NUL character (\\u0000) "
-					    "in a string", what);
+				return fail(r,
+					    "%s: a NUL character (\\u0000) "
+					    "in a string",
+					    what);
 			if (!put_utf8(out, size, &n, cp))
 				return fail(r, "%s: longer than %zu bytes",
 					    what, size - 1);
@@ -194,8 +209,8 @@ static int read_uint(struct reader *r, struct json_field *f)
 		v = v * 10 + d;
 	}
 	size_t digits = (size_t)(r->p - start);
-	bool more = r->p < r->end &&
-		    (*r->p == '.' || *r->p == 'e' || *r->p == 'E');
+	bool more =
+		r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E');
 	if (!digits || more || (digits > 1 && *start == '0'))
 		return fail(r, "\"%s\" must be an integer from 0 to %llu",
 			    f->name, (unsigned long long)f->max);
@@ -231,8 +246,7 @@ static struct json_field *find(struct json_field *fields, unsigned n,
 	return NULL;
 }
 
-static int read_members(struct reader *r, struct json_field *fields,
-			unsigned n)
+static int read_members(struct reader *r, struct json_field *fields, unsigned n)
 {
 	if (take(r, '}'))
 		return 0;

@@ -22,11 +22,11 @@ struct json_field {
 	const char *name;
 	enum json_field_kind kind;
 	bool required;
-	char *str;       /* JSON_FIELD_STRING: str_size bytes */
+	char *str; /* JSON_FIELD_STRING: str_size bytes */
 	size_t str_size;
-	uint64_t *uint;  /* JSON_FIELD_UINT */
+	uint64_t *uint; /* JSON_FIELD_UINT */
 	uint64_t max;
-	bool seen;       /* set when the body has the member */
+	bool seen; /* set when the body has the member */
 };
 
 /*
