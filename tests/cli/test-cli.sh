@@ -48,7 +48,10 @@ for _ in $(seq 100); do grep -q X "$work/stdout" && break; sleep 0.05; done
 kill -TERM $pid; wait $pid; rc=$?
 grep -q X "$work/stdout" && [ $rc = 143 ]; check "serial tty + SIGTERM" $? "rc=$rc out=$(cat "$work/stdout")"
 
-# Serial to a file, stdout stays clean.
+# Serial to a file, stdout stays clean. The file of an earlier run would
+# let the SIGINT come before the VMM handles it (a background job of this
+# shell ignores SIGINT until then), and the wait would never end.
+rm -f "$work/serial.log"
 "$vmm" --kernel "$first" --memory size=64M --serial "file=$work/serial.log" >"$work/quiet" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q X "$work/serial.log" 2>/dev/null && break; sleep 0.05; done
