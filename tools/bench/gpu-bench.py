@@ -29,6 +29,13 @@ these lines reach the console as they are printed):
   start-up: host seconds from the hook's "kmscube start" to kmscube's first
     report (EGL and GBM set-up, shader compilation through virgl, ~2 s of
     frames).
+  glFinish round trip (both VMMs; --finish N, after kmscube in the same
+    boot): phy-gpu-pattern --finish N in the guest times N 16x16 clears,
+    each followed by glFinish(), which sends a fenced SUBMIT_3D and waits
+    for its fence: the guest's view of the device's round trip, on the
+    guest's clock (avg, p50, p99). For phyllome-vmm the device's own
+    SUBMIT_3D-to-fence average over the same run is printed beside it
+    (vm.counters at "kmscube exit" and at the "finish" line).
   SUBMIT_3D to fence (phyllome-vmm only; QEMU counts nothing like it): the
     device's own timing of each fenced SUBMIT_3D, from taking it off the
     control queue to answering it after virglrenderer retired its fence,
@@ -63,6 +70,7 @@ ALL_VMMS = ["phyllome-vmm", "qemu"]
 VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RENDERED = re.compile(r"Rendered (\d+) frames in ([\d.]+) sec \(([\d.]+) fps\)")
+FINISH = re.compile(r"finish (\d+) avg ([\d.]+) p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+)$")
 
 
 def render_node():
@@ -164,12 +172,14 @@ def run_vmm(name, args, log_prefix):
     """Boots NAME with kmscube. Returns a dict: fps, frames, host_fps,
     cpu_ms_per_frame, outside_ms_per_frame, renderer, error."""
     cmdline = (f"console=ttyS0 quiet phyllome.action=poweroff "
-               f"phyllome.gpu=kmscube phyllome.gpu_frames={args.frames}")
+               f"phyllome.gpu=kmscube phyllome.gpu_frames={args.frames} "
+               f"phyllome.gpu_finish={args.finish}")
     res = {"error": None, "renderer": ""}
     err_path = log_prefix + ".err"
     # Unix sockets cannot live on the rig's 9p shares: /tmp is a tmpfs.
     api_sock = f"/tmp/gpu-bench.{os.getpid()}.{os.path.basename(log_prefix)}.sock"
     gpu_first = gpu_last = None  # "_gpu0" at the first and last reports
+    gpu_kms_end = None           # at "kmscube exit", before --finish
     try:
         cmd, env = vmm_command(name, args, cmdline, api_sock)
     except RuntimeError as e:
@@ -234,6 +244,22 @@ def run_vmm(name, args, log_prefix):
             msg = line[i + len(MARK):]
             if msg == "kmscube start":
                 start = now
+            elif msg.startswith("kmscube exit ") and name == "phyllome-vmm":
+                gpu_kms_end = gpu_counters(api_sock)
+            elif msg.startswith("finish "):
+                m = FINISH.match(msg)
+                if m:
+                    res["finish_n"] = int(m.group(1))
+                    for k, i in (("avg", 2), ("p50", 3), ("p99", 4), ("max", 5)):
+                        res[f"finish_{k}_us"] = float(m.group(i))
+                    g = gpu_counters(api_sock) if name == "phyllome-vmm" else None
+                    if g and gpu_kms_end and g["fences"] > gpu_kms_end["fences"]:
+                        res["finish_device_avg_us"] = (
+                            (g["fence_latency_avg_us"] * g["fences"]
+                             - gpu_kms_end["fence_latency_avg_us"] * gpu_kms_end["fences"])
+                            / (g["fences"] - gpu_kms_end["fences"]))
+                elif not res["error"]:
+                    res["error"] = f"guest: {msg}"
             elif msg.startswith("kmscube exit ") and msg != "kmscube exit 0":
                 if not res["error"]:
                     res["error"] = f"{msg} (see {log_prefix}.log)"
@@ -293,6 +319,8 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frames", type=int, default=600, help="kmscube -c N")
+    ap.add_argument("--finish", type=int, default=200,
+                    help="glFinish round trips timed after kmscube (0: none)")
     ap.add_argument("--size", default="640x480", help="scanout WxH")
     ap.add_argument("--memory", default="1G")
     ap.add_argument("--vmms", default="phyllome-vmm,qemu",
@@ -378,7 +406,14 @@ def main():
     row("VMM CPU per frame, all threads (ms)", "cpu_ms_per_frame", "{:.2f}")
     row("VMM CPU per frame outside vCPU threads (ms)", "outside_ms_per_frame", "{:.2f}")
     row("kmscube start-up to its first report (s)", "startup_s", "{:.1f}")
+    if args.finish > 0:
+        row("glFinish round trip in the guest, avg (µs)", "finish_avg_us", "{:.1f}")
+        row("glFinish round trip in the guest, p50 (µs)", "finish_p50_us", "{:.1f}")
+        row("glFinish round trip in the guest, p99 (µs)", "finish_p99_us", "{:.1f}")
     if ours:
+        if args.finish > 0:
+            row("SUBMIT_3D to fence during the glFinish run, device avg (µs)",
+                "finish_device_avg_us", "{:.1f}")
         row("SUBMIT_3D to fence, average, steady state (µs)", "fence_steady_avg_us", "{:.1f}")
         row("SUBMIT_3D to fence, average, whole run (µs)", "fence_avg_us", "{:.1f}")
         row("SUBMIT_3D to fence, p50 (µs)", "fence_p50_us", "{:.1f}")
