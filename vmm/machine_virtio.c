@@ -256,6 +256,7 @@ void machine_remove_virtio(struct phy_vm *vm)
 	virtio_input_destroy(m->tablet);
 	m->keyboard = m->tablet = NULL;
 	pthread_mutex_lock(&vm->gpu_lock);
+	vm_gpu_stats_keep(vm);
 	virtio_gpu_destroy(m->gpu);
 	m->gpu = NULL;
 	pthread_mutex_unlock(&vm->gpu_lock);

@@ -25,6 +25,7 @@
 #include "devices/legacy/uart_8250.h"
 #include "devices/net/tap.h"
 #include "devices/pci/pci_host.h"
+#include "devices/virtio/virtio_gpu.h"
 #include "vmm/config.h"
 #include "vmm/irq_router.h"
 #include "vmm/kvm.h"
@@ -141,6 +142,8 @@ struct phy_vm {
 	void *event_opaque;
 	pthread_mutex_t event_lock;
 	pthread_mutex_t gpu_lock; /* m.gpu across a reboot's rebuild */
+	/* What the GPU devices of earlier machines counted (gpu_lock). */
+	struct virtio_gpu_stats gpu_stats_before;
 	/* --display sdl (vm_display.c): outlives machines; each rebuild
 	 * attaches the new GPU and input devices to it. */
 	struct display_sdl *display;
@@ -217,6 +220,10 @@ void vm_display_attach(struct phy_vm *vm, bool machine);
 
 /* vm_screen.c: --screenshot-on-exit, once the vCPUs have stopped. */
 void vm_screenshot_on_exit(struct phy_vm *vm);
+
+/* vm_gpu_stats.c: keeps what the GPU device counted before a machine's
+ * teardown frees it (gpu_lock held). */
+void vm_gpu_stats_keep(struct phy_vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,

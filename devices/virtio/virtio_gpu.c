@@ -204,6 +204,13 @@ uint64_t virtio_gpu_host_mem(struct virtio_gpu *gpu)
 	return __atomic_load_n(&gpu->host_mem, __ATOMIC_RELAXED);
 }
 
+void virtio_gpu_stats(struct virtio_gpu *gpu, struct virtio_gpu_stats *out)
+{
+	pthread_mutex_lock(&gpu->dev.lock);
+	*out = gpu->stats;
+	pthread_mutex_unlock(&gpu->dev.lock);
+}
+
 void virtio_gpu_destroy(struct virtio_gpu *gpu)
 {
 	if (!gpu)

@@ -25,6 +25,7 @@
 #include <phyllome/vmm.h>
 
 #include "common/guest_mem.h"
+#include "common/latency_hist.h"
 #include "devices/virtio/virtio_dev.h"
 
 struct virtio_gpu;
@@ -102,6 +103,17 @@ struct virtio_gpu_cursor {
 int virtio_gpu_read_cursor(struct virtio_gpu *gpu,
 			   struct virtio_gpu_cursor *cursor,
 			   struct phy_error *err);
+
+/* What the device counted since it was created. */
+struct virtio_gpu_stats {
+	uint64_t submits; /* SUBMIT_3D commands served */
+	/* Fenced SUBMIT_3D commands answered: the time from taking each off
+	 * the control queue to returning it once virglrenderer retired the
+	 * fence made after it (the guest sees its fence signalled then). */
+	struct latency_hist fence_latency;
+};
+/* A copy of the counters; any thread. */
+void virtio_gpu_stats(struct virtio_gpu *gpu, struct virtio_gpu_stats *out);
 
 /* Host memory charged to the guest's resources now, in bytes. */
 uint64_t virtio_gpu_host_mem(struct virtio_gpu *gpu);

@@ -86,6 +86,7 @@ struct gpu_fence {
 	uint32_t seq;
 	uint16_t head;
 	uint32_t len;
+	uint64_t submit_ns; /* a SUBMIT_3D: when it was taken; else 0 */
 };
 
 /* Work handed to the GPU thread by another thread (screenshots, ...). */
@@ -99,6 +100,7 @@ struct gpu_call {
 struct gpu_cmd {
 	unsigned q;
 	struct vq_chain chain;
+	uint64_t taken_ns; /* CLOCK_MONOTONIC when it came off the queue */
 	uint32_t type, flags, ctx_id;
 	uint64_t fence_id;
 	/* The request, copied out of guest memory (the guest may change it
@@ -153,6 +155,7 @@ struct virtio_gpu {
 	struct gpu_fence fences[GPU_QUEUE_SIZE]; /* FIFO, oldest first */
 	unsigned fence_first, nr_fences;
 	uint32_t retired_seq; /* the last fence virglrenderer retired */
+	struct virtio_gpu_stats stats;
 
 	/* The GPU thread's own. */
 	uint32_t fence_seq;

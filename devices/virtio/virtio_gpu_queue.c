@@ -6,6 +6,12 @@
  * once, or, for a fenced command in 3D mode, when virglrenderer retires
  * the fence made after it (in order: the FIFO holds them oldest first).
  *
+ * Each fenced SUBMIT_3D is timed from taking it off the queue to
+ * returning it after its fence: that is when the guest's fence signals.
+ * The FIFO entry carries the time, so the device's own fence numbers
+ * (never the guest's fence ids, which the guest chooses freely) pair the
+ * two ends, and the FIFO's bound (a queue's worth) bounds the timing too.
+ *
  * Errors a driver may make in a command get a VIRTIO_GPU_RESP_ERR_*
  * answer; a chain with no room for a response is a broken driver and the
  * device needs a reset, as for a malformed ring.
@@ -17,10 +23,26 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <virglrenderer.h>
 
 #define HDR_SIZE sizeof(struct virtio_gpu_ctrl_hdr)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Lock held: a fenced SUBMIT_3D taken at submit_ns is answered now. */
+static void count_fence(struct virtio_gpu *gpu, uint64_t submit_ns)
+{
+	if (submit_ns)
+		latency_hist_add(&gpu->stats.fence_latency,
+				 now_ns() - submit_ns);
+}
 
 void gpu_log(struct virtio_gpu *gpu, const char *fmt, ...)
 {
@@ -158,9 +180,10 @@ static uint32_t fence_after(struct virtio_gpu *gpu, const struct gpu_cmd *cmd)
 	return seq;
 }
 
-/* Lock held: returns the chain now, or queues it behind its fence. */
+/* Lock held: returns the chain now, or queues it behind its fence.
+ * submit_ns: when a fenced SUBMIT_3D was taken (timed), else 0. */
 static void complete(struct virtio_gpu *gpu, struct gpu_cmd *cmd, int64_t len,
-		     uint32_t seq)
+		     uint32_t seq, uint64_t submit_ns)
 {
 	struct virtqueue *vq = &gpu->vqs[cmd->q];
 
@@ -180,10 +203,12 @@ static void complete(struct virtio_gpu *gpu, struct gpu_cmd *cmd, int64_t len,
 		}
 		unsigned i =
 			(gpu->fence_first + gpu->nr_fences++) % GPU_QUEUE_SIZE;
-		gpu->fences[i] =
-			(struct gpu_fence){seq, cmd->chain.head, (uint32_t)len};
+		gpu->fences[i] = (struct gpu_fence){seq, cmd->chain.head,
+						    (uint32_t)len, submit_ns};
 		return;
 	}
+	if (seq) /* virglrenderer retired it already */
+		count_fence(gpu, submit_ns);
 	vq_push(vq, cmd->chain.head, (uint32_t)len);
 	virtio_dev_signal_queue(&gpu->dev, cmd->q);
 }
@@ -201,6 +226,7 @@ void gpu_retire_fences(struct virtio_gpu *gpu, uint32_t seq)
 		gpu->fence_first = (gpu->fence_first + 1) % GPU_QUEUE_SIZE;
 		gpu->nr_fences--;
 		if (gpu_serving(gpu)) {
+			count_fence(gpu, f.submit_ns);
 			vq_push(&gpu->vqs[GPU_CONTROLQ], f.head, f.len);
 			pushed = true;
 		}
@@ -234,6 +260,7 @@ static void serve_queue(struct virtio_gpu *gpu, unsigned q)
 		}
 		uint64_t features = gpu->dev.driver_features;
 		pthread_mutex_unlock(&gpu->dev.lock);
+		cmd.taken_ns = now_ns();
 
 		cmd.resp = gpu->resp;
 		cmd.resp_len = HDR_SIZE;
@@ -241,11 +268,16 @@ static void serve_queue(struct virtio_gpu *gpu, unsigned q)
 		uint32_t type = run(gpu, &cmd, features);
 		int64_t len = respond(gpu, &cmd, type);
 		uint32_t seq = len >= 0 ? fence_after(gpu, &cmd) : 0;
+		/* cmd.type is this command's only when it ran. */
+		bool submitted = type == VIRTIO_GPU_RESP_OK_NODATA &&
+				 cmd.type == VIRTIO_GPU_CMD_SUBMIT_3D;
 
 		pthread_mutex_lock(&gpu->dev.lock);
+		gpu->stats.submits += submitted;
 		/* A reset meanwhile: the driver no longer wants the answer. */
 		if (gpu_serving(gpu))
-			complete(gpu, &cmd, len, seq);
+			complete(gpu, &cmd, len, seq,
+				 submitted && seq ? cmd.taken_ns : 0);
 	}
 	pthread_mutex_unlock(&gpu->dev.lock);
 }

@@ -320,6 +320,28 @@ PHY_API int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
 PHY_API int phy_vm_screenshot(struct phy_vm *vm, unsigned scanout,
 			      const char *path, struct phy_error *err);
 
+/* The GPU (--gpu) since the VM was created; counts survive guest
+ * reboots. Latencies are in nanoseconds, host clock. */
+struct phy_gpu_stats {
+	uint64_t submits; /* SUBMIT_3D commands: 3D command streams (virgl) */
+	/* Fenced SUBMIT_3D commands, each timed from the device taking it
+	 * off the control queue to answering it once virglrenderer retired
+	 * its fence: the host's side of a guest waiting for its rendering
+	 * (glFinish, a page flip's fence). */
+	uint64_t fences;
+	uint64_t fence_latency_sum_ns;
+	uint64_t fence_latency_max_ns;
+	/* Estimated from a histogram of buckets at most 25% wide; 0 when
+	 * fences is 0. */
+	uint64_t fence_latency_p50_ns;
+	uint64_t fence_latency_p90_ns;
+	uint64_t fence_latency_p99_ns;
+};
+
+/* Fills *out; PHY_E_INVALID when the VM has no GPU. Any thread. */
+PHY_API int phy_vm_gpu_stats(struct phy_vm *vm, struct phy_gpu_stats *out,
+			     struct phy_error *err);
+
 #define PHY_NET_MAX_QUEUE_PAIRS 8
 
 /* One queue pair's traffic. A drop is a frame that went nowhere: from

@@ -13,9 +13,11 @@
 #            readback matches, it scans out the GL-rendered buffer, the
 #            driver saw +virgl; the --screenshot-on-exit PNG, written when
 #            the VMM stops (SIGTERM once the guest is done: see
-#            run_phyllome), shows the pattern the right way up
+#            run_phyllome), shows the pattern the right way up; so does
+#            the PNG taken through the control API while the guest runs
+#            (PUT vm.screenshot on --api-socket)
 #   2d       --gpu mode=2d: the driver saw -virgl, the dumb-buffer pattern
-#            is in the PNG
+#            is in both PNGs
 #   bad-gpu  bad --gpu values: exit 2 and one line on stderr naming --gpu;
 #            --screenshot-on-exit without --gpu: the same, naming that
 #   checker  the screenshot checker's self-test (no VM): it accepts the
@@ -72,16 +74,26 @@ wait_guest() {
 # virtio-gpu device on its way down (QEMU's virtio_set_status trace shows
 # status 0 written three times after the last flush), a reset empties the
 # scanouts, and the VMM then has nothing to take ("scanout 0 shows nothing").
+# Before that, while the guest still shows the pattern, the same screenshot
+# through the control API: LOGS/NAME-api.png, the answer's status in
+# LOGS/NAME-api.status.
 run_phyllome() {
   local name=$1 mode=$2 step=$3 pid rc
+  # Unix sockets cannot be made on the rig's 9p shares: /tmp is a tmpfs.
+  local sock=/tmp/gpu-suite.$$.$name.sock
   # ---- the phyllome-vmm command line (keep in step with docs/cli.md) ----
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory "size=$MEM" \
     --serial "file=$LOGS/$name.log" --cmdline "console=ttyS0 quiet phyllome.gpu=$step phyllome.action=halt-wait" \
     --gpu "mode=$mode,width=$W,height=$H" --screenshot-on-exit "$LOGS/$name.png" \
-    2>"$LOGS/$name.err" &
+    --api-socket "path=$sock" 2>"$LOGS/$name.err" &
   pid=$!
   wait_guest "$name" $pid 'done|error'
   rc=$?
+  if [ $rc -eq 0 ]; then
+    curl -s -m 30 --unix-socket "$sock" -X PUT -o "$LOGS/$name-api.body" -w '%{http_code}' \
+      -d "{\"path\": \"$LOGS/$name-api.png\", \"scanout\": 0}" \
+      http://localhost/api/v1/vm.screenshot >"$LOGS/$name-api.status" 2>&1
+  fi
   kill -TERM $pid 2>/dev/null
   wait $pid
   local vrc=$?
@@ -170,9 +182,20 @@ check_png() {
   python3 "$checker" "$f" --size "${W}x$H"
 }
 
+# check_api_png NAME: under phyllome-vmm, vm.screenshot answered 204 and its
+# PNG shows the pattern too; prints what is wrong. Nothing to check under
+# QEMU.
+check_api_png() {
+  [ "$qemu" = 1 ] && return 0
+  local status
+  status=$(cat "$LOGS/$1-api.status" 2>/dev/null)
+  [ "$status" = 204 ] || { echo "vm.screenshot answered '$status' $(cat "$LOGS/$1-api.body" 2>/dev/null)"; return 1; }
+  check_png "$1-api"
+}
+
 # ------------------------------------------------------------ cases
 case_virgl() {
-  local rc png t0=$SECONDS
+  local rc png api t0=$SECONDS
   run_guest virgl virgl gl
   rc=$?
   [ $rc -eq 0 ] || { bad virgl "$(who): $(why $rc virgl)"; return; }
@@ -183,18 +206,20 @@ case_virgl() {
   # screenshot would not test GL scanout (and its orientation) at all.
   saw virgl "shown ${W}x$H via gbm-bo" || { bad virgl "not shown from the GL buffer: shown $(says virgl shown)$(says virgl error)"; return; }
   png=$(check_png virgl) || { bad virgl "screenshot: $png"; return; }
-  ok "virgl ($(who), $((SECONDS - t0)) s; renderer $(says virgl renderer | cut -c1-60); readback ok; screenshot $png)"
+  api=$(check_api_png virgl) || { bad virgl "API screenshot: $api"; return; }
+  ok "virgl ($(who), $((SECONDS - t0)) s; renderer $(says virgl renderer | cut -c1-60); readback ok; screenshot $png${api:+; API screenshot $api})"
 }
 
 case_2d() {
-  local rc png t0=$SECONDS
+  local rc png api t0=$SECONDS
   run_guest 2d 2d 2d
   rc=$?
   [ $rc -eq 0 ] || { bad 2d "$(who): $(why $rc 2d)"; return; }
   saw 2d "features .*-virgl" || { bad 2d "the driver should see no virgl in mode=2d: features $(says 2d features)"; return; }
   saw 2d "shown ${W}x$H via dumb" || { bad 2d "not shown: $(says 2d shown)$(says 2d error)"; return; }
   png=$(check_png 2d) || { bad 2d "screenshot: $png"; return; }
-  ok "2d ($(who), $((SECONDS - t0)) s; dumb buffer; screenshot $png)"
+  api=$(check_api_png 2d) || { bad 2d "API screenshot: $api"; return; }
+  ok "2d ($(who), $((SECONDS - t0)) s; dumb buffer; screenshot $png${api:+; API screenshot $api})"
 }
 
 case_bad_gpu() {

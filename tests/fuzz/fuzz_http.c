@@ -48,6 +48,28 @@ static int f_net_stats(void *ctx, unsigned i, struct phy_net_stats *out,
 	return 0;
 }
 
+static int f_gpu_stats(void *ctx, struct phy_gpu_stats *out,
+		       struct phy_error *err)
+{
+	memset(out, 0xff, sizeof(*out));
+	return 0;
+}
+
+/* Writes nothing: the route must hand over an absolute path and a
+ * scanout the GPU has; the fake's answer alternates. */
+static int f_screenshot(void *ctx, unsigned scanout, const char *path,
+			struct phy_error *err)
+{
+	static unsigned calls;
+	if (path[0] != '/' || scanout >= 2)
+		abort();
+	if (calls++ % 2 == 0)
+		return 0;
+	err->code = PHY_E_IO;
+	strcpy(err->message, "cannot write \"\xff\"");
+	return -PHY_E_IO;
+}
+
 static const struct api_backend_ops ops = {
 	.state = f_state,
 	.pause = f_act,
@@ -57,6 +79,8 @@ static const struct api_backend_ops ops = {
 	.shutdown = f_act,
 	.disk_stats = f_stats,
 	.net_stats = f_net_stats,
+	.gpu_stats = f_gpu_stats,
+	.screenshot = f_screenshot,
 };
 
 static const char *const ids[] = { "_disk0", "\xc3(\"id\\" };
@@ -87,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.disk_ids = ids,
 			.nr_nets = 2,
 			.net_ids = net_ids,
+			.gpu_outputs = 2,
 			.version = "fuzz",
 		},
 	};

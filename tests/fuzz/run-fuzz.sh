@@ -82,7 +82,7 @@ build() {
 		printf '%b' "$s" >"$d/tablet" ;;
 	http)
 		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
-			"$src"/vmm/api/{http,json,api_routes}.c
+			"$src"/vmm/api/{http,json,json_read,api_routes,api_screenshot}.c
 		# Seeds: requests as curl and Cloud Hypervisor's clients send them,
 		# pipelined, with a body, and a few malformed ones.
 		local d="$work/seeds-http" p='GET /api/v1/vm.info HTTP/1.1\r\nHost: localhost\r\n\r\n'
@@ -91,7 +91,10 @@ build() {
 		printf '\x01PUT /api/v1/vm.resume HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}' >"$d/body"
 		printf '\x05GET http://localhost/api/v1/vm.counters?x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' >"$d/absolute"
 		printf '\x07PUT /api/v1/vmm.shutdown HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n' >"$d/chunked"
-		printf '\x02GET /api/v1/vm.pause HTTP/1.1\nA: b\n\n\r\nGET /x HTTP/1.1\r\n\r\n' >"$d/lf" ;;
+		printf '\x02GET /api/v1/vm.pause HTTP/1.1\nA: b\n\n\r\nGET /x HTTP/1.1\r\n\r\n' >"$d/lf"
+		local j='{"path": "/tmp/a \u00e9\ud83d\ude00.png", "scanout": 1}'
+		printf '\x09PUT /api/v1/vm.screenshot HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s' \
+			"${#j}" "$j" >"$d/screenshot" ;;
 	*)
 		echo "run-fuzz: unknown target '$1'" >&2; exit 1 ;;
 	esac

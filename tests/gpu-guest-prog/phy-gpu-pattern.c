@@ -19,12 +19,20 @@
  * from a vertical flip. tests/gpu-guest-prog/check-screenshot.py holds the
  * same definition: change both together.
  *
+ * --finish N measures instead: N times a 16x16 scissored clear followed by
+ * glFinish(), each timed on the guest's clock. With Mesa's virgl driver
+ * glFinish() sends the command stream (a fenced SUBMIT_3D) and waits for
+ * its fence: the guest's view of the device's round trip, the same on
+ * every VMM (tools/bench/gpu-bench.py prints it beside the VMM's count).
+ * Nothing is shown on the scanout.
+ *
  * Output, on stdout (the serial console), one "PHYLLOME-GPU: " line each:
  *   device PATH driver NAME      the DRM node opened and its kernel driver
  *   mode WxH                     the connector's mode used
  *   renderer TEXT / version TEXT GL_RENDERER / GL_VERSION (GL mode)
  *   readback ok | readback bad N pixels, first at X,Y got R,G,B want R,G,B
  *   shown WxH via gbm-bo|dumb    the pattern is on the scanout
+ *   finish N avg A p50 B p99 C max D   --finish: microseconds per round trip
  *   error TEXT                   what failed (then exit status 1)
  * After "shown" the program returns, but a child process keeps the DRM file
  * open for --hold seconds (default: until the guest powers off): closing the
@@ -48,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
@@ -348,7 +357,51 @@ static uint8_t *check_readback(int w, int h, int *bad)
 	return px;
 }
 
-static int run_gl(int fd, struct kms *k)
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* --finish: n round trips of a tiny clear and glFinish(). The first ten
+ * (shader and state set-up in the host's context) are left out. */
+static int finish_latency(int n)
+{
+	enum { WARM_UP = 10 };
+	double *t = malloc(sizeof(double) * (size_t)n);
+	if (!t)
+		return fail("out of memory");
+	glEnable(GL_SCISSOR_TEST);
+	glScissor(0, 0, 16, 16);
+	for (int i = -WARM_UP; i < n; i++) {
+		glClearColor((float)(i & 1), 0.5f, 0.25f, 1.0f);
+		double t0 = now_us();
+		glClear(GL_COLOR_BUFFER_BIT);
+		glFinish();
+		if (i >= 0)
+			t[i] = now_us() - t0;
+	}
+	glDisable(GL_SCISSOR_TEST);
+	if (glGetError() != GL_NO_ERROR)
+		return fail("GL error in the finish loop");
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += t[i];
+	qsort(t, (size_t)n, sizeof(double), cmp_double);
+	say("finish %d avg %.1f p50 %.1f p99 %.1f max %.1f", n, sum / n, t[n / 2],
+	    t[(size_t)n * 99 / 100], t[n - 1]);
+	free(t);
+	return 0;
+}
+
+static int run_gl(int fd, struct kms *k, int finish)
 {
 	int w = k->mode.hdisplay, h = k->mode.vdisplay;
 	/* GBM on the same DRM file: the buffers Mesa renders into are then
@@ -402,6 +455,8 @@ static int run_gl(int fd, struct kms *k)
 		return fail("eglMakeCurrent: 0x%x", eglGetError());
 	say("renderer %s", (const char *)glGetString(GL_RENDERER));
 	say("version %s", (const char *)glGetString(GL_VERSION));
+	if (finish > 0)
+		return finish_latency(finish);
 
 	if (draw_pattern(w, h))
 		return 1;
@@ -448,8 +503,9 @@ static int run_gl(int fd, struct kms *k)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: phy-gpu-pattern [--2d] [--device PATH] [--hold SECONDS]\n"
+	fprintf(f, "usage: phy-gpu-pattern [--2d] [--device PATH] [--hold SECONDS] [--finish N]\n"
 		   "  --2d           draw with the CPU into a dumb buffer (no GL)\n"
+		   "  --finish N     time N tiny clears + glFinish() instead (GL)\n"
 		   "  --device PATH  DRM node (default /dev/dri/card0)\n"
 		   "  --hold S       keep the pattern on the scanout S seconds after\n"
 		   "                 returning (default 0: until power-off)\n");
@@ -459,10 +515,12 @@ int main(int argc, char **argv)
 {
 	const char *dev = "/dev/dri/card0";
 	int mode_2d = 0;
-	long hold = 0;
+	long hold = 0, finish = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--2d"))
 			mode_2d = 1;
+		else if (!strcmp(argv[i], "--finish") && i + 1 < argc)
+			finish = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
 			dev = argv[++i];
 		else if (!strcmp(argv[i], "--hold") && i + 1 < argc)
@@ -488,8 +546,12 @@ int main(int argc, char **argv)
 	struct kms k;
 	if (kms_find(fd, &k))
 		return 1;
-	int rc = mode_2d ? run_2d(fd, &k) : run_gl(fd, &k);
-	if (rc)
+	if (finish < 0 || finish > 1000000 || (finish && mode_2d)) {
+		usage(stderr);
+		return 2;
+	}
+	int rc = mode_2d ? run_2d(fd, &k) : run_gl(fd, &k, (int)finish);
+	if (rc || finish)
 		return rc;
 	/* Keep the DRM file open in a child: the display stays as it is
 	 * until the child ends (or the guest powers off), while the caller

@@ -147,9 +147,11 @@ static int curl(const char *method, const char *endpoint, char *out, size_t size
 /* ---- the VM ---- */
 
 static struct phy_vm *create_vm(uint8_t *code, size_t size, bool disk,
-				struct phy_error *err)
+				const char *gpu, struct phy_error *err)
 {
 	struct phy_config *cfg = phy_config_new();
+	if (gpu)
+		CHECK(phy_config_set(cfg, "gpu", gpu, err) == 0);
 	CHECK(phy_config_set(cfg, "memory", "size=64M", err) == 0);
 	CHECK(phy_config_set(cfg, "serial", "null", err) == 0);
 	char opt[128];
@@ -205,7 +207,7 @@ static void flood(void)
 static void test_api_vm(uint8_t *code, size_t size)
 {
 	struct phy_error err = { 0 };
-	struct phy_vm *vm = create_vm(code, size, true, &err);
+	struct phy_vm *vm = create_vm(code, size, true, NULL, &err);
 	CHECK(vm != NULL);
 	if (!vm) {
 		fprintf(stderr, "phy_vm_create: %s\n", err.message);
@@ -218,7 +220,7 @@ static void test_api_vm(uint8_t *code, size_t size)
 
 	/* A second VM cannot take a live socket. */
 	struct phy_error err2;
-	CHECK(create_vm(code, size, false, &err2) == NULL);
+	CHECK(create_vm(code, size, false, NULL, &err2) == NULL);
 	CHECK_STR_CONTAINS(err2.message, "in use");
 
 	/* Served before the VM starts. */
@@ -320,11 +322,65 @@ static void test_api_vm(uint8_t *code, size_t size)
 	CHECK(lstat(sock_path, &st) == -1 && errno == ENOENT);
 }
 
+/* PUT vm.screenshot with a JSON body; the status, the answer in out. */
+static int screenshot(const char *body, char *out, size_t size)
+{
+	char req[1024];
+	snprintf(req, sizeof(req),
+		 "PUT /api/v1/vm.screenshot HTTP/1.1\r\nHost: localhost\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	return request(req, out, size);
+}
+
+/* A VM with a GPU (2D, two outputs): vm.screenshot reaches the device
+ * through phy_vm_screenshot() (the payload never sets a scanout, so it
+ * shows nothing: 409, no file), checks what it is asked, and vm.counters
+ * has the GPU's object. A VM without a GPU says so. */
+static void test_screenshot_vm(uint8_t *code, size_t size)
+{
+	struct phy_error err = { 0 };
+	struct phy_vm *vm = create_vm(code, size, false, "mode=2d,outputs=2", &err);
+	CHECK(vm != NULL);
+	if (!vm) {
+		fprintf(stderr, "phy_vm_create: %s\n", err.message);
+		return;
+	}
+	char out[4096], body[256], png[128];
+	snprintf(png, sizeof(png), "%s/screen.png", dir);
+	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"scanout\":1}", png);
+	CHECK(phy_vm_start(vm, &err) == 0);
+	CHECK(screenshot(body, out, sizeof(out)) == 409);
+	CHECK_STR_CONTAINS(out, "{\"error\":\"virtio-gpu0: scanout 1 shows nothing\"}");
+	CHECK(access(png, F_OK) != 0);
+	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"scanout\":2}", png);
+	CHECK(screenshot(body, out, sizeof(out)) == 400);
+	CHECK_STR_CONTAINS(out, "no scanout 2 (the GPU has 2)");
+	CHECK(screenshot("{\"path\":\"screen.png\"}", out, sizeof(out)) == 400);
+	CHECK_STR_CONTAINS(out, "must be absolute");
+	CHECK(get("vm.counters", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "{\"_gpu0\":{\"submits\":0,\"fences\":0,"
+			   "\"fence_latency_avg_us\":0.000,");
+	CHECK(put("vm.shutdown") == 204);
+	enum phy_exit_reason reason = PHY_EXIT_NONE;
+	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
+	phy_vm_destroy(vm);
+
+	vm = create_vm(code, size, false, NULL, &err);
+	CHECK(vm != NULL);
+	if (!vm)
+		return;
+	CHECK(screenshot(body, out, sizeof(out)) == 409);
+	CHECK_STR_CONTAINS(out, "the VM has no GPU (--gpu)");
+	CHECK(get("vm.counters", out, sizeof(out)) == 200);
+	CHECK(strstr(out, "_gpu0") == NULL);
+	phy_vm_destroy(vm);
+}
+
 /* vm.power-button reaches the guest (which then exits by itself). */
 static void test_power_button(uint8_t *code, size_t size)
 {
 	struct phy_error err = { 0 };
-	struct phy_vm *vm = create_vm(code, size, false, &err);
+	struct phy_vm *vm = create_vm(code, size, false, NULL, &err);
 	CHECK(vm != NULL);
 	if (!vm)
 		return;
@@ -402,6 +458,7 @@ int main(void)
 		test_api_vm(code, size);
 		test_power_button(code, size);
 		test_events();
+		test_screenshot_vm(code, size);
 	}
 	free(code);
 	unlink(events_path);

@@ -626,10 +626,17 @@ static void test_gpu_machine(void)
 	CHECK(phy_vm_screenshot(g.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
 	CHECK(phy_vm_screenshot(g.vm, 7, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
 	CHECK(access("/tmp/phy-never.png", F_OK) != 0);
+	/* The payload never drives the GPU: nothing counted, but counters. */
+	struct phy_gpu_stats gs;
+	memset(&gs, 0xff, sizeof(gs));
+	CHECK(phy_vm_gpu_stats(g.vm, &gs, &err) == 0);
+	CHECK(gs.submits == 0 && gs.fences == 0 && gs.fence_latency_max_ns == 0 &&
+	      gs.fence_latency_p99_ns == 0);
 	CHECK(phy_vm_reboot(g.vm, &err) == 0);
 	CHECK(WAIT_FOR(phy_vm_reboot_count(g.vm) == 1 && g.rec.banners == 2, 10000));
 	CHECK(runs(&g.rec));
 	CHECK(phy_vm_screenshot(g.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
+	CHECK(phy_vm_gpu_stats(g.vm, &gs, &err) == 0 && gs.fences == 0);
 	CHECK_EQ_U64(g.rec.nr_logs, 0); /* virgl started both times */
 	if (g.rec.nr_logs)
 		fprintf(stderr, "log: %s\n", g.rec.logs[0]);
@@ -643,6 +650,9 @@ static void test_gpu_machine(void)
 		return;
 	CHECK(phy_vm_screenshot(plain.vm, 0, "/tmp/phy-never.png", &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "no GPU");
+	CHECK(phy_vm_gpu_stats(plain.vm, &gs, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "no GPU");
+	CHECK(phy_vm_gpu_stats(NULL, &gs, &err) == -PHY_E_INVALID);
 	CHECK(phy_vm_screenshot(NULL, 0, "/tmp/x.png", &err) == -PHY_E_INVALID);
 	guest_destroy(&plain);
 }

@@ -17,11 +17,14 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gpu_driver.h"
 #include "vmm/api/api_routes.h"
 #include "vmm/api/api_server.h"
 #include "vmm/api/event_monitor.h"
 #include "vmm/api/json.h"
 #include "vmm/api/vm_config_json.h"
+
+static char tmpdir[64]; /* this run's files */
 
 /* ---- JSON ---- */
 
@@ -88,6 +91,9 @@ struct fake_vm {
 	enum phy_vm_state state;
 	int pauses, resumes, buttons, reboots, shutdowns;
 	int fail; /* 0, or the negative code every action returns */
+	int screenshots;
+	unsigned shot_scanout;
+	char shot_path[256];
 };
 
 static enum phy_vm_state f_state(void *ctx)
@@ -169,9 +175,35 @@ static int f_net_stats(void *c, unsigned i, struct phy_net_stats *s,
 	return 0;
 }
 
+static int f_gpu_stats(void *c, struct phy_gpu_stats *s, struct phy_error *e)
+{
+	*s = (struct phy_gpu_stats){
+		.submits = 12,
+		.fences = 4,
+		.fence_latency_sum_ns = 4 * 1500,
+		.fence_latency_max_ns = 2500,
+		.fence_latency_p50_ns = 1400,
+		.fence_latency_p90_ns = 2000,
+		.fence_latency_p99_ns = 2400,
+	};
+	return 0;
+}
+
+static int f_screenshot(void *c, unsigned scanout, const char *path,
+			struct phy_error *e)
+{
+	struct fake_vm *f = c;
+	int r = f_result(f, &f->screenshots, e);
+	if (!r) {
+		f->shot_scanout = scanout;
+		snprintf(f->shot_path, sizeof(f->shot_path), "%s", path);
+	}
+	return r;
+}
+
 static const struct api_backend_ops fake_ops = {
 	f_state, f_pause, f_resume, f_button, f_reboot, f_shutdown, f_disk_stats,
-	f_net_stats,
+	f_net_stats, f_gpu_stats, f_screenshot,
 };
 
 static const char *const fake_ids[] = { "_disk0", "data\"1" };
@@ -189,6 +221,7 @@ static struct api_backend fake_backend(struct fake_vm *f)
 			.disk_ids = fake_ids,
 			.nr_nets = 1,
 			.net_ids = fake_net_ids,
+			.gpu_outputs = 2,
 			.version = "0.1.0",
 		},
 	};
@@ -231,7 +264,17 @@ static void test_routes(void)
 			   "\"tx_drops\":1,\"link_up\":1,\"active_queue_pairs\":2,"
 			   "\"q0_rx_frames\":5,");
 	CHECK_STR_CONTAINS(r.body.data, "\"q1_rx_frames\":7,\"q1_tx_frames\":0,"
-			   "\"q1_rx_drops\":0,\"q1_tx_drops\":1}}");
+			   "\"q1_rx_drops\":0,\"q1_tx_drops\":1},\"_gpu0\":");
+	CHECK_STR_CONTAINS(r.body.data, ",\"_gpu0\":{\"submits\":12,\"fences\":4,"
+			   "\"fence_latency_avg_us\":1.500,\"fence_latency_p50_us\":1.400,"
+			   "\"fence_latency_p90_us\":2.000,\"fence_latency_p99_us\":2.400,"
+			   "\"fence_latency_max_us\":2.500}}");
+	/* Without disks and NICs the GPU's object comes first. */
+	struct api_backend only_gpu = b;
+	only_gpu.desc.nr_disks = only_gpu.desc.nr_nets = 0;
+	CHECK(route(&only_gpu, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	const char *first = "{\"_gpu0\":{\"submits\":12,";
+	CHECK(!strncmp(r.body.data, first, strlen(first)));
 
 	CHECK(route(&b, "PUT /api/v1/vm.pause HTTP/1.1\r\n\r\n", &r) == 204);
 	CHECK(f.pauses == 1 && f.state == PHY_VM_PAUSED);
@@ -286,6 +329,121 @@ static void test_routes(void)
 	api_reply_free(&r);
 }
 
+/* The request PUT vm.screenshot with `body`. */
+static void screenshot_request(char *text, size_t size, const char *body)
+{
+	snprintf(text, size,
+		 "PUT /api/v1/vm.screenshot HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(body), body);
+}
+
+/* Routes it: the status. */
+static int shoot(const struct api_backend *b, const char *body,
+		 struct api_reply *r)
+{
+	char text[8192];
+	screenshot_request(text, sizeof(text), body);
+	return route(b, text, r);
+}
+
+/* 400 for `body`, with `why` in the message, and no screenshot taken. */
+static void shoot_bad(const struct api_backend *b, struct fake_vm *f,
+		      const char *body, const char *why, struct api_reply *r)
+{
+	int before = f->screenshots;
+	CHECK(shoot(b, body, r) == 400);
+	CHECK_STR_CONTAINS(r->body.data, "{\"error\":\"vm.screenshot: ");
+	CHECK_STR_CONTAINS(r->body.data, why);
+	CHECK_EQ_U64(f->screenshots, before);
+}
+
+static void test_screenshot_route(void)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_reply r;
+	char body[512];
+	api_reply_init(&r);
+
+	snprintf(body, sizeof(body), "{\"path\": \"%s/a.png\"}", tmpdir);
+	CHECK(shoot(&b, body, &r) == 204);
+	CHECK(f.screenshots == 1 && f.shot_scanout == 0);
+	CHECK(!strcmp(f.shot_path + strlen(tmpdir), "/a.png"));
+	snprintf(body, sizeof(body),
+		 " {\n\t\"scanout\" : 1 ,\"path\":\"%s\\/caf\\u00e9 \\\"\\ud83d\\ude00.png\"} ",
+		 tmpdir);
+	CHECK(shoot(&b, body, &r) == 204);
+	CHECK(f.screenshots == 2 && f.shot_scanout == 1);
+	CHECK(!strcmp(f.shot_path + strlen(tmpdir),
+		      "/caf\xc3\xa9 \"\xf0\x9f\x98\x80.png"));
+
+	/* Routing: PUT only, with a body. */
+	CHECK(route(&b, "GET /api/v1/vm.screenshot HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK(r.allow && !strcmp(r.allow, "PUT"));
+	shoot_bad(&b, &f, "", "takes a JSON body", &r);
+
+	/* Bodies that are not what it takes. */
+	shoot_bad(&b, &f, "[]", "must be a JSON object", &r);
+	shoot_bad(&b, &f, "{\"path\":", "must be a string", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png", "not terminated", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",}", "member name", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\"} x", "text after the object", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\" \"scanout\":0}", "',' or '}'", &r);
+	shoot_bad(&b, &f, "{\"path\":1}", "\\\"path\\\" must be a string", &r);
+	shoot_bad(&b, &f, "{\"path\":null}", "must be a string", &r);
+	shoot_bad(&b, &f, "{\"scanout\":0}", "\\\"path\\\" is missing", &r);
+	shoot_bad(&b, &f, "{}", "is missing", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"path\":\"/tmp/b.png\"}",
+		  "given twice", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"format\":\"png\"}",
+		  "unknown member \\\"format\\\"", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a\\u0000.png\"}", "NUL", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a\\ud800.png\"}", "bad escape", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a\\x.png\"}", "bad escape", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a\tb.png\"}", "control character", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":-1}",
+		  "must be an integer from 0 to 4294967295", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":1.0}", "integer", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":01}", "integer", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":\"0\"}", "integer", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":99999999999999999999}",
+		  "out of range", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":4294967296}",
+		  "out of range", &r);
+	char longpath[5000] = "{\"path\":\"/";
+	memset(longpath + 10, 'x', 4200);
+	strcpy(longpath + 4210, "\"}");
+	shoot_bad(&b, &f, longpath, "longer than 4095 bytes", &r);
+
+	/* Paths and scanouts it cannot use. */
+	shoot_bad(&b, &f, "{\"path\":\"a.png\"}", "must be absolute: a.png", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/a.png\",\"scanout\":2}",
+		  "no scanout 2 (the GPU has 2)", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/nonexistent-phy/a.png\"}",
+		  "cannot write in /nonexistent-phy: No such file or directory", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/proc/version/a.png\"}",
+		  "cannot write in /proc/version: not a directory", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp/\"}", "names a directory", &r);
+	shoot_bad(&b, &f, "{\"path\":\"/tmp\"}", "names a directory", &r);
+
+	/* What the VM says: nothing shown yet (409), a reboot (405),
+	 * anything else (500); without a GPU, 409 at once. */
+	snprintf(body, sizeof(body), "{\"path\":\"%s/a.png\"}", tmpdir);
+	f.fail = -PHY_E_INVALID;
+	CHECK(shoot(&b, body, &r) == 409);
+	CHECK(!strcmp(r.body.data, "{\"error\":\"the \\\"VM\\\" says no\"}"));
+	f.fail = -PHY_E_STATE;
+	CHECK(shoot(&b, body, &r) == 405);
+	f.fail = -PHY_E_IO;
+	CHECK(shoot(&b, body, &r) == 500);
+	f.fail = 0;
+	b.desc.gpu_outputs = 0;
+	CHECK(shoot(&b, body, &r) == 409);
+	CHECK_STR_CONTAINS(r.body.data, "the VM has no GPU (--gpu)");
+	CHECK(f.screenshots == 2);
+	api_reply_free(&r);
+}
+
 /* ---- event monitor ---- */
 
 static void test_event_format(void)
@@ -335,7 +493,6 @@ static void test_event_format(void)
 	CHECK(event_monitor_format(line, 20, 5, &ev[0]) == 0);
 }
 
-static char tmpdir[64];
 
 static char *slurp(const char *path)
 {
@@ -730,6 +887,85 @@ static void test_server_timeouts(struct api_server_limits *lim)
 	api_server_stop(s);
 }
 
+/* ---- vm.screenshot on a real virtio-gpu ---- */
+
+/* The backend's GPU calls on a device the simulated driver drives; the
+ * rest of the VM is the fake's. */
+struct gpu_vm {
+	struct fake_vm f;
+	struct virtio_gpu *gpu;
+};
+
+static int g_screenshot(void *c, unsigned scanout, const char *path,
+			struct phy_error *e)
+{
+	return virtio_gpu_screenshot(((struct gpu_vm *)c)->gpu, scanout, path, e);
+}
+
+static enum phy_vm_state g_state(void *c)
+{
+	return PHY_VM_RUNNING;
+}
+
+/* Through the server's socket, as a client sends it: a PNG of what the
+ * device shows (a known pattern on a 2D scanout), the right size and
+ * every pixel as the guest drew it; a scanout that shows nothing is a
+ * 409 and writes no file. */
+static void test_screenshot_server(void)
+{
+	enum { SW = 72, SH = 40 };
+	struct virtio_gpu_params p = { .mode = VIRTIO_GPU_MODE_2D, .outputs = 2 };
+	struct gpu_rig rig;
+	REQUIRE(gpu_rig_open(&rig, &p) == 0);
+	REQUIRE(gpu_rig_start(&rig, ~0ull) == 0);
+	uint64_t gpa[3];
+	uint8_t *px = malloc(SW * SH * 4);
+	CHECK(gpu_create_2d(&rig, 1, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, SW, SH) ==
+	      VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK(gpu_attach(&rig, 1, SW * SH * 4, 3, gpa) == VIRTIO_GPU_RESP_OK_NODATA);
+	gpu_pattern_fill(px, SW, SH, 0xff);
+	gpu_backing_write(&rig, gpa, 3, SW * SH * 4, px);
+	CHECK(gpu_transfer_2d(&rig, 1, 0, 0, SW, SH, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK(gpu_set_scanout(&rig, 0, 1, 0, 0, SW, SH) == VIRTIO_GPU_RESP_OK_NODATA);
+	free(px);
+
+	struct api_backend_ops ops = fake_ops;
+	ops.state = g_state;
+	ops.screenshot = g_screenshot;
+	struct gpu_vm vm = { .gpu = rig.gpu };
+	struct api_backend b = fake_backend(&vm.f);
+	b.ops = &ops;
+	b.ctx = &vm;
+	b.desc.gpu_outputs = 2;
+	struct api_server *s;
+	struct phy_error err;
+	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
+
+	char path[128], req[512], resp[1024];
+	snprintf(path, sizeof(path), "%s/screen.png", tmpdir);
+	snprintf(req, sizeof(req), "{\"path\":\"%s\"}", path);
+	char text[1024];
+	screenshot_request(text, sizeof(text), req);
+	CHECK(request(text, resp, sizeof(resp)) == 204);
+	unsigned w = 0, h = 0;
+	uint8_t *png = png_read_rgb(path, &w, &h);
+	CHECK(png != NULL);
+	CHECK(w == SW && h == SH);
+	if (png && w == SW && h == SH)
+		CHECK_EQ_U64(gpu_pattern_mismatches(png, SW, SH, 0, 0), 0);
+	free(png);
+	unlink(path);
+
+	/* Scanout 1 exists but shows nothing. */
+	snprintf(req, sizeof(req), "{\"path\":\"%s\",\"scanout\":1}", path);
+	screenshot_request(text, sizeof(text), req);
+	CHECK(request(text, resp, sizeof(resp)) == 409);
+	CHECK_STR_CONTAINS(resp, "scanout 1 shows nothing");
+	CHECK(access(path, F_OK) != 0);
+	api_server_stop(s);
+	gpu_rig_close(&rig);
+}
+
 static void test_socket_file(void)
 {
 	struct fake_vm f = { .state = PHY_VM_RUNNING };
@@ -799,6 +1035,7 @@ int main(void)
 	snprintf(sock_path, sizeof(sock_path), "%s/api.sock", tmpdir);
 	test_json();
 	test_routes();
+	test_screenshot_route();
 	test_event_format();
 	test_event_file();
 	test_event_fifo();
@@ -807,6 +1044,7 @@ int main(void)
 					 .request_timeout_ms = 300 };
 	test_server_basics(&lim);
 	test_server_timeouts(&lim);
+	test_screenshot_server();
 	test_socket_file();
 	rmdir(tmpdir);
 	return check_report("test_http_api");

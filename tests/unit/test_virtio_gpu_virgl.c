@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <endian.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <virglrenderer.h>
@@ -311,6 +312,90 @@ static void test_fence_order(struct gpu_rig *r)
 	CHECK_EQ_U64(fenced_seen, 3);
 	CHECK(in_order);
 	CHECK(head[3] >= 0);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Bucket counts add up to the count, and the summary agrees with itself. */
+static void check_hist(const struct latency_hist *h)
+{
+	uint64_t in_buckets = 0;
+	for (unsigned i = 0; i < LATENCY_HIST_BUCKETS; i++)
+		in_buckets += h->buckets[i];
+	CHECK_EQ_U64(in_buckets, h->count);
+	CHECK(h->count && h->max_ns >= h->sum_ns / h->count);
+	CHECK(h->buckets[0] == 0); /* no fence retires in no time */
+	uint64_t p50 = latency_hist_quantile(h, 0.5);
+	uint64_t p99 = latency_hist_quantile(h, 0.99);
+	CHECK(p50 > 0 && p50 <= p99 && p99 <= h->max_ns);
+}
+
+/* Fenced SUBMIT_3Ds are timed up to their answer, which comes after the
+ * fence: each takes more than nothing and less than the round trip the
+ * driver saw. Unfenced and failed submits and other fenced commands are
+ * not timed; every SUBMIT_3D served is counted. */
+static void test_fence_latency(struct gpu_rig *r)
+{
+	struct virtio_gpu_stats before, after;
+	uint32_t s[32];
+	unsigned n = clear_stream(s, 10);
+	struct virtio_gpu_ctrl_hdr resp;
+
+	/* So far: the clear and the three fenced clears of
+	 * test_fence_order, all fenced. */
+	virtio_gpu_stats(r->gpu, &before);
+	CHECK_EQ_U64(before.submits, 4);
+	CHECK_EQ_U64(before.fence_latency.count, 4);
+	check_hist(&before.fence_latency);
+
+	uint64_t t0 = mono_ns();
+	for (unsigned i = 0; i < 5; i++) {
+		struct virtio_gpu_cmd_submit sub = submit_hdr(1, n * 4);
+		sub.hdr.flags = htole32(VIRTIO_GPU_FLAG_FENCE);
+		/* Guest fence ids need not grow or be small. */
+		sub.hdr.fence_id = htole64(i % 2 ? ~0ull - i : 7);
+		struct gpu_req req = {&sub, sizeof(sub), s, n * 4, HDR};
+		CHECK_EQ_U64(gpu_send(r, 0, &req, &resp, NULL), OK);
+	}
+	uint64_t wall = mono_ns() - t0;
+	virtio_gpu_stats(r->gpu, &after);
+	CHECK_EQ_U64(after.submits, before.submits + 5);
+	CHECK_EQ_U64(after.fence_latency.count, before.fence_latency.count + 5);
+	uint64_t sum = after.fence_latency.sum_ns - before.fence_latency.sum_ns;
+	CHECK(sum > 0 && sum <= wall);
+	check_hist(&after.fence_latency);
+	printf("test_virtio_gpu_virgl: SUBMIT_3D to fence: %.1f us on average "
+	       "(p50 %.1f, max %.1f) over %llu; 5 round trips took %.1f us\n",
+	       after.fence_latency.sum_ns / 1e3 /
+		       (double)after.fence_latency.count,
+	       latency_hist_quantile(&after.fence_latency, 0.5) / 1e3,
+	       after.fence_latency.max_ns / 1e3,
+	       (unsigned long long)after.fence_latency.count, wall / 1e3);
+
+	/* Unfenced, fenced but refused (no such context), and a fenced
+	 * transfer: counted as submits where they are ones, never timed. */
+	before = after;
+	struct virtio_gpu_cmd_submit sub = submit_hdr(1, n * 4);
+	struct gpu_req req = {&sub, sizeof(sub), s, n * 4, HDR};
+	CHECK_EQ_U64(gpu_send(r, 0, &req, &resp, NULL), OK);
+	sub = submit_hdr(9, n * 4);
+	sub.hdr.flags = htole32(VIRTIO_GPU_FLAG_FENCE);
+	CHECK_EQ_U64(gpu_send(r, 0, &req, &resp, NULL), E_CTX);
+	struct virtio_gpu_transfer_host_3d t =
+		transfer(VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D, 1, 10, W, H);
+	t.hdr.flags = htole32(VIRTIO_GPU_FLAG_FENCE);
+	req = (struct gpu_req){&t, sizeof(t), NULL, 0, HDR};
+	CHECK_EQ_U64(gpu_send(r, 0, &req, &resp, NULL), OK);
+	CHECK_EQ_U64(le32toh(resp.flags), VIRTIO_GPU_FLAG_FENCE);
+	virtio_gpu_stats(r->gpu, &after);
+	CHECK_EQ_U64(after.submits, before.submits + 1);
+	CHECK_EQ_U64(after.fence_latency.count, before.fence_latency.count);
+	CHECK_EQ_U64(after.fence_latency.sum_ns, before.fence_latency.sum_ns);
 }
 
 /* ---- orientation ---- */
@@ -618,6 +703,7 @@ int main(void)
 	CHECK_EQ_U64(ctx_create(&r, 1, 4), OK);
 	test_clear_and_read_back(&r);
 	test_fence_order(&r);
+	test_fence_latency(&r);
 	test_orientation(&r);
 	test_bad_contexts(&r);
 	test_bad_create_3d(&r);

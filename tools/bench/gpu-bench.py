@@ -29,6 +29,20 @@ these lines reach the console as they are printed):
   start-up: host seconds from the hook's "kmscube start" to kmscube's first
     report (EGL and GBM set-up, shader compilation through virgl, ~2 s of
     frames).
+  glFinish round trip (both VMMs; --finish N, after kmscube in the same
+    boot): phy-gpu-pattern --finish N in the guest times N 16x16 clears,
+    each followed by glFinish(), which sends a fenced SUBMIT_3D and waits
+    for its fence: the guest's view of the device's round trip, on the
+    guest's clock (avg, p50, p99). For phyllome-vmm the device's own
+    SUBMIT_3D-to-fence average over the same run is printed beside it
+    (vm.counters at "kmscube exit" and at the "finish" line).
+  SUBMIT_3D to fence (phyllome-vmm only; QEMU counts nothing like it): the
+    device's own timing of each fenced SUBMIT_3D, from taking it off the
+    control queue to answering it after virglrenderer retired its fence,
+    read from the API socket's vm.counters ("_gpu0") at each kmscube report:
+    average, p50, p99 and maximum over the whole run at the last report,
+    and the average over the steady state (between the first and the last
+    report, start-up left out).
 Both VMMs render with Mesa's llvmpipe through virglrenderer (no GPU). QEMU
 needs a GL display for virtio-gpu-gl-pci: -display egl-headless on a vgem
 render node (GBM_ALWAYS_SOFTWARE=1), which also reads every flushed frame
@@ -56,6 +70,7 @@ ALL_VMMS = ["phyllome-vmm", "qemu"]
 VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RENDERED = re.compile(r"Rendered (\d+) frames in ([\d.]+) sec \(([\d.]+) fps\)")
+FINISH = re.compile(r"finish (\d+) avg ([\d.]+) p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+)$")
 
 
 def render_node():
@@ -77,12 +92,35 @@ def render_node():
     return node
 
 
-def vmm_command(name, args, cmdline):
+def gpu_counters(sock):
+    """vm.counters' "_gpu0" object from phyllome-vmm's API socket, or None."""
+    import socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.settimeout(2)
+            c.connect(sock)
+            c.sendall(b"GET /api/v1/vm.counters HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            return None
+        return json.loads(body).get("_gpu0")
+    except (OSError, ValueError):
+        return None
+
+
+def vmm_command(name, args, cmdline, api_sock):
     """The command line and extra environment for one VMM."""
     w, h = args.size
     if name == "phyllome-vmm":
         # ---- phyllome-vmm: adjust here when --gpu changes (docs/cli.md) ----
-        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd, "--cmdline", cmdline, "--memory", f"size={args.memory}", "--cpus", "boot=1", "--gpu", f"mode=virgl,width={w},height={h}", "--serial", "tty"], {}  # noqa: E501
+        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd, "--cmdline", cmdline, "--memory", f"size={args.memory}", "--cpus", "boot=1", "--gpu", f"mode=virgl,width={w},height={h}", "--serial", "tty", "--api-socket", f"path={api_sock}"], {}  # noqa: E501
     node = render_node()
     if node is None:
         raise RuntimeError("no render node for QEMU's egl-headless (modprobe vgem failed)")
@@ -134,11 +172,16 @@ def run_vmm(name, args, log_prefix):
     """Boots NAME with kmscube. Returns a dict: fps, frames, host_fps,
     cpu_ms_per_frame, outside_ms_per_frame, renderer, error."""
     cmdline = (f"console=ttyS0 quiet phyllome.action=poweroff "
-               f"phyllome.gpu=kmscube phyllome.gpu_frames={args.frames}")
+               f"phyllome.gpu=kmscube phyllome.gpu_frames={args.frames} "
+               f"phyllome.gpu_finish={args.finish}")
     res = {"error": None, "renderer": ""}
     err_path = log_prefix + ".err"
+    # Unix sockets cannot live on the rig's 9p shares: /tmp is a tmpfs.
+    api_sock = f"/tmp/gpu-bench.{os.getpid()}.{os.path.basename(log_prefix)}.sock"
+    gpu_first = gpu_last = None  # "_gpu0" at the first and last reports
+    gpu_kms_end = None           # at "kmscube exit", before --finish
     try:
-        cmd, env = vmm_command(name, args, cmdline)
+        cmd, env = vmm_command(name, args, cmdline, api_sock)
     except RuntimeError as e:
         res["error"] = str(e)
         return res
@@ -188,6 +231,11 @@ def run_vmm(name, args, log_prefix):
                 if m and start is not None:
                     reports.append((now, int(m.group(1)), cpu_sample(p.pid)))
                     res["frames"], res["fps"] = int(m.group(1)), float(m.group(3))
+                    if name == "phyllome-vmm":
+                        g = gpu_counters(api_sock)
+                        if g is not None:
+                            gpu_first = gpu_first or g
+                            gpu_last = g
                 elif line.strip().startswith("renderer:"):
                     res["renderer"] = line.split(":", 1)[1].strip().strip('"')
                 elif "user interrupted" in line and not res["error"]:
@@ -196,6 +244,22 @@ def run_vmm(name, args, log_prefix):
             msg = line[i + len(MARK):]
             if msg == "kmscube start":
                 start = now
+            elif msg.startswith("kmscube exit ") and name == "phyllome-vmm":
+                gpu_kms_end = gpu_counters(api_sock)
+            elif msg.startswith("finish "):
+                m = FINISH.match(msg)
+                if m:
+                    res["finish_n"] = int(m.group(1))
+                    for k, i in (("avg", 2), ("p50", 3), ("p99", 4), ("max", 5)):
+                        res[f"finish_{k}_us"] = float(m.group(i))
+                    g = gpu_counters(api_sock) if name == "phyllome-vmm" else None
+                    if g and gpu_kms_end and g["fences"] > gpu_kms_end["fences"]:
+                        res["finish_device_avg_us"] = (
+                            (g["fence_latency_avg_us"] * g["fences"]
+                             - gpu_kms_end["fence_latency_avg_us"] * gpu_kms_end["fences"])
+                            / (g["fences"] - gpu_kms_end["fences"]))
+                elif not res["error"]:
+                    res["error"] = f"guest: {msg}"
             elif msg.startswith("kmscube exit ") and msg != "kmscube exit 0":
                 if not res["error"]:
                     res["error"] = f"{msg} (see {log_prefix}.log)"
@@ -224,6 +288,19 @@ def run_vmm(name, args, log_prefix):
             res["cpu_ms_per_frame"] = (c2[0] - c1[0]) / frames / 1e6
             if c1[1] is not None and c2[1] is not None:
                 res["outside_ms_per_frame"] = ((c2[0] - c1[0]) - (c2[1] - c1[1])) / frames / 1e6
+    if gpu_last and gpu_last.get("fences"):
+        res["gpu_fences"] = gpu_last["fences"]
+        for k in ("avg", "p50", "p99", "max"):
+            res[f"fence_{k}_us"] = gpu_last[f"fence_latency_{k}_us"]
+        n = gpu_last["fences"] - gpu_first["fences"]
+        if n > 0:
+            total = (gpu_last["fence_latency_avg_us"] * gpu_last["fences"]
+                     - gpu_first["fence_latency_avg_us"] * gpu_first["fences"])
+            res["fence_steady_avg_us"] = total / n
+            if len(reports) >= 2 and reports[-1][1] > reports[0][1]:
+                res["fences_per_frame"] = n / (reports[-1][1] - reports[0][1])
+    elif name == "phyllome-vmm" and not res["error"]:
+        res["error"] = f"no GPU counters from the API socket {api_sock}"
     res["wall_s"] = time.monotonic() - t0
     return res
 
@@ -242,6 +319,8 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frames", type=int, default=600, help="kmscube -c N")
+    ap.add_argument("--finish", type=int, default=200,
+                    help="glFinish round trips timed after kmscube (0: none)")
     ap.add_argument("--size", default="640x480", help="scanout WxH")
     ap.add_argument("--memory", default="1G")
     ap.add_argument("--vmms", default="phyllome-vmm,qemu",
@@ -327,11 +406,31 @@ def main():
     row("VMM CPU per frame, all threads (ms)", "cpu_ms_per_frame", "{:.2f}")
     row("VMM CPU per frame outside vCPU threads (ms)", "outside_ms_per_frame", "{:.2f}")
     row("kmscube start-up to its first report (s)", "startup_s", "{:.1f}")
+    if args.finish > 0:
+        row("glFinish round trip in the guest, avg (µs)", "finish_avg_us", "{:.1f}")
+        row("glFinish round trip in the guest, p50 (µs)", "finish_p50_us", "{:.1f}")
+        row("glFinish round trip in the guest, p99 (µs)", "finish_p99_us", "{:.1f}")
+    if ours:
+        if args.finish > 0:
+            row("SUBMIT_3D to fence during the glFinish run, device avg (µs)",
+                "finish_device_avg_us", "{:.1f}")
+        row("SUBMIT_3D to fence, average, steady state (µs)", "fence_steady_avg_us", "{:.1f}")
+        row("SUBMIT_3D to fence, average, whole run (µs)", "fence_avg_us", "{:.1f}")
+        row("SUBMIT_3D to fence, p50 (µs)", "fence_p50_us", "{:.1f}")
+        row("SUBMIT_3D to fence, p99 (µs)", "fence_p99_us", "{:.1f}")
+        row("SUBMIT_3D to fence, max (µs)", "fence_max_us", "{:.1f}")
+        row("fenced SUBMIT_3D per frame", "fences_per_frame", "{:.2f}")
     print("\nfps: higher is better (target: phyllome/qemu ≥ 1.00x). CPU per frame "
           "(between kmscube's first and last reports, start-up left out): lower is "
           "better; outside the vCPU threads is the host side of the GPU "
           "(virglrenderer, llvmpipe, the display). Start-up: EGL/GBM set-up and "
           "shader compilation through virgl, plus ~2 s of frames.")
+    if ours:
+        print("\nSUBMIT_3D to fence: phyllome-vmm's own count (vm.counters, "
+              "\"_gpu0\"), from the device taking a fenced SUBMIT_3D off its "
+              "queue to answering it after virglrenderer retired the fence; "
+              "QEMU has no such counter. p50/p99 are estimates from a "
+              "histogram of buckets at most 25% wide, over the whole run.")
     if failures:
         print("\nFailures:\n" + "\n".join(
             f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"

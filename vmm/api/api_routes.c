@@ -115,6 +115,25 @@ static void net_counters(struct json_buf *j, const struct phy_net_stats *s)
 	json_lit(j, "}");
 }
 
+static void us(struct json_buf *j, const char *key, uint64_t ns)
+{
+	json_printf(j, ",\"%s\":%llu.%03llu", key, U(ns / 1000), U(ns % 1000));
+}
+
+/* Ours alone: Cloud Hypervisor has no GPU. Latencies in microseconds. */
+static void gpu_counters(struct json_buf *j, const struct phy_gpu_stats *s)
+{
+	json_printf(j, "{\"submits\":%llu,\"fences\":%llu", U(s->submits),
+		    U(s->fences));
+	us(j, "fence_latency_avg_us",
+	   s->fences ? s->fence_latency_sum_ns / s->fences : 0);
+	us(j, "fence_latency_p50_us", s->fence_latency_p50_ns);
+	us(j, "fence_latency_p90_us", s->fence_latency_p90_ns);
+	us(j, "fence_latency_p99_us", s->fence_latency_p99_ns);
+	us(j, "fence_latency_max_us", s->fence_latency_max_ns);
+	json_lit(j, "}");
+}
+
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -144,6 +163,17 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 		json_str(j, b->desc.net_ids[i]);
 		json_lit(j, ":");
 		net_counters(j, &s);
+	}
+	if (b->desc.gpu_outputs) {
+		struct phy_gpu_stats s;
+		struct phy_error err = { 0 };
+		if (b->ops->gpu_stats(b->ctx, &s, &err)) {
+			api_reply_error(r, 500, err.message);
+			return;
+		}
+		json_lit(j, b->desc.nr_disks + b->desc.nr_nets ? ",\"_gpu0\":"
+							   : "\"_gpu0\":");
+		gpu_counters(j, &s);
 	}
 	json_lit(j, "}");
 	r->status = 200;
@@ -201,16 +231,20 @@ static const struct route {
 	const char *name; /* after API_PATH_PREFIX */
 	enum http_method method;
 	void (*handle)(const struct api_backend *b, struct api_reply *r);
+	/* Instead of handle, for the endpoints that read a body. */
+	void (*handle_req)(const struct api_backend *b,
+			   const struct http_request *req, struct api_reply *r);
 } routes[] = {
-	{ "vmm.ping", HTTP_GET, vmm_ping },
-	{ "vmm.shutdown", HTTP_PUT, vmm_shutdown },
-	{ "vm.info", HTTP_GET, vm_info },
-	{ "vm.counters", HTTP_GET, vm_counters },
-	{ "vm.pause", HTTP_PUT, vm_pause },
-	{ "vm.resume", HTTP_PUT, vm_resume },
-	{ "vm.shutdown", HTTP_PUT, vm_shutdown },
-	{ "vm.reboot", HTTP_PUT, vm_reboot },
-	{ "vm.power-button", HTTP_PUT, vm_power_button },
+	{ "vmm.ping", HTTP_GET, vmm_ping, NULL },
+	{ "vmm.shutdown", HTTP_PUT, vmm_shutdown, NULL },
+	{ "vm.info", HTTP_GET, vm_info, NULL },
+	{ "vm.counters", HTTP_GET, vm_counters, NULL },
+	{ "vm.pause", HTTP_PUT, vm_pause, NULL },
+	{ "vm.resume", HTTP_PUT, vm_resume, NULL },
+	{ "vm.shutdown", HTTP_PUT, vm_shutdown, NULL },
+	{ "vm.reboot", HTTP_PUT, vm_reboot, NULL },
+	{ "vm.power-button", HTTP_PUT, vm_power_button, NULL },
+	{ "vm.screenshot", HTTP_PUT, NULL, api_vm_screenshot },
 };
 
 static const struct route *find_route(const char *path)
@@ -242,14 +276,17 @@ void api_route(const struct api_backend *b, const struct http_request *req,
 		api_reply_error(r, 405, msg);
 		return;
 	}
-	/* Like Cloud Hypervisor: these actions take no body, and a body
+	/* Like Cloud Hypervisor: the actions take no body, and a body
 	 * means the client expected something we would ignore. */
-	if (rt->method == HTTP_PUT && req->body_len) {
+	if (rt->handle_req) {
+		rt->handle_req(b, req, r);
+	} else if (rt->method == HTTP_PUT && req->body_len) {
 		snprintf(msg, sizeof(msg), "%s takes no request body", req->path);
 		api_reply_error(r, 400, msg);
 		return;
+	} else {
+		rt->handle(b, r);
 	}
-	rt->handle(b, r);
 	if (r->body.failed)
 		api_reply_error(r, 500, "reply too large or out of memory");
 }

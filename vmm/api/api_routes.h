@@ -30,6 +30,11 @@ struct api_backend_ops {
 			  struct phy_error *err);
 	int (*net_stats)(void *ctx, unsigned index, struct phy_net_stats *out,
 			 struct phy_error *err);
+	int (*gpu_stats)(void *ctx, struct phy_gpu_stats *out,
+			 struct phy_error *err);
+	/* Writes scanout `scanout` as a PNG at `path` (absolute). */
+	int (*screenshot)(void *ctx, unsigned scanout, const char *path,
+			  struct phy_error *err);
 };
 
 /* What does not change while the VM lives, rendered or copied once. */
@@ -40,6 +45,7 @@ struct api_vm_desc {
 	const char *const *disk_ids; /* vm.counters keys, one per disk */
 	unsigned nr_nets;
 	const char *const *net_ids;  /* vm.counters keys, one per NIC */
+	unsigned gpu_outputs;        /* the GPU's scanouts; 0: no GPU */
 	const char *version;
 };
 
@@ -64,6 +70,10 @@ void api_reply_error(struct api_reply *r, int status, const char *message);
  * backend's calls touch the VM. */
 void api_route(const struct api_backend *b, const struct http_request *req,
 	       struct api_reply *reply);
+
+/* PUT vm.screenshot (api_screenshot.c): the request's body says where. */
+void api_vm_screenshot(const struct api_backend *b,
+		       const struct http_request *req, struct api_reply *r);
 
 /* Cloud Hypervisor's name of a VM state: "Created", "Running", ... */
 const char *api_state_name(enum phy_vm_state s);

@@ -71,6 +71,18 @@ static int be_net_stats(void *vm, unsigned i, struct phy_net_stats *out,
 	return phy_vm_net_stats(vm, i, out, err);
 }
 
+static int be_gpu_stats(void *vm, struct phy_gpu_stats *out,
+			struct phy_error *err)
+{
+	return phy_vm_gpu_stats(vm, out, err);
+}
+
+static int be_screenshot(void *vm, unsigned scanout, const char *path,
+			 struct phy_error *err)
+{
+	return phy_vm_screenshot(vm, scanout, path, err);
+}
+
 static const struct api_backend_ops vm_ops = {
 	.state = be_state,
 	.pause = be_pause,
@@ -80,6 +92,8 @@ static const struct api_backend_ops vm_ops = {
 	.shutdown = be_shutdown,
 	.disk_stats = be_disk_stats,
 	.net_stats = be_net_stats,
+	.gpu_stats = be_gpu_stats,
+	.screenshot = be_screenshot,
 };
 
 static int describe(struct vm_api *api, const struct phy_config *cfg,
@@ -107,6 +121,7 @@ static int describe(struct vm_api *api, const struct phy_config *cfg,
 			.disk_ids = api->disk_id_ptrs,
 			.nr_nets = cfg->nr_nets,
 			.net_ids = api->net_id_ptrs,
+			.gpu_outputs = cfg->gpu.mode == GPU_NONE ? 0 : cfg->gpu.outputs,
 			.version = phy_version(),
 		},
 	};

@@ -9,6 +9,8 @@
 #   2d       phy-gpu-pattern --2d: the same pattern drawn by the CPU into a
 #            dumb buffer (a device without 3D)
 #   kmscube  kmscube -c N (phyllome.gpu_frames=N, default 500)
+# phyllome.gpu_finish=N: after the step, time N tiny clears + glFinish()
+# (phy-gpu-pattern --finish N; a line "finish N avg ..." in microseconds).
 # phyllome.gpu_hold=S: after the pattern is shown, wait S seconds before
 # /init goes on (and powers off): time for a host that takes the screenshot
 # while the guest runs (QEMU's screendump); phyllome-vmm takes it at exit.
@@ -17,10 +19,11 @@
 # tests/gpu-guest-prog/phy-gpu-pattern.c), for kmscube "kmscube start",
 # kmscube's own output as it is, "kmscube stop", "kmscube exit N"; a failure
 # before that gives "error WHY". "done" ends the step.
-step="" frames=500 hold=0
+step="" frames=500 hold=0 finish=0
 for arg in $(cat /proc/cmdline); do
   case $arg in
     phyllome.gpu=*) step=${arg#*=} ;;
+    phyllome.gpu_finish=*) finish=${arg#*=} ;;
     phyllome.gpu_frames=*) frames=${arg#*=} ;;
     phyllome.gpu_hold=*) hold=${arg#*=} ;;
   esac
@@ -58,6 +61,9 @@ case $step in
     say "kmscube exit $rc" ;;
   *) say "error unknown phyllome.gpu=$step" ;;
 esac
+if [ "$finish" -gt 0 ] 2>/dev/null; then
+  phy-gpu-pattern --finish "$finish" || say "finish exit $?"
+fi
 if [ "$hold" -gt 0 ] 2>/dev/null; then
   say "holding ${hold}s"
   sleep "$hold"
