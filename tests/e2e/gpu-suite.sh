@@ -330,8 +330,8 @@ sdl_session() (
   set -- $g
   shot=$(sdl_shot "$tmp" "$1" "$2") || { echo "window at $1,$2: $shot (LOGS/sdl.ppm)"; return 1; }
 
-  # Sent to the window (xdotool --window: XSendEvent), as X delivers a key
-  # to the window that has the focus.
+  # xdotool --window sends the events to the window itself (XSendEvent):
+  # without a window manager nothing gives it the focus.
   xdotool key --window "$win" a z || { echo "xdotool key failed"; return 1; }
   wait_guest sdl $vmm_pid 'done|error'
   saw sdl "keys done" || { echo "keys: $(grep -a '^PHYLLOME-GPU: key' "$LOGS/sdl.log" | tr -d '\r' | tail -4 | tr '\n' ' ')$(says sdl error)"; return 1; }
