@@ -23,6 +23,15 @@
 #   checker  the screenshot checker's self-test (no VM): it accepts the
 #            pattern in each encoding and rejects flips, mirrors, swapped
 #            channels, one wrong pixel and a wrong size
+#   sdl      --display sdl on an Xvfb started here, mode=virgl: the window
+#            takes the scanout's size (xdotool's geometry), an xwd
+#            screenshot of the X screen shows the guest's GL pattern in the
+#            window pixel for pixel (tests/e2e/xwd-crop.py, then the same
+#            checker with --tolerance 0: the window is not scaled), keys
+#            typed with xdotool into the window reach the guest's evdev as
+#            their KEY_* codes (the hook's phyllome.gpu_keys), and closing
+#            the window as a window manager does (tests/e2e/x11-close.py)
+#            presses the power button: the guest powers off, exit 0
 #
 # PHYLLOME_GPU_E2E_QEMU=1 runs the guest cases (virgl, 2d) under QEMU
 # instead (VMM is then ignored), once the guest says the pattern is shown:
@@ -43,7 +52,7 @@ ok()  { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
 
 qemu=${PHYLLOME_GPU_E2E_QEMU:-0}
-if [ "$qemu" = 1 ]; then ALL="virgl 2d checker"; else ALL="virgl 2d bad-gpu checker"; fi
+if [ "$qemu" = 1 ]; then ALL="virgl 2d checker"; else ALL="virgl 2d bad-gpu checker sdl"; fi
 if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
 VMM=$1 GUEST=$2 LOGS=$3
 shift 3
@@ -248,6 +257,138 @@ case_checker() {
   ok "checker ($(echo "$out" | tail -1 | sed 's/^check-screenshot self-test: //'))"
 }
 
+# ------------------------------------------------------------ the SDL window
+# The sdl case's scanout: not the window's size before the guest shows
+# anything (640x480, INITIAL_W/H in vmm/display_sdl.c), so that the
+# window's geometry tells whether it followed the scanout.
+SDL_W=800 SDL_H=600
+
+# sdl_xvfb DIR: starts Xvfb on a display it picks itself (-displayfd: it
+# writes the number once it accepts clients) and exports DISPLAY.
+sdl_xvfb() {
+  Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$1/display" \
+    2>"$LOGS/sdl-xvfb.err" &
+  xvfb_pid=$!
+  local deadline=$((SECONDS + 60))
+  while [ $SECONDS -lt $deadline ] && kill -0 $xvfb_pid 2>/dev/null; do
+    if grep -qx '[0-9][0-9]*' "$1/display"; then
+      DISPLAY=":$(head -1 "$1/display")"
+      export DISPLAY
+      unset WAYLAND_DISPLAY SDL_VIDEODRIVER # SDL must take this X server
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# sdl_wait_exit PID SECS: waits for the VMM to end; its exit status, or
+# 124 (and SIGTERM) when it still runs after SECS.
+sdl_wait_exit() {
+  local deadline=$((SECONDS + $2))
+  while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+  if kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1"
+    wait "$1"
+    return 124
+  fi
+  wait "$1"
+}
+
+# sdl_geometry WIN: "X Y WIDTH HEIGHT" of the window once it is
+# SDL_W x SDL_H (10 s at most: the display thread resizes it on the first
+# frame it reads); the last geometry seen and status 1 otherwise.
+sdl_geometry() {
+  local g="" deadline=$((SECONDS + 10))
+  while :; do
+    g=$(eval "$(xdotool getwindowgeometry --shell "$1")" && echo "$X $Y $WIDTH $HEIGHT")
+    case $g in *" $SDL_W $SDL_H") echo "$g"; return 0 ;; esac
+    [ $SECONDS -lt $deadline ] || break
+    sleep 0.5
+  done
+  echo "$g"
+  return 1
+}
+
+# sdl_shot TMP X Y: the window's SDL_W x SDL_H pixels at (X, Y) in an xwd
+# screenshot of the whole X screen (so nothing covers them), checked
+# exactly; a few tries, as the display thread draws at its own pace. The
+# last PPM stays as LOGS/sdl.ppm. Prints the checker's line.
+sdl_shot() {
+  local out="" try
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    [ "$try" = 1 ] || sleep 1
+    xwd -root -silent -out "$1/root.xwd" 2>"$LOGS/sdl-xwd.err" || { out="xwd: $(tail -1 "$LOGS/sdl-xwd.err")"; continue; }
+    out=$(python3 "$here/xwd-crop.py" "$1/root.xwd" "$LOGS/sdl.ppm" "$2" "$3" "$SDL_W" "$SDL_H" 2>&1) || continue
+    out=$(python3 "$checker" "$LOGS/sdl.ppm" --size "${SDL_W}x$SDL_H" --tolerance 0) &&
+      { echo "$out (try $try)"; return 0; }
+  done
+  echo "$out"
+  return 1
+}
+
+# sdl_session: the sdl case in a subshell (its EXIT trap ends Xvfb and the
+# VMM whatever happens). One line on stdout: what passed, or why not.
+sdl_session() (
+  local tmp win g shot keys rc vrc
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/phy-gpu-sdl.XXXXXX")
+  xvfb_pid="" vmm_pid=""
+  # shellcheck disable=SC2154 # p is the trap's own loop variable
+  trap 'for p in $vmm_pid $xvfb_pid; do kill -TERM $p 2>/dev/null; done; wait; rm -rf "$tmp"' EXIT
+  sdl_xvfb "$tmp" || { echo "Xvfb did not start: $(tail -2 "$LOGS/sdl-xvfb.err" | tr '\n' ' ')"; return 1; }
+  # ---- the phyllome-vmm command line (keep in step with docs/cli.md) ----
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory "size=$MEM" \
+    --serial "file=$LOGS/sdl.log" \
+    --cmdline "console=ttyS0 quiet phyllome.gpu=gl phyllome.gpu_keys=2 phyllome.action=halt-wait" \
+    --gpu "mode=virgl,width=$SDL_W,height=$SDL_H" --display sdl 2>"$LOGS/sdl.err" &
+  vmm_pid=$!
+  # The window opens before the guest boots (vm_display_open()).
+  win=$(timeout 60 xdotool search --sync --name '^phyllome-vmm$' 2>/dev/null | head -1)
+  [ -n "$win" ] || { echo "no window named phyllome-vmm on $DISPLAY: $(why "$(kill -0 $vmm_pid 2>/dev/null && echo running || echo ended)" sdl)"; return 1; }
+  wait_guest sdl $vmm_pid 'keys ready|error|done'
+  rc=$?
+  saw sdl "keys ready" || { echo "the guest is not reading keys: $(why $rc sdl)"; return 1; }
+  saw sdl "shown ${SDL_W}x$SDL_H via gbm-bo" || { echo "not shown from the GL buffer: shown $(says sdl shown)$(says sdl error)"; return 1; }
+
+  g=$(sdl_geometry "$win") || { echo "window $win is '$g' (x y w h), want ${SDL_W}x$SDL_H"; return 1; }
+  # shellcheck disable=SC2086 # X Y W H
+  set -- $g
+  shot=$(sdl_shot "$tmp" "$1" "$2") || { echo "window at $1,$2: $shot (LOGS/sdl.ppm)"; return 1; }
+
+  # xdotool --window sends the events to the window itself (XSendEvent):
+  # without a window manager nothing gives it the focus.
+  xdotool key --window "$win" a z || { echo "xdotool key failed"; return 1; }
+  wait_guest sdl $vmm_pid 'done|error'
+  saw sdl "keys done" || { echo "keys: $(grep -a '^PHYLLOME-GPU: key' "$LOGS/sdl.log" | tr -d '\r' | tail -4 | tr '\n' ' ')$(says sdl error)"; return 1; }
+  # Presses and releases, in order: KEY_A 30, KEY_Z 44. A press the
+  # guest's kernel repeats (value 2: the release came late in guest time,
+  # as under TCG it may) is no error.
+  keys=$(tr -d '\r' <"$LOGS/sdl.log" | sed -n 's/^PHYLLOME-GPU: key code=\([0-9]*\) value=\([01]\)$/\1\/\2/p' | tr '\n' ' ')
+  [ "$keys" = "30/1 30/0 44/1 44/0 " ] || { echo "keys a z arrived as '$keys' (code/value), want '30/1 30/0 44/1 44/0'"; return 1; }
+
+  python3 "$here/x11-close.py" "$win" || { echo "x11-close.py failed"; return 1; }
+  sdl_wait_exit $vmm_pid 120
+  vrc=$?
+  vmm_pid=""
+  grep -aq '^PHYLLOME-GUEST: power button' "$LOGS/sdl.log" ||
+    { echo "closing the window did not reach the guest's power button: $(why $vrc sdl)"; return 1; }
+  [ $vrc -eq 0 ] || { echo "after the window closed and the guest powered off: $(why $vrc sdl)"; return 1; }
+  echo "window ${SDL_W}x$SDL_H at $1,$2 on $DISPLAY; screenshot $shot; keys a z as 30 44; closed: power button, exit 0"
+)
+
+case_sdl() {
+  local t out
+  for t in Xvfb xdotool xwd; do
+    command -v $t >/dev/null || { bad sdl "$t is not installed (tools/install-deps)"; return; }
+  done
+  t=$SECONDS
+  if out=$(sdl_session); then
+    ok "sdl ($((SECONDS - t)) s; $out)"
+  else
+    bad sdl "$out"
+  fi
+}
+
 # shellcheck disable=SC2086 # ALL is a list of words
 [ $# -gt 0 ] || set -- $ALL
 for c in "$@"; do
@@ -256,6 +397,7 @@ for c in "$@"; do
     2d) case_2d ;;
     bad-gpu) case_bad_gpu ;;
     checker) case_checker ;;
+    sdl) case_sdl ;;
     *) bad "$c" "unknown case" ;;
   esac
 done
