@@ -8,9 +8,8 @@
  * backend checks the rest of the header itself.
  *
  * One write per queue is on the tap at a time, the others wait in order.
- * Writes go with RWF_NOWAIT: a tap without room answers -EAGAIN, the
- * frame goes first again and the queue polls for room (struct
- * net_poll). Blocking writes went to io_uring workers running in
+ * When a tap without room answers -EAGAIN, the frame goes first again
+ * and the queue polls for room (struct net_poll). Blocking writes went to io_uring workers running in
  * parallel, and frames reached the host out of order (TCP saw ~1200
  * out-of-order segments per 10 s stream in the rig).
  */
@@ -18,7 +17,6 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <sys/uio.h>
 #include <poll.h>
 
 #include <liburing.h>
@@ -84,8 +82,7 @@ static void tx_next(struct net_txq *q)
 		}
 		io_uring_prep_writev(sqe, net->be.fds[q->pair], req->chain.iov,
 				     req->chain.nr_out, 0);
-		sqe->rw_flags = RWF_NOWAIT; /* see net_poll_arm() */
-		req->busy = true;
+			req->busy = true;
 		q->inflight++;
 		net->inflight++;
 	}
