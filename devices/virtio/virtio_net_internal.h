@@ -27,12 +27,11 @@
 struct net_rxq;
 
 /* A poll on the backend for a queue whose read or write found it not
- * ready. The tap's fds are non-blocking: Linux 6.1's io_uring (Debian
- * 12's) then answers -EAGAIN, and the device polls; it hands every read
- * and write on a blocking tap to a worker thread instead (two thread
- * switches per frame). Later kernels poll inside io_uring and never
- * answer -EAGAIN. (RWF_NOWAIT is no way to get the same answer from all:
- * a tap has no FMODE_NOWAIT, and 6.1 refuses it with -EOPNOTSUPP.) The
+ * ready. Reads and writes go with RWF_NOWAIT on non-blocking fds, so
+ * that every kernel answers -EAGAIN and the device polls: without it
+ * Linux 6.1's io_uring hands each read and write on a tap to a worker
+ * thread (two thread switches per frame), and later kernels poll inside
+ * io_uring, which leaves nothing of the wait for the device to see. The
  * poll holds the queue's slot (inflight) while armed. */
 struct net_poll {
 	struct io_op op;

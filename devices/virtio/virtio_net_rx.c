@@ -21,6 +21,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <sys/uio.h>
 #include <poll.h>
 #include <string.h>
 
@@ -145,6 +146,7 @@ static bool post(struct net_rxq *q, struct net_rx_read *r)
 		return false;
 	}
 	io_uring_prep_readv(sqe, net->be.fds[q->pair], r->iov, r->nr_iov, 0);
+	sqe->rw_flags = RWF_NOWAIT; /* see net_poll_arm() */
 	r->busy = true;
 	q->inflight++;
 	net->inflight++;
@@ -294,13 +296,10 @@ void net_rx_done(struct io_op *op, int res)
 			q->inflight++;
 	} else {
 		return_chains(q, r);
-		if (res >= 0)
-			NET_STAT_ADD(st->rx_drops, 1); /* too large, or cut short */
+		if (res == -EBADFD || res == -EBADF || res == -EINVAL)
+			q->stalled = true; /* a detached queue: no retry loop */
 		else if (res != -EAGAIN && res != -EINTR && res != -ECANCELED)
-			/* A detached queue (EBADFD), or a backend failing
-			 * reads: no retry loop; the driver's next kick tries
-			 * again. */
-			q->stalled = true;
+			NET_STAT_ADD(st->rx_drops, 1); /* too large, or cut short */
 	}
 	net_rx_fill(q);
 	pthread_mutex_unlock(&net->dev.lock);
