@@ -26,19 +26,6 @@
 
 struct net_rxq;
 
-/* A poll on the backend for a queue whose read or write found it not
- * ready. Reads and writes go with RWF_NOWAIT on non-blocking fds, so
- * that every kernel answers -EAGAIN and the device polls: without it
- * Linux 6.1's io_uring hands each read and write on a tap to a worker
- * thread (two thread switches per frame), and later kernels poll inside
- * io_uring, which leaves nothing of the wait for the device to see. The
- * poll holds the queue's slot (inflight) while armed. */
-struct net_poll {
-	struct io_op op;
-	void *q;
-	bool busy;
-};
-
 /* A read posted on the backend: into the guest's next chain, and with
  * mergeable buffers on into the queue's bounce buffer for what does not
  * fit there. A frame that went past the chain waits here (frame > 0)
@@ -71,8 +58,7 @@ struct net_rxq {
 	uint8_t *bounce;
 	struct net_rx_read reads[NET_RX_READS];
 	struct net_rx_read *waiting; /* a read whose frame waits for chains */
-	struct net_poll poll;
-	unsigned inflight; /* the read or the poll */
+	unsigned inflight;
 	bool stalled; /* the backend refused reads: wait for the driver */
 };
 
@@ -89,8 +75,7 @@ struct net_txq {
 	unsigned pair;
 	struct net_tx_req *reqs; /* by head */
 	struct vq_chain scratch;
-	struct net_poll poll;
-	unsigned inflight; /* 0 or 1: one write (or poll) on the tap at a time */
+	unsigned inflight; /* 0 or 1: one write on the tap at a time */
 	/* Frames taken off the ring and waiting for the write before them,
 	 * oldest first (a ring of heads). */
 	uint16_t *waiting;
@@ -134,30 +119,18 @@ static inline unsigned net_tx_vq(unsigned pair) { return 2 * pair + 1; }
 #define NET_STAT_ADD(field, n) \
 	__atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
 
-/* virtio_net.c: arms p on fd for `events` (POLLIN, POLLOUT); counts it
- * in flight. Returns false when the ring is full (the next kick or
- * completion tries again). */
-bool net_poll_arm(struct virtio_net *net, struct net_poll *p, int fd, unsigned events);
-/* Takes the poll out of flight after it completed; false when the device
- * is being reset or stopped and the caller must do nothing more. */
-bool net_poll_done(struct virtio_net *net, struct net_poll *p, unsigned *q_inflight);
-void net_poll_cancel(struct virtio_net *net, struct net_poll *p);
-
 /* virtio_net_rx.c: posts reads while the queue has buffers. */
 void net_rx_fill(struct net_rxq *q);
 void net_rx_done(struct io_op *op, int res);
 /* Forgets the chains held (reset); no read may be in flight. */
 void net_rx_clear(struct net_rxq *q);
 void net_rx_cancel(struct net_rxq *q);
-void net_rx_poll_done(struct io_op *op, int res);
 
 /* virtio_net_tx.c */
 void net_tx_drain(struct net_txq *q);
 /* Forgets the frames waiting (reset); no write may be in flight. */
 void net_tx_clear(struct net_txq *q);
 void net_tx_done(struct io_op *op, int res);
-void net_tx_poll_done(struct io_op *op, int res);
-void net_tx_cancel(struct net_txq *q);
 /* Whether a frame's header is one the device may pass on, given the
  * negotiated features and the frame's length after the header. */
 bool net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t features,

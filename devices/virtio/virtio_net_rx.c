@@ -21,8 +21,6 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <sys/uio.h>
-#include <poll.h>
 #include <string.h>
 
 #include <liburing.h>
@@ -146,7 +144,6 @@ static bool post(struct net_rxq *q, struct net_rx_read *r)
 		return false;
 	}
 	io_uring_prep_readv(sqe, net->be.fds[q->pair], r->iov, r->nr_iov, 0);
-	sqe->rw_flags = RWF_NOWAIT; /* see net_poll_arm() */
 	r->busy = true;
 	q->inflight++;
 	net->inflight++;
@@ -289,11 +286,6 @@ void net_rx_done(struct io_op *op, int res)
 			r->held = r->direct;
 			q->waiting = r;
 		}
-	} else if (res == -EAGAIN && rx_live(q)) {
-		/* Nothing to read: read again once the backend has a frame. */
-		return_chains(q, r);
-		if (net_poll_arm(net, &q->poll, net->be.fds[q->pair], POLLIN))
-			q->inflight++;
 	} else {
 		return_chains(q, r);
 		if (res == -EBADFD || res == -EBADF || res == -EINVAL)
@@ -305,23 +297,11 @@ void net_rx_done(struct io_op *op, int res)
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
-void net_rx_poll_done(struct io_op *op, int res)
-{
-	struct net_rxq *q = ((struct net_poll *)op)->q;
-	struct virtio_net *net = q->net;
-	(void)res; /* the read that follows tells what the backend has */
-	pthread_mutex_lock(&net->dev.lock);
-	if (net_poll_done(net, &q->poll, &q->inflight))
-		net_rx_fill(q);
-	pthread_mutex_unlock(&net->dev.lock);
-}
-
 void net_rx_cancel(struct net_rxq *q)
 {
 	for (unsigned i = 0; i < NET_RX_READS; i++)
 		if (q->reads[i].busy)
 			io_loop_cancel(q->net->loop, &q->reads[i].op);
-	net_poll_cancel(q->net, &q->poll);
 }
 
 void net_rx_clear(struct net_rxq *q)
