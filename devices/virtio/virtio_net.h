@@ -3,10 +3,11 @@
  * virtio-net (virtio 1.2 § 5.1) on a backend that speaks virtio-net
  * headers: a tap with IFF_VNET_HDR, or a socketpair in tests. Frames move
  * through the device loop's io_uring: the transmit path writes each chain
- * from guest memory with one writev, the receive path keeps reads posted
- * on the backend that land straight in the guest's buffers (several
- * chains per read with mergeable buffers), and the interrupt for a queue
- * goes once per completion batch.
+ * from guest memory with one writev, the receive path keeps a read posted
+ * on the backend that lands straight in the guest's next chain (with
+ * mergeable buffers the rest of a longer frame goes through a bounce
+ * buffer into further chains), and the interrupt for a queue goes once
+ * per completion batch.
  *
  * When the guest has no receive buffers the device stops reading: frames
  * wait in the backend (the tap's queue), and reading resumes when the
