@@ -231,6 +231,11 @@ static bool others_block_signals(void)
 			sscanf(line, "SigBlk: %llx", &blk);
 		fclose(f);
 		others++;
+		/* The supervisor keeps its creator's mask for now: with every
+		 * signal blocked there, e2e.api's two VMs in one process saw
+		 * one guest hang or triple-fault (not understood yet). */
+		if (!strcmp(comm, "phy-supervisor"))
+			continue;
 		if ((blk & want) != want) {
 			fprintf(stderr, "thread %s (%s) takes signals: SigBlk %016llx\n",
 				de->d_name, comm, blk);
