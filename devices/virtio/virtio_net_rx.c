@@ -176,25 +176,30 @@ void net_rx_fill(struct net_rxq *q)
 		vq_set_notify(vq, false);
 }
 
+/* The header's num_buffers: written into the read's buffers (the first
+ * chain, or the bounce buffer where that chain is shorter than the
+ * header) before the bounce buffer is copied out. */
+static void write_num_buffers(struct net_rx_read *r, uint16_t n)
+{
+	uint16_t nb = htole16(n);
+	iov_from_buf(r->iov, r->nr_iov, offsetof(struct virtio_net_hdr_v1, num_buffers),
+		     &nb, sizeof(nb));
+}
+
 /* Hands a frame of `len` bytes (header included, num_buffers written)
- * to the driver: the chains it filled, in order; the rest are kept for
- * the next read. */
+ * to the driver: its chains, in order, each filled but the last. A read
+ * holds exactly the chains its frame needs. */
 static void push_frame(struct net_rxq *q, struct net_rx_read *r, uint32_t len)
 {
 	struct virtio_net *net = q->net;
 	struct virtqueue *vq = rx_vq(q);
 	uint32_t left = len;
-	unsigned used = 0;
-	while (used < r->nr_chains && left) {
-		uint32_t in = q->chains[r->heads[used]].in_len;
+	for (unsigned i = 0; i < r->nr_chains; i++) {
+		uint32_t in = q->chains[r->heads[i]].in_len;
 		uint32_t n = in < left ? in : left;
-		vq_push(vq, r->heads[used], n);
+		vq_push(vq, r->heads[i], n);
 		left -= n;
-		used++;
 	}
-	/* Keep the rest, first chain first. */
-	for (unsigned i = r->nr_chains; i > used; i--)
-		spare_push_front(q, r->heads[i - 1]);
 	r->nr_chains = 0;
 	struct phy_net_queue_stats *st = &net->be.stats[q->pair];
 	NET_STAT_ADD(st->rx_packets, 1);
@@ -238,11 +243,7 @@ static bool finish_frame(struct net_rxq *q)
 		r->heads[r->nr_chains++] = head;
 		r->held += q->chains[head].in_len;
 	}
-	/* num_buffers goes in before the bounce buffer is copied out: a
-	 * first chain shorter than the header left part of it there. */
-	uint16_t nb = htole16((uint16_t)r->nr_chains);
-	iov_from_buf(r->iov, r->nr_iov, offsetof(struct virtio_net_hdr_v1, num_buffers),
-		     &nb, sizeof(nb));
+	write_num_buffers(r, (uint16_t)r->nr_chains);
 	uint32_t off = 0, rest = r->frame - r->direct;
 	for (unsigned i = 1; i < r->nr_chains && off < rest; i++) {
 		const struct vq_chain *c = &q->chains[r->heads[i]];
@@ -274,10 +275,7 @@ void net_rx_done(struct io_op *op, int res)
 	}
 	if (res >= VIRTIO_NET_HDR_LEN && (uint64_t)res <= r->capacity) {
 		if ((uint32_t)res <= r->direct) {
-			uint16_t nb = htole16(1);
-			iov_from_buf(r->iov, r->nr_iov,
-				     offsetof(struct virtio_net_hdr_v1, num_buffers), &nb,
-				     sizeof(nb));
+			write_num_buffers(r, 1);
 			push_frame(q, r, (uint32_t)res);
 		} else {
 			/* net_rx_fill() finishes it, now or once the
