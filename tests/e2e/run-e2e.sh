@@ -6,7 +6,8 @@
 # Each case gets its own rig (about 6 s of overhead): nested KVM under TCG
 # occasionally wedges L1 itself, and then no timeout inside L1 can fire. A
 # case whose rig timed out or failed (exit 124/125) is retried once in a
-# fresh rig, while the suite is within its time budget.
+# fresh rig, while the suite is within its time budget. Each case writes to
+# LOG_DIR/CASE; a retried case's first logs stay in LOG_DIR/CASE.attempt1.
 #
 # Usage: run-e2e.sh [--guest-extra DIR] [--guest-builder SCRIPT] SUITE VMM LOG_DIR [CASE...]
 #   --guest-extra DIR: the guest gets DIR's files too (build-guest.sh --extra)
@@ -39,13 +40,15 @@ fi
 failed=()
 for c in "${cases[@]}"; do
   for attempt in 1 2; do
+    # Each attempt starts with an empty LOG_DIR/CASE: a retry that found
+    # the first attempt's serial log would see its markers at once.
     "$root/tools/rig/maybe-rig" --smp 4 --share "$logs" --timeout "$case_timeout" -- \
-      "$here/$suite" "$vmm" "$guest" "$logs" "$c"
+      "$here/$suite" "$vmm" "$guest" "$logs/$c" "$c"
     rc=$?
     case $rc in 124|125) ;; *) break ;; esac
-    if [ "$attempt" = 1 ] && [ "$SECONDS" -lt "$budget" ]; then
-      echo "# $c: the rig $([ $rc = 124 ] && echo timed out || echo failed) (exit $rc); retrying in a fresh one"
-    fi
+    [ "$attempt" = 1 ] && [ "$SECONDS" -lt "$budget" ] || break
+    echo "# $c: the rig $([ $rc = 124 ] && echo timed out || echo failed) (exit $rc); retrying in a fresh one (first attempt's logs: $logs/$c.attempt1)"
+    mv "$logs/$c" "$logs/$c.attempt1"
   done
   [ $rc -eq 0 ] || failed+=("$c")
 done
