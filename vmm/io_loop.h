@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The device loop: one thread and one io_uring. Queue notifications arrive
- * as completions of reads on the devices' ioeventfds; devices submit their
- * backend I/O on the same ring; all submissions of one pass go to the
- * kernel in one io_uring_enter(), which also waits for the next
- * completion. No epoll, no thread per request, and vCPU threads never
- * touch the ring.
+ * as completions of multishot polls on the devices' ioeventfds; devices
+ * submit their backend I/O on the same ring, a few SQEs at a time
+ * (io_loop.c says why), the last with the io_uring_enter() that also
+ * waits for the next completion. No epoll, no thread per request, and
+ * vCPU threads never touch the ring.
  *
  * Everything except create/destroy/start/stop runs on the loop thread,
  * or before start().

@@ -24,7 +24,10 @@
 static int open_queue(struct tap *t, const struct net_config *cfg,
 		      struct phy_error *err)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	/* Non-blocking: a blocking tap is not "nowait" to Linux 6.1's
+	 * io_uring, which then hands every read and write to a worker
+	 * thread; see struct net_poll. */
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return phy_err_errno(err, PHY_E_IO, errno, "--net: /dev/net/tun");
 	struct ifreq ifr = { 0 };

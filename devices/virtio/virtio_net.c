@@ -126,6 +126,35 @@ static void net_flush(void *opaque)
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
+bool net_poll_arm(struct virtio_net *net, struct net_poll *p, int fd, unsigned events)
+{
+	struct io_uring_sqe *sqe = io_loop_sqe(net->loop, &p->op);
+	if (!sqe)
+		return false;
+	io_uring_prep_poll_add(sqe, fd, events);
+	p->busy = true;
+	net->inflight++;
+	return true;
+}
+
+bool net_poll_done(struct virtio_net *net, struct net_poll *p, unsigned *q_inflight)
+{
+	p->busy = false;
+	(*q_inflight)--;
+	net->inflight--;
+	if (net->quiescing || !virtio_dev_running(&net->dev)) {
+		pthread_cond_broadcast(&net->dev.cond);
+		return false;
+	}
+	return true;
+}
+
+void net_poll_cancel(struct virtio_net *net, struct net_poll *p)
+{
+	if (p->busy)
+		io_loop_cancel(net->loop, &p->op);
+}
+
 /* A reset is waiting: take back the guest's buffers from the backend. */
 static void net_wake(void *opaque)
 {
@@ -133,8 +162,10 @@ static void net_wake(void *opaque)
 
 	pthread_mutex_lock(&net->dev.lock);
 	if (net->quiescing)
-		for (unsigned p = 0; p < net->nr_pairs; p++)
+		for (unsigned p = 0; p < net->nr_pairs; p++) {
 			net_rx_cancel(&net->rxq[p]);
+			net_tx_cancel(&net->txq[p]);
+		}
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
@@ -173,8 +204,10 @@ void virtio_net_cancel_all(struct virtio_net *net)
 {
 	pthread_mutex_lock(&net->dev.lock);
 	net->stopping = true;
-	for (unsigned p = 0; p < net->nr_pairs; p++)
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
 		net_rx_cancel(&net->rxq[p]);
+		net_tx_cancel(&net->txq[p]);
+	}
 	if (net->link.armed)
 		io_loop_cancel(net->loop, &net->link.op);
 	pthread_mutex_unlock(&net->dev.lock);
@@ -238,6 +271,8 @@ static int alloc_queues(struct virtio_net *net)
 			return -1;
 		for (unsigned i = 0; i < NET_RX_READS; i++)
 			rq->reads[i].q = rq;
+		rq->poll = (struct net_poll){ .op.done = net_rx_poll_done, .q = rq };
+		tq->poll = (struct net_poll){ .op.done = net_tx_poll_done, .q = tq };
 		rq->scratch = (struct vq_chain){ .iov = iov, .max_iov = NET_CHAIN_IOV };
 		iov += NET_CHAIN_IOV;
 		tq->scratch = (struct vq_chain){ .iov = iov, .max_iov = NET_CHAIN_IOV };

@@ -26,6 +26,20 @@
 
 struct net_rxq;
 
+/* A poll on the backend for a queue whose read or write found it not
+ * ready. The tap's fds are non-blocking: Linux 6.1's io_uring (Debian
+ * 12's) then answers -EAGAIN, and the device polls; it hands every read
+ * and write on a blocking tap to a worker thread instead (two thread
+ * switches per frame). Later kernels poll inside io_uring and never
+ * answer -EAGAIN. (RWF_NOWAIT is no way to get the same answer from all:
+ * a tap has no FMODE_NOWAIT, and 6.1 refuses it with -EOPNOTSUPP.) The
+ * poll holds the queue's slot (inflight) while armed. */
+struct net_poll {
+	struct io_op op;
+	void *q;
+	bool busy;
+};
+
 /* A read posted on the backend: into the guest's next chain, and with
  * mergeable buffers on into the queue's bounce buffer for what does not
  * fit there. A frame that went past the chain waits here (frame > 0)
@@ -58,7 +72,8 @@ struct net_rxq {
 	uint8_t *bounce;
 	struct net_rx_read reads[NET_RX_READS];
 	struct net_rx_read *waiting; /* a read whose frame waits for chains */
-	unsigned inflight;
+	struct net_poll poll;
+	unsigned inflight; /* the read or the poll */
 	bool stalled; /* the backend refused reads: wait for the driver */
 };
 
@@ -75,7 +90,8 @@ struct net_txq {
 	unsigned pair;
 	struct net_tx_req *reqs; /* by head */
 	struct vq_chain scratch;
-	unsigned inflight; /* 0 or 1: one write on the tap at a time */
+	struct net_poll poll;
+	unsigned inflight; /* 0 or 1: one write (or poll) on the tap at a time */
 	/* Frames taken off the ring and waiting for the write before them,
 	 * oldest first (a ring of heads). */
 	uint16_t *waiting;
@@ -119,18 +135,30 @@ static inline unsigned net_tx_vq(unsigned pair) { return 2 * pair + 1; }
 #define NET_STAT_ADD(field, n) \
 	__atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
 
+/* virtio_net.c: arms p on fd for `events` (POLLIN, POLLOUT); counts it
+ * in flight. Returns false when the ring is full (the next kick or
+ * completion tries again). */
+bool net_poll_arm(struct virtio_net *net, struct net_poll *p, int fd, unsigned events);
+/* Takes the poll out of flight after it completed; false when the device
+ * is being reset or stopped and the caller must do nothing more. */
+bool net_poll_done(struct virtio_net *net, struct net_poll *p, unsigned *q_inflight);
+void net_poll_cancel(struct virtio_net *net, struct net_poll *p);
+
 /* virtio_net_rx.c: posts reads while the queue has buffers. */
 void net_rx_fill(struct net_rxq *q);
 void net_rx_done(struct io_op *op, int res);
 /* Forgets the chains held (reset); no read may be in flight. */
 void net_rx_clear(struct net_rxq *q);
 void net_rx_cancel(struct net_rxq *q);
+void net_rx_poll_done(struct io_op *op, int res);
 
 /* virtio_net_tx.c */
 void net_tx_drain(struct net_txq *q);
 /* Forgets the frames waiting (reset); no write may be in flight. */
 void net_tx_clear(struct net_txq *q);
 void net_tx_done(struct io_op *op, int res);
+void net_tx_poll_done(struct io_op *op, int res);
+void net_tx_cancel(struct net_txq *q);
 /* Whether a frame's header is one the device may pass on, given the
  * negotiated features and the frame's length after the header. */
 bool net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t features,

@@ -21,6 +21,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include <liburing.h>
@@ -284,14 +285,33 @@ void net_rx_done(struct io_op *op, int res)
 			r->held = r->direct;
 			q->waiting = r;
 		}
+	} else if (res == -EAGAIN && rx_live(q)) {
+		/* Nothing to read: read again once the backend has a frame. */
+		return_chains(q, r);
+		if (net_poll_arm(net, &q->poll, net->be.fds[q->pair], POLLIN))
+			q->inflight++;
 	} else {
 		return_chains(q, r);
-		if (res == -EBADFD || res == -EBADF || res == -EINVAL)
-			q->stalled = true; /* a detached queue: no retry loop */
-		else if (res != -EAGAIN && res != -EINTR && res != -ECANCELED)
+		if (res >= 0)
 			NET_STAT_ADD(st->rx_drops, 1); /* too large, or cut short */
+		else if (res != -EAGAIN && res != -EINTR && res != -ECANCELED)
+			/* A detached queue (EBADFD), or a backend failing
+			 * reads: no retry loop; the driver's next kick tries
+			 * again. */
+			q->stalled = true;
 	}
 	net_rx_fill(q);
+	pthread_mutex_unlock(&net->dev.lock);
+}
+
+void net_rx_poll_done(struct io_op *op, int res)
+{
+	struct net_rxq *q = ((struct net_poll *)op)->q;
+	struct virtio_net *net = q->net;
+	(void)res; /* the read that follows tells what the backend has */
+	pthread_mutex_lock(&net->dev.lock);
+	if (net_poll_done(net, &q->poll, &q->inflight))
+		net_rx_fill(q);
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
@@ -300,6 +320,7 @@ void net_rx_cancel(struct net_rxq *q)
 	for (unsigned i = 0; i < NET_RX_READS; i++)
 		if (q->reads[i].busy)
 			io_loop_cancel(q->net->loop, &q->reads[i].op);
+	net_poll_cancel(q->net, &q->poll);
 }
 
 void net_rx_clear(struct net_rxq *q)
