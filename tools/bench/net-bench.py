@@ -56,6 +56,8 @@ import time
 
 MARK = "PHYLLOME-IPERF: "
 ALL_VMMS = ["phyllome-vmm", "qemu-q35", "qemu-q35-vhost"]
+# A second phyllome-vmm build (--vmm-b) in the same run: an A/B of a change.
+VMM_B = "phyllome-vmm-b"
 TAP = "phy-bench0"
 HOST_IP, GUEST_IP, PREFIX = "10.78.0.1", "10.78.0.2", 24
 MAC = "52:54:00:be:ec:02"
@@ -143,7 +145,7 @@ def tap_drops():
 
 def vmm_drops(name):
     """phyllome-vmm's own counters for the device (vm.counters)."""
-    if name != "phyllome-vmm":
+    if not name.startswith("phyllome-vmm"):
         return {}
     r = subprocess.run(["curl", "-s", "--max-time", "5", "--unix-socket",
                         API_SOCK, "http://localhost/api/v1/vm.counters"],
@@ -184,8 +186,8 @@ def delta(a, b):
 # ---------------------------------------------------------------- VMMs
 def vmm_command(name, args, cmdline):
     mem = args.memory
-    if name == "phyllome-vmm":
-        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
+    if name.startswith("phyllome-vmm"):
+        return [args.vmm_b if name == VMM_B else args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
                 "--cmdline", cmdline, "--memory", f"size={mem}",
                 "--cpus", "boot=1", "--net", f"tap={TAP},mac={MAC},id=bench0",
                 "--serial", "tty", "--api-socket", f"path={API_SOCK}"]
@@ -385,6 +387,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vmm", default="build/phyllome-vmm")
+    ap.add_argument("--vmm-b", default="",
+                    help=f"a second phyllome-vmm build, run as {VMM_B}")
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
@@ -400,8 +404,10 @@ def main():
     args = ap.parse_args()
 
     vmms = [v for v in args.vmms.split(",") if v]
+    if args.vmm_b and VMM_B not in vmms:
+        vmms.append(VMM_B)
     for v in vmms:
-        if v not in ALL_VMMS:
+        if v not in ALL_VMMS + ([VMM_B] if args.vmm_b else []):
             ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
     for path in (args.kernel, args.initrd):
         if not os.path.isfile(path):
@@ -486,15 +492,17 @@ def main():
         cells = [v] + [fmt(med(v, key, "gbps"), "{:.2f}") for key, _, _ in DIRS]
         cells.append(fmt(med(v, "ping", "avg_us"), "{:.0f}"))
         print("| " + " | ".join(cells) + " |")
+    def ratio_row(label, x, y):
+        cells = [label]
+        for key, field in [(k, "gbps") for k, _, _ in DIRS] + [("ping", "avg_us")]:
+            a, b = med(x, key, field), med(y, key, field)
+            cells.append(f"{a / b:.2f}x" if a and b else "n/a")
+        print("| " + " | ".join(cells) + " |")
     if ours:
         for q in qemus:
-            cells = [f"phyllome/{q}"]
-            for key, _, _ in DIRS:
-                a, b = med(ours, key, "gbps"), med(q, key, "gbps")
-                cells.append(f"{a / b:.2f}x" if a and b else "n/a")
-            a, b = med(ours, "ping", "avg_us"), med(q, "ping", "avg_us")
-            cells.append(f"{a / b:.2f}x" if a and b else "n/a")
-            print("| " + " | ".join(cells) + " |")
+            ratio_row(f"phyllome/{q}", ours, q)
+        if VMM_B in vmms:
+            ratio_row(f"{VMM_B}/phyllome-vmm", VMM_B, ours)
     if ours and qemus:
         print("\nRatios: phyllome-vmm's value / QEMU's. Throughput: higher is "
               "better (target ≥ 1.2× qemu-q35); round trip: lower is better.")
