@@ -137,6 +137,12 @@ void net_tx_clear(struct net_txq *q)
 	q->waiting_first = q->waiting_count = 0;
 }
 
+/* Takes what the driver made available. While a write (or a poll) is on
+ * the tap the driver is asked for no notification: the write's completion
+ * looks at the ring again (net_tx_done), so a busy queue costs the guest
+ * no exit per frame. In the rig a notification asked for at once after
+ * each kick had the guest kick ~9x as often per GB as under QEMU, whose
+ * transmit bottom half keeps them off while it works. */
 void net_tx_drain(struct net_txq *q)
 {
 	struct virtio_net *net = q->net;
@@ -156,6 +162,8 @@ void net_tx_drain(struct net_txq *q)
 			}
 			tx_start(q);
 		}
+		if (q->inflight)
+			return;
 		if (!vq_set_notify(vq, true))
 			return;
 	}
@@ -187,6 +195,9 @@ void net_tx_done(struct io_op *op, int res)
 	} else {
 		tx_finish(q, req, res == (int)(req->len + VIRTIO_NET_HDR_LEN));
 		tx_next(q);
+		/* Idle: what the driver added meanwhile, or a notification. */
+		if (!q->inflight)
+			net_tx_drain(q);
 	}
 	pthread_mutex_unlock(&net->dev.lock);
 }

@@ -503,9 +503,21 @@ static size_t take_frame(struct rig *r, const uint64_t *gpas, unsigned n, uint8_
 	return total;
 }
 
+/* Adds one 1000-byte frame numbered i to transmit queue 1. */
+static void add_tx_frame(struct rig *r, unsigned i)
+{
+	uint8_t frame[HDR + 1000] = { 0 };
+	uint64_t gpa = sim_alloc(r->sim, sizeof(frame), 8);
+	frame_bytes(frame + HDR, 1000, (uint8_t)i);
+	memcpy(sim_ptr(r->sim, gpa, sizeof(frame)), frame, sizeof(frame));
+	struct sim_buf b = { gpa, sizeof(frame), false };
+	CHECK(sim_add(r->sim, 1, &b, 1, false) >= 0);
+}
+
 /* The backend's send buffer full: frames wait (a write or a poll in
  * flight, depending on the kernel: see struct net_poll; not retried in a
- * loop, not dropped) and go out in order once it drains. */
+ * loop, not dropped) and go out in order once it drains. Meanwhile the
+ * driver is asked for no notification; once idle, it is again. */
 static void test_tx_backpressure(void)
 {
 	struct rig r;
@@ -514,14 +526,8 @@ static void test_tx_backpressure(void)
 	CHECK(setsockopt(r.near[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
 	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
 	enum { N = 100 };
-	uint8_t frame[HDR + 1000] = { 0 };
-	for (unsigned i = 0; i < N; i++) {
-		uint64_t gpa = sim_alloc(r.sim, sizeof(frame), 8);
-		frame_bytes(frame + HDR, 1000, (uint8_t)i);
-		memcpy(sim_ptr(r.sim, gpa, sizeof(frame)), frame, sizeof(frame));
-		struct sim_buf b = { gpa, sizeof(frame), false };
-		CHECK(sim_add(r.sim, 1, &b, 1, false) >= 0);
-	}
+	for (unsigned i = 0; i < N; i++)
+		add_tx_frame(&r, i);
 	sim_kick(r.sim, 1);
 	run_loop(&r, 20);
 	/* The write waits in the kernel (kernels that poll for it), or
@@ -535,8 +541,12 @@ static void test_tx_backpressure(void)
 	io_loop_stats(r.sim->loop, &sqes1, &enters);
 	CHECK(sqes1 == sqes0); /* waiting on the poll, not retrying */
 	CHECK(r.stats[0].tx_packets == sent && r.stats[0].tx_drops == 0);
+	/* Busy: a frame added now needs no kick; the drain finds it. */
+	uint16_t before = r.sim->q[1].avail_idx;
+	add_tx_frame(&r, N);
+	CHECK(!sim_kick_needed(r.sim, 1, before));
 	unsigned in_order = 0;
-	for (unsigned i = 0; i < N; i++) {
+	for (unsigned i = 0; i <= N; i++) {
 		uint8_t got[2000];
 		ssize_t n = -1;
 		for (int t = 0; t < 500 && n < 0; t++) {
@@ -548,11 +558,16 @@ static void test_tx_backpressure(void)
 		}
 		uint8_t want[1000];
 		frame_bytes(want, 1000, (uint8_t)i);
-		in_order += n == (ssize_t)sizeof(frame) && !memcmp(got + HDR, want, 1000);
+		in_order += n == (ssize_t)(HDR + 1000) && !memcmp(got + HDR, want, 1000);
 	}
-	CHECK_EQ_U64(in_order, N);
-	CHECK_EQ_U64(r.stats[0].tx_packets, N);
+	CHECK_EQ_U64(in_order, N + 1);
+	run_loop(&r, 5);
+	CHECK_EQ_U64(r.stats[0].tx_packets, N + 1);
 	CHECK_EQ_U64(r.stats[0].tx_drops, 0);
+	/* Idle: the next frame needs a kick. */
+	before = r.sim->q[1].avail_idx;
+	add_tx_frame(&r, N + 1);
+	CHECK(sim_kick_needed(r.sim, 1, before));
 	rig_close(&r);
 }
 
