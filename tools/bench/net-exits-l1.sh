@@ -21,6 +21,7 @@ T=/sys/kernel/tracing
 E=$T/events/kvm
 . "$(dirname "$0")/net-l1-guest.sh"
 hist=hist:keys=exit_reason:sort=hitcount
+mhist=hist:keys=data:sort=hitcount # MSI data: the low byte is the vector
 for name in phyllome-vmm qemu-q35; do
   rm -f "$out/$name.serial"
   net_guest_start "$([ $name = qemu-q35 ] && echo qemu || echo "$vmm")" "$guest" pex0 \
@@ -30,10 +31,13 @@ for name in phyllome-vmm qemu-q35; do
   for dir in "" -R; do
     what=$([ -n "$dir" ] && echo "guest->L1" || echo "L1->guest")
     echo "$hist" >$E/kvm_exit/trigger
+    echo "$mhist" >$E/kvm_msi_set_irq/trigger
     perf stat -a -x, -e kvm:kvm_exit,kvm:kvm_inj_virq,kvm:kvm_msi_set_irq,kvm:kvm_userspace_exit \
       -o "$out/$name$dir.stat" -- timeout 60 iperf3 -c 10.78.0.2 -t "$secs" $dir -J >"$out/$name$dir.json"
     cp $E/kvm_exit/hist "$out/$name$dir.hist"
     echo "!$hist" >$E/kvm_exit/trigger
+    cp $E/kvm_msi_set_irq/hist "$out/$name$dir.msi"
+    echo "!$mhist" >$E/kvm_msi_set_irq/trigger
     python3 - "$name" "$what" "$out/$name$dir" <<'PY'
 import json, sys
 name, what, base = sys.argv[1:]
@@ -54,6 +58,13 @@ for line in open(base + ".hist"):
         reasons.append((n, NAMES.get(int(k), k) if k.isdigit() else k))
 reasons.sort(reverse=True)
 top = ", ".join(f"{k} {n / gb:.0f}" for n, k in reasons[:6])
+vectors = []
+for line in open(base + ".msi"):
+    if line.startswith("{ data:"):
+        d = int(line.split("data:")[1].split("}")[0].strip(), 0)
+        vectors.append((int(line.split("hitcount:")[1]), d & 0xff))
+vectors.sort(reverse=True)
+top += "; MSIs by vector: " + ", ".join(f"{v:#x} {n / gb:.0f}" for n, v in vectors[:4])
 print(f"{name} {what}: {gb:.2f} GB; per GB: exits {counts.get('kvm_exit', 0) / gb:.0f}, "
       f"injected {counts.get('kvm_inj_virq', 0) / gb:.0f}, MSIs {counts.get('kvm_msi_set_irq', 0) / gb:.0f}, "
       f"to userspace {counts.get('kvm_userspace_exit', 0) / gb:.0f}; by reason: {top}")
