@@ -368,9 +368,11 @@ int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
 	}
 	vm->state = PHY_VM_RUNNING;
 	pthread_mutex_unlock(&vm->lock);
-	/* Not phy_thread_create(): with every signal blocked here, two VMs
-	 * in one process (e2e.api embed-two) saw one guest hang or
-	 * triple-fault, twice in a row; the cause is not found yet. */
+	/* Not phy_thread_create(), for now: with every signal blocked here,
+	 * two VMs in one process (e2e.api embed-two) saw one guest hang or
+	 * triple-fault, twice in a row. Such deaths turned out to be the
+	 * test rig's own (docs/performance.md, "The rig's own failures under
+	 * load"), so blocking signals here again is open. */
 	int r = pthread_create(&vm->supervisor, NULL, supervisor_thread, vm);
 	if (r) {
 		pthread_mutex_lock(&vm->lock);

@@ -155,6 +155,15 @@ void net_poll_cancel(struct virtio_net *net, struct net_poll *p)
 		io_loop_cancel(net->loop, &p->op);
 }
 
+/* Asks the kernel to cancel every queue's reads and polls on the tap. */
+static void cancel_backend_ops(struct virtio_net *net)
+{
+	for (unsigned p = 0; p < net->nr_pairs; p++) {
+		net_rx_cancel(&net->rxq[p]);
+		net_tx_cancel(&net->txq[p]);
+	}
+}
+
 /* A reset is waiting: take back the guest's buffers from the backend. */
 static void net_wake(void *opaque)
 {
@@ -162,10 +171,7 @@ static void net_wake(void *opaque)
 
 	pthread_mutex_lock(&net->dev.lock);
 	if (net->quiescing)
-		for (unsigned p = 0; p < net->nr_pairs; p++) {
-			net_rx_cancel(&net->rxq[p]);
-			net_tx_cancel(&net->txq[p]);
-		}
+		cancel_backend_ops(net);
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
@@ -204,10 +210,7 @@ void virtio_net_cancel_all(struct virtio_net *net)
 {
 	pthread_mutex_lock(&net->dev.lock);
 	net->stopping = true;
-	for (unsigned p = 0; p < net->nr_pairs; p++) {
-		net_rx_cancel(&net->rxq[p]);
-		net_tx_cancel(&net->txq[p]);
-	}
+	cancel_backend_ops(net);
 	if (net->link.armed)
 		io_loop_cancel(net->loop, &net->link.op);
 	pthread_mutex_unlock(&net->dev.lock);

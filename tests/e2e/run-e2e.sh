@@ -48,7 +48,7 @@ for c in "${cases[@]}"; do
     case $rc in 124|125) ;; *) break ;; esac
     [ "$attempt" = 1 ] && [ "$SECONDS" -lt "$budget" ] || break
     echo "# $c: the rig $([ $rc = 124 ] && echo timed out || echo failed) (exit $rc); retrying in a fresh one (first attempt's logs: $logs/$c.attempt1)"
-    mv "$logs/$c" "$logs/$c.attempt1"
+    [ ! -e "$logs/$c" ] || mv "$logs/$c" "$logs/$c.attempt1"
   done
   [ $rc -eq 0 ] || failed+=("$c")
 done

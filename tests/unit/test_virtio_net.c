@@ -539,7 +539,7 @@ static void test_tx_backpressure(void)
 	io_loop_stats(r.sim->loop, &sqes0, &enters);
 	run_loop(&r, 50);
 	io_loop_stats(r.sim->loop, &sqes1, &enters);
-	CHECK(sqes1 == sqes0); /* waiting on the poll, not retrying */
+	CHECK(sqes1 == sqes0); /* waiting, not retrying */
 	CHECK(r.stats[0].tx_packets == sent && r.stats[0].tx_drops == 0);
 	/* Busy: a frame added now needs no kick; the drain finds it. */
 	uint16_t before = r.sim->q[1].avail_idx;

@@ -187,7 +187,8 @@ def delta(a, b):
 def vmm_command(name, args, cmdline):
     mem = args.memory
     if name.startswith("phyllome-vmm"):
-        return [args.vmm_b if name == VMM_B else args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
+        binary = args.vmm_b if name == VMM_B else args.vmm
+        return [binary, "--kernel", args.kernel, "--initramfs", args.initrd,
                 "--cmdline", cmdline, "--memory", f"size={mem}",
                 "--cpus", "boot=1", "--net", f"tap={TAP},mac={MAC},id=bench0",
                 "--serial", "tty", "--api-socket", f"path={API_SOCK}"]
