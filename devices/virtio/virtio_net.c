@@ -120,9 +120,14 @@ static void net_flush(void *opaque)
 	pthread_mutex_lock(&net->dev.lock);
 	uint32_t dirty = net->dirty;
 	net->dirty = 0;
-	for (unsigned q = 0; dirty; q++, dirty >>= 1)
-		if ((dirty & 1) && virtio_dev_running(&net->dev))
+	for (unsigned q = 0; dirty; q++, dirty >>= 1) {
+		if (!(dirty & 1) || !virtio_dev_running(&net->dev))
+			continue;
+		if (q < 2 * net->nr_pairs && q % 2 == 0)
+			net_rx_signal(net, q / 2);
+		else
 			virtio_dev_signal_queue(&net->dev, q);
+	}
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
@@ -160,6 +165,7 @@ static void cancel_backend_ops(struct virtio_net *net)
 {
 	for (unsigned p = 0; p < net->nr_pairs; p++) {
 		net_rx_cancel(&net->rxq[p]);
+		irq_hold_cancel(&net->rxq[p].hold, net->loop);
 		net_tx_cancel(&net->txq[p]);
 	}
 }
@@ -275,6 +281,7 @@ static int alloc_queues(struct virtio_net *net)
 		for (unsigned i = 0; i < NET_RX_READS; i++)
 			rq->reads[i].q = rq;
 		rq->poll = (struct net_poll){ .op.done = net_rx_poll_done, .q = rq };
+		rq->hold = (struct irq_hold){ .op.done = net_rx_hold_done, .owner = rq };
 		tq->poll = (struct net_poll){ .op.done = net_tx_poll_done, .q = tq };
 		rq->scratch = (struct vq_chain){ .iov = iov, .max_iov = NET_CHAIN_IOV };
 		iov += NET_CHAIN_IOV;
@@ -332,6 +339,7 @@ int virtio_net_create(struct virtio_net **out, const struct net_backend *be,
 	net->queue_size = (uint16_t)queue_size;
 	net->active_pairs = 1;
 	net->rx_need = rx_need(net, 0);
+	net->rx_hold_us = NET_RX_HOLD_US;
 	net->link.net = net;
 	net->link.op.done = link_done;
 	net->name = strdup(name);

@@ -206,6 +206,7 @@ static void push_frame(struct net_rxq *q, struct net_rx_read *r, uint32_t len)
 	NET_STAT_ADD(st->rx_packets, 1);
 	NET_STAT_ADD(st->rx_bytes, (uint64_t)len - VIRTIO_NET_HDR_LEN);
 	net->dirty |= 1u << net_rx_vq(q->pair);
+	q->hold.count++;
 }
 
 static void drop_frame(struct net_rxq *q, struct net_rx_read *r)
@@ -328,6 +329,7 @@ void net_rx_clear(struct net_rxq *q)
 	q->spare_first = q->spare_count = 0;
 	q->stalled = false;
 	q->waiting = NULL;
+	irq_hold_clear(&q->hold);
 	for (unsigned i = 0; i < NET_RX_READS; i++)
 		q->reads[i].nr_chains = q->reads[i].frame = 0;
 }

@@ -63,6 +63,7 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 	if (sent) {
 		NET_STAT_ADD(st->tx_packets, 1);
 		NET_STAT_ADD(st->tx_bytes, req->len);
+		q->sent_since_rx += req->len;
 	} else {
 		NET_STAT_ADD(st->tx_drops, 1);
 	}
@@ -135,6 +136,7 @@ void net_tx_cancel(struct net_txq *q)
 void net_tx_clear(struct net_txq *q)
 {
 	q->waiting_first = q->waiting_count = 0;
+	q->sent_since_rx = 0;
 }
 
 /* Takes what the driver made available. While a write (or a poll) is on

@@ -32,7 +32,7 @@ build() {
 	virtio_net)
 		clang "${flags[@]}" -o "$work/fuzz_virtio_net" "$src/tests/fuzz/fuzz_virtio_net.c" \
 			"$src/tests/unit/virtio_sim.c" "$src/devices/net/netlink_link.c" \
-			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_net,virtio_net_rx,virtio_net_tx,virtio_net_ctrl}.c \
+			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_net,virtio_net_rx,virtio_net_tx,virtio_net_irq,virtio_net_ctrl,irq_hold}.c \
 			"$src/vmm/io_loop.c" "$src"/common/*.c -luring -lpthread
 		# Seeds (byte 0: features; then steps, see the target): buffers
 		# then frames, a send, a control command, a reset.

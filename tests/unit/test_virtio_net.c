@@ -820,6 +820,22 @@ static void *reset_thread(void *opaque)
 	return NULL;
 }
 
+/* Resets the device from another thread, as a vCPU writing the status
+ * register does, while this one runs the loop; false if the reset has
+ * not returned within ~2 s. */
+static bool reset_from_vcpu(struct rig *r)
+{
+	struct resetter rs = { r, false };
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, reset_thread, &rs) == 0);
+	for (int i = 0; i < 2000 && !__atomic_load_n(&rs.done, __ATOMIC_ACQUIRE); i++) {
+		io_loop_run_once(r->sim->loop, false);
+		usleep(1000);
+	}
+	pthread_join(t, NULL);
+	return rs.done;
+}
+
 /* A reset takes back the buffers posted in reads before it returns. */
 static void test_reset_in_flight(void)
 {
@@ -828,15 +844,7 @@ static void test_reset_in_flight(void)
 	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
 	add_rx(&r, 0, 128, 2048, false);
 	CHECK(virtio_net_inflight(r.net) >= 2); /* reads + link watch */
-	struct resetter rs = { &r, false };
-	pthread_t t;
-	CHECK(pthread_create(&t, NULL, reset_thread, &rs) == 0);
-	for (int i = 0; i < 2000 && !__atomic_load_n(&rs.done, __ATOMIC_ACQUIRE); i++) {
-		io_loop_run_once(r.sim->loop, false);
-		usleep(1000);
-	}
-	pthread_join(t, NULL);
-	CHECK(rs.done);
+	CHECK(reset_from_vcpu(&r));
 	CHECK(sim_status(r.sim) == 0);
 	CHECK(virtio_net_inflight(r.net) == 1); /* the link watch only */
 	CHECK(r.queues_set == 1);
@@ -850,6 +858,112 @@ static void test_reset_in_flight(void)
 	uint32_t len;
 	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 300);
 	check_rx_frame(&r, base, 300, 1, 1);
+	rig_close(&r);
+}
+
+static unsigned used_waiting(struct rig *r, unsigned q)
+{
+	struct sim_queue *sq = &r->sim->q[q];
+	return (uint16_t)(__atomic_load_n(&sq->used->idx, __ATOMIC_ACQUIRE) - sq->last_used);
+}
+
+/* Runs the loop until queue q has n used entries waiting (~2 s at most). */
+static bool run_until_used(struct rig *r, unsigned q, unsigned n)
+{
+	for (int i = 0; i < 2000 && used_waiting(r, q) < n; i++) {
+		io_loop_run_once(r->sim->loop, false);
+		usleep(1000);
+	}
+	return used_waiting(r, q) >= n;
+}
+
+/* The guest sends 20 frames of 1000 bytes (more than NET_RX_HOLD_TX_BYTES)
+ * and takes them back; the wire gets them. */
+static void stream_out(struct rig *r)
+{
+	for (unsigned i = 0; i < 20; i++)
+		add_tx_frame(r, i);
+	sim_kick(r->sim, 1);
+	sim_run(r->sim);
+	CHECK(run_until_used(r, 1, 20));
+	uint16_t id;
+	uint32_t len;
+	while (sim_get_used(r->sim, 1, &id, &len) == 1)
+		;
+	uint8_t got[2000];
+	while (recv(r->peer[0], got, sizeof(got), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* While the guest streams out, the receive interrupt for what comes back
+ * (its ACKs) waits for rx_hold_us or NET_RX_HOLD_FRAMES frames; a guest
+ * that sends little gets it with the frame. A reset does not wait for a
+ * held interrupt's timeout. */
+static void test_rx_interrupt_hold(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	r.net->rx_hold_us = 5000;
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	add_rx(&r, 0, 64, 2048, false);
+	unsigned *irq = &r.sim->q[0].interrupts;
+	struct irq_hold *hold = &r.net->rxq[0].hold;
+	uint16_t id;
+	uint32_t len;
+
+	/* Sending little: the interrupt comes with the frame. */
+	unsigned before = *irq;
+	peer_send(&r, 0, 100, 1);
+	CHECK(run_until_used(&r, 0, 1));
+	CHECK_EQ_U64(*irq, before + 1);
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1);
+
+	/* Streaming out: the frame is used at once, its interrupt comes
+	 * when the hold time is over. */
+	stream_out(&r);
+	before = *irq;
+	peer_send(&r, 0, 60, 2);
+	CHECK(run_until_used(&r, 0, 1));
+	CHECK(hold->held && hold->armed);
+	CHECK_EQ_U64(*irq, before);
+	for (int i = 0; i < 2000 && *irq == before; i++) {
+		io_loop_run_once(r.sim->loop, false);
+		usleep(1000);
+	}
+	CHECK_EQ_U64(*irq, before + 1);
+	CHECK(!hold->held && !hold->armed);
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1);
+
+	/* With a hold longer than the test, the frame count ends it: the
+	 * interrupt comes with the NET_RX_HOLD_FRAMES-th frame, and the
+	 * timeout is cancelled. */
+	r.net->rx_hold_us = 10u * 1000 * 1000;
+	stream_out(&r);
+	before = *irq;
+	for (unsigned i = 0; i < NET_RX_HOLD_FRAMES - 1; i++)
+		peer_send(&r, 0, 60, 3 + i);
+	CHECK(run_until_used(&r, 0, NET_RX_HOLD_FRAMES - 1));
+	run_loop(&r, 10);
+	CHECK_EQ_U64(*irq, before);
+	CHECK(hold->held);
+	peer_send(&r, 0, 60, 20);
+	CHECK(run_until_used(&r, 0, NET_RX_HOLD_FRAMES));
+	for (int i = 0; i < 2000 && hold->armed; i++) {
+		io_loop_run_once(r.sim->loop, false);
+		usleep(1000);
+	}
+	CHECK(!hold->armed);
+	CHECK_EQ_U64(*irq, before + 1);
+	while (sim_get_used(r.sim, 0, &id, &len) == 1)
+		;
+
+	/* A reset with an interrupt held returns without its timeout. */
+	stream_out(&r);
+	peer_send(&r, 0, 60, 21);
+	CHECK(run_until_used(&r, 0, 1));
+	CHECK(hold->held && hold->armed);
+	CHECK(reset_from_vcpu(&r));
+	CHECK(!hold->held && !hold->armed);
 	rig_close(&r);
 }
 
@@ -965,6 +1079,7 @@ int main(void)
 	test_rx_mergeable();
 	test_tx_backpressure();
 	test_rx_idle();
+	test_rx_interrupt_hold();
 	test_rx_frame_waits();
 	test_rx_split_header();
 	test_rx_larger_than_ring();
