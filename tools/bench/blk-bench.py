@@ -64,6 +64,8 @@ JOBS = [("randread", "4k", 1), ("randread", "4k", 32),
         ("randwrite", "4k", 1), ("randwrite", "4k", 32),
         ("read", "1m", 8), ("write", "1m", 8)]
 ALL_VMMS = ["phyllome-vmm", "qemu-q35", "qemu-q35-iothread", "qemu-microvm"]
+# A second phyllome-vmm build (--vmm-b) in the same run: an A/B of a change.
+VMM_B = "phyllome-vmm-b"
 NATIVE = "no VM"
 VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -189,8 +191,9 @@ class Storage:
 # ---------------------------------------------------------------- VMMs
 def vmm_command(name, args, image, cmdline):
     mem = args.memory
-    if name == "phyllome-vmm":
-        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
+    if name.startswith("phyllome-vmm"):
+        vmm = args.vmm_b if name == VMM_B else args.vmm
+        return [vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
                 "--cmdline", cmdline, "--memory", f"size={mem}",
                 "--cpus", "boot=1",
                 "--disk", f"path={image},direct=on,id=phy-fio-test",
@@ -392,6 +395,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vmm", default="build/phyllome-vmm")
+    ap.add_argument("--vmm-b", default="",
+                    help=f"a second phyllome-vmm build, run as {VMM_B}")
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
@@ -421,8 +426,10 @@ def main():
         ap.error("--image-size: N M or N G")
     args.image_size = int(m.group(1)) << (20 if m.group(2) == "M" else 30)
     vmms = [v for v in args.vmms.split(",") if v]
+    if args.vmm_b and VMM_B not in vmms:
+        vmms.append(VMM_B)
     for v in vmms:
-        if v not in ALL_VMMS:
+        if v not in ALL_VMMS + ([VMM_B] if args.vmm_b else []):
             ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
     if args.jobs:
         try:
@@ -507,9 +514,13 @@ def main():
             print(f"**{e}: failed: {why}**\n")
     cols = entries
     print("### Throughput\n")
-    hdr = ["job"] + cols
-    if ours:
-        hdr += [f"phyllome/{q}" for q in qemus]
+    # Ratios of IOPS: phyllome-vmm against each QEMU, and the B build
+    # against phyllome-vmm.
+    pairs = [(ours, q) for q in qemus] if ours else []
+    if ours and VMM_B in vmms:
+        pairs.append((VMM_B, ours))
+    hdr = ["job"] + cols + [f"{a.replace('-vmm', '', 1) if a == ours else a}/{b}"
+                            for a, b in pairs]
     print("| " + " | ".join(hdr) + " |")
     print("|" + "---|" * len(hdr))
     for job in args.job_list:
@@ -519,11 +530,9 @@ def main():
             iops, bw = med(e, jn, "iops"), med(e, jn, "bw_kib")
             cells.append(fmt_rate(job, iops, bw) if ok(e) or e == NATIVE
                          else "failed")
-        if ours:
-            mine = med(ours, jn, "iops")
-            for q in qemus:
-                theirs = med(q, jn, "iops")
-                cells.append(f"{mine / theirs:.2f}x" if mine and theirs else "n/a")
+        for a, b in pairs:
+            x, y = med(a, jn, "iops"), med(b, jn, "iops")
+            cells.append(f"{x / y:.2f}x" if x and y else "n/a")
         print("| " + " | ".join(cells) + " |")
 
     # The other tables only for those with results.

@@ -32,8 +32,12 @@ for name in phyllome-vmm qemu-q35; do
     what=$([ -n "$dir" ] && echo "guest->L1" || echo "L1->guest")
     echo "$hist" >$E/kvm_exit/trigger
     echo "$mhist" >$E/kvm_msi_set_irq/trigger
+    S=/sys/class/net/pex0/statistics
+    read -r tx0 <$S/tx_packets; read -r rx0 <$S/rx_packets
     perf stat -a -x, -e kvm:kvm_exit,kvm:kvm_inj_virq,kvm:kvm_msi_set_irq,kvm:kvm_userspace_exit \
       -o "$out/$name$dir.stat" -- timeout 60 iperf3 -c 10.78.0.2 -t "$secs" $dir -J >"$out/$name$dir.json"
+    read -r tx1 <$S/tx_packets; read -r rx1 <$S/rx_packets
+    echo "$((tx1 - tx0)) $((rx1 - rx0))" >"$out/$name$dir.frames"
     cp $E/kvm_exit/hist "$out/$name$dir.hist"
     echo "!$hist" >$E/kvm_exit/trigger
     cp $E/kvm_msi_set_irq/hist "$out/$name$dir.msi"
@@ -64,6 +68,8 @@ for line in open(base + ".msi"):
         d = int(line.split("data:")[1].split("}")[0].strip(), 0)
         vectors.append((int(line.split("hitcount:")[1]), d & 0xff))
 vectors.sort(reverse=True)
+to_guest, from_guest = (int(x) for x in open(base + ".frames").read().split())
+top += f"; tap frames to the guest {to_guest / gb:.0f}, from it {from_guest / gb:.0f}"
 top += "; MSIs by vector: " + ", ".join(f"{v:#x} {n / gb:.0f}" for n, v in vectors[:4])
 print(f"{name} {what}: {gb:.2f} GB; per GB: exits {counts.get('kvm_exit', 0) / gb:.0f}, "
       f"injected {counts.get('kvm_inj_virq', 0) / gb:.0f}, MSIs {counts.get('kvm_msi_set_irq', 0) / gb:.0f}, "
