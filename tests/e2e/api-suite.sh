@@ -104,14 +104,17 @@ case_http() {
     --cmdline "console=ttyS0 quiet phyllome.action=ticks" --serial "file=$log" \
     --api-socket "path=$sock" --event-monitor "path=$ev" >"$LOGS/http.out" 2>&1 &
   local pid=$! why="" code a b c n
-  for _ in $(seq 1500); do grep -aq "PHYLLOME-GUEST: ticking" "$log" 2>/dev/null && break; sleep 0.1; done
+  gone() { ! kill -0 $pid 2>/dev/null; }
+  # The waits end early when the VMM is gone (a guest that died, in the
+  # rig): the case then fails at once rather than at the rig's time limit.
+  for _ in $(seq 1500); do grep -aq "PHYLLOME-GUEST: ticking" "$log" 2>/dev/null && break; gone && break; sleep 0.1; done
   step() { # EXPECTED_CODE WHAT CURL_ARGS...
     local want=$1 what=$2; shift 2
     code=$(api "$@")
     [ "$code" = "$want" ] || why="$what: HTTP $code, want $want ($(head -c 200 "$LOGS/http.body"))"
     [ -z "$why" ]
   }
-  if ! grep -aq "PHYLLOME-GUEST: ticking" "$log"; then why="the guest never started ticking"
+  if ! grep -aq "PHYLLOME-GUEST: ticking" "$log"; then why="the guest never started ticking$(gone && echo ': the VMM exited')"
   elif ! step 200 ping http://localhost/api/v1/vmm.ping || ! grep -q '"version"' "$LOGS/http.body"; then why=${why:-"ping body lacks version"}
   elif ! step 200 info http://localhost/api/v1/vm.info || ! grep -q '"state": *"Running"' "$LOGS/http.body"; then why=${why:-"info: state is not Running: $(head -c 200 "$LOGS/http.body")"}
   elif ! step 200 counters http://localhost/api/v1/vm.counters; then :
@@ -128,8 +131,8 @@ case_http() {
       elif [ "$(abuse "$sock" 2>&1 | tail -1)" != ok ]; then why="socket abuse: $(abuse "$sock" 2>&1 | tail -1)"
       elif ! step 204 reboot -X PUT http://localhost/api/v1/vm.reboot; then :
       else
-        for _ in $(seq 1500); do n=$(grep -ac "PHYLLOME-GUEST: ticking" "$log"); [ "$n" -ge 2 ] && break; sleep 0.1; done
-        if [ "$n" -lt 2 ]; then why="the guest did not boot again after vm.reboot"
+        for _ in $(seq 1500); do n=$(grep -ac "PHYLLOME-GUEST: ticking" "$log"); [ "$n" -ge 2 ] && break; gone && break; sleep 0.1; done
+        if [ "$n" -lt 2 ]; then why="the guest did not boot again after vm.reboot$(gone && echo ': the VMM exited')"
         elif ! step 204 power-button -X PUT http://localhost/api/v1/vm.power-button; then :
         fi
       fi
