@@ -123,8 +123,8 @@ static void net_flush(void *opaque)
 	for (unsigned q = 0; dirty; q++, dirty >>= 1) {
 		if (!(dirty & 1) || !virtio_dev_running(&net->dev))
 			continue;
-		if (q < 2 * net->nr_pairs && q % 2 == 0)
-			net_rx_signal(net, q / 2);
+		if (q < 2 * net->nr_pairs)
+			net_signal(net, q);
 		else
 			virtio_dev_signal_queue(&net->dev, q);
 	}
@@ -166,6 +166,7 @@ static void cancel_backend_ops(struct virtio_net *net)
 	for (unsigned p = 0; p < net->nr_pairs; p++) {
 		net_rx_cancel(&net->rxq[p]);
 		irq_hold_cancel(&net->rxq[p].hold, net->loop);
+		irq_hold_cancel(&net->txq[p].hold, net->loop);
 		net_tx_cancel(&net->txq[p]);
 	}
 }
@@ -283,6 +284,7 @@ static int alloc_queues(struct virtio_net *net)
 		rq->poll = (struct net_poll){ .op.done = net_rx_poll_done, .q = rq };
 		rq->hold = (struct irq_hold){ .op.done = net_rx_hold_done, .owner = rq };
 		tq->poll = (struct net_poll){ .op.done = net_tx_poll_done, .q = tq };
+		tq->hold = (struct irq_hold){ .op.done = net_tx_hold_done, .owner = tq };
 		rq->scratch = (struct vq_chain){ .iov = iov, .max_iov = NET_CHAIN_IOV };
 		iov += NET_CHAIN_IOV;
 		tq->scratch = (struct vq_chain){ .iov = iov, .max_iov = NET_CHAIN_IOV };
@@ -339,7 +341,7 @@ int virtio_net_create(struct virtio_net **out, const struct net_backend *be,
 	net->queue_size = (uint16_t)queue_size;
 	net->active_pairs = 1;
 	net->rx_need = rx_need(net, 0);
-	net->rx_hold_us = NET_RX_HOLD_US;
+	net->hold_us = NET_HOLD_US;
 	net->link.net = net;
 	net->link.op.done = link_done;
 	net->name = strdup(name);

@@ -25,14 +25,14 @@
  * and VLAN headers. */
 #define NET_MAX_FRAME (65535u + 18u)
 
-/* Receive interrupt moderation while the guest streams out
- * (virtio_net_irq.c): at most this long, or until this many frames
- * wait, once the pair sent this much since the last receive interrupt. */
-#ifndef NET_RX_HOLD_US
-#define NET_RX_HOLD_US 2000
+/* Interrupt moderation against a stream (virtio_net_irq.c): an
+ * interrupt waits at most this long, or until this many frames are used,
+ * once the other direction of the pair moved this much since. */
+#ifndef NET_HOLD_US
+#define NET_HOLD_US 2000
 #endif
-#define NET_RX_HOLD_FRAMES 8
-#define NET_RX_HOLD_TX_BYTES (16u * 1024)
+#define NET_HOLD_FRAMES 8
+#define NET_HOLD_STREAM_BYTES (16u * 1024)
 
 struct net_rxq;
 
@@ -86,6 +86,7 @@ struct net_rxq {
 	unsigned inflight; /* the read or the poll */
 	bool stalled; /* the backend refused reads: wait for the driver */
 	struct irq_hold hold; /* its interrupt (virtio_net_irq.c) */
+	uint64_t received_since_tx; /* frame bytes since the pair's last tx interrupt */
 };
 
 struct net_tx_req {
@@ -107,7 +108,9 @@ struct net_txq {
 	 * oldest first (a ring of heads). */
 	uint16_t *waiting;
 	unsigned waiting_first, waiting_count;
+	struct irq_hold hold; /* its interrupt (virtio_net_irq.c) */
 	uint64_t sent_since_rx; /* frame bytes since the pair's last rx interrupt */
+	uint64_t sent_since_tx; /* ... and since its own last interrupt */
 };
 
 struct net_link_watch {
@@ -137,7 +140,7 @@ struct virtio_net {
 	bool stopping;     /* the loop is stopping: post nothing more */
 	bool mergeable;    /* MRG_RXBUF negotiated */
 	uint32_t rx_need;  /* bytes a read needs to hold any frame */
-	uint32_t rx_hold_us; /* NET_RX_HOLD_US; 0: no moderation */
+	uint32_t hold_us;  /* NET_HOLD_US; 0: no moderation */
 	char *name;
 	struct virtio_net_config config; /* as the guest reads it */
 };
@@ -165,10 +168,11 @@ void net_rx_clear(struct net_rxq *q);
 void net_rx_cancel(struct net_rxq *q);
 void net_rx_poll_done(struct io_op *op, int res);
 
-/* virtio_net_irq.c: raises the receive queue's interrupt, or holds it
- * for a bounded time while the guest streams out. */
-void net_rx_signal(struct virtio_net *net, unsigned pair);
+/* virtio_net_irq.c: raises rx or tx queue q's interrupt, or holds it for
+ * a bounded time while the other direction carries a stream. */
+void net_signal(struct virtio_net *net, unsigned q);
 void net_rx_hold_done(struct io_op *op, int res);
+void net_tx_hold_done(struct io_op *op, int res);
 
 /* virtio_net_tx.c */
 void net_tx_drain(struct net_txq *q);

@@ -207,6 +207,7 @@ static void push_frame(struct net_rxq *q, struct net_rx_read *r, uint32_t len)
 	NET_STAT_ADD(st->rx_bytes, (uint64_t)len - VIRTIO_NET_HDR_LEN);
 	net->dirty |= 1u << net_rx_vq(q->pair);
 	q->hold.count++;
+	q->received_since_tx += (uint64_t)len - VIRTIO_NET_HDR_LEN;
 }
 
 static void drop_frame(struct net_rxq *q, struct net_rx_read *r)
@@ -330,6 +331,7 @@ void net_rx_clear(struct net_rxq *q)
 	q->stalled = false;
 	q->waiting = NULL;
 	irq_hold_clear(&q->hold);
+	q->received_since_tx = 0;
 	for (unsigned i = 0; i < NET_RX_READS; i++)
 		q->reads[i].nr_chains = q->reads[i].frame = 0;
 }

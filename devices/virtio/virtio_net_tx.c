@@ -60,10 +60,12 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 	struct phy_net_queue_stats *st = &net->be.stats[q->pair];
 	vq_push(&net->vqs[net_tx_vq(q->pair)], req->chain.head, 0);
 	net->dirty |= 1u << net_tx_vq(q->pair);
+	q->hold.count++;
 	if (sent) {
 		NET_STAT_ADD(st->tx_packets, 1);
 		NET_STAT_ADD(st->tx_bytes, req->len);
 		q->sent_since_rx += req->len;
+		q->sent_since_tx += req->len;
 	} else {
 		NET_STAT_ADD(st->tx_drops, 1);
 	}
@@ -136,7 +138,8 @@ void net_tx_cancel(struct net_txq *q)
 void net_tx_clear(struct net_txq *q)
 {
 	q->waiting_first = q->waiting_count = 0;
-	q->sent_since_rx = 0;
+	q->sent_since_rx = q->sent_since_tx = 0;
+	irq_hold_clear(&q->hold);
 }
 
 /* Takes what the driver made available. While a write (or a poll) is on

@@ -877,7 +877,7 @@ static bool run_until_used(struct rig *r, unsigned q, unsigned n)
 	return used_waiting(r, q) >= n;
 }
 
-/* The guest sends 20 frames of 1000 bytes (more than NET_RX_HOLD_TX_BYTES)
+/* The guest sends 20 frames of 1000 bytes (more than NET_HOLD_STREAM_BYTES)
  * and takes them back; the wire gets them. */
 static void stream_out(struct rig *r)
 {
@@ -895,15 +895,70 @@ static void stream_out(struct rig *r)
 		;
 }
 
+/* The wire sends 20 frames of 1000 bytes (more than
+ * NET_HOLD_STREAM_BYTES) into 20 new buffers, and the driver takes them. */
+static void stream_in(struct rig *r)
+{
+	add_rx(r, 0, 20, 2048, false);
+	for (unsigned i = 0; i < 20; i++)
+		peer_send(r, 0, 1000, i);
+	CHECK(run_until_used(r, 0, 20));
+	uint16_t id;
+	uint32_t len;
+	while (sim_get_used(r->sim, 0, &id, &len) == 1)
+		;
+}
+
+/* While the guest receives a stream, the transmit interrupt for what it
+ * sends back (ACKs) waits the same way; not for a frame of a stream of
+ * its own. */
+static void test_tx_interrupt_hold(struct rig *r)
+{
+	unsigned *irq = &r->sim->q[1].interrupts;
+	struct irq_hold *hold = &r->net->txq[0].hold;
+	r->net->hold_us = 5000;
+	stream_in(r);
+	unsigned before = *irq;
+	add_tx_frame(r, 1);
+	sim_kick(r->sim, 1);
+	sim_run(r->sim);
+	CHECK(run_until_used(r, 1, 1));
+	CHECK(hold->held && hold->armed);
+	CHECK_EQ_U64(*irq, before);
+	for (int i = 0; i < 2000 && *irq == before; i++) {
+		io_loop_run_once(r->sim->loop, false);
+		usleep(1000);
+	}
+	CHECK_EQ_U64(*irq, before + 1);
+	CHECK(!hold->held && !hold->armed);
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r->sim, 1, &id, &len) == 1);
+
+	/* A frame larger than NET_HOLD_STREAM_BYTES is the guest's own
+	 * stream: its interrupt comes with it. */
+	stream_in(r);
+	before = *irq;
+	size_t big = NET_HOLD_STREAM_BYTES + 1000;
+	uint8_t *frame = calloc(1, HDR + big);
+	CHECK(guest_send(r, 1, frame, HDR + big, 2, false) == 0);
+	CHECK_EQ_U64(*irq, before + 1);
+	CHECK(!hold->held);
+	free(frame);
+	uint8_t got[NET_HOLD_STREAM_BYTES + 2000];
+	while (recv(r->peer[0], got, sizeof(got), MSG_DONTWAIT) > 0)
+		;
+}
+
 /* While the guest streams out, the receive interrupt for what comes back
- * (its ACKs) waits for rx_hold_us or NET_RX_HOLD_FRAMES frames; a guest
+ * (its ACKs) waits for hold_us or NET_HOLD_FRAMES frames; a guest
  * that sends little gets it with the frame. A reset does not wait for a
- * held interrupt's timeout. */
-static void test_rx_interrupt_hold(void)
+ * held interrupt's timeout. Then the same for transmit interrupts. */
+static void test_interrupt_hold(void)
 {
 	struct rig r;
 	CHECK(rig_open(&r, 1, true, 256) == 0);
-	r.net->rx_hold_us = 5000;
+	r.net->hold_us = 5000;
 	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
 	add_rx(&r, 0, 64, 2048, false);
 	unsigned *irq = &r.sim->q[0].interrupts;
@@ -935,19 +990,19 @@ static void test_rx_interrupt_hold(void)
 	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1);
 
 	/* With a hold longer than the test, the frame count ends it: the
-	 * interrupt comes with the NET_RX_HOLD_FRAMES-th frame, and the
+	 * interrupt comes with the NET_HOLD_FRAMES-th frame, and the
 	 * timeout is cancelled. */
-	r.net->rx_hold_us = 10u * 1000 * 1000;
+	r.net->hold_us = 10u * 1000 * 1000;
 	stream_out(&r);
 	before = *irq;
-	for (unsigned i = 0; i < NET_RX_HOLD_FRAMES - 1; i++)
+	for (unsigned i = 0; i < NET_HOLD_FRAMES - 1; i++)
 		peer_send(&r, 0, 60, 3 + i);
-	CHECK(run_until_used(&r, 0, NET_RX_HOLD_FRAMES - 1));
+	CHECK(run_until_used(&r, 0, NET_HOLD_FRAMES - 1));
 	run_loop(&r, 10);
 	CHECK_EQ_U64(*irq, before);
 	CHECK(hold->held);
 	peer_send(&r, 0, 60, 20);
-	CHECK(run_until_used(&r, 0, NET_RX_HOLD_FRAMES));
+	CHECK(run_until_used(&r, 0, NET_HOLD_FRAMES));
 	for (int i = 0; i < 2000 && hold->armed; i++) {
 		io_loop_run_once(r.sim->loop, false);
 		usleep(1000);
@@ -964,6 +1019,8 @@ static void test_rx_interrupt_hold(void)
 	CHECK(hold->held && hold->armed);
 	CHECK(reset_from_vcpu(&r));
 	CHECK(!hold->held && !hold->armed);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	test_tx_interrupt_hold(&r);
 	rig_close(&r);
 }
 
@@ -1079,7 +1136,7 @@ int main(void)
 	test_rx_mergeable();
 	test_tx_backpressure();
 	test_rx_idle();
-	test_rx_interrupt_hold();
+	test_interrupt_hold();
 	test_rx_frame_waits();
 	test_rx_split_header();
 	test_rx_larger_than_ring();
