@@ -160,7 +160,8 @@ void net_poll_cancel(struct virtio_net *net, struct net_poll *p)
 		io_loop_cancel(net->loop, &p->op);
 }
 
-/* Asks the kernel to cancel every queue's reads and polls on the tap. */
+/* Asks the kernel to cancel every queue's reads and polls on the tap and
+ * its interrupt holds' timeouts. */
 static void cancel_backend_ops(struct virtio_net *net)
 {
 	for (unsigned p = 0; p < net->nr_pairs; p++) {

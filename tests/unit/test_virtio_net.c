@@ -868,13 +868,39 @@ static unsigned used_waiting(struct rig *r, unsigned q)
 }
 
 /* Runs the loop until queue q has n used entries waiting (~2 s at most). */
+struct used_wait {
+	unsigned q, n;
+};
+
+static bool has_n_used(struct rig *r, void *arg)
+{
+	const struct used_wait *w = arg;
+	return used_waiting(r, w->q) >= w->n;
+}
+
 static bool run_until_used(struct rig *r, unsigned q, unsigned n)
 {
-	for (int i = 0; i < 2000 && used_waiting(r, q) < n; i++) {
-		io_loop_run_once(r->sim->loop, false);
-		usleep(1000);
-	}
-	return used_waiting(r, q) >= n;
+	struct used_wait w = { q, n };
+	return run_until(r, has_n_used, &w);
+}
+
+/* A queue's interrupt count moved past `before`. */
+struct irq_wait {
+	const unsigned *irq;
+	unsigned before;
+};
+
+static bool interrupt_raised(struct rig *r, void *arg)
+{
+	(void)r;
+	const struct irq_wait *w = arg;
+	return *w->irq != w->before;
+}
+
+static bool hold_disarmed(struct rig *r, void *arg)
+{
+	(void)r;
+	return !((const struct irq_hold *)arg)->armed;
 }
 
 /* The guest sends 20 frames of 1000 bytes (more than NET_HOLD_STREAM_BYTES)
@@ -925,10 +951,7 @@ static void test_tx_interrupt_hold(struct rig *r)
 	CHECK(run_until_used(r, 1, 1));
 	CHECK(hold->held && hold->armed);
 	CHECK_EQ_U64(*irq, before);
-	for (int i = 0; i < 2000 && *irq == before; i++) {
-		io_loop_run_once(r->sim->loop, false);
-		usleep(1000);
-	}
+	run_until(r, interrupt_raised, &(struct irq_wait){ irq, before });
 	CHECK_EQ_U64(*irq, before + 1);
 	CHECK(!hold->held && !hold->armed);
 	uint16_t id;
@@ -981,10 +1004,7 @@ static void test_interrupt_hold(void)
 	CHECK(run_until_used(&r, 0, 1));
 	CHECK(hold->held && hold->armed);
 	CHECK_EQ_U64(*irq, before);
-	for (int i = 0; i < 2000 && *irq == before; i++) {
-		io_loop_run_once(r.sim->loop, false);
-		usleep(1000);
-	}
+	run_until(&r, interrupt_raised, &(struct irq_wait){ irq, before });
 	CHECK_EQ_U64(*irq, before + 1);
 	CHECK(!hold->held && !hold->armed);
 	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1);
@@ -1003,10 +1023,7 @@ static void test_interrupt_hold(void)
 	CHECK(hold->held);
 	peer_send(&r, 0, 60, 20);
 	CHECK(run_until_used(&r, 0, NET_HOLD_FRAMES));
-	for (int i = 0; i < 2000 && hold->armed; i++) {
-		io_loop_run_once(r.sim->loop, false);
-		usleep(1000);
-	}
+	run_until(&r, hold_disarmed, hold);
 	CHECK(!hold->armed);
 	CHECK_EQ_U64(*irq, before + 1);
 	while (sim_get_used(r.sim, 0, &id, &len) == 1)
