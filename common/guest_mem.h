@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Guest physical memory: a memfd mapped once into the VMM, exposed to KVM as
- * up to two slots (below the 32-bit hole and above 4 GiB). Every access from
+ * Guest physical memory: one mapping in the VMM (private anonymous memory,
+ * or a memfd when it is to be shared), exposed to KVM as up to two slots (below the 32-bit hole and above 4 GiB). Every access from
  * the VMM to guest memory goes through guest_mem_ptr(), which checks that the
  * whole range lies inside one RAM region.
  */
@@ -30,12 +30,18 @@ struct guest_mem {
 	size_t mapped;
 };
 
+enum {
+	GUEST_MEM_SHARED = 1 << 0, /* a memfd, MAP_SHARED (--memory shared=on) */
+	GUEST_MEM_THP = 1 << 1,    /* advise transparent huge pages (thp=on) */
+};
+
 /*
- * Allocates ram_size bytes of memfd-backed memory and splits it at
- * hole_start: [0, min(ram, hole_start)) and [high_start, ...) for the rest.
+ * Maps ram_size bytes at a 2 MiB-aligned address (flags: GUEST_MEM_*) and
+ * splits them at hole_start: [0, min(ram, hole_start)) and
+ * [high_start, ...) for the rest.
  */
 int guest_mem_create(struct guest_mem *mem, uint64_t ram_size,
-		     uint64_t hole_start, uint64_t high_start,
+		     uint64_t hole_start, uint64_t high_start, unsigned flags,
 		     struct phy_error *err);
 void guest_mem_destroy(struct guest_mem *mem);
 

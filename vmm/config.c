@@ -24,7 +24,9 @@ static const struct phy_option_info options[] = {
 	{ "initramfs", "PATH", "initial ramdisk loaded next to the kernel" },
 	{ "cmdline", "STRING", "kernel command line (default: \"" CONFIG_DEFAULT_CMDLINE "\")" },
 	{ "cpus", "boot=N", "number of vCPUs (default 1, at most 255)" },
-	{ "memory", "size=SIZE", "guest RAM, e.g. 512M or 4G (default 512M)" },
+	{ "memory", "size=SIZE[,thp=on|off][,shared=on|off]",
+	  "guest RAM, e.g. 512M or 4G (default 512M), on transparent huge pages "
+	  "(default thp=on), private unless shared=on (a memfd)" },
 	{ "serial", "tty|off|null|file=PATH", "where COM1 goes (default tty)" },
 	{ "console", "off", "virtio console (not implemented yet: only 'off')" },
 	{ "disk", "path=IMG[,readonly=on][,direct=on][,num_queues=N][,queue_size=N][,id=ID]",
@@ -56,6 +58,7 @@ struct phy_config *phy_config_new(void)
 		return NULL;
 	cfg->cpus = CONFIG_DEFAULT_CPUS;
 	cfg->memory = CONFIG_DEFAULT_MEMORY;
+	cfg->memory_thp = true;
 	cfg->serial = SERIAL_TTY;
 	return cfg;
 }
@@ -233,9 +236,17 @@ static int memory_kv(void *target, const char *opt, const char *key,
 		     const char *val, struct phy_error *err)
 {
 	struct phy_config *cfg = target;
+	if (!strcmp(key, "thp") || !strcmp(key, "shared")) {
+		bool *dst = key[0] == 't' ? &cfg->memory_thp : &cfg->memory_shared;
+		if (parse_switch(val, dst))
+			return phy_err(err, PHY_E_INVALID,
+				       "--memory: %s=%s is not on or off", key, val);
+		return 0;
+	}
 	if (strcmp(key, "size"))
 		return phy_err(err, PHY_E_INVALID,
-			       "--%s: unknown key '%s' (known: size)", opt, key);
+			       "--%s: unknown key '%s' (known: size, thp, shared)",
+			       opt, key);
 	uint64_t sz;
 	if (config_parse_size(val, &sz))
 		return phy_err(err, PHY_E_INVALID,

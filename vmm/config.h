@@ -95,6 +95,8 @@ struct phy_config {
 	char *cmdline; /* NULL: CONFIG_DEFAULT_CMDLINE */
 	unsigned cpus;
 	uint64_t memory;
+	bool memory_thp;    /* advise transparent huge pages (default on) */
+	bool memory_shared; /* a memfd instead of private memory */
 	enum serial_mode serial;
 	char *serial_path;
 	bool console_off;

@@ -188,7 +188,9 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 		ret = kvm_host_open(&vm->kvm, "/dev/kvm", err);
 	if (!ret)
 		ret = guest_mem_create(&vm->mem, cfg->memory, X86_MMIO_HOLE_GPA,
-				       X86_HIGH_RAM_GPA, err);
+				       X86_HIGH_RAM_GPA,
+				       (cfg->memory_shared ? GUEST_MEM_SHARED : 0) |
+				       (cfg->memory_thp ? GUEST_MEM_THP : 0), err);
 	if (!ret)
 		ret = machine_build(vm, err);
 	if (!ret)

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	if (!ready) {
 		if (guest_mem_create(&mem, GUEST_RAM, 0xC0000000ULL,
-				     0x100000000ULL, NULL))
+				     0x100000000ULL, 0, NULL))
 			abort();
 		ready = 1;
 	}

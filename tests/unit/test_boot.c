@@ -106,7 +106,7 @@ static void fill_pattern(uint8_t *p, size_t len, unsigned seed)
 static void make_mem(struct guest_mem *mem, uint64_t ram)
 {
 	struct phy_error err = { 0 };
-	int rc = guest_mem_create(mem, ram, X86_MMIO_HOLE_GPA, X86_HIGH_RAM_GPA,
+	int rc = guest_mem_create(mem, ram, X86_MMIO_HOLE_GPA, X86_HIGH_RAM_GPA, 0,
 				  &err);
 	if (rc < 0) {
 		fprintf(stderr, "guest_mem_create(%llu): %s\n",
@@ -907,7 +907,7 @@ static void test_image_copy(void)
 	CHECK(img.mapped == 1);
 	struct guest_mem mem;
 	CHECK(guest_mem_create(&mem, 32ULL << 20, X86_MMIO_HOLE_GPA,
-			       X86_HIGH_RAM_GPA, &err) == 0);
+			       X86_HIGH_RAM_GPA, 0, &err) == 0);
 	CHECK(boot_image_copy(&mem, 0x100000, &img, 100, n - 100) == 0);
 	CHECK(memcmp(guest_mem_ptr(&mem, 0x100000, n - 100), buf + 100, n - 100) == 0);
 	/* The mapping still reads right after its pages were dropped. */

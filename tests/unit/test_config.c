@@ -58,6 +58,13 @@ static void test_good(void)
 	CHECK(set(c, "cpus", "boot=4") == 0 && c->cpus == 4);
 	CHECK(set(c, "cpus", "boot=16,max=16") == 0 && c->cpus == 16);
 	CHECK(set(c, "memory", "size=4G") == 0 && c->memory == 4ULL << 30);
+	CHECK(c->memory_thp && !c->memory_shared); /* the defaults */
+	CHECK(set(c, "memory", "size=1G,thp=off,shared=on") == 0);
+	CHECK(c->memory == 1ULL << 30 && !c->memory_thp && c->memory_shared);
+	/* Setting the size alone keeps the other keys. */
+	CHECK(phy_config_set_memory(c, 2ULL << 30, &err) == 0 && !c->memory_thp);
+	CHECK(set(c, "memory", "thp=true,shared=false") == 0);
+	CHECK(c->memory == 2ULL << 30 && c->memory_thp && !c->memory_shared);
 	CHECK(set(c, "serial", "off") == 0 && c->serial == SERIAL_OFF);
 	CHECK(set(c, "serial", "null") == 0 && c->serial == SERIAL_NULL);
 	CHECK(set(c, "serial", "file=/tmp/x.log") == 0 && c->serial == SERIAL_FILE);
@@ -93,6 +100,11 @@ static void test_bad(void)
 	bad(c, "memory", "size=2T", "--memory");
 	bad(c, "memory", "size=16777217", "--memory");
 	bad(c, "memory", "sise=1G", "unknown key 'sise'");
+	bad(c, "memory", "thp=maybe", "--memory: thp=maybe is not on or off");
+	bad(c, "memory", "shared=", "--memory");
+	/* A bad key later in the list leaves the earlier ones unset. */
+	bad(c, "memory", "size=1G,thp=off,shared=2", "--memory: shared=2");
+	CHECK(c->memory == 512ULL << 20 && c->memory_thp);
 	bad(c, "serial", "pty", "--serial");
 	bad(c, "serial", "file=", "--serial");
 	bad(c, "serial", "", "--serial");

@@ -586,7 +586,7 @@ static void test_config_json(void)
 	struct phy_error err;
 	phy_config_set(c, "kernel", "/boot/vm\"linuz", &err);
 	phy_config_set(c, "cpus", "boot=3", &err);
-	phy_config_set(c, "memory", "size=1G", &err);
+	phy_config_set(c, "memory", "size=1G,shared=on,thp=off", &err);
 	phy_config_set(c, "disk", "path=/a.img", &err);
 	phy_config_set(c, "disk", "path=/b.img,readonly=on,id=data,num_queues=2", &err);
 	phy_config_set(c, "net", "tap=tap7,mac=52:54:00:00:00:01,num_queues=4", &err);
@@ -600,7 +600,7 @@ static void test_config_json(void)
 	const uint8_t *m = c->nets[1].mac;
 	snprintf(want, sizeof(want),
 		      "{\"cpus\":{\"boot_vcpus\":3,\"max_vcpus\":3},"
-		      "\"memory\":{\"size\":1073741824},"
+		      "\"memory\":{\"size\":1073741824,\"shared\":true,\"thp\":false},"
 		      "\"payload\":{\"kernel\":\"/boot/vm\\\"linuz\",\"cmdline\":\"console=ttyS0\",\"initramfs\":null},"
 		      "\"disks\":[{\"path\":\"/a.img\",\"readonly\":false,\"direct\":false,\"num_queues\":1,\"queue_size\":256,\"id\":\"_disk0\"},"
 		      "{\"path\":\"/b.img\",\"readonly\":true,\"direct\":false,\"num_queues\":2,\"queue_size\":256,\"id\":\"data\"}],"

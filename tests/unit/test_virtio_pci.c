@@ -115,7 +115,7 @@ static void rig_init(struct rig *r, int vm_fd, bool loop)
 	if (loop)
 		CHECK(io_loop_create(&r->loop, 64, &err) == 0);
 	CHECK(guest_mem_create(&r->mem, 1 << 20, X86_MMIO_HOLE_GPA,
-			       X86_HIGH_RAM_GPA, &err) == 0);
+			       X86_HIGH_RAM_GPA, 0, &err) == 0);
 	struct fake *f = &r->fake;
 	virtio_dev_init(&f->dev, "fake0", VIRTIO_ID_BLOCK,
 			1ull << FEATURE_X | 1ull << VIRTIO_RING_F_EVENT_IDX,

@@ -88,6 +88,9 @@ void vm_config_json(struct json_buf *b, const struct phy_config *cfg)
 		    cfg->cpus, cfg->cpus);
 	json_lit(b, "\"memory\":{\"size\":");
 	json_u64(b, cfg->memory);
+	json_printf(b, ",\"shared\":%s,\"thp\":%s",
+		    cfg->memory_shared ? "true" : "false",
+		    cfg->memory_thp ? "true" : "false");
 	json_lit(b, "},\"payload\":{\"kernel\":");
 	json_str(b, cfg->kernel);
 	json_lit(b, ",\"cmdline\":");
