@@ -45,6 +45,20 @@ static uint8_t *alloc_region(uint64_t size)
 	return p;
 }
 
+/* What both constructors share once RAM is in sim->mem. */
+static struct virtio_sim *sim_init(struct virtio_sim *sim)
+{
+	if (io_loop_create(&sim->loop, 256, NULL))
+		return NULL;
+	sim->alloc_next = 0x1000; /* GPA 0 stays unused, like a null page */
+	for (unsigned i = 0; i < SIM_MAX_QUEUES; i++) {
+		sim->q[i].sim = sim;
+		sim->q[i].index = i;
+		sim->q[i].kick_fd = -1;
+	}
+	return sim;
+}
+
 struct virtio_sim *sim_create(uint64_t low_size, uint64_t high_size)
 {
 	struct virtio_sim *sim = calloc(1, sizeof(*sim));
@@ -52,13 +66,6 @@ struct virtio_sim *sim_create(uint64_t low_size, uint64_t high_size)
 		return NULL;
 	sim->low = alloc_region(low_size);
 	sim->high = alloc_region(high_size);
-	if (!sim->low || (high_size && !sim->high) ||
-	    io_loop_create(&sim->loop, 256, NULL)) {
-		free(sim->low);
-		free(sim->high);
-		free(sim);
-		return NULL;
-	}
 	sim->mem.memfd = -1;
 	sim->mem.regions[0] = (struct guest_mem_region){0, low_size, sim->low};
 	sim->mem.nr_regions = 1;
@@ -67,11 +74,31 @@ struct virtio_sim *sim_create(uint64_t low_size, uint64_t high_size)
 			(struct guest_mem_region){SIM_HIGH_GPA, high_size,
 						  sim->high};
 	sim->mem.ram_size = low_size + high_size;
-	sim->alloc_next = 0x1000; /* GPA 0 stays unused, like a null page */
-	for (unsigned i = 0; i < SIM_MAX_QUEUES; i++) {
-		sim->q[i].sim = sim;
-		sim->q[i].index = i;
-		sim->q[i].kick_fd = -1;
+	if (!sim->low || (high_size && !sim->high) || !sim_init(sim)) {
+		free(sim->low);
+		free(sim->high);
+		free(sim);
+		return NULL;
+	}
+	return sim;
+}
+
+struct virtio_sim *sim_create_vm_ram(uint64_t size, unsigned guest_mem_flags)
+{
+	struct virtio_sim *sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		return NULL;
+	/* All of it below the hole: one region at GPA 0. */
+	if (guest_mem_create(&sim->mem, size, size, size, guest_mem_flags, NULL)) {
+		free(sim);
+		return NULL;
+	}
+	sim->vm_ram = true;
+	sim->low = sim->mem.base;
+	if (!sim_init(sim)) {
+		guest_mem_destroy(&sim->mem);
+		free(sim);
+		return NULL;
 	}
 	return sim;
 }
@@ -87,8 +114,12 @@ void sim_destroy(struct virtio_sim *sim)
 			close(sim->q[i].kick_fd);
 		free(sim->q[i].chain_len);
 	}
-	free(sim->low);
-	free(sim->high);
+	if (sim->vm_ram) {
+		guest_mem_destroy(&sim->mem);
+	} else {
+		free(sim->low);
+		free(sim->high);
+	}
 	free(sim);
 }
 

@@ -59,6 +59,7 @@ typedef void (*sim_wait_fn)(void *opaque);
 struct virtio_sim {
 	struct guest_mem mem;
 	uint8_t *low, *high; /* the two RAM regions' buffers */
+	bool vm_ram;         /* mem from guest_mem_create (sim_create_vm_ram) */
 	struct io_loop *loop;
 	struct virtio_dev *dev;
 	sim_busy_fn busy;
@@ -86,6 +87,13 @@ struct sim_buf {
  * unavailable.
  */
 struct virtio_sim *sim_create(uint64_t low_size, uint64_t high_size);
+/*
+ * size bytes of RAM at GPA 0 mapped as the VMM maps a guest's
+ * (guest_mem_create with GUEST_MEM_* flags), for benchmarks that should
+ * see the same memory: its page size decides how the host's block layer
+ * splits a request. No high region; NULL on failure.
+ */
+struct virtio_sim *sim_create_vm_ram(uint64_t size, unsigned guest_mem_flags);
 /* Frees RAM and the loop: destroy the device first. */
 void sim_destroy(struct virtio_sim *sim);
 

@@ -8,6 +8,9 @@
  * (header, data, status) with its data 4 KiB-aligned in guest RAM, QD
  * requests kept in flight on one queue, a request re-submitted as soon as
  * its completion is reaped, a kick only when EVENT_IDX asks for one.
+ * Guest RAM is mapped as phyllome-vmm maps a guest's, huge pages
+ * included: the page size decides how many segments the host's block
+ * layer sees in a large request, and so how it splits and merges them.
  *
  * One job per run; prints one JSON line (see usage()). tools/bench/
  * run-blk-backend-bench runs it beside fio on the same file.
@@ -45,6 +48,7 @@ struct opts {
 	double ramp, runtime; /* seconds */
 	bool direct_chains; /* no indirect descriptors */
 	bool call_notify;   /* kick by calling queue_notify, not the eventfd */
+	unsigned ram_flags; /* GUEST_MEM_*: how guest RAM is mapped */
 	bool is_write, is_random;
 };
 
@@ -84,6 +88,7 @@ static void usage(FILE *f)
 		"usage: blk-backend-bench --file PATH --rw randread|randwrite|read|write\n"
 		"         [--bs BYTES] [--qd N] [--runtime S] [--ramp S] [--name NAME]\n"
 		"         [--queue-size N] [--seg BYTES] [--direct-chains] [--call-notify]\n"
+		"         [--thp on|off] [--shared on|off]\n"
 		"The file is opened with O_DIRECT (disk_image_open, direct=on) and\n"
 		"served by virtio_blk on the io_uring device loop; a simulated driver\n"
 		"keeps QD requests in flight for ramp + runtime seconds. Prints one\n"
@@ -95,7 +100,9 @@ static void usage(FILE *f)
 		"Diagnostics: --seg splits the data into descriptors of that size;\n"
 		"--direct-chains uses no indirect descriptors; --call-notify kicks\n"
 		"by calling the device's queue_notify directly instead of through\n"
-		"the eventfd the loop watches (the kick path's cost, isolated).\n");
+		"the eventfd the loop watches (the kick path's cost, isolated).\n"
+		"Guest RAM is mapped as phyllome-vmm maps a guest's (guest_mem_create):\n"
+		"--thp and --shared as --memory's keys, defaults thp=on, shared=off.\n");
 }
 
 static double now(void)
@@ -129,11 +136,13 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "qd", 1, 0, 'q' }, { "runtime", 1, 0, 't' }, { "ramp", 1, 0, 'r' },
 		{ "name", 1, 0, 'n' }, { "queue-size", 1, 0, 's' },
 		{ "seg", 1, 0, 'g' }, { "direct-chains", 0, 0, 'd' },
-		{ "call-notify", 0, 0, 'c' },
+		{ "call-notify", 0, 0, 'c' }, { "thp", 1, 0, 'H' },
+		{ "shared", 1, 0, 'S' },
 		{ "help", 0, 0, 'h' }, { 0 },
 	};
 	*o = (struct opts){ .rw = "randread", .bs = 4096, .qd = 1,
-			    .queue_size = 256, .runtime = 5, .ramp = 1 };
+			    .queue_size = 256, .runtime = 5, .ramp = 1,
+			    .ram_flags = GUEST_MEM_THP };
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -148,6 +157,17 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'g': o->seg = parse_size(optarg); break;
 		case 'd': o->direct_chains = true; break;
 		case 'c': o->call_notify = true; break;
+		case 'H':
+		case 'S': {
+			unsigned bit = c == 'H' ? GUEST_MEM_THP : GUEST_MEM_SHARED;
+			if (!strcmp(optarg, "on"))
+				o->ram_flags |= bit;
+			else if (!strcmp(optarg, "off"))
+				o->ram_flags &= ~bit;
+			else
+				return -1;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -290,8 +310,10 @@ static int setup(struct bench *b)
 				   .num_queues = 1, .queue_size = o->queue_size };
 	snprintf(cfg.id, sizeof(cfg.id), "blk-backend-bench");
 
-	uint64_t ram = (uint64_t)o->qd * (o->bs + 4096) + (8ull << 20);
-	b->sim = sim_create(ram, 0);
+	/* Whole 2 MiB pages, so every buffer can sit on a huge page. */
+	uint64_t ram = ((uint64_t)o->qd * (o->bs + 4096) + (8ull << 20) +
+			(2ull << 20) - 1) & ~((2ull << 20) - 1);
+	b->sim = sim_create_vm_ram(ram, o->ram_flags);
 	if (!b->sim) {
 		fprintf(stderr, "blk-backend-bench: cannot create the simulator\n");
 		return -1;
