@@ -26,7 +26,7 @@ marker() { grep -a "^PHYLLOME-GUEST: $2" "$LOGS/$1.log" | head -1 | sed "s/^PHYL
 # Nested KVM under TCG (the rig) sometimes loses an L2 vCPU wake-up during
 # SMP boot: QEMU hangs there the same way (docs/testing.md). A boot that
 # times out is retried; any other failure counts at once.
-case_boot() { # NAME CPUS MEM MIN_KIB MAX_KIB
+case_boot() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB
   local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rc try
   for try in 1 2 3; do
     boot "$name" 100 --cpus "boot=$cpus" --memory "size=$mem" \
@@ -95,6 +95,7 @@ case_bad_images() {
   expect_usage_error truncated-kernel "truncated" --kernel "$trunc" --initramfs "$INITRD"
   expect_usage_error missing-initrd "initramfs: cannot open" --kernel "$KERNEL" --initramfs "$LOGS/no-such-initrd"
   expect_usage_error missing-kernel "kernel: cannot open" --kernel "$LOGS/no-such-kernel"
+  expect_usage_error bad-memory-key "--memory: thp=maybe is not on or off" --kernel "$KERNEL" --memory size=256M,thp=maybe
   expect_usage_error initrd-too-large "too large" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=24M
   expect_usage_error bad-option "unknown option '--bogus'" --bogus 1
   expect_usage_error bad-cpus "--cpus" --kernel "$KERNEL" --cpus boot=zero
@@ -142,8 +143,10 @@ KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
 mkdir -p "$LOGS"
 for c in ${*:-$ALL}; do
   case $c in
-    boot-1cpu-256m) case_boot "$c" 1 256M 180000 262144 ;;
-    boot-4cpu)      case_boot "$c" 4 512M 400000 524288 ;;
+    # Guest RAM of each kind: 4 KiB pages, a shared memfd, and (4 GiB,
+    # both sides of the hole) the default private memory on huge pages.
+    boot-1cpu-256m) case_boot "$c" 1 256M,thp=off 180000 262144 ;;
+    boot-4cpu)      case_boot "$c" 4 512M,shared=on 400000 524288 ;;
     boot-4g)        case_boot "$c" 2 4G 3800000 4194304 ;;
     boot-pvh)       case_boot_pvh ;;
     reboot)         case_reboot ;;

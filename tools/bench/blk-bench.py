@@ -201,13 +201,13 @@ def vmm_command(name, args, image, cmdline):
                 "--serial", "tty"]
     machine = "microvm" if name == "qemu-microvm" else "q35"
     dev = "virtio-blk-device" if machine == "microvm" else "virtio-blk-pci"
+    # Guest RAM as both VMMs have it by default: private memory that
+    # each advises onto transparent huge pages (phyllome-vmm thp=on).
     # debug-threads=on names the vCPU threads "CPU N/KVM".
     cmd = [args.qemu, "-M", machine, "-enable-kvm", "-cpu", "host",
            "-name", f"{name},debug-threads=on",
            "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
            "-nographic", "-serial", "stdio", "-no-reboot",
-           "-object", f"memory-backend-memfd,id=ram,size={mem}",
-           "-machine", "memory-backend=ram",
            "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
            "-drive", f"if=none,id=test,file={image},format=raw,"
                      "cache=none,aio=io_uring"]

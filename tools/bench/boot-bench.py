@@ -39,7 +39,9 @@ def vmm_commands(args, kernel, initrd, cmdline, mem):
         if cmdline:
             cmd += ["-append", cmdline]
         return cmd
-    ours = [args.vmm, "--kernel", kernel, "--memory", f"size={mem}",
+    # Guest RAM a memfd for every VMM here (shared=on), so that the RSS
+    # figures can leave it out (it is RssShmem).
+    ours = [args.vmm, "--kernel", kernel, "--memory", f"size={mem},shared=on",
             "--cpus", "boot=1", "--serial", "tty"]
     if initrd:
         ours += ["--initramfs", initrd]

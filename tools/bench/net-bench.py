@@ -193,13 +193,13 @@ def vmm_command(name, args, cmdline):
                 "--cpus", "boot=1", "--net", f"tap={TAP},mac={MAC},id=bench0",
                 "--serial", "tty", "--api-socket", f"path={API_SOCK}"]
     vhost = "on" if name == "qemu-q35-vhost" else "off"
+    # Guest RAM as both VMMs have it by default: private memory that
+    # each advises onto transparent huge pages (phyllome-vmm thp=on).
     # debug-threads=on names the vCPU threads "CPU N/KVM".
     return [args.qemu, "-M", "q35", "-enable-kvm", "-cpu", "host",
             "-name", f"{name},debug-threads=on",
             "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
             "-nographic", "-serial", "stdio", "-no-reboot",
-            "-object", f"memory-backend-memfd,id=ram,size={mem}",
-            "-machine", "memory-backend=ram",
             "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
             "-netdev", f"tap,id=n0,ifname={TAP},script=no,downscript=no,"
                        f"vhost={vhost}",
