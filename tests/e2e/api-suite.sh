@@ -103,7 +103,7 @@ case_http() {
   "$vmm" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M \
     --cmdline "console=ttyS0 quiet phyllome.action=ticks" --serial "file=$log" \
     --api-socket "path=$sock" --event-monitor "path=$ev" >"$LOGS/http.out" 2>&1 &
-  local pid=$! why="" code a b c n
+  local pid=$! why="" code a b c n abused
   gone() { ! kill -0 $pid 2>/dev/null; }
   # The waits end early when the VMM is gone (a guest that died, in the
   # rig): the case then fails at once rather than at the rig's time limit.
@@ -128,7 +128,7 @@ case_http() {
     else
       sleep 2; c=$(wc -c <"$log")
       if [ "$c" = "$b" ]; then why="resumed, yet no serial output in 2 s"
-      elif [ "$(abuse "$sock" 2>&1 | tail -1)" != ok ]; then why="socket abuse: $(abuse "$sock" 2>&1 | tail -1)"
+      elif abused=$(abuse "$sock" 2>&1 | tail -1) && [ "$abused" != ok ]; then why="socket abuse: $abused"
       elif ! step 204 reboot -X PUT http://localhost/api/v1/vm.reboot; then :
       else
         for _ in $(seq 1500); do n=$(grep -ac "PHYLLOME-GUEST: ticking" "$log"); [ "$n" -ge 2 ] && break; gone && break; sleep 0.1; done

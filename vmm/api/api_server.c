@@ -251,6 +251,26 @@ static struct conn *free_slot(struct api_server *s)
 	return NULL;
 }
 
+/*
+ * Frees the slots of clients that have hung up with nothing left to read.
+ * Clients that connect and close faster than the server accepts them
+ * leave dead connections in the backlog: accepted, they would fill every
+ * slot ahead of a live client behind them, which would get a 503.
+ */
+static void reap_hung_up(struct api_server *s)
+{
+	for (unsigned i = 0; i < s->limits.max_connections; i++) {
+		struct conn *c = &s->conns[i];
+		char b;
+		if (c->state != CONN_READING)
+			continue;
+		ssize_t r = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			       errno != EINTR))
+			conn_close(c);
+	}
+}
+
 static void accept_all(struct api_server *s, int64_t now)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -265,6 +285,10 @@ static void accept_all(struct api_server *s, int64_t now)
 			return;
 		}
 		struct conn *c = free_slot(s);
+		if (!c) {
+			reap_hung_up(s);
+			c = free_slot(s);
+		}
 		if (!c) {
 			send_once(fd, 503, "too many connections");
 			close(fd);
