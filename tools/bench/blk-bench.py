@@ -39,6 +39,12 @@ io_uring workers included. Resolution: one clock tick (10 ms) per window.
 The vCPU share also holds KVM's halt polling, which keeps an idle vCPU
 thread busy for a while: compare the outside-vCPU numbers first.
 
+--exits: what the guest and KVM pay per I/O over the same window, counted
+by the KVM this runs on (L1 in the rig): exits by reason (a kvm_exit hist
+trigger), interrupts injected into the guest (kvm_inj_virq), MSIs
+(kvm_msi_set_irq) and exits to the VMM (kvm_userspace_exit), through
+perf stat -a. Needs perf and tracefs; one VM at a time is assumed.
+
 Everything here runs under TCG in the rig, on a machine shared with other
 work: rounds can differ severalfold when the host is busy. Take numbers on
 a quiet machine and look at the spread in LOG_DIR/runs.json.
@@ -110,6 +116,56 @@ def fio_args(rw, bs, qd, args):
             "--thread", "--time_based", f"--runtime={args.runtime}",
             f"--ramp_time={args.ramp}", "--norandommap", "--randrepeat=0",
             "--output-format=terse", "--terse-version=3"]
+
+
+# ---------------------------------------------------------------- KVM counts
+TRACEFS = "/sys/kernel/tracing"
+KVM_EVENTS = ["kvm:kvm_exit", "kvm:kvm_inj_virq", "kvm:kvm_msi_set_irq",
+              "kvm:kvm_userspace_exit"]
+EXIT_HIST = "hist:keys=exit_reason:sort=hitcount"
+# SVM exit codes (the rig's L1 is AMD): those a disk workload makes.
+SVM_EXITS = {0x60: "intr", 0x61: "nmi", 0x64: "vintr", 0x72: "cpuid",
+             0x78: "hlt", 0x7b: "io", 0x7c: "msr", 0x81: "vmmcall",
+             0x400: "npf"}
+
+
+class KvmCounts:
+    """L1's KVM events between start() and stop(), system-wide."""
+
+    def __init__(self, path):
+        if not os.path.isdir(f"{TRACEFS}/events"):
+            subprocess.run(["mount", "-t", "tracefs", "none", TRACEFS],
+                           check=False)
+        self.path = path
+        self.trigger = f"{TRACEFS}/events/kvm/kvm_exit/trigger"
+        with open(self.trigger, "w") as f:
+            f.write(EXIT_HIST)
+        self.perf = subprocess.Popen(
+            ["perf", "stat", "-a", "-x,", "-e", ",".join(KVM_EVENTS),
+             "-o", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        self.perf.send_signal(signal.SIGINT)
+        try:
+            self.perf.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.perf.kill()
+        with open(f"{TRACEFS}/events/kvm/kvm_exit/hist") as f:
+            hist = f.read()
+        with open(self.trigger, "w") as f:
+            f.write("!" + EXIT_HIST)
+        counts, reasons = {}, {}
+        try:
+            for line in open(self.path):
+                f = line.strip().split(",")
+                if len(f) > 2 and f[0].replace(".", "").isdigit():
+                    counts[f[2].split(":")[-1]] = float(f[0])
+        except OSError:
+            pass
+        for m in re.finditer(r"exit_reason:\s*(\d+)\s*\}\s*hitcount:\s*(\d+)", hist):
+            code = int(m.group(1))
+            reasons[SVM_EXITS.get(code, hex(code))] = int(m.group(2))
+        return {"kvm": counts, "exit_reasons": reasons}
 
 
 # ---------------------------------------------------------------- storage
@@ -281,6 +337,7 @@ def run_vmm(name, args, image, timeout, log_prefix):
     buf = b""
     last_guest = ""
     starts = {}
+    kvm = None
     done = False
     rw_of = {job_name(*j): j[0] for j in args.job_list}
     while True:
@@ -316,11 +373,16 @@ def run_vmm(name, args, image, timeout, log_prefix):
                 res["ready"] = rest
             elif word == "start":
                 starts[jname] = (now, cpu_sample(p.pid))
+                if args.exits:
+                    kvm = KvmCounts(log_prefix + f".{jname}.perf")
             elif word == "stop" and jname in starts:
                 t1, c1 = starts.pop(jname)
                 c2 = cpu_sample(p.pid)
                 j = res["jobs"].setdefault(jname, {})
                 j["window_s"] = now - t1
+                if kvm:
+                    j.update(kvm.stop())
+                    kvm = None
                 if c1 and c2:
                     j["cpu_ns"] = c2[0] - c1[0]
                     j["vcpu_ns"] = (c2[1] - c1[1] if c1[1] is not None
@@ -417,6 +479,8 @@ def main():
         os.environ.get("TMPDIR", "/tmp"), "phy-blk-bench"))
     ap.add_argument("--log-dir", default="",
                     help="keep each run's serial output and stderr here")
+    ap.add_argument("--exits", action="store_true",
+                    help="count KVM exits and interrupts per I/O (perf, tracefs)")
     ap.add_argument("--timeout", type=float, default=0,
                     help="per VM run (default: from the job count and times)")
     args = ap.parse_args()
@@ -570,6 +634,25 @@ def main():
                 f"({'n/a' if outside is None else f'{outside:.1f}'}); "
                 f"{median([p[2] for p in per]) * 100:.0f}% CPU")
 
+    def exits(e, jn):
+        per = []
+        for r in runs[e]:
+            j = r["jobs"].get(jn, {})
+            if j.get("iops") and "kvm" in j:
+                ios = j["iops"] * per_job
+                k, why = j["kvm"], j["exit_reasons"]
+                top = sorted(why.items(), key=lambda kv: -kv[1])[:3]
+                per.append((k.get("kvm_exit", 0) / ios,
+                            k.get("kvm_msi_set_irq", 0) / ios,
+                            k.get("kvm_inj_virq", 0) / ios,
+                            k.get("kvm_userspace_exit", 0) / ios,
+                            ", ".join(f"{n} {c / ios:.2f}" for n, c in top)))
+        if not per:
+            return "n/a"
+        mid = sorted(per)[len(per) // 2]  # the run with the median exits
+        return (f"{mid[0]:.2f} ({mid[4]}); MSIs {mid[1]:.2f}, injected "
+                f"{mid[2]:.2f}, to the VMM {mid[3]:.2f}")
+
     table("Completion latency, mean / p99 (µs)", cols, latency)
     table("VMM CPU per I/O: all threads (outside vCPU threads), µs",
           vmms_ok, cpu)
@@ -580,6 +663,11 @@ def main():
               "them is device emulation and I/O (io_uring workers included). "
               "\"% CPU\": the same CPU time / wall time (100% = one core).")
 
+    if args.exits:
+        table("KVM per I/O: exits (top reasons); interrupts; exits to the VMM",
+              vmms_ok, exits)
+        print("\nCounted by the KVM the VMMs run on (L1 in the rig), "
+              "system-wide, over the same window as CPU per I/O.")
     if failures:
         print("\nFailures:\n" + "\n".join(
             f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
