@@ -617,16 +617,21 @@ def main():
         a, b = med(e, jn, "clat_mean_us"), med(e, jn, "clat_p99_us")
         return "failed" if a is None else f"{a:.0f} / {b:.0f}"
 
-    def cpu(e, jn):
-        per = []
+    def windows(e, jn, key):
+        """(job result, I/Os over its window) for each round of e that
+        measured key."""
         for r in runs[e]:
             j = r["jobs"].get(jn, {})
-            if j.get("iops") and "cpu_ns" in j:
-                ios = j["iops"] * per_job
-                per.append((j["cpu_ns"] / ios / 1e3,
-                            None if j["vcpu_ns"] is None else
-                            (j["cpu_ns"] - j["vcpu_ns"]) / ios / 1e3,
-                            j["cpu_ns"] / j["window_s"] / 1e9))
+            if j.get("iops") and key in j:
+                yield j, j["iops"] * per_job
+
+    def cpu(e, jn):
+        per = []
+        for j, ios in windows(e, jn, "cpu_ns"):
+            per.append((j["cpu_ns"] / ios / 1e3,
+                        None if j["vcpu_ns"] is None else
+                        (j["cpu_ns"] - j["vcpu_ns"]) / ios / 1e3,
+                        j["cpu_ns"] / j["window_s"] / 1e9))
         if not per:
             return "n/a"
         outside = median([p[1] for p in per])
@@ -636,17 +641,14 @@ def main():
 
     def exits(e, jn):
         per = []
-        for r in runs[e]:
-            j = r["jobs"].get(jn, {})
-            if j.get("iops") and "kvm" in j:
-                ios = j["iops"] * per_job
-                k, why = j["kvm"], j["exit_reasons"]
-                top = sorted(why.items(), key=lambda kv: -kv[1])[:3]
-                per.append((k.get("kvm_exit", 0) / ios,
-                            k.get("kvm_msi_set_irq", 0) / ios,
-                            k.get("kvm_inj_virq", 0) / ios,
-                            k.get("kvm_userspace_exit", 0) / ios,
-                            ", ".join(f"{n} {c / ios:.2f}" for n, c in top)))
+        for j, ios in windows(e, jn, "kvm"):
+            k, why = j["kvm"], j["exit_reasons"]
+            top = sorted(why.items(), key=lambda kv: -kv[1])[:3]
+            per.append((k.get("kvm_exit", 0) / ios,
+                        k.get("kvm_msi_set_irq", 0) / ios,
+                        k.get("kvm_inj_virq", 0) / ios,
+                        k.get("kvm_userspace_exit", 0) / ios,
+                        ", ".join(f"{n} {c / ios:.2f}" for n, c in top)))
         if not per:
             return "n/a"
         mid = sorted(per)[len(per) // 2]  # the run with the median exits
