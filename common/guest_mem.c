@@ -48,7 +48,7 @@ int guest_mem_create(struct guest_mem *mem, uint64_t ram_size,
 	mem->memfd = -1;
 	if (ram_size == 0 || hole_start == 0 || high_start < hole_start ||
 	    (flags & ~(GUEST_MEM_SHARED | GUEST_MEM_THP)))
-		return phy_err(err, PHY_E_INVALID, "memory: invalid size");
+		return phy_err(err, PHY_E_INVALID, "memory: invalid size or flags");
 
 	int fd = -1;
 	if (flags & GUEST_MEM_SHARED) {
