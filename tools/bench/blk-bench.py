@@ -257,8 +257,9 @@ def vmm_command(name, args, image, cmdline):
                 "--serial", "tty"]
     machine = "microvm" if name == "qemu-microvm" else "q35"
     dev = "virtio-blk-device" if machine == "microvm" else "virtio-blk-pci"
-    # Guest RAM as both VMMs have it by default: private memory that
-    # each advises onto transparent huge pages (phyllome-vmm thp=on).
+    # Guest RAM as both VMMs have it by default: private memory, on
+    # transparent huge pages where the host allows them (phyllome-vmm
+    # advises them, thp=on; the rig's L1 has THP "always").
     # debug-threads=on names the vCPU threads "CPU N/KVM".
     cmd = [args.qemu, "-M", machine, "-enable-kvm", "-cpu", "host",
            "-name", f"{name},debug-threads=on",

@@ -193,8 +193,9 @@ def vmm_command(name, args, cmdline):
                 "--cpus", "boot=1", "--net", f"tap={TAP},mac={MAC},id=bench0",
                 "--serial", "tty", "--api-socket", f"path={API_SOCK}"]
     vhost = "on" if name == "qemu-q35-vhost" else "off"
-    # Guest RAM as both VMMs have it by default: private memory that
-    # each advises onto transparent huge pages (phyllome-vmm thp=on).
+    # Guest RAM as both VMMs have it by default: private memory, on
+    # transparent huge pages where the host allows them (phyllome-vmm
+    # advises them, thp=on; the rig's L1 has THP "always").
     # debug-threads=on names the vCPU threads "CPU N/KVM".
     return [args.qemu, "-M", "q35", "-enable-kvm", "-cpu", "host",
             "-name", f"{name},debug-threads=on",
