@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Guest physical memory: one mapping in the VMM (private anonymous memory,
- * or a memfd when it is to be shared), exposed to KVM as up to two slots (below the 32-bit hole and above 4 GiB). Every access from
- * the VMM to guest memory goes through guest_mem_ptr(), which checks that the
- * whole range lies inside one RAM region.
+ * or a memfd when it is to be shared), exposed to KVM as up to two slots
+ * (below the 32-bit hole and above 4 GiB). Every access from the VMM to
+ * guest memory goes through guest_mem_ptr(), which checks that the whole
+ * range lies inside one RAM region.
  */
 #ifndef PHY_COMMON_GUEST_MEM_H
 #define PHY_COMMON_GUEST_MEM_H

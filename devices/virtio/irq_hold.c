@@ -26,8 +26,7 @@ void irq_hold_end(struct irq_hold *h, struct io_loop *loop)
 {
 	if (h->held && h->armed)
 		io_loop_cancel(loop, &h->op);
-	h->held = false;
-	h->count = 0;
+	irq_hold_clear(h);
 }
 
 void irq_hold_cancel(struct irq_hold *h, struct io_loop *loop)

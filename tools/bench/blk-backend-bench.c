@@ -32,6 +32,7 @@
 #include "devices/block/disk_image.h"
 #include "devices/virtio/virtio_blk.h"
 #include "virtio_sim.h"
+#include "vmm/config_parse.h"
 #include "vmm/io_loop.h"
 
 #define QUEUE 0
@@ -160,12 +161,10 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'H':
 		case 'S': {
 			unsigned bit = c == 'H' ? GUEST_MEM_THP : GUEST_MEM_SHARED;
-			if (!strcmp(optarg, "on"))
-				o->ram_flags |= bit;
-			else if (!strcmp(optarg, "off"))
-				o->ram_flags &= ~bit;
-			else
+			bool on;
+			if (parse_switch(optarg, &on))
 				return -1;
+			o->ram_flags = on ? o->ram_flags | bit : o->ram_flags & ~bit;
 			break;
 		}
 		case 'h': usage(stdout); exit(0);
