@@ -13,7 +13,7 @@
 #include "devices/virtio/virtio_input.h"
 #include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_pci.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 #include "vmm/vm_internal.h"
 
 /* Enough for every queue of every device to have requests in flight

@@ -15,7 +15,7 @@
 
 #include <linux/time_types.h>
 
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 struct irq_hold {
 	struct io_op op;   /* the timeout; done set by the device */

@@ -10,7 +10,7 @@
 #include <linux/virtio_blk.h>
 
 #include "devices/virtio/virtio_blk.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define BLK_SECTOR 512u
 

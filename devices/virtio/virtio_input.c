@@ -19,7 +19,7 @@
 #include <linux/virtio_ring.h>
 
 #include "common/error.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define EVENTQ 0
 #define STATUSQ 1

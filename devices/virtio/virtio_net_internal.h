@@ -11,7 +11,7 @@
 
 #include "devices/virtio/irq_hold.h"
 #include "devices/virtio/virtio_net.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 /* Buffers one chain may have. Linux uses at most MAX_SKB_FRAGS + 2. */
 #define NET_CHAIN_IOV 64

@@ -27,7 +27,7 @@
 
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_dev.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 #include "vmm/irq_router.h"
 
 struct virtio_pci;

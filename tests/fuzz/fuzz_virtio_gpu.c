@@ -27,7 +27,7 @@
 
 #include "fuzz_virtio_gpu.h"
 #include "gpu_driver.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 struct fz_dev {
 	struct gpu_rig rig;

@@ -26,7 +26,7 @@
 #include "devices/net/netlink_link.h"
 #include "devices/virtio/virtio_net.h"
 #include "virtio_sim.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define QSIZE 64
 #define PAIRS 2

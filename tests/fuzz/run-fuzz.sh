@@ -18,14 +18,14 @@ build() {
 	case $1 in
 	boot)
 		clang "${flags[@]}" -o "$work/fuzz_boot" "$src/tests/fuzz/fuzz_boot.c" \
-			"$src"/boot/*.c "$src/arch/x86_64/e820.c" "$src"/common/*.c
+			"$src"/boot/*.c "$src/arch/x86_64/e820.c" "$src"/common/*.c -luring -lpthread
 		cc -o "$work/make-seeds" "$src/tests/fuzz/make-seeds.c"
 		"$work/make-seeds" "$work/seeds-boot" ;;
 	virtio_blk)
 		clang "${flags[@]}" -o "$work/fuzz_virtio_blk" "$src/tests/fuzz/fuzz_virtio_blk.c" \
 			"$src/tests/unit/virtio_sim.c" "$src/devices/block/disk_image.c" \
 			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_blk,virtio_blk_req}.c \
-			"$src/vmm/io_loop.c" "$src"/common/*.c -luring -lpthread
+			"$src"/common/*.c -luring -lpthread
 		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-blk" \
 			"$src/tests/fuzz/make-seeds-virtio-blk.c"
 		"$work/make-seeds-virtio-blk" "$work/seeds-virtio_blk" ;;
@@ -33,7 +33,7 @@ build() {
 		clang "${flags[@]}" -o "$work/fuzz_virtio_net" "$src/tests/fuzz/fuzz_virtio_net.c" \
 			"$src/tests/unit/virtio_sim.c" "$src/devices/net/netlink_link.c" \
 			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_net,virtio_net_rx,virtio_net_tx,virtio_net_irq,virtio_net_ctrl,irq_hold}.c \
-			"$src/vmm/io_loop.c" "$src"/common/*.c -luring -lpthread
+			"$src"/common/*.c -luring -lpthread
 		# Seeds (byte 0: features; then steps, see the target): buffers
 		# then frames, a send, a control command, a reset.
 		local d="$work/seeds-virtio_net"
@@ -49,7 +49,7 @@ build() {
 			-o "$work/fuzz_virtio_gpu" "$src/tests/fuzz/fuzz_virtio_gpu.c" \
 			"$src"/tests/unit/{virtio_sim,gpu_driver}.c \
 			"$src"/devices/virtio/{virtqueue,virtio_dev}.c "$src"/devices/virtio/virtio_gpu*.c \
-			"$src"/devices/gpu/*.c "$src/vmm/io_loop.c" "$src"/common/*.c \
+			"$src"/devices/gpu/*.c "$src"/common/*.c \
 			$(pkg-config --libs virglrenderer epoxy libpng) -luring -lpthread -ldl
 		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-gpu" \
 			"$src/tests/fuzz/make-seeds-virtio-gpu.c"
@@ -58,7 +58,7 @@ build() {
 		clang "${flags[@]}" -o "$work/fuzz_virtio_input" "$src/tests/fuzz/fuzz_virtio_input.c" \
 			"$src/tests/unit/virtio_sim.c" \
 			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_input}.c \
-			"$src/vmm/io_loop.c" "$src"/common/*.c -luring -lpthread
+			"$src"/common/*.c -luring -lpthread
 		# Seeds, programs in fuzz_virtio_input.c's format: a keyboard with
 		# eight event buffers, a key pressed and released, a configuration
 		# query and an LED status; a tablet with 39 events waiting, then

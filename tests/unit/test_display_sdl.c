@@ -38,7 +38,7 @@
 #include "gpu_driver.h"
 #include "input_driver.h"
 #include "vmm/display_sdl.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define W1 320 /* the first mode */
 #define H1 200

@@ -20,7 +20,7 @@
 #include "check.h"
 #include "devices/gpu/edid.h"
 #include "gpu_driver.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define HDR sizeof(struct virtio_gpu_ctrl_hdr)
 #define W 64

@@ -20,7 +20,7 @@
 
 #include "check.h"
 #include "input_driver.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define F(bit) (1ull << (bit))
 #define F_V1 F(VIRTIO_F_VERSION_1)

@@ -25,7 +25,7 @@
 #include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_net_internal.h"
 #include "virtio_sim.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define F(bit) (1ull << (bit))
 #define F_BASE (F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS))

@@ -24,7 +24,7 @@
 #include "devices/bus.h"
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 #include "vmm/irq_router.h"
 
 #define SLOT 3

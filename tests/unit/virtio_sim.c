@@ -10,7 +10,7 @@
 
 #include <linux/virtio_config.h>
 
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 static void sim_notify_queue(void *transport, unsigned q)
 {

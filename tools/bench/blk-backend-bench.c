@@ -33,7 +33,7 @@
 #include "devices/virtio/virtio_blk.h"
 #include "virtio_sim.h"
 #include "vmm/config_parse.h"
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #define QUEUE 0
 #define MAX_SEGS 64 /* data segments per request (--seg) */

@@ -10,8 +10,8 @@
  * Everything except create/destroy/start/stop runs on the loop thread,
  * or before start().
  */
-#ifndef PHY_VMM_IO_LOOP_H
-#define PHY_VMM_IO_LOOP_H
+#ifndef PHY_COMMON_IO_LOOP_H
+#define PHY_COMMON_IO_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

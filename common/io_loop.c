@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "vmm/io_loop.h"
+#include "common/io_loop.h"
 
 #include <errno.h>
 #include <poll.h>
