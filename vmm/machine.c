@@ -62,22 +62,20 @@ static int setup_kvm_vm(struct phy_vm *vm, struct phy_error *err)
 		ret = vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2", err);
 	}
 	if (!ret)
-		ret = irq_router_init(&vm->m.irqs, vm->m.vm_fd, err);
+		ret = kvm_vm_ops_init(&vm->m.vmops, vm->m.vm_fd, err);
 	return ret;
 }
 
 static void uart_irq(void *opaque, int level)
 {
 	struct phy_vm *vm = opaque;
-	struct kvm_irq_level irq = { .irq = X86_COM1_IRQ, .level = level };
-	ioctl(vm->m.vm_fd, KVM_IRQ_LINE, &irq);
+	vm_ops_set_line(&vm->m.vmops.ops, X86_COM1_IRQ, level);
 }
 
 static void ged_irq(void *opaque, int level)
 {
 	struct phy_vm *vm = opaque;
-	struct kvm_irq_level irq = { .irq = X86_GED_GSI, .level = level };
-	ioctl(vm->m.vm_fd, KVM_IRQ_LINE, &irq);
+	vm_ops_set_line(&vm->m.vmops.ops, X86_GED_GSI, level);
 }
 
 static void guest_poweroff(void *opaque)
@@ -303,7 +301,7 @@ void machine_teardown(struct phy_vm *vm)
 	machine_remove_virtio(vm);
 	if (m->pio.name)
 		pci_host_destroy(&m->pci);
-	irq_router_destroy(&m->irqs);
+	kvm_vm_ops_destroy(&m->vmops);
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);
 	m->vm_fd = -1;

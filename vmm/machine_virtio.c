@@ -57,8 +57,7 @@ static int plug_pci(struct machine *m, struct virtio_dev *dev,
 	if (ret)
 		return ret;
 	struct virtio_pci_env env = {
-		.vm_fd = m->vm_fd,
-		.irqs = &m->irqs,
+		.vm = &m->vmops.ops,
 		.loop = m->io,
 		.host = &m->pci,
 	};

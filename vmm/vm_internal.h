@@ -27,7 +27,7 @@
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_gpu.h"
 #include "vmm/config.h"
-#include "vmm/irq_router.h"
+#include "vmm/kvm_vm_ops.h"
 #include "vmm/kvm.h"
 
 struct kvm_run;
@@ -84,7 +84,7 @@ struct machine {
 	 * the embedder's thread while a reboot may be rebuilding it. */
 	struct acpi_ged *ged;
 	struct pci_host pci;
-	struct irq_router irqs; /* GSI routes: the irqchip's and MSI-X's */
+	struct kvm_vm_ops vmops; /* lines, MSIs, ioeventfds for the devices */
 	struct io_loop *io;     /* serves the virtio devices; NULL: none */
 	struct machine_disk disks[CONFIG_MAX_DISKS];
 	unsigned nr_disks;

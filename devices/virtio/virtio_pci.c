@@ -6,12 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/kvm.h>
 #include <linux/virtio_pci.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -159,20 +157,16 @@ static const struct bus_device_ops bar_ops = {
 	.write = vp_bar_write,
 };
 
-/* Notify ioeventfds. KVM_IOEVENTFD with len 0 matches writes of any width
- * and takes KVM's fast MMIO path; kernels without it get len 2, the width
- * drivers use. If KVM refuses both, notify writes exit to userspace and
- * notify_write() still delivers them. Host lock held. */
+/* Notify ioeventfds. Len 0 matches writes of any width and takes KVM's
+ * fast MMIO path; kernels without it get len 2, the width drivers use. If
+ * the VM refuses both, notify writes exit to userspace and notify_write()
+ * still delivers them. Host lock held. */
 static int ioeventfd(struct virtio_pci *vp, unsigned q, uint64_t gpa,
 		     int len, bool assign)
 {
-	struct kvm_ioeventfd io = {
-		.addr = gpa + q * VP_NOTIFY_MULT,
-		.len = (uint32_t)len,
-		.fd = vp->notifiers[q].fd,
-		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
-	return ioctl(vp->env.vm_fd, KVM_IOEVENTFD, &io);
+	const struct vm_ops *vm = vp->env.vm;
+	return vm->ops->ioeventfd(vm->ctx, gpa + q * VP_NOTIFY_MULT,
+				  (unsigned)len, vp->notifiers[q].fd, assign);
 }
 
 static void ioeventfds_unregister(struct virtio_pci *vp)
@@ -211,7 +205,7 @@ static void bars_changed(struct pci_function *fn)
 	struct virtio_pci *vp = fn->opaque;
 	const struct pci_bar *bar = &fn->bars[0];
 	uint64_t gpa = bar->addr + VP_NOTIFY_OFF;
-	if (vp->env.vm_fd < 0)
+	if (!vm_ops_present(vp->env.vm))
 		return;
 	if (vp->ioeventfd_len >= 0 && (!bar->mapped || gpa != vp->ioeventfd_gpa))
 		ioeventfds_unregister(vp);
@@ -342,7 +336,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 		return;
 	if (vp->plugged)
 		pci_host_unplug(vp->env.host, vp->slot);
-	if (vp->env.vm_fd >= 0 && vp->ioeventfd_len >= 0)
+	if (vp->ioeventfd_len >= 0)
 		ioeventfds_unregister(vp);
 	for (unsigned q = 0; vp->notifiers && q < vp->dev->nr_queues; q++)
 		if (vp->notifiers[q].fd >= 0)

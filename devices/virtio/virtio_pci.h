@@ -6,13 +6,13 @@
  * configuration and notification structures, and the MSI-X table and PBA.
  * The capability list also has the PCI configuration access capability.
  *
- * Notifications: each queue's notify address is a KVM ioeventfd (any write
- * width where KVM allows it), read by the device loop, which calls the
+ * Notifications: each queue's notify address is an ioeventfd (any write
+ * width where the VM allows it, devices/vm_ops.h), read by the device loop, which calls the
  * device's queue_notify(). A notify write that still exits to userspace
  * writes the same eventfd, so queue work always runs on the loop thread.
  *
  * Interrupts are MSI-X only: no INTx pin (Interrupt Pin reads 0). Each
- * vector is an irqfd bound to an MSI route of the VM's irq_router.
+ * vector is an eventfd the VM turns into its MSI (vm_ops msi_add).
  *
  * Locking: register accesses (vCPU threads) take dev->lock; the transport
  * ops are called with dev->lock held, as virtio_dev.h says. Config space
@@ -25,17 +25,17 @@
 
 #include <phyllome/vmm.h>
 
+#include "common/io_loop.h"
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_dev.h"
-#include "common/io_loop.h"
-#include "vmm/irq_router.h"
+#include "devices/vm_ops.h"
 
 struct virtio_pci;
 
 /* What the transport needs from the machine. */
 struct virtio_pci_env {
-	int vm_fd;               /* -1: no KVM: plain eventfds (tests) */
-	struct irq_router *irqs; /* MSI GSIs; NULL: vectors get no route */
+	const struct vm_ops *vm; /* MSIs and ioeventfds; NULL or no ops:
+				  * plain eventfds, vectors get no route */
 	struct io_loop *loop;    /* watches notify eventfds; may be NULL */
 	struct pci_host *host;   /* the function is plugged in here */
 };

@@ -43,11 +43,10 @@ struct vp_vector {
 	uint32_t data;
 	uint32_t ctrl;    /* Vector Control: bit 0 masks */
 	bool pending;     /* the PBA bit */
-	bool route_dirty; /* addr/data not yet given to the irq router */
-	bool has_gsi;
-	bool irqfd;       /* fd is bound to gsi with KVM_IRQFD */
-	uint32_t gsi;
-	int fd;           /* eventfd: the irqfd */
+	bool route_dirty; /* addr/data not yet given to the VM */
+	bool has_msi;     /* the VM knows fd as MSI source `msi` */
+	uint32_t msi;
+	int fd;           /* eventfd: written to raise the vector */
 };
 
 /* The watch of one queue's notify eventfd. */
@@ -55,7 +54,7 @@ struct vp_notifier {
 	struct virtio_pci *vp;
 	unsigned q;
 	int fd;
-	bool ioeventfd; /* registered with KVM */
+	bool ioeventfd; /* registered with the VM */
 };
 
 struct virtio_pci {

@@ -1,21 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * MSI-X for the virtio-pci transport (PCI Local Bus 3.0 § 6.8.2): the table
- * and PBA in the BAR, and delivery. Each vector is an eventfd bound to its
- * own GSI with KVM_IRQFD, so raising it is one write() from the device loop
- * and KVM injects the message. A vector's route is handed to the irq router
- * only when the vector is unmasked: Linux programs entries while masked,
- * and each routing update costs KVM an RCU grace period.
+ * and PBA in the BAR, and delivery. Each vector is an eventfd the VM
+ * turns into its message (an irqfd on KVM), so raising it is one write()
+ * from the device loop. A vector's message is handed to the VM only when
+ * the vector is unmasked: Linux programs entries while masked, and each
+ * routing update costs KVM an RCU grace period.
  *
  * Everything here but init/destroy runs with dev->lock held.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -33,22 +31,14 @@ static int bind_vector(struct virtio_pci *vp, struct vp_vector *vec,
 	if (vec->fd < 0)
 		return phy_err_errno(err, PHY_E_IO, errno, "%s: eventfd",
 				     vp->dev->name);
-	if (vp->env.irqs) {
-		int ret = irq_router_alloc_msi(vp->env.irqs, &vec->gsi, err);
-		if (ret)
-			return ret;
-		vec->has_gsi = true;
-	}
-	if (vp->env.vm_fd < 0)
+	const struct vm_ops *vm = vp->env.vm;
+	if (!vm_ops_present(vm))
 		return 0;
-	if (!vec->has_gsi)
-		return phy_err(err, PHY_E_INTERNAL,
-			       "%s: MSI-X needs an irq router", vp->dev->name);
-	struct kvm_irqfd irqfd = { .fd = (uint32_t)vec->fd, .gsi = vec->gsi };
-	if (ioctl(vp->env.vm_fd, KVM_IRQFD, &irqfd) < 0)
-		return phy_err_errno(err, PHY_E_KVM, errno, "%s: KVM_IRQFD",
-				     vp->dev->name);
-	vec->irqfd = true;
+	struct phy_error why;
+	if (vm->ops->msi_add(vm->ctx, vec->fd, &vec->msi, &why))
+		return phy_err(err, why.code, "%s: MSI-X: %s", vp->dev->name,
+			       why.message);
+	vec->has_msi = true;
 	return 0;
 }
 
@@ -72,18 +62,11 @@ void vp_msix_destroy(struct virtio_pci *vp)
 {
 	for (unsigned v = 0; vp->vectors && v < vp->l.nr_vectors; v++) {
 		struct vp_vector *vec = &vp->vectors[v];
-		if (vec->irqfd) {
-			struct kvm_irqfd irqfd = {
-				.fd = (uint32_t)vec->fd,
-				.gsi = vec->gsi,
-				.flags = KVM_IRQFD_FLAG_DEASSIGN,
-			};
-			ioctl(vp->env.vm_fd, KVM_IRQFD, &irqfd);
-		}
+		if (vec->has_msi)
+			vp->env.vm->ops->msi_remove(vp->env.vm->ctx, vec->msi,
+						    vec->fd);
 		if (vec->fd >= 0)
 			close(vec->fd);
-		if (vec->has_gsi)
-			irq_router_free_msi(vp->env.irqs, vec->gsi);
 	}
 }
 
@@ -103,12 +86,13 @@ static void update_route(struct virtio_pci *vp, struct vp_vector *vec)
 {
 	if (!vec->route_dirty)
 		return;
-	if (!vec->has_gsi) {
+	if (!vec->has_msi) {
 		vec->route_dirty = false;
 		return;
 	}
 	struct phy_error err;
-	if (!irq_router_set_msi(vp->env.irqs, vec->gsi, vec->addr, vec->data,
+	const struct vm_ops *vm = vp->env.vm;
+	if (!vm->ops->msi_route(vm->ctx, vec->msi, vec->addr, vec->data,
 				&err)) {
 		vec->route_dirty = false;
 	} else if (!vp->logged_route_error && vp->dev->log) {

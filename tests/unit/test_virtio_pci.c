@@ -25,7 +25,8 @@
 #include "devices/pci/pci_host.h"
 #include "devices/virtio/virtio_pci.h"
 #include "common/io_loop.h"
-#include "vmm/irq_router.h"
+#include "common/error.h"
+#include "vmm/kvm_vm_ops.h"
 
 #define SLOT 3
 #define DEVFN (SLOT << 3)
@@ -87,12 +88,20 @@ static const struct virtio_dev_ops fake_ops = {
 	.queue_notify = fake_notify,
 };
 
+/* A VM that has no MSI to give. */
+static int no_msi_add(void *ctx, int fd, uint32_t *handle, struct phy_error *err)
+{
+	return phy_err(err, PHY_E_NOMEM, "irq router: no GSI left");
+}
+
+static const struct vm_ops_table no_msi_table = { .msi_add = no_msi_add };
+
 /* The machine around one device: host bridge, MMIO bus with the two BAR
  * windows, irq router, device loop, guest RAM. */
 struct rig {
 	struct pci_host host;
 	struct bus mmio;
-	struct irq_router irqs;
+	struct kvm_vm_ops vm; /* the VM side of MSIs and ioeventfds */
 	struct io_loop *loop;
 	struct guest_mem mem;
 	struct fake fake;
@@ -111,7 +120,7 @@ static void rig_init(struct rig *r, int vm_fd, bool loop)
 	bus_init(&r->mmio, "mmio");
 	CHECK(pci_host_add_window(&r->host, &r->mmio, W32, W32_SIZE, "w32", &err) == 0);
 	CHECK(pci_host_add_window(&r->host, &r->mmio, W64, W64_SIZE, "w64", &err) == 0);
-	CHECK(irq_router_init(&r->irqs, vm_fd, &err) == 0);
+	CHECK(kvm_vm_ops_init(&r->vm, vm_fd, &err) == 0);
 	if (loop)
 		CHECK(io_loop_create(&r->loop, 64, &err) == 0);
 	CHECK(guest_mem_create(&r->mem, 1 << 20, X86_MMIO_HOLE_GPA,
@@ -124,7 +133,7 @@ static void rig_init(struct rig *r, int vm_fd, bool loop)
 	f->dev.log = fake_log;
 	f->dev.log_opaque = f;
 	memcpy(f->config, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
-	struct virtio_pci_env env = { vm_fd, &r->irqs, r->loop, &r->host };
+	struct virtio_pci_env env = { &r->vm.ops, r->loop, &r->host };
 	r->bar = pci_host_alloc_bar(&r->host, virtio_pci_bar_size(&f->dev));
 	CHECK(r->bar >= W32 && r->bar < W32 + W32_SIZE);
 	int ret = virtio_pci_create(&r->vp, &f->dev, &env, SLOT, r->bar, &err);
@@ -141,7 +150,7 @@ static void rig_destroy(struct rig *r)
 	virtio_dev_destroy(&r->fake.dev);
 	io_loop_destroy(r->loop);
 	guest_mem_destroy(&r->mem);
-	irq_router_destroy(&r->irqs);
+	kvm_vm_ops_destroy(&r->vm);
 	pci_host_destroy(&r->host);
 }
 
@@ -281,7 +290,7 @@ static void test_create_errors(void)
 	virtio_dev_init(&other.dev, "other0", VIRTIO_ID_NET, 0, 0, other.queues,
 			NQ, QSIZE, &r.mem, &fake_ops, &other);
 	uint64_t size = virtio_pci_bar_size(&other.dev);
-	struct virtio_pci_env env = { -1, &r.irqs, NULL, &r.host };
+	struct virtio_pci_env env = { &r.vm.ops, NULL, &r.host };
 	CHECK(virtio_pci_create(&vp, &other.dev, &env, SLOT, W32 + 16 * size,
 				&err) != 0);
 	CHECK_STR_CONTAINS(err.message, "slot 3 is taken");
@@ -293,7 +302,8 @@ static void test_create_errors(void)
 	CHECK_STR_CONTAINS(err.message, "no slot");
 	env.host = NULL;
 	CHECK(virtio_pci_create(&vp, &other.dev, &env, SLOT + 1, 0, &err) != 0);
-	env = (struct virtio_pci_env){ 1000, NULL, NULL, &r.host }; /* no router */
+	struct vm_ops no_msi = { &no_msi_table, NULL };
+	env = (struct virtio_pci_env){ &no_msi, NULL, &r.host };
 	CHECK(virtio_pci_create(&vp, &other.dev, &env, SLOT + 1, 0, &err) != 0);
 	CHECK_STR_CONTAINS(err.message, "irq router");
 	CHECK(other.dev.transport == NULL);
@@ -303,7 +313,7 @@ static void test_create_errors(void)
 	 * while the failures gave theirs back. */
 	CHECK_EQ_U64(cfg_r(&r, 0x02, 2), 0x1040 + VIRTIO_ID_BLOCK);
 	uint32_t gsi;
-	CHECK(irq_router_alloc_msi(&r.irqs, &gsi, &err) == 0);
+	CHECK(irq_router_alloc_msi(&r.vm.irqs, &gsi, &err) == 0);
 	CHECK_EQ_U64(gsi, IRQ_ROUTER_FIRST_MSI_GSI + NQ + 1);
 	virtio_pci_destroy(NULL);
 	rig_destroy(&r);
@@ -588,10 +598,10 @@ static void test_msix(void)
 	msix_entry(&r, 1, 0xfee01000, 0x4031, 0);
 	CHECK_EQ_U64(mr(&r, r.bar + r.table + 16, 8), 0xfee01000);
 	CHECK_EQ_U64(mr(&r, r.bar + r.table + 24, 8), 0x4031);
-	uint64_t commits = r.irqs.commits;
+	uint64_t commits = r.vm.irqs.commits;
 	uint64_t a;
 	uint32_t d;
-	CHECK(!irq_router_get_msi(&r.irqs, GSI(1), &a, &d)); /* still masked */
+	CHECK(!irq_router_get_msi(&r.vm.irqs, GSI(1), &a, &d)); /* still masked */
 
 	/* Function mask: the interrupt waits in the PBA. */
 	raise_queue(&r, 0);
@@ -604,31 +614,31 @@ static void test_msix(void)
 	msix_control(&r, 0x8000);
 	CHECK_EQ_U64(drain(fd1), 1);
 	CHECK_EQ_U64(pba(&r), 0);
-	CHECK(irq_router_get_msi(&r.irqs, GSI(1), &a, &d));
+	CHECK(irq_router_get_msi(&r.vm.irqs, GSI(1), &a, &d));
 	CHECK(a == 0xfee01000 && d == 0x4031);
-	CHECK(!irq_router_get_msi(&r.irqs, GSI(0), &a, &d));
-	CHECK_EQ_U64(r.irqs.commits, commits + 1);
+	CHECK(!irq_router_get_msi(&r.vm.irqs, GSI(0), &a, &d));
+	CHECK_EQ_U64(r.vm.irqs.commits, commits + 1);
 
 	/* Unmasked: straight to the irqfd; rewriting the same message
 	 * costs no routing update. */
 	raise_queue(&r, 0);
 	CHECK_EQ_U64(drain(fd1), 1);
 	msix_entry(&r, 1, 0xfee01000, 0x4031, 0);
-	CHECK_EQ_U64(r.irqs.commits, commits + 1);
+	CHECK_EQ_U64(r.vm.irqs.commits, commits + 1);
 	/* A new message while unmasked takes effect at once. */
 	mw(&r, r.bar + r.table + 16 + 8, 4, 0x4032);
-	CHECK(irq_router_get_msi(&r.irqs, GSI(1), &a, &d) && d == 0x4032);
+	CHECK(irq_router_get_msi(&r.vm.irqs, GSI(1), &a, &d) && d == 0x4032);
 
 	/* The vector's own mask bit, with a qword write of data + ctrl. */
 	mw(&r, r.bar + r.table + 16 + 8, 8, 0x100004033ull);
 	raise_queue(&r, 0);
 	CHECK_EQ_U64(drain(fd1), 0);
 	CHECK_EQ_U64(pba(&r), 1u << 1);
-	CHECK(irq_router_get_msi(&r.irqs, GSI(1), &a, &d) && d == 0x4032);
+	CHECK(irq_router_get_msi(&r.vm.irqs, GSI(1), &a, &d) && d == 0x4032);
 	mw(&r, r.bar + r.table + 16 + 12, 4, 0);
 	CHECK_EQ_U64(drain(fd1), 1);
 	CHECK_EQ_U64(pba(&r), 0);
-	CHECK(irq_router_get_msi(&r.irqs, GSI(1), &a, &d) && d == 0x4033);
+	CHECK(irq_router_get_msi(&r.vm.irqs, GSI(1), &a, &d) && d == 0x4033);
 
 	/* Config changes: ISR bit 1, and vector 0 (masked until now). */
 	raise_config(&r);
@@ -890,7 +900,7 @@ static void test_kvm(void)
 	struct rig r;
 	rig_init(&r, vm, false);
 	walk_caps(&r);
-	CHECK_EQ_U64(r.irqs.commits, 1);
+	CHECK_EQ_U64(r.vm.irqs.commits, 1);
 
 	/* Ioeventfds exist only while the BAR decodes. */
 	int qfd = virtio_pci_queue_eventfd(r.vp, 1);
@@ -921,10 +931,10 @@ static void test_kvm(void)
 	msix_control(&r, 0x8000);
 	cc_w(&r, VIRTIO_PCI_COMMON_MSIX, 2, 0);
 	msix_entry(&r, 0, 0xfee00000, 0x4030, 0);
-	CHECK_EQ_U64(r.irqs.commits, 2);
+	CHECK_EQ_U64(r.vm.irqs.commits, 2);
 	uint64_t a;
 	uint32_t d;
-	CHECK(irq_router_get_msi(&r.irqs, GSI(0), &a, &d) && d == 0x4030);
+	CHECK(irq_router_get_msi(&r.vm.irqs, GSI(0), &a, &d) && d == 0x4030);
 	CHECK(r.fake.logs == 0);
 	/* The irqfd is KVM's: binding its eventfd again is refused. */
 	struct kvm_irqfd irqfd = { .fd = (uint32_t)virtio_pci_vector_eventfd(r.vp, 0),
