@@ -70,8 +70,10 @@ static int add_disk(struct phy_vm *vm, unsigned i, struct phy_error *err)
 	struct machine_disk *d = &m->disks[i];
 	d->vm = vm;
 	snprintf(d->name, sizeof(d->name), "virtio-blk%u", i);
-	int ret = virtio_blk_create(&d->blk, &vm->disks[i], &vm->cfg.disks[i],
-				    d->name, &vm->mem, m->io, err);
+	const struct disk_config *c = &vm->cfg.disks[i];
+	struct virtio_blk_params p = { c->num_queues, c->queue_size, c->id };
+	int ret = virtio_blk_create(&d->blk, &vm->disks[i], &p, d->name,
+				    &vm->mem, m->io, err);
 	if (ret)
 		return ret;
 	m->nr_disks = i + 1;

@@ -178,10 +178,16 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 		goto fail;
 	}
 	ret = load_images(vm, err);
-	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++)
-		ret = disk_image_open(&vm->disks[i], &vm->cfg.disks[i], err);
-	for (unsigned i = 0; !ret && i < vm->cfg.nr_nets; i++)
-		ret = tap_open(&vm->taps[i], &vm->cfg.nets[i], err);
+	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++) {
+		const struct disk_config *d = &vm->cfg.disks[i];
+		struct disk_image_params p = { d->path, d->readonly, d->direct };
+		ret = disk_image_open(&vm->disks[i], &p, err);
+	}
+	for (unsigned i = 0; !ret && i < vm->cfg.nr_nets; i++) {
+		const struct net_config *n = &vm->cfg.nets[i];
+		struct tap_params p = { n->tap, n->has_ip, n->ip, n->mask, n->pairs };
+		ret = tap_open(&vm->taps[i], &p, err);
+	}
 	if (!ret)
 		ret = open_serial(vm, err);
 	if (!ret)

@@ -26,7 +26,7 @@ static uint32_t pow2_floor(uint64_t v)
 	return p;
 }
 
-static int open_fd(const struct disk_config *cfg, struct phy_error *err)
+static int open_fd(const struct disk_image_params *cfg, struct phy_error *err)
 {
 	int flags = (cfg->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	if (cfg->direct)
@@ -186,7 +186,7 @@ static int setup(struct disk_image *img, struct phy_error *err)
 	return r ? r : probe_direct(img, err);
 }
 
-int disk_image_open(struct disk_image *img, const struct disk_config *cfg,
+int disk_image_open(struct disk_image *img, const struct disk_image_params *cfg,
 		    struct phy_error *err)
 {
 	memset(img, 0, sizeof(*img));

@@ -18,7 +18,12 @@
 
 #include <phyllome/vmm.h>
 
-#include "vmm/config.h"
+/* How to open an image (what --disk's path, readonly and direct say). */
+struct disk_image_params {
+	const char *path;
+	bool readonly;
+	bool direct; /* O_DIRECT */
+};
 
 enum disk_req_kind {
 	DISK_REQ_READ,
@@ -59,12 +64,12 @@ struct disk_image {
 };
 
 /*
- * Opens cfg->path read-write (or read-only), with O_DIRECT when asked,
+ * Opens p->path read-write (or read-only), with O_DIRECT when asked,
  * and takes an open-file-description lock on it: exclusive for a
  * writable image, shared for a read-only one, so that two VMs cannot
  * write one image. Errors name the option and the file.
  */
-int disk_image_open(struct disk_image *img, const struct disk_config *cfg,
+int disk_image_open(struct disk_image *img, const struct disk_image_params *p,
 		    struct phy_error *err);
 /* Closes the file (dropping the lock); safe on a zeroed image, one
  * whose open failed, or one already closed. */

@@ -21,7 +21,7 @@
 
 #define TAP_VNET_HDR_LEN 12 /* struct virtio_net_hdr_v1: VERSION_1 */
 
-static int open_queue(struct tap *t, const struct net_config *cfg,
+static int open_queue(struct tap *t, const struct tap_params *cfg,
 		      struct phy_error *err)
 {
 	/* Non-blocking: a blocking tap is not "nowait" to Linux 6.1's
@@ -36,19 +36,19 @@ static int open_queue(struct tap *t, const struct net_config *cfg,
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	/* The first open may leave the name to the kernel; the others
 	 * attach to the interface it made. */
-	memcpy(ifr.ifr_name, t->nr_fds ? t->name : cfg->tap, IFNAMSIZ - 1);
+	memcpy(ifr.ifr_name, t->nr_fds ? t->name : cfg->name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		close(fd);
 		if (e == EINVAL && cfg->pairs > 1)
 			return phy_err(err, PHY_E_INVALID,
 				       "--net: tap %s exists and is not a multi-queue tap (num_queues=%u needs one)",
-				       cfg->tap, 2 * cfg->pairs);
+				       cfg->name, 2 * cfg->pairs);
 		if (e == EBUSY)
 			return phy_err(err, PHY_E_INVALID,
-				       "--net: tap %s is in use by another process", cfg->tap);
+				       "--net: tap %s is in use by another process", cfg->name);
 		return phy_err_errno(err, e == EPERM ? PHY_E_INVALID : PHY_E_IO, e,
-				     "--net: cannot open tap '%s'", cfg->tap);
+				     "--net: cannot open tap '%s'", cfg->name);
 	}
 	if (!t->nr_fds)
 		memcpy(t->name, ifr.ifr_name, sizeof(t->name) - 1);
@@ -83,7 +83,7 @@ static int set_addr(struct tap *t, unsigned long req, uint32_t addr)
 
 /* The host side of the link: an address when asked for one, and up
  * when the VMM made the interface (an existing one is left as it is). */
-static int configure_host(struct tap *t, const struct net_config *cfg,
+static int configure_host(struct tap *t, const struct tap_params *cfg,
 			  struct phy_error *err)
 {
 	int r;
@@ -133,12 +133,12 @@ static void open_link_watch(struct tap *t)
 	}
 }
 
-int tap_open(struct tap *t, const struct net_config *cfg,
+int tap_open(struct tap *t, const struct tap_params *cfg,
 	     struct phy_error *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->link_fd = -1;
-	t->created = !cfg->tap[0] || !if_nametoindex(cfg->tap);
+	t->created = !cfg->name[0] || !if_nametoindex(cfg->name);
 	int ret = 0;
 	for (unsigned i = 0; !ret && i < cfg->pairs; i++)
 		ret = open_queue(t, cfg, err);

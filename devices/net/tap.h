@@ -20,12 +20,20 @@
 
 #include <phyllome/vmm.h>
 
-#include "vmm/config.h"
+#define TAP_NAME_LEN 15 /* IFNAMSIZ - 1 */
+
+/* What --net says about the tap. */
+struct tap_params {
+	const char *name; /* an existing tap, or a new one; "": the kernel names it */
+	bool has_ip;
+	uint32_t ip, mask; /* host-side IPv4 of the tap, network order */
+	unsigned pairs;    /* queue pairs, 1..PHY_NET_MAX_QUEUE_PAIRS */
+};
 
 struct tap {
-	int fds[CONFIG_NET_MAX_QUEUE_PAIRS];
+	int fds[PHY_NET_MAX_QUEUE_PAIRS];
 	unsigned nr_fds;
-	char name[CONFIG_NET_IFNAME_LEN + 1]; /* the kernel's, when it chose */
+	char name[TAP_NAME_LEN + 1]; /* the kernel's, when it chose */
 	int ifindex;
 	bool created;  /* by this VMM: removed when it exits */
 	bool offloads; /* takes checksum and TSO offloads (TUNSETOFFLOAD) */
@@ -35,11 +43,11 @@ struct tap {
 	unsigned active; /* queues attached (TUNSETQUEUE) */
 
 	/* Per queue pair; relaxed atomics, read with tap_stats(). */
-	struct phy_net_queue_stats stats[CONFIG_NET_MAX_QUEUE_PAIRS];
+	struct phy_net_queue_stats stats[PHY_NET_MAX_QUEUE_PAIRS];
 };
 
-/* Opens or creates cfg->tap; errors name --net and the interface. */
-int tap_open(struct tap *t, const struct net_config *cfg,
+/* Opens or creates p->name; errors name --net and the interface. */
+int tap_open(struct tap *t, const struct tap_params *p,
 	     struct phy_error *err);
 /* Safe on a zeroed tap, a failed open, or twice. */
 void tap_close(struct tap *t);

@@ -269,7 +269,7 @@ static void free_blk(struct virtio_blk *blk)
 }
 
 int virtio_blk_create(struct virtio_blk **out, struct disk_image *img,
-		      const struct disk_config *cfg, const char *name,
+		      const struct virtio_blk_params *cfg, const char *name,
 		      const struct guest_mem *mem, struct io_loop *loop,
 		      struct phy_error *err)
 {
@@ -298,7 +298,8 @@ int virtio_blk_create(struct virtio_blk **out, struct disk_image *img,
 		return phy_err(err, PHY_E_NOMEM, "%s: out of memory", name);
 	}
 	/* NUL-padded, not NUL-terminated at 20 bytes ("Device Operation"). */
-	memcpy(blk->id, cfg->id, strnlen(cfg->id, VIRTIO_BLK_ID_BYTES));
+	if (cfg->id)
+		memcpy(blk->id, cfg->id, strnlen(cfg->id, VIRTIO_BLK_ID_BYTES));
 	fill_config(blk);
 	virtio_dev_init(&blk->dev, blk->name, VIRTIO_ID_BLOCK,
 			blk_features(blk), BLK_CONFIG_SIZE, blk->vqs,

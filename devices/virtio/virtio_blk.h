@@ -20,7 +20,6 @@
 #include "common/guest_mem.h"
 #include "devices/block/disk_image.h"
 #include "devices/virtio/virtio_dev.h"
-#include "vmm/config.h"
 
 struct io_loop;
 struct virtio_blk;
@@ -29,14 +28,20 @@ struct virtio_blk;
  * chain may hold two more buffers: the request header and the status. */
 #define VIRTIO_BLK_SEG_MAX 126
 
+struct virtio_blk_params {
+	unsigned num_queues; /* 1..64 */
+	unsigned queue_size; /* a power of two, 2..VQ_MAX_SIZE */
+	const char *id;      /* the serial number (up to 20 bytes); NULL: none */
+};
+
 /*
- * Creates the device on an open image: cfg->num_queues queues of up to
- * cfg->queue_size entries, the serial number cfg->id. `name` is copied
+ * Creates the device on an open image: p->num_queues queues of up to
+ * p->queue_size entries, the serial number p->id. `name` is copied
  * (for messages). img, mem and loop must outlive the device. Registers a
  * flush hook on the loop; call before the loop thread starts.
  */
 int virtio_blk_create(struct virtio_blk **out, struct disk_image *img,
-		      const struct disk_config *cfg, const char *name,
+		      const struct virtio_blk_params *p, const char *name,
 		      const struct guest_mem *mem, struct io_loop *loop,
 		      struct phy_error *err);
 

@@ -54,14 +54,13 @@ static void disk_init(struct fz *f, struct fz_disk *d, bool ro)
 		die("memfd");
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", d->fd);
-	struct disk_config cfg = {.path = path,
-				  .readonly = ro,
-				  .num_queues = 2,
-				  .queue_size = FZ_MAX_QSIZE,
-				  .id = "fuzz"};
+	struct disk_image_params img = {.path = path, .readonly = ro};
+	struct virtio_blk_params blk = {.num_queues = 2,
+					.queue_size = FZ_MAX_QSIZE,
+					.id = "fuzz"};
 	struct phy_error err;
-	if (disk_image_open(&d->img, &cfg, &err) ||
-	    virtio_blk_create(&d->blk, &d->img, &cfg,
+	if (disk_image_open(&d->img, &img, &err) ||
+	    virtio_blk_create(&d->blk, &d->img, &blk,
 			      ro ? "fuzz-ro" : "fuzz-rw", &f->sim->mem,
 			      f->sim->loop, &err))
 		die(err.message);

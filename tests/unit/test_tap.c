@@ -31,11 +31,9 @@
 
 #define HDR 12
 
-static struct net_config cfg(const char *name, unsigned pairs)
+static struct tap_params cfg(const char *name, unsigned pairs)
 {
-	struct net_config c = { .pairs = pairs, .queue_size = 256 };
-	snprintf(c.tap, sizeof(c.tap), "%s", name);
-	return c;
+	return (struct tap_params){ .name = name, .pairs = pairs };
 }
 
 static int packet_socket(int ifindex)
@@ -86,7 +84,7 @@ static void set_up(const char *name, bool up)
 static void test_create_and_frames(void)
 {
 	struct phy_error err = { 0 };
-	struct net_config c = cfg("", 1);
+	struct tap_params c = cfg("", 1);
 	c.has_ip = true;
 	inet_pton(AF_INET, "10.77.0.1", &c.ip);
 	inet_pton(AF_INET, "255.255.255.0", &c.mask);
@@ -143,7 +141,7 @@ static void test_create_and_frames(void)
 
 	/* A second opener of a tap in use is told so. */
 	struct tap t2;
-	struct net_config c2 = cfg(t.name, 1);
+	struct tap_params c2 = cfg(t.name, 1);
 	CHECK(tap_open(&t2, &c2, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "--net: tap");
 	CHECK_STR_CONTAINS(err.message, "in use");
@@ -167,7 +165,7 @@ static void test_existing_and_multiqueue(void)
 	CHECK(ioctl(fd, TUNSETIFF, &ifr) == 0 && ioctl(fd, TUNSETPERSIST, 1) == 0);
 	close(fd);
 	struct tap t;
-	struct net_config c = cfg("keep0", 1);
+	struct tap_params c = cfg("keep0", 1);
 	CHECK(tap_open(&t, &c, &err) == 0);
 	CHECK(!t.created && !t.link_up);
 	tap_close(&t);

@@ -69,15 +69,19 @@ static int make_image(char *path, size_t n, uint64_t size)
 	return fd;
 }
 
-static struct disk_config disk_cfg(const char *path, bool ro, unsigned queues,
-				   const char *id)
+/* What --disk says: how the image is opened, and the device on it. */
+struct disk_setup {
+	struct disk_image_params img;
+	struct virtio_blk_params blk;
+};
+
+static struct disk_setup disk_cfg(const char *path, bool ro, unsigned queues,
+				  const char *id)
 {
-	struct disk_config c = {.path = (char *)path,
-				.readonly = ro,
-				.num_queues = queues,
-				.queue_size = 64};
-	snprintf(c.id, sizeof(c.id), "%s", id);
-	return c;
+	return (struct disk_setup){
+		.img = {.path = path, .readonly = ro},
+		.blk = {.num_queues = queues, .queue_size = 64, .id = id},
+	};
 }
 
 /* Opens `path` (or a new image when NULL) and builds the device. */
@@ -93,10 +97,10 @@ static int rig_open(struct rig *r, const char *path, bool ro, unsigned queues)
 		if (r->fd < 0)
 			return -1;
 	}
-	struct disk_config cfg = disk_cfg(r->path, ro, queues, "serial-0123");
+	struct disk_setup cfg = disk_cfg(r->path, ro, queues, "serial-0123");
 	r->sim = sim_create(32u << 20, 1u << 20);
-	if (!r->sim || disk_image_open(&r->img, &cfg, &err) ||
-	    virtio_blk_create(&r->blk, &r->img, &cfg, "virtio-blk0",
+	if (!r->sim || disk_image_open(&r->img, &cfg.img, &err) ||
+	    virtio_blk_create(&r->blk, &r->img, &cfg.blk, "virtio-blk0",
 			      &r->sim->mem, r->sim->loop, &err)) {
 		fprintf(stderr, "rig: %s\n", err.message);
 		return -1;
@@ -958,32 +962,32 @@ static void test_image_open(void)
 	}
 	struct phy_error err = {0};
 	struct disk_image img2;
-	struct disk_config rw = disk_cfg(r.path, false, 1, ""),
+	struct disk_setup rw = disk_cfg(r.path, false, 1, ""),
 			   ro = disk_cfg(r.path, true, 1, "");
 
 	/* Writers exclude everyone; readers share. */
-	CHECK(disk_image_open(&img2, &rw, &err) == -PHY_E_INVALID);
+	CHECK(disk_image_open(&img2, &rw.img, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "is locked by another process");
 	CHECK_STR_CONTAINS(err.message, r.path);
-	CHECK(disk_image_open(&img2, &ro, &err) == -PHY_E_INVALID);
+	CHECK(disk_image_open(&img2, &ro.img, &err) == -PHY_E_INVALID);
 	rig_close(&r, false);
-	CHECK(disk_image_open(&img2, &ro, &err) == 0);
+	CHECK(disk_image_open(&img2, &ro.img, &err) == 0);
 	struct disk_image img3;
-	CHECK(disk_image_open(&img3, &ro, &err) == 0);
+	CHECK(disk_image_open(&img3, &ro.img, &err) == 0);
 	CHECK(img3.size == DISK_BYTES && img3.readonly && !img3.can_discard);
-	CHECK(disk_image_open(&r.img, &rw, &err) == -PHY_E_INVALID);
+	CHECK(disk_image_open(&r.img, &rw.img, &err) == -PHY_E_INVALID);
 	disk_image_close(&img3);
 	disk_image_close(&img2);
 	disk_image_close(&img2); /* twice is harmless */
-	CHECK(disk_image_open(&img2, &rw, &err) == 0);
+	CHECK(disk_image_open(&img2, &rw.img, &err) == 0);
 	CHECK(img2.can_discard && img2.can_write_zeroes &&
 	      img2.logical_block_size == 512);
 	disk_image_close(&img2);
 
 	/* O_DIRECT: works where the file system has it, else says so. */
-	struct disk_config direct = rw;
-	direct.direct = true;
-	int ret = disk_image_open(&img2, &direct, &err);
+	struct disk_setup direct = rw;
+	direct.img.direct = true;
+	int ret = disk_image_open(&img2, &direct.img, &err);
 	if (ret == 0) {
 		CHECK(img2.direct && img2.logical_block_size >= 512);
 		CHECK((img2.logical_block_size &
@@ -996,13 +1000,13 @@ static void test_image_open(void)
 	}
 	unlink(r.path);
 
-	struct disk_config missing =
+	struct disk_setup missing =
 		disk_cfg("/nonexistent/disk.img", false, 1, "");
-	CHECK(disk_image_open(&img2, &missing, &err) == -PHY_E_INVALID);
+	CHECK(disk_image_open(&img2, &missing.img, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message,
 			   "--disk: cannot open '/nonexistent/disk.img'");
-	struct disk_config dir = disk_cfg("/", true, 1, "");
-	CHECK(disk_image_open(&img2, &dir, &err) == -PHY_E_INVALID);
+	struct disk_setup dir = disk_cfg("/", true, 1, "");
+	CHECK(disk_image_open(&img2, &dir.img, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message,
 			   "neither a regular file nor a block device");
 	CHECK(strchr(err.message, '\n') == NULL);
@@ -1017,10 +1021,10 @@ static void test_direct_io(void)
 		CHECK(!"image");
 		return;
 	}
-	struct disk_config cfg = disk_cfg(path, false, 1, "");
-	cfg.direct = true;
+	struct disk_setup cfg = disk_cfg(path, false, 1, "");
+	cfg.img.direct = true;
 	struct disk_image img;
-	if (disk_image_open(&img, &cfg, NULL)) {
+	if (disk_image_open(&img, &cfg.img, NULL)) {
 		printf("test_virtio_blk: no O_DIRECT in %s, direct I/O not "
 		       "tested\n",
 		       path);
@@ -1031,7 +1035,7 @@ static void test_direct_io(void)
 	struct rig r = {.fd = fd, .img = img};
 	snprintf(r.path, sizeof(r.path), "%s", path);
 	r.sim = sim_create(8u << 20, 0);
-	CHECK(r.sim && virtio_blk_create(&r.blk, &r.img, &cfg, "virtio-blk1",
+	CHECK(r.sim && virtio_blk_create(&r.blk, &r.img, &cfg.blk, "virtio-blk1",
 					 &r.sim->mem, r.sim->loop, NULL) == 0);
 	r.dev = virtio_blk_dev(r.blk);
 	sim_attach(r.sim, r.dev, blk_busy, r.blk);

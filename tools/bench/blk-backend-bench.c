@@ -305,9 +305,10 @@ static int setup(struct bench *b)
 {
 	struct opts *o = &b->o;
 	struct phy_error err = { 0 };
-	struct disk_config cfg = { .path = (char *)o->file, .direct = true,
-				   .num_queues = 1, .queue_size = o->queue_size };
-	snprintf(cfg.id, sizeof(cfg.id), "blk-backend-bench");
+	struct disk_image_params img = { .path = o->file, .direct = true };
+	struct virtio_blk_params blk = { .num_queues = 1,
+					 .queue_size = o->queue_size,
+					 .id = "blk-backend-bench" };
 
 	/* Whole 2 MiB pages, so every buffer can sit on a huge page. */
 	uint64_t ram = ((uint64_t)o->qd * (o->bs + 4096) + (8ull << 20) +
@@ -317,8 +318,8 @@ static int setup(struct bench *b)
 		fprintf(stderr, "blk-backend-bench: cannot create the simulator\n");
 		return -1;
 	}
-	if (disk_image_open(&b->img, &cfg, &err) ||
-	    virtio_blk_create(&b->blk, &b->img, &cfg, "virtio-blk0", &b->sim->mem,
+	if (disk_image_open(&b->img, &img, &err) ||
+	    virtio_blk_create(&b->blk, &b->img, &blk, "virtio-blk0", &b->sim->mem,
 			      b->sim->loop, &err)) {
 		fprintf(stderr, "blk-backend-bench: %s\n", err.message);
 		return -1;
