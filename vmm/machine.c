@@ -164,16 +164,45 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 	return ret;
 }
 
+static void com1_aml(void *opaque, struct aml *a)
+{
+	uart_8250_aml(a, "COM1", 1, X86_COM1_PORT, X86_COM1_IRQ);
+}
+
+static void ged_aml(void *opaque, struct aml *a)
+{
+	acpi_ged_aml(a, X86_GED_PORT, X86_GED_GSI, X86_IOAPIC_PINS);
+}
+
+static void sleep_aml(void *opaque, struct aml *a)
+{
+	acpi_sleep_aml(a, X86_S5_SLP_TYP);
+}
+
 static int setup_acpi(struct phy_vm *vm, struct phy_error *err)
 {
+	struct x86_acpi_part parts[3];
+	unsigned n = 0;
+	if (vm->m.uart)
+		parts[n++] = (struct x86_acpi_part){ "com1", com1_aml, vm };
+	parts[n++] = (struct x86_acpi_part){ "acpi-ged", ged_aml, vm };
+	parts[n++] = (struct x86_acpi_part){ "acpi-sleep", sleep_aml, vm };
+	static const struct x86_acpi_io_range reserved[] = {
+		{ X86_SLEEP_CONTROL_PORT, 2 },
+		{ X86_GED_PORT, ACPI_GED_REG_SIZE },
+	};
 	struct x86_acpi_config acfg =
 		x86_acpi_virt_config(vm->cfg.cpus, vm->mem.ram_size);
+	acfg.parts = parts;
+	acfg.nr_parts = n;
+	acfg.reserved = reserved;
+	acfg.nr_reserved = 2;
 	uint8_t *buf = guest_mem_ptr(&vm->mem, X86_ACPI_GPA, X86_ACPI_SIZE);
 	if (!buf)
 		return phy_err(err, PHY_E_INTERNAL, "ACPI: table area outside RAM");
-	long n = x86_acpi_build(&acfg, buf, X86_ACPI_SIZE, X86_ACPI_GPA, err);
-	if (n < 0)
-		return (int)n;
+	long n_bytes = x86_acpi_build(&acfg, buf, X86_ACPI_SIZE, X86_ACPI_GPA, err);
+	if (n_bytes < 0)
+		return (int)n_bytes;
 	vm->m.rsdp_gpa = X86_ACPI_GPA;
 	return 0;
 }

@@ -176,7 +176,7 @@ int phy_vm_power_button(struct phy_vm *vm, struct phy_error *err)
 	/* Between two machines of a reboot there is no button to press. */
 	bool pressed = live && vm->m.ged;
 	if (pressed)
-		acpi_ged_signal(vm->m.ged, X86_GED_EVT_POWER_BUTTON);
+		acpi_ged_signal(vm->m.ged, ACPI_GED_EVT_POWER_BUTTON);
 	pthread_mutex_unlock(&vm->lock);
 	end_transition(vm, pressed, PHY_EVENT_POWER_BUTTON);
 	pthread_mutex_unlock(&vm->ctl_lock);

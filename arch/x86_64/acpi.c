@@ -7,16 +7,16 @@
  * The DSDT goes last because it is the only table whose size is not known
  * up front. The machine is hardware-reduced: no PM1/GPE blocks, no SCI, no
  * FACS; power off goes through the sleep control register and reset through
- * the reset register, both single-byte I/O ports. With no fixed power
- * button either, the button is a control-method one (PNP0C0C) that a
- * Generic Event Device (ACPI0013) notifies when the VMM raises its
- * interrupt.
+ * the reset register, both single-byte I/O ports. The DSDT holds the host
+ * bridge and the motherboard's resources; every other device (COM1, the
+ * power button's Generic Event Device, \_S5) describes itself through a
+ * part the machine passes in.
  */
 #include "arch/x86_64/acpi.h"
 
 #include <string.h>
 
-#include "arch/x86_64/aml.h"
+#include "common/aml.h"
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 
@@ -100,9 +100,6 @@
 #define ECAM_BUS_SHIFT		20	/* 1 MiB of config space per bus */
 #define PCI_CONF1_FIRST		0xCF8
 #define PCI_CONF1_LAST		0xCFF
-#define COM1_PORTS		8
-#define GED_REG_SIZE		4
-#define NOTIFY_BUTTON_PRESSED	0x80	/* power button: "S0 button pressed" */
 
 static void put_le(uint8_t *p, uint64_t v, unsigned width)
 {
@@ -315,94 +312,10 @@ static void dsdt_pci0(struct aml *a, const struct x86_acpi_config *cfg)
 	aml_end(a, dev);
 }
 
-static void dsdt_com1(struct aml *a, const struct x86_acpi_config *cfg)
-{
-	size_t dev = aml_device_begin(a, "COM1");
-
-	aml_name(a, "_HID");
-	aml_eisaid(a, "PNP0501");       /* 16550A-compatible UART */
-	aml_name_integer(a, "_UID", 1);
-	/* Present, enabled, shown in the UI, functioning. */
-	aml_method_return_integer(a, "_STA", 0x0F);
-
-	aml_name(a, "_CRS");
-	size_t rt = aml_rt_begin(a);
-	aml_rt_io(a, cfg->com1_port, cfg->com1_port, 0, COM1_PORTS);
-	aml_rt_irq_noflags(a, cfg->com1_irq);
-	aml_rt_end(a, rt);
-
-	aml_end(a, dev);
-}
-
-/* The power button, a control-method one (ACPI 6.5, "Control Method Power
- * Button"): the GED notifies it; Linux's "button" driver turns that into a
- * KEY_POWER input event. */
-static void dsdt_pwrb(struct aml *a)
-{
-	size_t dev = aml_device_begin(a, "PWRB");
-
-	aml_name(a, "_HID");
-	aml_eisaid(a, "PNP0C0C");
-	aml_name_integer(a, "_UID", 0);
-	aml_end(a, dev);
-}
-
-/*
- * The Generic Event Device (ACPI 6.1 and later): hardware-reduced ACPI's way
- * to run AML on an interrupt. The VMM latches events in a register and
- * raises the GSI (level-triggered, so an event is never lost between two
- * edges); the OS runs _EVT, whose read of the register returns the events,
- * clears them and lowers the line.
- *
- *   OperationRegion (GDST, SystemIO, port, 4)
- *   Field (GDST, DWordAcc, NoLock, WriteAsZeros) { GDAT, 32 }
- *   Method (_EVT, 1, Serialized) {
- *       Local0 = GDAT
- *       If (Local0 & power_button_bit) { Notify (\_SB.PWRB, 0x80) }
- *   }
- */
-static void dsdt_ged(struct aml *a, const struct x86_acpi_config *cfg)
-{
-	size_t dev = aml_device_begin(a, "GED0");
-
-	aml_name(a, "_HID");
-	aml_string(a, "ACPI0013");
-	aml_name_integer(a, "_UID", 0);
-	aml_name(a, "_CRS");
-	size_t rt = aml_rt_begin(a);
-	aml_rt_interrupt(a, cfg->ged_gsi, false, false);
-	aml_rt_end(a, rt);
-
-	aml_operation_region(a, "GDST", AML_SPACE_SYSTEM_IO, cfg->ged_port,
-			     GED_REG_SIZE);
-	size_t fld = aml_field_begin(a, "GDST", AML_FIELD_DWORD_ACC,
-				     AML_FIELD_WRITE_AS_ZEROS);
-	aml_field_unit(a, "GDAT", 8 * GED_REG_SIZE);
-	aml_end(a, fld);
-
-	/* Serialized: two _EVT runs would race for the read-to-clear. */
-	size_t m = aml_method_begin(a, "_EVT", 1, true);
-	aml_store(a);
-	aml_name_string(a, "GDAT");
-	aml_local(a, 0);
-	size_t pwr = aml_if_begin(a);
-	aml_and(a);
-	aml_local(a, 0);
-	aml_integer(a, X86_GED_EVT_POWER_BUTTON);
-	aml_null_target(a);
-	aml_notify(a);
-	aml_name_string(a, "\\_SB.PWRB");
-	aml_integer(a, NOTIFY_BUTTON_PRESSED);
-	aml_end(a, pwr);
-	aml_end(a, m);
-
-	aml_end(a, dev);
-}
-
 /*
  * Motherboard resources: Linux uses MCFG's ECAM only if the range is also
- * reserved here (or in the e820 map), and reserving the sleep and GED ports
- * keeps anything else from being placed on them.
+ * reserved here (or in the e820 map), and reserving the sleep registers and
+ * the ports devices ask for keeps anything else from being placed on them.
  */
 static void dsdt_mres(struct aml *a, const struct x86_acpi_config *cfg)
 {
@@ -430,29 +343,19 @@ static void dsdt_mres(struct aml *a, const struct x86_acpi_config *cfg)
 		aml_rt_io(a, ctl, ctl, 1, 1);
 		aml_rt_io(a, sts, sts, 1, 1);
 	}
-	aml_rt_io(a, cfg->ged_port, cfg->ged_port, 1, GED_REG_SIZE);
+	for (unsigned i = 0; i < cfg->nr_reserved; i++)
+		aml_rt_io(a, cfg->reserved[i].base, cfg->reserved[i].base, 1,
+			  (uint8_t)cfg->reserved[i].len);
 	aml_rt_end(a, rt);
 
 	aml_end(a, dev);
 }
 
-/* \_S5_: the SLP_TYP the guest writes to the sleep control register to
- * power off; only the first element matters on hardware-reduced systems. */
-static void dsdt_s5(struct aml *a, const struct x86_acpi_config *cfg)
-{
-	aml_name(a, "\\_S5");
-	size_t pkg = aml_package_begin(a, 4);
-	aml_integer(a, cfg->s5_slp_typ);
-	aml_integer(a, 0);
-	aml_integer(a, 0);
-	aml_integer(a, 0);
-	aml_end(a, pkg);
-}
-
-/* Builds the DSDT at t; returns its length, or 0 if it does not fit in cap
- * bytes (nothing past t + cap is touched). */
-static size_t build_dsdt(uint8_t *t, size_t cap,
-			 const struct x86_acpi_config *cfg)
+/* Builds the DSDT at t; returns its length, 0 if it does not fit in cap
+ * bytes (nothing past t + cap is touched), or a negative PHY_E_* code when
+ * a part cannot be encoded. */
+static long build_dsdt(uint8_t *t, size_t cap,
+		       const struct x86_acpi_config *cfg, struct phy_error *err)
 {
 	static const uint8_t header[ACPI_HEADER_SIZE];
 	struct aml a;
@@ -462,18 +365,22 @@ static size_t build_dsdt(uint8_t *t, size_t cap,
 
 	size_t sb = aml_scope_begin(&a, "\\_SB");
 	dsdt_pci0(&a, cfg);
-	dsdt_com1(&a, cfg);
 	dsdt_mres(&a, cfg);
-	dsdt_pwrb(&a);
-	dsdt_ged(&a, cfg);
+	for (unsigned i = 0; i < cfg->nr_parts; i++) {
+		cfg->parts[i].emit(cfg->parts[i].opaque, &a);
+		if (a.invalid)
+			return phy_err(err, PHY_E_INVALID,
+				       "acpi: the DSDT's %s cannot be encoded "
+				       "(a port or interrupt out of range)",
+				       cfg->parts[i].name);
+	}
 	aml_end(&a, sb);
-	dsdt_s5(&a, cfg);
 
 	if (!aml_ok(&a) || a.len > UINT32_MAX)
 		return 0;
 	acpi_header(t, "DSDT", (uint32_t)a.len, DSDT_REVISION);
 	acpi_finish(t, (uint32_t)a.len);
-	return a.len;
+	return (long)a.len;
 }
 
 /* ---- Entry point -------------------------------------------------------- */
@@ -509,20 +416,15 @@ static int acpi_check_config(const struct x86_acpi_config *cfg,
 	    !cfg->reset_port)
 		return phy_err(err, PHY_E_INVALID,
 			       "acpi: bad sleep or reset register port");
-	if (cfg->s5_slp_typ > 7)
-		return phy_err(err, PHY_E_INVALID,
-			       "acpi: SLP_TYP %u does not fit in 3 bits",
-			       cfg->s5_slp_typ);
-	if (!cfg->com1_port || cfg->com1_port > 0xFFFF - (COM1_PORTS - 1) ||
-	    cfg->com1_irq > 15)
-		return phy_err(err, PHY_E_INVALID,
-			       "acpi: bad COM1 port or IRQ");
-	/* The GED's pin must be one of the IOAPIC's and not an ISA IRQ,
-	 * whose trigger mode the MADT would have to override. */
-	if (!cfg->ged_port || cfg->ged_port > 0xFFFF - (GED_REG_SIZE - 1) ||
-	    cfg->ged_gsi < 16 || cfg->ged_gsi >= X86_IOAPIC_PINS)
-		return phy_err(err, PHY_E_INVALID,
-			       "acpi: bad GED port or GSI %u", cfg->ged_gsi);
+	for (unsigned i = 0; i < cfg->nr_reserved; i++)
+		if (!cfg->reserved[i].len || cfg->reserved[i].len > 255 ||
+		    cfg->reserved[i].base > 0xFFFF - (cfg->reserved[i].len - 1))
+			return phy_err(err, PHY_E_INVALID,
+				       "acpi: bad reserved port range 0x%x+%u",
+				       cfg->reserved[i].base, cfg->reserved[i].len);
+	if ((cfg->nr_parts && !cfg->parts) ||
+	    (cfg->nr_reserved && !cfg->reserved))
+		return phy_err(err, PHY_E_INVALID, "acpi: no parts given");
 	return 0;
 }
 
@@ -551,7 +453,9 @@ long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
 
 	/* The gaps between tables read as zeros, not stale memory. */
 	memset(buf, 0, dsdt);
-	size_t dsdt_len = build_dsdt(buf + dsdt, buf_size - dsdt, cfg);
+	long dsdt_len = build_dsdt(buf + dsdt, buf_size - dsdt, cfg, err);
+	if (dsdt_len < 0)
+		return dsdt_len;
 	if (!dsdt_len)
 		goto too_small;
 
@@ -563,7 +467,7 @@ long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
 	build_fadt(buf + fadt, cfg, buf_gpa + dsdt);
 	build_madt(buf + madt, cfg);
 	build_mcfg(buf + mcfg, cfg);
-	return (long)(dsdt + dsdt_len);
+	return (long)dsdt + dsdt_len;
 
 too_small:
 	return phy_err(err, PHY_E_INVALID,
@@ -590,10 +494,5 @@ struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,
 		.sleep_status_port = X86_SLEEP_STATUS_PORT,
 		.reset_port = X86_RESET_PORT,
 		.reset_value = X86_RESET_VALUE,
-		.s5_slp_typ = X86_S5_SLP_TYP,
-		.com1_port = X86_COM1_PORT,
-		.com1_irq = X86_COM1_IRQ,
-		.ged_port = X86_GED_PORT,
-		.ged_gsi = X86_GED_GSI,
 	};
 }

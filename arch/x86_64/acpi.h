@@ -2,8 +2,8 @@
 /*
  * ACPI tables for the x86_64 "virt" machine: RSDP, XSDT, FADT (hardware
  * reduced, with sleep control/status and reset registers), MADT, MCFG and a
- * DSDT with the PCIe host bridge, COM1, and a power button behind a Generic
- * Event Device.
+ * DSDT with the PCIe host bridge, the motherboard's reserved resources,
+ * and whatever the machine's devices describe of themselves (parts).
  */
 #ifndef PHY_ARCH_X86_64_ACPI_H
 #define PHY_ARCH_X86_64_ACPI_H
@@ -12,6 +12,24 @@
 #include <stdint.h>
 
 #include <phyllome/vmm.h>
+
+struct aml;
+
+/* A device's own description in the DSDT, emitted inside \_SB (a name
+ * with a root prefix, like \_S5, lands in the root). A part that cannot
+ * be encoded calls aml_fail(); the build then fails naming it. */
+struct x86_acpi_part {
+	const char *name; /* for messages: "com1", "acpi-ged" */
+	void (*emit)(void *opaque, struct aml *a);
+	void *opaque;
+};
+
+/* I/O ports the motherboard resources device (PNP0C02) reserves: device
+ * registers that no _CRS of their own claims. */
+struct x86_acpi_io_range {
+	uint16_t base;
+	uint16_t len;
+};
 
 struct x86_acpi_config {
 	unsigned nr_cpus;           /* APIC IDs 0 .. nr_cpus-1 */
@@ -26,15 +44,15 @@ struct x86_acpi_config {
 	uint16_t sleep_status_port;
 	uint16_t reset_port;
 	uint8_t reset_value;
-	uint8_t s5_slp_typ;
-	uint16_t com1_port;
-	uint8_t com1_irq;
-	uint16_t ged_port;          /* the GED's 4-byte event register */
-	uint8_t ged_gsi;            /* its level-triggered IOAPIC pin */
+	const struct x86_acpi_part *parts;
+	unsigned nr_parts;
+	const struct x86_acpi_io_range *reserved;
+	unsigned nr_reserved;
 };
 
 /* The configuration of this project's "virt" machine (layout.h) for a guest
- * with nr_cpus vCPUs and ram_size bytes of RAM. */
+ * with nr_cpus vCPUs and ram_size bytes of RAM; no parts, nothing reserved
+ * beyond ECAM. */
 struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,
 					    uint64_t ram_size);
 

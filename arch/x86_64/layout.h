@@ -62,7 +62,6 @@
  * clear) and its interrupt, an IOAPIC pin no ISA or PCI device uses. */
 #define X86_GED_PORT            0x604
 #define X86_GED_GSI             23
-#define X86_GED_EVT_POWER_BUTTON 0x1 /* event bits: _EVT's meaning of each */
 #define X86_IOAPIC_PINS         24
 
 #define X86_MAX_VCPUS           255

@@ -32,3 +32,18 @@ const struct bus_device_ops acpi_sleep_bus_ops = {
 	.read = sleep_read,
 	.write = sleep_write,
 };
+
+void acpi_sleep_aml(struct aml *a, uint8_t s5_slp_typ)
+{
+	if (s5_slp_typ > 7) {
+		aml_fail(a);
+		return;
+	}
+	aml_name(a, "\\_S5");
+	size_t pkg = aml_package_begin(a, 4);
+	aml_integer(a, s5_slp_typ);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_end(a, pkg);
+}

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "common/aml.h"
 #include "devices/bus.h"
 
 typedef void (*acpi_sleep_fn)(void *opaque);
@@ -24,5 +25,10 @@ extern const struct bus_device_ops acpi_sleep_bus_ops;
 
 /* Decodes one control write; returns 1 when it asks for S5 (power off). */
 int acpi_sleep_is_poweroff(uint8_t value, uint8_t s5_slp_typ);
+
+/* The DSDT's \_S5 object: the SLP_TYP the guest writes to power off
+ * (3 bits; a larger one is aml_fail()). Only the first element matters
+ * on hardware-reduced systems. */
+void acpi_sleep_aml(struct aml *a, uint8_t s5_slp_typ);
 
 #endif

@@ -247,3 +247,27 @@ const struct bus_device_ops uart_bus_ops = {
 	.read = uart_bus_read,
 	.write = uart_bus_write,
 };
+
+void uart_8250_aml(struct aml *a, const char *name, unsigned uid,
+		   uint16_t port, unsigned irq)
+{
+	if (!port || port > 0xFFFF - (UART_IO_SIZE - 1) || irq > 15) {
+		aml_fail(a);
+		return;
+	}
+	size_t dev = aml_device_begin(a, name);
+
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0501");
+	aml_name_integer(a, "_UID", uid);
+	/* Present, enabled, shown in the UI, functioning. */
+	aml_method_return_integer(a, "_STA", 0x0F);
+
+	aml_name(a, "_CRS");
+	size_t rt = aml_rt_begin(a);
+	aml_rt_io(a, port, port, 0, UART_IO_SIZE);
+	aml_rt_irq_noflags(a, irq);
+	aml_rt_end(a, rt);
+
+	aml_end(a, dev);
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/aml.h"
 #include "devices/bus.h"
 
 #define UART_IO_SIZE 8
@@ -27,6 +28,12 @@ extern const struct bus_device_ops uart_bus_ops;
 
 /* Queues input for the guest; returns how many bytes fitted. */
 size_t uart_input(struct uart_8250 *uart, const uint8_t *buf, size_t len);
+
+/* The UART's DSDT device (inside \_SB): Device(name), a 16550A-compatible
+ * UART (PNP0501) at I/O `port` with ISA IRQ `irq`. A port range past
+ * 0xFFFF or an IRQ above 15 is aml_fail(). */
+void uart_8250_aml(struct aml *a, const char *name, unsigned uid,
+		   uint16_t port, unsigned irq);
 
 /* Direct register access, for tests: the same path the bus uses. */
 uint8_t uart_read_reg(struct uart_8250 *uart, unsigned reg);

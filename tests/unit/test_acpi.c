@@ -18,8 +18,11 @@
 #include "check.h"
 
 #include "arch/x86_64/acpi.h"
-#include "arch/x86_64/aml.h"
 #include "arch/x86_64/layout.h"
+#include "common/aml.h"
+#include "devices/legacy/acpi_ged.h"
+#include "devices/legacy/acpi_sleep.h"
+#include "devices/legacy/uart_8250.h"
 
 #define BUF_SIZE X86_ACPI_SIZE
 #define CANARY 0xA5
@@ -42,19 +45,85 @@ static uint8_t sum8(const uint8_t *p, size_t len)
 	return s;
 }
 
-static struct x86_acpi_config test_config(unsigned nr_cpus)
+/*
+ * A machine as the VMM describes it: the builder's own configuration, plus
+ * the devices that write their own parts of the DSDT (COM1, the GED with
+ * its power button, \_S5) and the ports the sleep registers and the GED
+ * reserve, as vmm/machine/ passes them in.
+ */
+struct test_machine {
+	struct x86_acpi_config acpi;
+	uint8_t s5_slp_typ;
+	uint16_t com1_port;
+	uint8_t com1_irq;
+	uint16_t ged_port; /* the GED's 4-byte event register */
+	uint8_t ged_gsi;   /* its level-triggered IOAPIC pin */
+	struct x86_acpi_part parts[3];
+	struct x86_acpi_io_range reserved[2];
+};
+
+static void com1_part(void *opaque, struct aml *a)
+{
+	const struct test_machine *m = opaque;
+	uart_8250_aml(a, "COM1", 1, m->com1_port, m->com1_irq);
+}
+
+static void ged_part(void *opaque, struct aml *a)
+{
+	const struct test_machine *m = opaque;
+	acpi_ged_aml(a, m->ged_port, m->ged_gsi, X86_IOAPIC_PINS);
+}
+
+static void s5_part(void *opaque, struct aml *a)
+{
+	const struct test_machine *m = opaque;
+	acpi_sleep_aml(a, m->s5_slp_typ);
+}
+
+/* Points the builder's configuration at m's parts (m may have moved). */
+static const struct x86_acpi_config *acpi_of(const struct test_machine *mc)
+{
+	struct test_machine *m = (struct test_machine *)mc;
+	m->parts[0] = (struct x86_acpi_part){ "com1", com1_part, m };
+	m->parts[1] = (struct x86_acpi_part){ "acpi-ged", ged_part, m };
+	m->parts[2] = (struct x86_acpi_part){ "acpi-sleep", s5_part, m };
+	uint16_t ctl = m->acpi.sleep_control_port, sts = m->acpi.sleep_status_port;
+	m->reserved[0] = (struct x86_acpi_io_range){ ctl, sts == ctl + 1 ? 2 : 1 };
+	m->reserved[1] = (struct x86_acpi_io_range){ m->ged_port, ACPI_GED_REG_SIZE };
+	m->acpi.parts = m->parts;
+	m->acpi.nr_parts = 3;
+	m->acpi.reserved = m->reserved;
+	m->acpi.nr_reserved = 2;
+	return &m->acpi;
+}
+
+static long build(const struct test_machine *m, uint8_t *buf, size_t size,
+		  uint64_t gpa, struct phy_error *err)
+{
+	return x86_acpi_build(m ? acpi_of(m) : NULL, buf, size, gpa, err);
+}
+
+static struct test_machine test_config(unsigned nr_cpus)
 {
 	/* 4 GiB of RAM: the 64-bit window starts at 5 GiB. */
-	struct x86_acpi_config c = x86_acpi_virt_config(nr_cpus, 4ULL << 30);
-	CHECK_EQ_U64(c.mmio64_gpa, 0x140000000ULL);
+	struct test_machine c = {
+		.acpi = x86_acpi_virt_config(nr_cpus, 4ULL << 30),
+		.s5_slp_typ = X86_S5_SLP_TYP,
+		.com1_port = X86_COM1_PORT,
+		.com1_irq = X86_COM1_IRQ,
+		.ged_port = X86_GED_PORT,
+		.ged_gsi = X86_GED_GSI,
+	};
+	CHECK_EQ_U64(c.acpi.mmio64_gpa, 0x140000000ULL);
 	return c;
 }
 
 /* An unusual but valid machine: ECAM above 4 GiB (so MRES needs a
  * QWordMemory), buses 16-31, no 64-bit window, sleep ports apart. */
-static struct x86_acpi_config odd_config(void)
+static struct test_machine odd_config(void)
 {
-	struct x86_acpi_config c = test_config(2);
+	struct test_machine m = test_config(2);
+	struct x86_acpi_config c = m.acpi;
 
 	c.ecam_gpa = 0x8000000000ULL;
 	c.bus_start = 16;
@@ -62,11 +131,12 @@ static struct x86_acpi_config odd_config(void)
 	c.mmio64_size = 0;
 	c.sleep_control_port = 0x510;
 	c.sleep_status_port = 0x520;
-	c.s5_slp_typ = 7;
+	m.s5_slp_typ = 7;
 	c.ioapic_id = 9;
-	c.ged_port = 0x530;
-	c.ged_gsi = 16;
-	return c;
+	m.ged_port = 0x530;
+	m.ged_gsi = 16;
+	m.acpi = c;
+	return m;
 }
 
 enum { T_XSDT, T_FADT, T_MADT, T_MCFG, T_DSDT, T_COUNT };
@@ -283,8 +353,9 @@ static size_t window(uint8_t *e, uint8_t tag, unsigned w, uint8_t space,
 		     sizeof((const uint8_t[]){ __VA_ARGS__ })) != NULL)
 
 /* The DSDT must carry the config's values; iasl checks the syntax. */
-static void check_dsdt(const uint8_t *d, const struct x86_acpi_config *c)
+static void check_dsdt(const uint8_t *d, const struct test_machine *m)
 {
+	const struct x86_acpi_config *c = &m->acpi;
 	size_t len = rd(d + 4, 4), n;
 	uint8_t e[64];
 
@@ -298,7 +369,7 @@ static void check_dsdt(const uint8_t *d, const struct x86_acpi_config *c)
 	CHECK(mem_has(d, len, "_EVT"));
 
 	/* Name(_S5_, Package(4) { SLP_TYP, 0, 0, 0 }) */
-	uint8_t typ = c->s5_slp_typ;
+	uint8_t typ = m->s5_slp_typ;
 	if (typ > 1)
 		DSDT_HAS(d, len, '_', 'S', '5', '_', 0x12, 0x07, 4, 0x0A, typ,
 			 0, 0, 0);
@@ -320,37 +391,38 @@ static void check_dsdt(const uint8_t *d, const struct x86_acpi_config *c)
 	n = 0;
 	e[n++] = 0x47;
 	e[n++] = 1;
-	n += put(e + n, c->com1_port, 2);
-	n += put(e + n, c->com1_port, 2);
+	n += put(e + n, m->com1_port, 2);
+	n += put(e + n, m->com1_port, 2);
 	e[n++] = 0;
 	e[n++] = 8;
 	e[n++] = 0x22;
-	n += put(e + n, 1u << c->com1_irq, 2);
+	n += put(e + n, 1u << m->com1_irq, 2);
 	CHECK(memmem(d, len, e, n) != NULL);
 
 	/* The GED: Interrupt (ResourceConsumer, Level, ActiveHigh,
 	 * Exclusive) { gsi }, OperationRegion (GDST, SystemIO, port, 4), and
 	 * the port reserved in MRES: IO (Decode16, port, port, 1, 4). */
-	DSDT_HAS(d, len, 0x89, 0x06, 0x00, 0x01, 0x01, c->ged_gsi, 0, 0, 0);
+	DSDT_HAS(d, len, 0x89, 0x06, 0x00, 0x01, 0x01, m->ged_gsi, 0, 0, 0);
 	DSDT_HAS(d, len, 0x5B, 0x80, 'G', 'D', 'S', 'T', 0x01, 0x0B,
-		 (uint8_t)c->ged_port, (uint8_t)(c->ged_port >> 8), 0x0A, 4);
-	DSDT_HAS(d, len, 0x47, 0x01, (uint8_t)c->ged_port,
-		 (uint8_t)(c->ged_port >> 8), (uint8_t)c->ged_port,
-		 (uint8_t)(c->ged_port >> 8), 0x01, 0x04);
+		 (uint8_t)m->ged_port, (uint8_t)(m->ged_port >> 8), 0x0A, 4);
+	DSDT_HAS(d, len, 0x47, 0x01, (uint8_t)m->ged_port,
+		 (uint8_t)(m->ged_port >> 8), (uint8_t)m->ged_port,
+		 (uint8_t)(m->ged_port >> 8), 0x01, 0x04);
 	/* PWRB's _HID: EisaId ("PNP0C0C") */
 	DSDT_HAS(d, len, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0C, 0x0C);
 }
 
 /* Builds and checks one configuration's tables; returns the tables for
  * the iasl pass (buf is BUF_SIZE bytes owned by the caller). */
-static struct tables build_and_check(const struct x86_acpi_config *c,
+static struct tables build_and_check(const struct test_machine *m,
 				     uint8_t *buf)
 {
+	const struct x86_acpi_config *c = &m->acpi;
 	struct phy_error err = { 0 };
 	struct tables t = { .buf = buf, .gpa = X86_ACPI_GPA };
 
 	memset(buf, CANARY, BUF_SIZE);
-	t.used = x86_acpi_build(c, buf, BUF_SIZE, t.gpa, &err);
+	t.used = build(m, buf, BUF_SIZE, t.gpa, &err);
 	CHECK(t.used > 0);
 	if (t.used <= 0) {
 		fprintf(stderr, "x86_acpi_build: %s\n", err.message);
@@ -379,7 +451,7 @@ static struct tables build_and_check(const struct x86_acpi_config *c,
 	check_mcfg(mcfg, c);
 	if (!dsdt)
 		return t;
-	check_dsdt(dsdt, c);
+	check_dsdt(dsdt, m);
 	t.sdt[T_XSDT] = xsdt;
 	t.sdt[T_FADT] = fadt;
 	t.sdt[T_MADT] = madt;
@@ -392,17 +464,17 @@ static struct tables build_and_check(const struct x86_acpi_config *c,
  * touching a byte past the size it was given. */
 static void test_too_small(void)
 {
-	struct x86_acpi_config c = test_config(4);
+	struct test_machine c = test_config(4);
 	static uint8_t buf[BUF_SIZE];
 	struct phy_error err = { 0 };
 
-	long need = x86_acpi_build(&c, buf, sizeof(buf), X86_ACPI_GPA, &err);
+	long need = build(&c, buf, sizeof(buf), X86_ACPI_GPA, &err);
 	CHECK(need > 0);
 	size_t span = (size_t)need + 256;     /* what the checks look at */
 	for (long size = 0; size < need; size++) {
 		memset(buf, CANARY, span);
 		err.code = 0;
-		long rc = x86_acpi_build(&c, buf, (size_t)size, X86_ACPI_GPA,
+		long rc = build(&c, buf, (size_t)size, X86_ACPI_GPA,
 					 &err);
 		CHECK_EQ_U64(rc, -PHY_E_INVALID);
 		CHECK_EQ_U64(err.code, PHY_E_INVALID);
@@ -416,16 +488,16 @@ static void test_too_small(void)
 		}
 	}
 	memset(buf, CANARY, sizeof(buf));
-	CHECK_EQ_U64(x86_acpi_build(&c, buf, (size_t)need, X86_ACPI_GPA, &err),
+	CHECK_EQ_U64(build(&c, buf, (size_t)need, X86_ACPI_GPA, &err),
 		     need);
 }
 
-static void expect_invalid(const struct x86_acpi_config *c, uint64_t gpa)
+static void expect_invalid(const struct test_machine *c, uint64_t gpa)
 {
 	static uint8_t buf[BUF_SIZE];
 	struct phy_error err = { 0 };
 
-	CHECK_EQ_U64(x86_acpi_build(c, buf, sizeof(buf), gpa, &err),
+	CHECK_EQ_U64(build(c, buf, sizeof(buf), gpa, &err),
 		     -PHY_E_INVALID);
 	CHECK_EQ_U64(err.code, PHY_E_INVALID);
 	CHECK(err.message[0] != '\0');
@@ -433,7 +505,7 @@ static void expect_invalid(const struct x86_acpi_config *c, uint64_t gpa)
 
 static void test_invalid_config(void)
 {
-	struct x86_acpi_config c;
+	struct test_machine c;
 	struct phy_error err = { 0 };
 	uint8_t buf[64];
 
@@ -443,8 +515,8 @@ static void test_invalid_config(void)
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
 	expect_invalid(&c, X86_ACPI_GPA + 8);   /* RSDP must be 16-aligned */
-	c.bus_start = 5;
-	c.bus_end = 4;
+	c.acpi.bus_start = 5;
+	c.acpi.bus_end = 4;
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
 	c.s5_slp_typ = 8;
@@ -453,14 +525,14 @@ static void test_invalid_config(void)
 	c.com1_irq = 16;
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
-	c.sleep_status_port = 0;
+	c.acpi.sleep_status_port = 0;
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
-	c.mmio32_gpa = 0xF0000000;
-	c.mmio32_size = 0x20000000;             /* crosses 4 GiB */
+	c.acpi.mmio32_gpa = 0xF0000000;
+	c.acpi.mmio32_size = 0x20000000;             /* crosses 4 GiB */
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
-	c.ecam_gpa += 0x1000;                   /* not bus-aligned */
+	c.acpi.ecam_gpa += 0x1000;                   /* not bus-aligned */
 	expect_invalid(&c, X86_ACPI_GPA);
 	c = test_config(1);
 	c.ged_port = 0;
@@ -482,12 +554,12 @@ static void test_invalid_config(void)
 static void test_deterministic(void)
 {
 	static uint8_t a[BUF_SIZE], b[BUF_SIZE];
-	struct x86_acpi_config c = test_config(3);
+	struct test_machine c = test_config(3);
 
 	memset(a, 0x00, sizeof(a));
 	memset(b, 0xFF, sizeof(b));
-	long na = x86_acpi_build(&c, a, sizeof(a), X86_ACPI_GPA, NULL);
-	long nb = x86_acpi_build(&c, b, sizeof(b), X86_ACPI_GPA, NULL);
+	long na = build(&c, a, sizeof(a), X86_ACPI_GPA, NULL);
+	long nb = build(&c, b, sizeof(b), X86_ACPI_GPA, NULL);
 	CHECK(na > 0);
 	CHECK_EQ_U64(na, nb);
 	CHECK(na > 0 && memcmp(a, b, (size_t)na) == 0);
@@ -1162,8 +1234,8 @@ int main(void)
 	const char *dir = iasl_setup(tmpl);
 	int failures_before_iasl = check_failures;
 	for (unsigned i = 0; i <= 3; i++) {
-		struct x86_acpi_config c = i < 3 ? test_config(cpus[i]) :
-						   odd_config();
+		struct test_machine c = i < 3 ? test_config(cpus[i]) :
+						odd_config();
 		char tag[16] = "odd";
 		if (i < 3)
 			snprintf(tag, sizeof(tag), "cpu%u", cpus[i]);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* AML byte-code builder; encodings follow ACPI 6.5 section 20 (AML) and
  * section 6.4 (resource data types). */
-#include "arch/x86_64/aml.h"
+#include "common/aml.h"
 
 #include <string.h>
 

@@ -14,8 +14,8 @@
  * emitted between a *_begin() call, which returns a mark, and aml_end(),
  * which encodes the length in front of the contents. Calls must nest.
  */
-#ifndef PHY_ARCH_X86_64_AML_H
-#define PHY_ARCH_X86_64_AML_H
+#ifndef PHY_COMMON_AML_H
+#define PHY_COMMON_AML_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +36,12 @@ void aml_init(struct aml *a, uint8_t *buf, size_t cap);
 static inline bool aml_ok(const struct aml *a)
 {
 	return !a->overflow && !a->invalid;
+}
+/* For a device whose description cannot be encoded (a port or interrupt
+ * out of range): the table that holds it is not built. */
+static inline void aml_fail(struct aml *a)
+{
+	a->invalid = true;
 }
 
 /*
