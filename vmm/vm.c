@@ -21,6 +21,8 @@
 #include "common/error.h"
 #include "common/thread.h"
 #include "vmm/api/vm_api.h"
+#include "vmm/config/options.h"
+#include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
 const char *phy_version(void)
@@ -125,7 +127,7 @@ static int open_serial(struct phy_vm *vm, struct phy_error *err)
 
 static int load_images(struct phy_vm *vm, struct phy_error *err)
 {
-	if (vm->cfg.payload_mode != PAYLOAD_NONE)
+	if (vm->hooks.payload_mode != PAYLOAD_NONE)
 		return 0;
 	int ret = boot_image_open(&vm->kernel, vm->cfg.kernel, "kernel", err);
 	if (!ret && vm->cfg.initramfs)
@@ -142,13 +144,14 @@ static void unload_images(struct phy_vm *vm)
 	boot_image_close(&vm->initrd);
 }
 
-int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
-		  struct phy_error *err)
+int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
+	      struct phy_vm **out, struct phy_error *err)
 {
 	if (!out)
 		return phy_err(err, PHY_E_INVALID, "phy_vm_create: NULL out");
 	*out = NULL;
-	int ret = phy_config_validate(cfg, err);
+	int ret = config_validate(cfg, hooks && hooks->payload_mode != PAYLOAD_NONE,
+				  err);
 	if (ret)
 		return ret;
 	struct phy_vm *vm = calloc(1, sizeof(*vm));
@@ -158,14 +161,11 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 	vm->mem.memfd = -1;
 	vm->m.vm_fd = -1;
 	vm->serial_fd = -1;
-	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
-		vm->disks[i].fd = -1;
-	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
-		vm->taps[i].link_fd = -1;
+	if (hooks)
+		vm->hooks = *hooks;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->ctl_lock, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
-	pthread_mutex_init(&vm->gpu_lock, NULL);
 	pthread_cond_init(&vm->park_cond, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -178,16 +178,8 @@ int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
 		goto fail;
 	}
 	ret = load_images(vm, err);
-	for (unsigned i = 0; !ret && i < vm->cfg.nr_disks; i++) {
-		const struct disk_config *d = &vm->cfg.disks[i];
-		struct disk_image_params p = { d->path, d->readonly, d->direct };
-		ret = disk_image_open(&vm->disks[i], &p, err);
-	}
-	for (unsigned i = 0; !ret && i < vm->cfg.nr_nets; i++) {
-		const struct net_config *n = &vm->cfg.nets[i];
-		struct tap_params p = { n->tap, n->has_ip, n->ip, n->mask, n->pairs };
-		ret = tap_open(&vm->taps[i], &p, err);
-	}
+	if (!ret)
+		ret = vm_devices_open(vm, err);
 	if (!ret)
 		ret = open_serial(vm, err);
 	if (!ret)
@@ -350,7 +342,7 @@ static void *supervisor_thread(void *arg)
 		req = VM_REQ_ERROR;
 	}
 	vm_serial_flush(vm);
-	vm_screenshot_on_exit(vm);
+	vm_devices_stopped(vm);
 	pthread_mutex_lock(&vm->lock);
 	vm->run_error = err;
 	vm->exit_reason = exit_reason_for(req);
@@ -478,6 +470,12 @@ const char *phy_vm_crash_report(const struct phy_vm *vm)
 	return vm->crash_report;
 }
 
+int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
+		  struct phy_error *err)
+{
+	return vm_create(cfg, NULL, out, err);
+}
+
 int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
 			     void *opaque)
 {
@@ -488,17 +486,6 @@ int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
 	vm->serial_fn = fn;
 	vm->serial_opaque = opaque;
 	return 0;
-}
-
-int phy_vm_serial_input(struct phy_vm *vm, const uint8_t *buf, size_t len)
-{
-	if (!vm || (!buf && len))
-		return -PHY_E_INVALID;
-	/* The UART is rebuilt on reboot; the lock keeps it alive meanwhile. */
-	pthread_mutex_lock(&vm->lock);
-	size_t n = vm->m.uart ? uart_input(vm->m.uart, buf, len) : 0;
-	pthread_mutex_unlock(&vm->lock);
-	return (int)n;
 }
 
 void phy_vm_destroy(struct phy_vm *vm)
@@ -517,10 +504,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 	kvm_host_close(&vm->kvm);
 	boot_image_close(&vm->kernel);
 	boot_image_close(&vm->initrd);
-	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++)
-		disk_image_close(&vm->disks[i]);
-	for (unsigned i = 0; i < CONFIG_MAX_NETS; i++)
-		tap_close(&vm->taps[i]);
+	vm_devices_close(vm);
 	if (vm->serial_fd_owned)
 		close(vm->serial_fd);
 	if (vm->wake_fd >= 0)
@@ -531,34 +515,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->ctl_lock);
 	pthread_mutex_destroy(&vm->event_lock);
-	pthread_mutex_destroy(&vm->gpu_lock);
 	pthread_cond_destroy(&vm->park_cond);
 	pthread_cond_destroy(&vm->cond);
 	free(vm);
-}
-
-int phy_vm_disk_stats(const struct phy_vm *vm, unsigned index,
-		      struct phy_disk_stats *out, struct phy_error *err)
-{
-	if (!vm || !out)
-		return phy_err(err, PHY_E_INVALID, "phy_vm_disk_stats: NULL argument");
-	if (index >= vm->cfg.nr_disks)
-		return phy_err(err, PHY_E_INVALID, "phy_vm_disk_stats: no disk %u (the VM has %u)",
-			       index, vm->cfg.nr_disks);
-	disk_image_stats(&vm->disks[index], out);
-	return 0;
-}
-
-int phy_vm_net_stats(const struct phy_vm *vm, unsigned index,
-		     struct phy_net_stats *out, struct phy_error *err)
-{
-	if (!vm || !out)
-		return phy_err(err, PHY_E_INVALID, "phy_vm_net_stats: NULL argument");
-	if (index >= vm->cfg.nr_nets)
-		return phy_err(err, PHY_E_INVALID,
-			       "phy_vm_net_stats: no network device %u (the VM has %u)",
-			       index, vm->cfg.nr_nets);
-	tap_stats(&vm->taps[index], out);
-	memcpy(out->mac, vm->cfg.nets[index].mac, sizeof(out->mac));
-	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
+#include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
 static const char *state_name(enum phy_vm_state s)
@@ -174,9 +175,7 @@ int phy_vm_power_button(struct phy_vm *vm, struct phy_error *err)
 	enum phy_vm_state s = vm->state;
 	bool live = s == PHY_VM_RUNNING || s == PHY_VM_PAUSED;
 	/* Between two machines of a reboot there is no button to press. */
-	bool pressed = live && vm->m.ged;
-	if (pressed)
-		acpi_ged_signal(vm->m.ged, ACPI_GED_EVT_POWER_BUTTON);
+	bool pressed = live && vm_press_power_button(vm);
 	pthread_mutex_unlock(&vm->lock);
 	end_transition(vm, pressed, PHY_EVENT_POWER_BUTTON);
 	pthread_mutex_unlock(&vm->ctl_lock);

@@ -14,7 +14,15 @@
 
 #include "common/error.h"
 #include "vmm/display_sdl.h"
+#include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
+
+/* A device of the window's, or NULL (none, or between machines). */
+static void *window_device(struct phy_vm *vm, const struct device_type *type)
+{
+	struct vm_device *d = vm_device_find(vm, type, 0);
+	return d ? d->dev : NULL;
+}
 
 /* On the display thread. */
 static void window_closed(void *opaque)
@@ -36,9 +44,9 @@ int vm_display_open(struct phy_vm *vm, struct phy_error *err)
 		.title = "phyllome-vmm",
 		.on_close = window_closed,
 		.close_opaque = vm,
-		.gpu = vm->m.gpu,
-		.keyboard = vm->m.keyboard,
-		.tablet = vm->m.tablet,
+		.gpu = window_device(vm, &virtio_gpu_type),
+		.keyboard = window_device(vm, &virtio_keyboard_type),
+		.tablet = window_device(vm, &virtio_tablet_type),
 	};
 	struct phy_error why = { 0 };
 	int ret = display_sdl_create(&vm->display, &p, &why);
@@ -64,7 +72,9 @@ void vm_display_attach(struct phy_vm *vm, bool machine)
 	if (!vm->display)
 		return;
 	if (machine)
-		display_sdl_attach(vm->display, vm->m.gpu, vm->m.keyboard, vm->m.tablet);
+		display_sdl_attach(vm->display, window_device(vm, &virtio_gpu_type),
+				   window_device(vm, &virtio_keyboard_type),
+				   window_device(vm, &virtio_tablet_type));
 	else
 		display_sdl_attach(vm->display, NULL, NULL, NULL);
 }

@@ -16,42 +16,29 @@
 #include <phyllome/vmm.h>
 
 #include "boot/boot.h"
-#include "devices/block/disk_image.h"
 #include "common/guest_mem.h"
-#include "devices/bus.h"
-#include "devices/legacy/acpi_ged.h"
-#include "devices/legacy/acpi_sleep.h"
-#include "devices/legacy/i8042_reset.h"
-#include "devices/legacy/uart_8250.h"
-#include "devices/net/tap.h"
-#include "devices/pci/pci_host.h"
-#include "devices/virtio/virtio_gpu.h"
-#include "vmm/config.h"
-#include "vmm/kvm_vm_ops.h"
+#include "vmm/config/config.h"
 #include "vmm/kvm.h"
+#include "vmm/machine/machine.h"
 
 struct kvm_run;
-struct io_loop;
 struct vm_api;
-struct virtio_blk;
-struct virtio_pci;
-struct virtio_net;
-struct virtio_gpu;
-struct virtio_input;
 struct display_sdl;
+struct vm_device;
 
-struct machine_disk {
-	struct phy_vm *vm; /* device errors are reported to it */
-	char name[16];
-	struct virtio_blk *blk;
-	struct virtio_pci *pci;
+/* Test hooks (tests/payload): a raw guest program instead of a kernel,
+ * and a port whose write stops the VM. Not options: no user sets them. */
+enum payload_mode {
+	PAYLOAD_NONE,
+	PAYLOAD_REAL16, /* loaded at 0x1000, entered in real mode at 0:0x1000 */
+	PAYLOAD_LONG64, /* loaded at 1 MiB, entered in 64-bit mode at 1 MiB */
 };
 
-struct machine_nic {
-	struct phy_vm *vm;
-	char name[16];
-	struct virtio_net *net;
-	struct virtio_pci *pci;
+struct vm_test_hooks {
+	enum payload_mode payload_mode;
+	const uint8_t *payload;
+	size_t payload_size;
+	uint16_t debug_exit_port; /* 0: none; a write stops the VM */
 };
 
 enum vm_request {
@@ -72,50 +59,21 @@ struct vcpu {
 	bool started;
 };
 
-struct machine {
-	int vm_fd;
-	struct vcpu *vcpus;
-	unsigned nr_vcpus;
-	struct bus pio;
-	struct bus mmio;
-	struct uart_8250 *uart;
-	/* The power button's GED; NULL outside a machine's life. Both set
-	 * and read under the VM's lock: phy_vm_power_button() uses it from
-	 * the embedder's thread while a reboot may be rebuilding it. */
-	struct acpi_ged *ged;
-	struct pci_host pci;
-	struct kvm_vm_ops vmops; /* lines, MSIs, ioeventfds for the devices */
-	struct io_loop *io;     /* serves the virtio devices; NULL: none */
-	struct machine_disk disks[CONFIG_MAX_DISKS];
-	unsigned nr_disks;
-	struct machine_nic nics[CONFIG_MAX_NETS];
-	unsigned nr_nics;
-	/* --gpu; NULL: none. Set and cleared under the VM's gpu_lock, which
-	 * screenshots from other threads hold while they use it. */
-	struct virtio_gpu *gpu;
-	struct virtio_pci *gpu_pci;
-	/* --display sdl: the window's keyboard and tablet. */
-	struct virtio_input *keyboard, *tablet;
-	struct virtio_pci *keyboard_pci, *tablet_pci;
-	unsigned next_slot;     /* PCI placement (machine_virtio.c) */
-	uint64_t next_bar;
-	struct acpi_sleep sleep;
-	struct i8042_reset i8042;
-	uint64_t rsdp_gpa;
-};
-
 #define SERIAL_BUF_SIZE 256
 
 struct phy_vm {
 	struct phy_config cfg;
+	struct vm_test_hooks hooks;
 	struct kvm_host kvm;
 	struct guest_mem mem;
 	struct boot_image kernel;
 	struct boot_image initrd;
-	/* Open for the VM's whole life: the lock and the counters carry
-	 * over guest reboots. */
-	struct disk_image disks[CONFIG_MAX_DISKS];
-	struct tap taps[CONFIG_MAX_NETS];
+	/* One per device the configuration asks for, from the device table
+	 * (machine/device_table.c), for the VM's whole life: what a device
+	 * keeps across guest reboots (an open image, a tap, counters) is
+	 * here; each machine build plugs them all anew. */
+	struct vm_device *devices;
+	unsigned nr_devices;
 	struct machine m;
 
 	pthread_mutex_t lock;
@@ -131,7 +89,6 @@ struct phy_vm {
 	unsigned reboots;
 	char crash_report[4096];
 	struct phy_error run_error;
-	uint32_t debug_exit_value;
 
 	phy_log_fn log_fn;
 	void *log_opaque;
@@ -141,9 +98,6 @@ struct phy_vm {
 	phy_event_fn event_fn;
 	void *event_opaque;
 	pthread_mutex_t event_lock;
-	pthread_mutex_t gpu_lock; /* m.gpu across a reboot's rebuild */
-	/* What the GPU devices of earlier machines counted (gpu_lock). */
-	struct virtio_gpu_stats gpu_stats_before;
 	/* --display sdl (vm_display.c): outlives machines; each rebuild
 	 * attaches the new GPU and input devices to it. */
 	struct display_sdl *display;
@@ -182,7 +136,11 @@ void vm_request(struct phy_vm *vm, enum vm_request req);
 /* Records a crash with a message and a vCPU's register dump. */
 void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what);
 
-/* machine.c */
+/* Creates the VM as phy_vm_create() does, with test hooks (NULL: none). */
+int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
+	      struct phy_vm **out, struct phy_error *err);
+
+/* machine/machine.c */
 int machine_build(struct phy_vm *vm, struct phy_error *err);
 void machine_teardown(struct phy_vm *vm);
 
@@ -207,23 +165,12 @@ void vm_vcpu_thread_end(struct phy_vm *vm);
 void vm_vcpu_park(struct phy_vm *vm);
 void vm_vcpus_unpark(struct phy_vm *vm);
 
-/* machine_virtio.c */
-int machine_add_virtio(struct phy_vm *vm, struct phy_error *err);
-void machine_remove_virtio(struct phy_vm *vm);
-
 /* vm_display.c: the window for --display sdl. */
 int vm_display_open(struct phy_vm *vm, struct phy_error *err);
 void vm_display_close(struct phy_vm *vm);
 /* What the window shows and drives: the machine's devices, or none
  * (NULL) while a reboot rebuilds them. */
 void vm_display_attach(struct phy_vm *vm, bool machine);
-
-/* vm_screen.c: --screenshot-on-exit, once the vCPUs have stopped. */
-void vm_screenshot_on_exit(struct phy_vm *vm);
-
-/* vm_gpu_stats.c: keeps what the GPU device counted before a machine's
- * teardown frees it (gpu_lock held). */
-void vm_gpu_stats_keep(struct phy_vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,

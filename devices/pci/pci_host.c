@@ -237,6 +237,17 @@ int pci_host_plug(struct pci_host *host, unsigned slot,
 	return ret;
 }
 
+unsigned pci_host_free_slot(struct pci_host *host)
+{
+	unsigned slot = 0;
+	pthread_mutex_lock(&host->lock);
+	for (unsigned i = 1; i < PCI_SLOTS && !slot; i++)
+		if (!host->slots[i])
+			slot = i;
+	pthread_mutex_unlock(&host->lock);
+	return slot;
+}
+
 void pci_host_unplug(struct pci_host *host, unsigned slot)
 {
 	if (slot == 0 || slot >= PCI_SLOTS)

@@ -112,6 +112,8 @@ void pci_function_set_bar(struct pci_function *fn, unsigned i, uint64_t size,
 /* Puts fn in a free slot (1-31). Fails (PHY_E_INTERNAL) when taken. */
 int pci_host_plug(struct pci_host *host, unsigned slot,
 		  struct pci_function *fn, struct phy_error *err);
+/* The lowest free slot (1-31), or 0 when every slot is taken. */
+unsigned pci_host_free_slot(struct pci_host *host);
 /* Takes the function out again; its BARs stop decoding. */
 void pci_host_unplug(struct pci_host *host, unsigned slot);
 

@@ -22,6 +22,7 @@
 
 #include "payload_file.h"
 #include "check.h"
+#include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
 #define DEBUG_EXIT_PORT 0x501
@@ -150,6 +151,7 @@ static struct phy_vm *create_vm(uint8_t *code, size_t size, bool disk,
 				const char *gpu, struct phy_error *err)
 {
 	struct phy_config *cfg = phy_config_new();
+	struct vm_test_hooks hooks = { 0 };
 	if (gpu)
 		CHECK(phy_config_set(cfg, "gpu", gpu, err) == 0);
 	CHECK(phy_config_set(cfg, "memory", "size=64M", err) == 0);
@@ -161,12 +163,12 @@ static struct phy_vm *create_vm(uint8_t *code, size_t size, bool disk,
 	snprintf(opt, sizeof(opt), "path=%s", sock_path);
 	CHECK(phy_config_set(cfg, "api-socket", opt, err) == 0);
 	CHECK(phy_config_set(cfg, "event-monitor", events_path, err) == 0);
-	cfg->payload_mode = PAYLOAD_LONG64;
-	cfg->payload = code;
-	cfg->payload_size = size;
-	cfg->debug_exit_port = DEBUG_EXIT_PORT;
+	hooks.payload_mode = PAYLOAD_LONG64;
+	hooks.payload = code;
+	hooks.payload_size = size;
+	hooks.debug_exit_port = DEBUG_EXIT_PORT;
 	struct phy_vm *vm = NULL;
-	int ret = phy_vm_create(cfg, &vm, err);
+	int ret = vm_create(cfg, &hooks, &vm, err);
 	phy_config_free(cfg);
 	return ret ? NULL : vm;
 }
@@ -389,7 +391,7 @@ static void test_power_button(uint8_t *code, size_t size)
 	enum phy_exit_reason reason = PHY_EXIT_NONE;
 	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
 	CHECK(reason == PHY_EXIT_STOPPED);
-	CHECK(vm->debug_exit_value == 0x77);
+	CHECK(vm_debug_exit_value(vm) == 0x77);
 	phy_vm_destroy(vm);
 }
 

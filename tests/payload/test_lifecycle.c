@@ -24,6 +24,7 @@
 #include "check.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_dev.h"
+#include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
 #define DEBUG_EXIT_PORT 0x501
@@ -144,16 +145,17 @@ static bool guest_create(struct guest *g, const char *name, enum payload_mode mo
 	if (!g->code)
 		return false;
 	struct phy_config *cfg = phy_config_new();
+	struct vm_test_hooks hooks = { 0 };
 	struct phy_error err = { 0 };
 	CHECK(phy_config_set(cfg, "memory", "size=32M", &err) == 0);
 	CHECK(phy_config_set(cfg, "cpus", cpus, &err) == 0);
 	if (extra_opt)
 		CHECK(phy_config_set(cfg, extra_opt, extra_val, &err) == 0);
-	cfg->payload_mode = mode;
-	cfg->payload = g->code;
-	cfg->payload_size = size;
-	cfg->debug_exit_port = DEBUG_EXIT_PORT;
-	int ret = phy_vm_create(cfg, &g->vm, &err);
+	hooks.payload_mode = mode;
+	hooks.payload = g->code;
+	hooks.payload_size = size;
+	hooks.debug_exit_port = DEBUG_EXIT_PORT;
+	int ret = vm_create(cfg, &hooks, &g->vm, &err);
 	phy_config_free(cfg);
 	if (ret) {
 		fprintf(stderr, "%s: phy_vm_create: %s\n", name, err.message);
@@ -377,7 +379,7 @@ static void test_lifecycle(void)
 	CHECK(phy_vm_resume(vm, &err) == 0);
 	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
 	CHECK(reason == PHY_EXIT_STOPPED);
-	CHECK_EQ_U64(vm->debug_exit_value, 0x77);
+	CHECK_EQ_U64(vm_debug_exit_value(vm), 0x77);
 	CHECK_STR_CONTAINS(r->tail, "\npower button\n");
 	CHECK(phy_vm_state(vm) == PHY_VM_STOPPED);
 	check_refused(vm, "stopped", false, false, false);
@@ -539,7 +541,7 @@ static void test_device_error_event(void)
 	}
 	struct phy_error err = { 0 };
 	CHECK(phy_vm_start(g.vm, &err) == 0);
-	struct virtio_dev *dev = virtio_blk_dev(g.vm->m.disks[0].blk);
+	struct virtio_dev *dev = virtio_blk_dev(vm_device_find(g.vm, &virtio_blk_type, 0)->dev);
 	pthread_mutex_lock(&dev->lock);
 	virtio_dev_fail(dev, -1, "test failure");
 	pthread_mutex_unlock(&dev->lock);

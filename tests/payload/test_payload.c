@@ -13,6 +13,7 @@
 
 #include "payload_file.h"
 #include "check.h"
+#include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
 #define TEST_PORT 0x510
@@ -86,15 +87,16 @@ static enum phy_exit_reason run_payload_smp(const char *name, enum payload_mode 
 	if (!code)
 		return PHY_EXIT_ERROR;
 	struct phy_config *cfg = phy_config_new();
+	struct vm_test_hooks hooks = { 0 };
 	struct phy_error err = { 0 };
 	CHECK(phy_config_set(cfg, "memory", "size=64M", &err) == 0);
 	CHECK(phy_config_set(cfg, "cpus", cpus, &err) == 0);
-	cfg->payload_mode = mode;
-	cfg->payload = code;
-	cfg->payload_size = size;
-	cfg->debug_exit_port = DEBUG_EXIT_PORT;
+	hooks.payload_mode = mode;
+	hooks.payload = code;
+	hooks.payload_size = size;
+	hooks.debug_exit_port = DEBUG_EXIT_PORT;
 	struct phy_vm *vm = NULL;
-	int ret = phy_vm_create(cfg, &vm, &err);
+	int ret = vm_create(cfg, &hooks, &vm, &err);
 	phy_config_free(cfg);
 	if (ret) {
 		fprintf(stderr, "%s: phy_vm_create: %s\n", name, err.message);
@@ -149,7 +151,7 @@ static void test_real_mode(void)
 	CHECK(r == PHY_EXIT_STOPPED);
 	CHECK_STR_CONTAINS(rec.serial, "real mode ok\n");
 	CHECK_EQ_U64(rec.port_written, 0x5b);
-	CHECK_EQ_U64(vm ? vm->debug_exit_value : 0, 0x42);
+	CHECK_EQ_U64(vm ? vm_debug_exit_value(vm) : 0, 0x42);
 	phy_vm_destroy(vm);
 }
 
@@ -167,7 +169,7 @@ static void test_long_mode(void)
 	CHECK_EQ_U64(rec.nr_port_words, 2);
 	CHECK_EQ_U64(rec.port_words[0], 0x55667788);
 	CHECK_EQ_U64(rec.port_words[1], 0x11223344);
-	CHECK_EQ_U64(vm ? vm->debug_exit_value : 0, 0x64);
+	CHECK_EQ_U64(vm ? vm_debug_exit_value(vm) : 0, 0x64);
 	phy_vm_destroy(vm);
 }
 
@@ -195,16 +197,17 @@ static void test_two_vms(void)
 	struct phy_vm *va = NULL, *vb = NULL;
 	struct phy_error err;
 	struct phy_config *cfg = phy_config_new();
+	struct vm_test_hooks hooks = { 0 };
 	phy_config_set(cfg, "memory", "size=32M", &err);
-	cfg->debug_exit_port = DEBUG_EXIT_PORT;
-	cfg->payload_mode = PAYLOAD_REAL16;
-	cfg->payload = ca;
-	cfg->payload_size = sa;
-	CHECK(phy_vm_create(cfg, &va, &err) == 0);
-	cfg->payload_mode = PAYLOAD_LONG64;
-	cfg->payload = cb;
-	cfg->payload_size = sb;
-	CHECK(phy_vm_create(cfg, &vb, &err) == 0);
+	hooks.debug_exit_port = DEBUG_EXIT_PORT;
+	hooks.payload_mode = PAYLOAD_REAL16;
+	hooks.payload = ca;
+	hooks.payload_size = sa;
+	CHECK(vm_create(cfg, &hooks, &va, &err) == 0);
+	hooks.payload_mode = PAYLOAD_LONG64;
+	hooks.payload = cb;
+	hooks.payload_size = sb;
+	CHECK(vm_create(cfg, &hooks, &vb, &err) == 0);
 	phy_config_free(cfg);
 	if (!va || !vb)
 		return;
@@ -232,13 +235,14 @@ static void test_stop(void)
 {
 	static const uint8_t spin[] = { 0xeb, 0xfe }; /* jmp . */
 	struct phy_config *cfg = phy_config_new();
+	struct vm_test_hooks hooks = { 0 };
 	struct phy_error err;
 	phy_config_set(cfg, "memory", "size=16M", &err);
-	cfg->payload_mode = PAYLOAD_REAL16;
-	cfg->payload = spin;
-	cfg->payload_size = sizeof(spin);
+	hooks.payload_mode = PAYLOAD_REAL16;
+	hooks.payload = spin;
+	hooks.payload_size = sizeof(spin);
 	struct phy_vm *vm = NULL;
-	CHECK(phy_vm_create(cfg, &vm, &err) == 0);
+	CHECK(vm_create(cfg, &hooks, &vm, &err) == 0);
 	phy_config_free(cfg);
 	if (!vm)
 		return;
@@ -271,13 +275,14 @@ static void test_reset(const char *payload)
 	if (!code)
 		return;
 	struct phy_config *cfg = phy_config_new();
+	struct vm_test_hooks hooks = { 0 };
 	struct phy_error err;
 	phy_config_set(cfg, "memory", "size=16M", &err);
-	cfg->payload_mode = PAYLOAD_REAL16;
-	cfg->payload = code;
-	cfg->payload_size = size;
+	hooks.payload_mode = PAYLOAD_REAL16;
+	hooks.payload = code;
+	hooks.payload_size = size;
 	struct phy_vm *vm = NULL;
-	CHECK(phy_vm_create(cfg, &vm, &err) == 0);
+	CHECK(vm_create(cfg, &hooks, &vm, &err) == 0);
 	phy_config_free(cfg);
 	if (!vm) {
 		free(code);

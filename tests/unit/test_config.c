@@ -5,7 +5,14 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "vmm/config.h"
+#include "vmm/config/config.h"
+#include "vmm/config/config_disk.h"
+#include "vmm/config/config_gpu.h"
+#include "vmm/config/config_net.h"
+
+/* The n-th --disk and --net, as the parser stored them. */
+#define DISK(c, n) ((const struct disk_config *)config_item((c), &disk_option, (n)))
+#define NET(c, n) ((const struct net_config *)config_item((c), &net_option, (n)))
 
 static struct phy_error err;
 
@@ -139,13 +146,13 @@ static void test_disks(void)
 	struct phy_config *c = phy_config_new();
 	CHECK(set(c, "disk", "path=/a.img") == 0);
 	CHECK(set(c, "disk", "path=/b.img,readonly=on,direct=on,num_queues=4,queue_size=1024,id=data-1") == 0);
-	CHECK(c->nr_disks == 2);
-	CHECK(!strcmp(c->disks[0].path, "/a.img") && !c->disks[0].readonly &&
-	      !c->disks[0].direct && c->disks[0].num_queues == 1 &&
-	      c->disks[0].queue_size == 256 && c->disks[0].id[0] == 0);
-	CHECK(c->disks[1].readonly && c->disks[1].direct &&
-	      c->disks[1].num_queues == 4 && c->disks[1].queue_size == 1024 &&
-	      !strcmp(c->disks[1].id, "data-1"));
+	CHECK(config_count(c, &disk_option) == 2);
+	CHECK(!strcmp(DISK(c, 0)->path, "/a.img") && !DISK(c, 0)->readonly &&
+	      !DISK(c, 0)->direct && DISK(c, 0)->num_queues == 1 &&
+	      DISK(c, 0)->queue_size == 256 && DISK(c, 0)->id[0] == 0);
+	CHECK(DISK(c, 1)->readonly && DISK(c, 1)->direct &&
+	      DISK(c, 1)->num_queues == 4 && DISK(c, 1)->queue_size == 1024 &&
+	      !strcmp(DISK(c, 1)->id, "data-1"));
 
 	bad(c, "disk", "/a.img", "--disk");
 	bad(c, "disk", "readonly=on", "path= is required");
@@ -162,12 +169,12 @@ static void test_disks(void)
 	bad(c, "disk", "path=/x,id=a b", "printable");
 	bad(c, "disk", "path=/x,vhost_user=on", "unknown key 'vhost_user'");
 	bad(c, "disk", "path=/x,,readonly=on", "--disk");
-	CHECK(c->nr_disks == 2); /* nothing bad got in */
+	CHECK(config_count(c, &disk_option) == 2); /* nothing bad got in */
 
 	struct phy_config copy;
 	CHECK(config_copy(&copy, c) == 0);
-	CHECK(copy.disks[1].path != c->disks[1].path &&
-	      !strcmp(copy.disks[1].path, "/b.img"));
+	CHECK(DISK(&copy, 1)->path != DISK(c, 1)->path &&
+	      !strcmp(DISK(&copy, 1)->path, "/b.img"));
 	config_release(&copy);
 
 	set(c, "kernel", "/k");
@@ -259,8 +266,8 @@ static void test_typed(void)
 	CHECK_STR_CONTAINS(err.message, "--memory");
 	struct phy_disk_options d = { .path = "/a.img", .readonly = 1, .num_queues = 2, .id = "x" };
 	CHECK(phy_config_add_disk(c, &d, &err) == 0);
-	CHECK(c->nr_disks == 1 && c->disks[0].readonly && c->disks[0].num_queues == 2 &&
-	      c->disks[0].queue_size == 256 && !strcmp(c->disks[0].id, "x"));
+	CHECK(config_count(c, &disk_option) == 1 && DISK(c, 0)->readonly && DISK(c, 0)->num_queues == 2 &&
+	      DISK(c, 0)->queue_size == 256 && !strcmp(DISK(c, 0)->id, "x"));
 	d = (struct phy_disk_options){ .path = "/b,c.img" };
 	CHECK(phy_config_add_disk(c, &d, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "--disk");
@@ -269,11 +276,11 @@ static void test_typed(void)
 	CHECK_STR_CONTAINS(err.message, "queue_size=3");
 	CHECK(phy_config_add_disk(c, NULL, &err) == -PHY_E_INVALID);
 	CHECK(phy_config_set_kernel(NULL, "/k", NULL, NULL, &err) == -PHY_E_INVALID);
-	CHECK(c->nr_disks == 1);
+	CHECK(config_count(c, &disk_option) == 1);
 	struct phy_net_options n = { .tap = "tap3", .ip = "10.0.0.1", .num_queues = 4 };
 	CHECK(phy_config_add_net(c, &n, &err) == 0);
-	CHECK(c->nr_nets == 1 && !strcmp(c->nets[0].tap, "tap3") && c->nets[0].pairs == 2 &&
-	      c->nets[0].has_ip && c->nets[0].mask == htonl(0xffffff00u));
+	CHECK(config_count(c, &net_option) == 1 && !strcmp(NET(c, 0)->tap, "tap3") && NET(c, 0)->pairs == 2 &&
+	      NET(c, 0)->has_ip && NET(c, 0)->mask == htonl(0xffffff00u));
 	n = (struct phy_net_options){ .mac = "52:54:00:00:00:0g" };
 	CHECK(phy_config_add_net(c, &n, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "--net: mac=");
@@ -281,8 +288,8 @@ static void test_typed(void)
 	CHECK(phy_config_add_net(c, &n, &err) == -PHY_E_INVALID);
 	CHECK(phy_config_add_net(c, NULL, &err) == -PHY_E_INVALID);
 	n = (struct phy_net_options){ .tap = NULL };
-	CHECK(phy_config_add_net(c, &n, &err) == 0 && c->nets[1].tap[0] == 0);
-	CHECK(c->nr_nets == 2);
+	CHECK(phy_config_add_net(c, &n, &err) == 0 && NET(c, 1)->tap[0] == 0);
+	CHECK(config_count(c, &net_option) == 2);
 	phy_config_free(c);
 }
 
@@ -301,16 +308,16 @@ static void bad_pair(const char *first, const char *second, const char *expect)
 static void test_gpu(void)
 {
 	struct phy_config *c = phy_config_new();
-	CHECK(c->gpu.mode == GPU_NONE && c->display == DISPLAY_NONE);
+	CHECK(!config_gpu(c) && c->display == DISPLAY_NONE);
 	CHECK(set(c, "gpu", "mode=virgl") == 0);
-	CHECK(c->gpu.mode == GPU_VIRGL && c->gpu.width == 1024 && c->gpu.height == 768 &&
-	      c->gpu.outputs == 1 && c->gpu.max_host_mem == CONFIG_GPU_DEFAULT_HOST_MEM);
+	CHECK(config_gpu(c)->mode == GPU_VIRGL && config_gpu(c)->width == 1024 && config_gpu(c)->height == 768 &&
+	      config_gpu(c)->outputs == 1 && config_gpu(c)->max_host_mem == CONFIG_GPU_DEFAULT_HOST_MEM);
 	bad(c, "gpu", "mode=2d", "given twice");
 	phy_config_free(c);
 	c = phy_config_new();
 	CHECK(set(c, "gpu", "mode=2d,width=1920,height=1080,outputs=2,max_hostmem=1G") == 0);
-	CHECK(c->gpu.mode == GPU_2D && c->gpu.width == 1920 && c->gpu.height == 1080 &&
-	      c->gpu.outputs == 2 && c->gpu.max_host_mem == 1ULL << 30);
+	CHECK(config_gpu(c)->mode == GPU_2D && config_gpu(c)->width == 1920 && config_gpu(c)->height == 1080 &&
+	      config_gpu(c)->outputs == 2 && config_gpu(c)->max_host_mem == 1ULL << 30);
 	phy_config_free(c);
 	c = phy_config_new();
 	bad(c, "gpu", "", "--gpu");
@@ -324,7 +331,7 @@ static void test_gpu(void)
 	bad(c, "gpu", "mode=virgl,max_hostmem=1M", "max_hostmem=1M");
 	bad(c, "gpu", "mode=virgl,max_hostmem=lots", "max_hostmem=lots");
 	bad(c, "gpu", "mode=virgl,vram=64M", "unknown key 'vram'");
-	CHECK(c->gpu.mode == GPU_NONE);
+	CHECK(!config_gpu(c));
 	bad(c, "display", "gtk", "--display: 'gtk'");
 	bad(c, "screenshot-on-exit", "", "--screenshot-on-exit");
 	struct phy_error e;
@@ -347,8 +354,8 @@ static void test_nets(void)
 	CHECK(set(c, "net", "tap=tap0") == 0);
 	CHECK(set(c, "net", "tap=,mac=02:00:00:00:00:01,ip=192.168.7.1,mask=255.255.0.0,"
 		  "num_queues=8,queue_size=1024,id=lan") == 0);
-	CHECK(c->nr_nets == 2);
-	const struct net_config *a = &c->nets[0], *b = &c->nets[1];
+	CHECK(config_count(c, &net_option) == 2);
+	const struct net_config *a = NET(c, 0), *b = NET(c, 1);
 	CHECK(!strcmp(a->tap, "tap0") && a->pairs == 1 && a->queue_size == 256 &&
 	      !a->has_ip && !a->mac_given);
 	/* The default MAC: locally administered, unicast, stable. */
@@ -358,9 +365,9 @@ static void test_nets(void)
 	      !strcmp(b->id, "lan") && b->mac[5] == 1);
 	struct phy_config *d = phy_config_new();
 	CHECK(set(d, "net", "tap=tap0") == 0);
-	CHECK(!memcmp(d->nets[0].mac, a->mac, 6));
+	CHECK(!memcmp(NET(d, 0)->mac, a->mac, 6));
 	CHECK(set(d, "net", "tap=tap1,id=x") == 0 && set(d, "net", "tap=tap2,id=y") == 0);
-	CHECK(memcmp(d->nets[1].mac, d->nets[2].mac, 6) != 0);
+	CHECK(memcmp(NET(d, 1)->mac, NET(d, 2)->mac, 6) != 0);
 	phy_config_free(d);
 
 	bad(c, "net", "", "--net");
@@ -393,7 +400,7 @@ static void test_nets(void)
 	bad(c, "net", "tap=x,id=0123456789012345678901234567890123", "id=");
 	bad(c, "net", "tap=x,vhost=on", "unknown key 'vhost'");
 	bad(c, "net", "tap=x,,id=a", "--net");
-	CHECK(c->nr_nets == 2); /* nothing bad got in */
+	CHECK(config_count(c, &net_option) == 2); /* nothing bad got in */
 	for (int i = 2; i < 8; i++) {
 		char v[32];
 		snprintf(v, sizeof(v), "tap=t%d", i);

@@ -23,6 +23,7 @@
 #include "vmm/api/event_monitor.h"
 #include "vmm/api/json.h"
 #include "vmm/api/vm_config_json.h"
+#include "vmm/config/config_net.h"
 
 static char tmpdir[64]; /* this run's files */
 
@@ -597,7 +598,8 @@ static void test_config_json(void)
 	vm_config_json(&b, c);
 	CHECK(!b.failed);
 	char want[2048];
-	const uint8_t *m = c->nets[1].mac;
+	const struct net_config *lan = config_item(c, &net_option, 1);
+	const uint8_t *m = lan->mac;
 	snprintf(want, sizeof(want),
 		      "{\"cpus\":{\"boot_vcpus\":3,\"max_vcpus\":3},"
 		      "\"memory\":{\"size\":1073741824,\"shared\":true,\"thp\":false},"

@@ -32,7 +32,7 @@
 #include "devices/block/disk_image.h"
 #include "devices/virtio/virtio_blk.h"
 #include "virtio_sim.h"
-#include "vmm/config_parse.h"
+#include "vmm/config/parse.h"
 #include "common/io_loop.h"
 
 #define QUEUE 0

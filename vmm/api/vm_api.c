@@ -9,6 +9,9 @@
 #include "vmm/api/event_monitor.h"
 #include "vmm/api/json.h"
 #include "vmm/api/vm_config_json.h"
+#include "vmm/config/config_disk.h"
+#include "vmm/config/config_gpu.h"
+#include "vmm/config/config_net.h"
 
 #define CONFIG_JSON_MAX (256 * 1024)
 
@@ -103,11 +106,14 @@ static int describe(struct vm_api *api, const struct phy_config *cfg,
 	vm_config_json(&api->config_json, cfg);
 	if (api->config_json.failed)
 		return phy_err(err, PHY_E_NOMEM, "--api-socket: out of memory");
-	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+	unsigned nr_disks = config_count(cfg, &disk_option);
+	unsigned nr_nets = config_count(cfg, &net_option);
+	const struct gpu_config *gpu = config_gpu(cfg);
+	for (unsigned i = 0; i < nr_disks; i++) {
 		vm_disk_id(cfg, i, api->disk_ids[i], sizeof(api->disk_ids[i]));
 		api->disk_id_ptrs[i] = api->disk_ids[i];
 	}
-	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+	for (unsigned i = 0; i < nr_nets; i++) {
 		vm_net_id(cfg, i, api->net_ids[i], sizeof(api->net_ids[i]));
 		api->net_id_ptrs[i] = api->net_ids[i];
 	}
@@ -117,11 +123,11 @@ static int describe(struct vm_api *api, const struct phy_config *cfg,
 		.desc = {
 			.config_json = api->config_json.data,
 			.memory_size = cfg->memory,
-			.nr_disks = cfg->nr_disks,
+			.nr_disks = nr_disks,
 			.disk_ids = api->disk_id_ptrs,
-			.nr_nets = cfg->nr_nets,
+			.nr_nets = nr_nets,
 			.net_ids = api->net_id_ptrs,
-			.gpu_outputs = cfg->gpu.mode == GPU_NONE ? 0 : cfg->gpu.outputs,
+			.gpu_outputs = gpu ? gpu->outputs : 0,
 			.version = phy_version(),
 		},
 	};

@@ -18,7 +18,7 @@
 
 #include <phyllome/vmm.h>
 
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 struct vm_api;
 

@@ -3,11 +3,15 @@
 
 #include <stdio.h>
 
+#include "vmm/config/config_disk.h"
+#include "vmm/config/config_net.h"
+
 void vm_disk_id(const struct phy_config *cfg, unsigned i, char *buf,
 		size_t size)
 {
-	if (cfg->disks[i].id[0])
-		snprintf(buf, size, "%s", cfg->disks[i].id);
+	const struct disk_config *d = config_item(cfg, &disk_option, i);
+	if (d->id[0])
+		snprintf(buf, size, "%s", d->id);
 	else
 		snprintf(buf, size, "_disk%u", i);
 }
@@ -15,8 +19,9 @@ void vm_disk_id(const struct phy_config *cfg, unsigned i, char *buf,
 void vm_net_id(const struct phy_config *cfg, unsigned i, char *buf,
 	       size_t size)
 {
-	if (cfg->nets[i].id[0])
-		snprintf(buf, size, "%s", cfg->nets[i].id);
+	const struct net_config *n = config_item(cfg, &net_option, i);
+	if (n->id[0])
+		snprintf(buf, size, "%s", n->id);
 	else
 		snprintf(buf, size, "_net%u", i);
 }
@@ -34,13 +39,14 @@ static const char *serial_mode(enum serial_mode m)
 
 static void disks_json(struct json_buf *b, const struct phy_config *cfg)
 {
-	if (!cfg->nr_disks) {
+	unsigned n = config_count(cfg, &disk_option);
+	if (!n) {
 		json_lit(b, "null");
 		return;
 	}
 	json_lit(b, "[");
-	for (unsigned i = 0; i < cfg->nr_disks; i++) {
-		const struct disk_config *d = &cfg->disks[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct disk_config *d = config_item(cfg, &disk_option, i);
 		char id[CONFIG_DISK_ID_LEN + 16];
 		vm_disk_id(cfg, i, id, sizeof(id));
 		json_lit(b, i ? ",{\"path\":" : "{\"path\":");
@@ -59,13 +65,14 @@ static void disks_json(struct json_buf *b, const struct phy_config *cfg)
 
 static void nets_json(struct json_buf *b, const struct phy_config *cfg)
 {
-	if (!cfg->nr_nets) {
+	unsigned nr = config_count(cfg, &net_option);
+	if (!nr) {
 		json_lit(b, "null");
 		return;
 	}
 	json_lit(b, "[");
-	for (unsigned i = 0; i < cfg->nr_nets; i++) {
-		const struct net_config *n = &cfg->nets[i];
+	for (unsigned i = 0; i < nr; i++) {
+		const struct net_config *n = config_item(cfg, &net_option, i);
 		char id[CONFIG_NET_ID_LEN + 16];
 		vm_net_id(cfg, i, id, sizeof(id));
 		json_lit(b, i ? ",{\"tap\":" : "{\"tap\":");

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "vmm/api/json.h"
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 /* The JSON object, e.g. {"cpus":{"boot_vcpus":2,"max_vcpus":2},...}. */
 void vm_config_json(struct json_buf *b, const struct phy_config *cfg);

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/*
- * --gpu mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]
- * --display none|sdl
- * Our own options (Cloud Hypervisor has no GPU), in its key=value style.
- */
+#include "vmm/config/config_gpu.h"
+
 #include <limits.h>
 #include <string.h>
 
 #include "common/error.h"
-#include "vmm/config_parse.h"
+#include "vmm/config/parse.h"
 
 static int gpu_kv(void *target, const char *opt, const char *key,
 		  const char *val, struct phy_error *err)
@@ -57,43 +54,37 @@ static int gpu_kv(void *target, const char *opt, const char *key,
 		       opt, key);
 }
 
-int config_set_gpu(struct phy_config *cfg, const char *value,
-		   struct phy_error *err)
+static int gpu_parse(void *conf, const char *value, unsigned index,
+		     struct phy_error *err)
 {
-	if (cfg->gpu.mode != GPU_NONE)
-		return phy_err(err, PHY_E_INVALID, "--gpu: given twice (one GPU per VM)");
-	struct gpu_config g = {
+	struct gpu_config *g = conf;
+	*g = (struct gpu_config){
 		.width = 1024,
 		.height = 768,
 		.outputs = 1,
 		.max_host_mem = CONFIG_GPU_DEFAULT_HOST_MEM,
 	};
-	int ret = parse_kv_list(&g, "gpu", value, gpu_kv, err);
-	if (ret)
-		return ret;
-	if (g.mode == GPU_NONE)
-		return phy_err(err, PHY_E_INVALID, "--gpu: mode=virgl or mode=2d is required");
-	cfg->gpu = g;
-	return 0;
+	int ret = parse_kv_list(g, "gpu", value, gpu_kv, err);
+	if (!ret && g->mode == GPU_NONE)
+		ret = phy_err(err, PHY_E_INVALID, "--gpu: mode=virgl or mode=2d is required");
+	return ret;
 }
 
-int config_set_display(struct phy_config *cfg, const char *value,
-		       struct phy_error *err)
+static int gpu_validate(const struct phy_config *cfg, struct phy_error *err)
 {
-	if (!strcmp(value, "none"))
-		cfg->display = DISPLAY_NONE;
-	else if (!strcmp(value, "sdl"))
-		cfg->display = DISPLAY_SDL;
-	else
-		return phy_err(err, PHY_E_INVALID, "--display: '%s' is not none or sdl", value);
-	return 0;
-}
-
-int config_validate_gpu(const struct phy_config *cfg, struct phy_error *err)
-{
-	if (cfg->display != DISPLAY_NONE && cfg->gpu.mode == GPU_NONE)
+	if (cfg->display != DISPLAY_NONE && !config_gpu(cfg))
 		return phy_err(err, PHY_E_INVALID, "--display: needs --gpu");
-	if (cfg->screenshot_on_exit && cfg->gpu.mode == GPU_NONE)
+	if (cfg->screenshot_on_exit && !config_gpu(cfg))
 		return phy_err(err, PHY_E_INVALID, "--screenshot-on-exit: needs --gpu");
 	return 0;
 }
+
+const struct device_option gpu_option = {
+	.name = "gpu",
+	.noun = "GPU",
+	.nouns = "GPUs",
+	.max = 1,
+	.conf_size = sizeof(struct gpu_config),
+	.parse = gpu_parse,
+	.validate = gpu_validate,
+};

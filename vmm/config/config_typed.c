@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "vmm/config.h"
+#include "vmm/config/config.h"
 
 int phy_config_set_kernel(struct phy_config *cfg, const char *kernel,
 			  const char *initramfs, const char *cmdline,

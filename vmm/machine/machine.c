@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Building the x86_64 "virt" machine for one boot: the KVM VM with its
- * memory slots, in-kernel irqchip and PIT, the buses and legacy devices, the
- * ACPI tables, the kernel, and the vCPUs in their entry state.
+ * memory slots, in-kernel irqchip and PIT, the buses and the PCI host
+ * bridge, every device of the device table, the ACPI tables, the kernel,
+ * and the vCPUs in their entry state.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,12 +18,18 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "common/io_loop.h"
+#include "devices/virtio/virtio_pci.h"
+#include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
 /* Intel VMX needs these two pages inside the 32-bit hole, out of the way. */
 #define KVM_TSS_GPA 0xfffbd000ULL
 #define KVM_IDENTITY_MAP_GPA 0xfffbc000ULL
 #define PAYLOAD_REAL16_GPA 0x1000ULL
+/* Enough for every queue of every device to have requests in flight
+ * without the loop having to submit early. */
+#define IO_LOOP_ENTRIES 1024
 
 static int vm_ioctl(struct phy_vm *vm, unsigned long req, void *arg,
 		    const char *what, struct phy_error *err)
@@ -66,55 +73,16 @@ static int setup_kvm_vm(struct phy_vm *vm, struct phy_error *err)
 	return ret;
 }
 
-static void uart_irq(void *opaque, int level)
-{
-	struct phy_vm *vm = opaque;
-	vm_ops_set_line(&vm->m.vmops.ops, X86_COM1_IRQ, level);
-}
-
-static void ged_irq(void *opaque, int level)
-{
-	struct phy_vm *vm = opaque;
-	vm_ops_set_line(&vm->m.vmops.ops, X86_GED_GSI, level);
-}
-
-static void guest_poweroff(void *opaque)
-{
-	vm_request(opaque, VM_REQ_POWEROFF);
-}
-
+/* A guest reset through 0xCF9: the machine is rebuilt. */
 static void guest_reset(void *opaque)
 {
 	vm_request(opaque, VM_REQ_RESET);
 }
 
-static void debug_exit_write(void *opaque, uint64_t off, const uint8_t *data,
-			     uint32_t len)
-{
-	struct phy_vm *vm = opaque;
-	uint32_t v = 0;
-	memcpy(&v, data, len > 4 ? 4 : len);
-	vm->debug_exit_value = v;
-	vm_request(vm, VM_REQ_STOP);
-}
-
-static const struct bus_device_ops debug_exit_ops = { .write = debug_exit_write };
-
-/* The power button's Generic Event Device (the DSDT's GED0). */
-static int setup_ged(struct phy_vm *vm, struct phy_error *err)
-{
-	struct acpi_ged *ged = acpi_ged_create(ged_irq, vm);
-	if (!ged)
-		return phy_err(err, PHY_E_NOMEM, "ACPI GED: out of memory");
-	/* phy_vm_power_button() may look at it from another thread. */
-	pthread_mutex_lock(&vm->lock);
-	vm->m.ged = ged;
-	pthread_mutex_unlock(&vm->lock);
-	return bus_register(&vm->m.pio, X86_GED_PORT, ACPI_GED_REG_SIZE,
-			    &acpi_ged_bus_ops, ged, "acpi-ged", err);
-}
-
-static int setup_devices(struct phy_vm *vm, struct phy_error *err)
+/* The machine's own parts: the buses and the PCI host bridge, with the BAR
+ * windows the DSDT's PCI0._CRS advertises. Everything else is a device of
+ * the device table. */
+static int setup_buses(struct phy_vm *vm, struct phy_error *err)
 {
 	struct machine *m = &vm->m;
 	bus_init(&m->pio, "pio");
@@ -122,15 +90,12 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 	pci_host_init(&m->pci);
 	m->pci.reset = guest_reset;
 	m->pci.reset_opaque = vm;
-	m->sleep = (struct acpi_sleep){ X86_S5_SLP_TYP, guest_poweroff, vm };
-	m->i8042 = (struct i8042_reset){ guest_reset, vm };
 
 	int ret = bus_register(&m->pio, X86_PCI_CONFIG_PORT, 8, &pci_host_cf8_ops,
 			       &m->pci, "pci-cf8", err);
 	if (!ret)
 		ret = bus_register(&m->mmio, X86_ECAM_GPA, X86_ECAM_SIZE,
 				   &pci_host_ecam_ops, &m->pci, "pci-ecam", err);
-	/* The BAR windows the DSDT's PCI0._CRS advertises. */
 	if (!ret)
 		ret = pci_host_add_window(&m->pci, &m->mmio, X86_PCI_MMIO32_GPA,
 					  X86_PCI_MMIO32_SIZE, "pci-mmio32", err);
@@ -138,73 +103,69 @@ static int setup_devices(struct phy_vm *vm, struct phy_error *err)
 		ret = pci_host_add_window(&m->pci, &m->mmio,
 					  x86_pci_mmio64_base(vm->mem.ram_size),
 					  X86_PCI_MMIO64_SIZE, "pci-mmio64", err);
-	if (!ret)
-		ret = bus_register(&m->pio, X86_SLEEP_CONTROL_PORT, 2,
-				   &acpi_sleep_bus_ops, &m->sleep, "acpi-sleep", err);
-	if (!ret)
-		ret = bus_register(&m->pio, I8042_DATA_PORT, 5,
-				   &i8042_reset_bus_ops, &m->i8042, "i8042-reset", err);
-	if (!ret && vm->cfg.serial != SERIAL_OFF) {
-		struct uart_8250 *uart =
-			uart_create(uart_irq, vm, vm_serial_output, vm);
-		if (!uart)
-			return phy_err(err, PHY_E_NOMEM, "serial: out of memory");
-		/* phy_vm_serial_input() may look at it from another thread. */
-		pthread_mutex_lock(&vm->lock);
-		m->uart = uart;
-		pthread_mutex_unlock(&vm->lock);
-		ret = bus_register(&m->pio, X86_COM1_PORT, UART_IO_SIZE,
-				   &uart_bus_ops, uart, "com1", err);
-	}
-	if (!ret && vm->cfg.debug_exit_port)
-		ret = bus_register(&m->pio, vm->cfg.debug_exit_port, 4,
-				   &debug_exit_ops, vm, "debug-exit", err);
-	if (!ret)
-		ret = setup_ged(vm, err);
 	return ret;
-}
-
-static void com1_aml(void *opaque, struct aml *a)
-{
-	uart_8250_aml(a, "COM1", 1, X86_COM1_PORT, X86_COM1_IRQ);
-}
-
-static void ged_aml(void *opaque, struct aml *a)
-{
-	acpi_ged_aml(a, X86_GED_PORT, X86_GED_GSI, X86_IOAPIC_PINS);
-}
-
-static void sleep_aml(void *opaque, struct aml *a)
-{
-	acpi_sleep_aml(a, X86_S5_SLP_TYP);
 }
 
 static int setup_acpi(struct phy_vm *vm, struct phy_error *err)
 {
-	struct x86_acpi_part parts[3];
-	unsigned n = 0;
-	if (vm->m.uart)
-		parts[n++] = (struct x86_acpi_part){ "com1", com1_aml, vm };
-	parts[n++] = (struct x86_acpi_part){ "acpi-ged", ged_aml, vm };
-	parts[n++] = (struct x86_acpi_part){ "acpi-sleep", sleep_aml, vm };
-	static const struct x86_acpi_io_range reserved[] = {
-		{ X86_SLEEP_CONTROL_PORT, 2 },
-		{ X86_GED_PORT, ACPI_GED_REG_SIZE },
-	};
+	struct x86_acpi_part parts[MACHINE_MAX_AML_PARTS];
 	struct x86_acpi_config acfg =
 		x86_acpi_virt_config(vm->cfg.cpus, vm->mem.ram_size);
 	acfg.parts = parts;
-	acfg.nr_parts = n;
-	acfg.reserved = reserved;
-	acfg.nr_reserved = 2;
+	acfg.nr_parts = vm_devices_aml(vm, parts, MACHINE_MAX_AML_PARTS);
+	acfg.reserved = vm->m.reserved;
+	acfg.nr_reserved = vm->m.nr_reserved;
 	uint8_t *buf = guest_mem_ptr(&vm->mem, X86_ACPI_GPA, X86_ACPI_SIZE);
 	if (!buf)
 		return phy_err(err, PHY_E_INTERNAL, "ACPI: table area outside RAM");
-	long n_bytes = x86_acpi_build(&acfg, buf, X86_ACPI_SIZE, X86_ACPI_GPA, err);
-	if (n_bytes < 0)
-		return (int)n_bytes;
+	long n = x86_acpi_build(&acfg, buf, X86_ACPI_SIZE, X86_ACPI_GPA, err);
+	if (n < 0)
+		return (int)n;
 	vm->m.rsdp_gpa = X86_ACPI_GPA;
 	return 0;
+}
+
+int machine_io_loop(struct machine *m, struct io_loop **out,
+		    struct phy_error *err)
+{
+	int ret = m->io ? 0 : io_loop_create(&m->io, IO_LOOP_ENTRIES, err);
+	*out = m->io;
+	return ret;
+}
+
+int machine_plug_virtio(struct machine *m, struct vm_device *d,
+			struct virtio_dev *dev, struct phy_error *err)
+{
+	dev->log = vm_device_failed;
+	dev->log_opaque = d;
+	struct io_loop *loop;
+	int ret = machine_io_loop(m, &loop, err);
+	if (ret)
+		return ret;
+	unsigned slot = pci_host_free_slot(&m->pci);
+	uint64_t bar = pci_host_alloc_bar(&m->pci, virtio_pci_bar_size(dev));
+	if (!slot || !bar)
+		return phy_err(err, PHY_E_INVALID, "%s: no PCI %s left", d->name,
+			       slot ? "memory window space" : "slot");
+	struct virtio_pci_env env = {
+		.vm = machine_vm_ops(m),
+		.loop = loop,
+		.host = &m->pci,
+	};
+	return virtio_pci_create(&d->pci, dev, &env, slot, bar, err);
+}
+
+int machine_add_pio(struct machine *m, struct vm_device *d, uint16_t port,
+		    uint16_t len, const struct bus_device_ops *ops, void *opaque,
+		    bool reserve, struct phy_error *err)
+{
+	if (reserve && m->nr_reserved == MACHINE_MAX_RESERVED)
+		return phy_err(err, PHY_E_INTERNAL, "%s: too many reserved ports",
+			       d->name);
+	int ret = bus_register(&m->pio, port, len, ops, opaque, d->name, err);
+	if (!ret && reserve)
+		m->reserved[m->nr_reserved++] = (struct x86_acpi_io_range){ port, len };
+	return ret;
 }
 
 /*
@@ -231,12 +192,13 @@ static int load_guest(struct phy_vm *vm, struct x86_entry_state *entry,
 		      struct phy_error *err)
 {
 	const struct phy_config *cfg = &vm->cfg;
-	if (cfg->payload_mode != PAYLOAD_NONE) {
-		uint64_t gpa = cfg->payload_mode == PAYLOAD_REAL16 ?
+	const struct vm_test_hooks *h = &vm->hooks;
+	if (h->payload_mode != PAYLOAD_NONE) {
+		uint64_t gpa = h->payload_mode == PAYLOAD_REAL16 ?
 				       PAYLOAD_REAL16_GPA : X86_HIMEM_GPA;
-		if (guest_mem_write(&vm->mem, gpa, cfg->payload, cfg->payload_size))
+		if (guest_mem_write(&vm->mem, gpa, h->payload, h->payload_size))
 			return phy_err(err, PHY_E_IMAGE, "payload too large");
-		entry->mode = cfg->payload_mode == PAYLOAD_REAL16 ?
+		entry->mode = h->payload_mode == PAYLOAD_REAL16 ?
 				      X86_ENTRY_REAL16 : X86_ENTRY_LONG64;
 		entry->rip = gpa;
 		return 0;
@@ -292,9 +254,11 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 	struct x86_entry_state entry = { 0 };
 	int ret = setup_kvm_vm(vm, err);
 	if (!ret)
-		ret = setup_devices(vm, err);
+		ret = setup_buses(vm, err);
 	if (!ret)
-		ret = machine_add_virtio(vm, err);
+		ret = vm_devices_create(vm, err);
+	if (!ret)
+		vm_display_attach(vm, true);
 	if (!ret)
 		ret = setup_acpi(vm, err);
 	if (!ret)
@@ -319,15 +283,11 @@ void machine_teardown(struct phy_vm *vm)
 	m->vcpus = NULL;
 	m->nr_vcpus = 0;
 	vm_serial_flush(vm);
-	/* Gone under the lock, before the KVM VM fd closes, so a power
-	 * button press from another thread never signals a dead VM. */
-	pthread_mutex_lock(&vm->lock);
-	uart_destroy(m->uart);
-	m->uart = NULL;
-	acpi_ged_destroy(m->ged);
-	m->ged = NULL;
-	pthread_mutex_unlock(&vm->lock);
-	machine_remove_virtio(vm);
+	/* The window lets go of the devices before they go. */
+	vm_display_attach(vm, false);
+	/* Before the KVM VM fd closes, so a power button press from another
+	 * thread never signals a dead VM (the GED's row guards it). */
+	vm_devices_destroy(vm);
 	if (m->pio.name)
 		pci_host_destroy(&m->pci);
 	kvm_vm_ops_destroy(&m->vmops);

@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "vmm/config_parse.h"
+#include "vmm/config/config_net.h"
+#include "vmm/config/parse.h"
 
 /* What the kernel's dev_valid_name() takes, which is what TUNSETIFF
  * will be asked to create. */
@@ -64,7 +65,6 @@ static int net_kv(void *target, const char *opt, const char *key,
 		  const char *val, struct phy_error *err)
 {
 	struct net_config *n = target;
-	unsigned long v;
 
 	if (!strcmp(key, "tap")) {
 		if (!valid_ifname(val))
@@ -101,35 +101,18 @@ static int net_kv(void *target, const char *opt, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "num_queues")) {
-		if (parse_uint(val, ULONG_MAX, &v) || v < 2 || v % 2 ||
-		    v > 2 * CONFIG_NET_MAX_QUEUE_PAIRS)
-			return phy_err(err, PHY_E_INVALID,
-				       "--net: num_queues=%s is not an even number from 2 to %d",
-				       val, 2 * CONFIG_NET_MAX_QUEUE_PAIRS);
-		n->pairs = (unsigned)v / 2;
-		return 0;
+		unsigned q;
+		int ret = parse_num_queues(opt, val, 2, 2 * CONFIG_NET_MAX_QUEUE_PAIRS,
+					   true, &q, err);
+		if (!ret)
+			n->pairs = q / 2;
+		return ret;
 	}
-	if (!strcmp(key, "queue_size")) {
-		if (parse_uint(val, ULONG_MAX, &v) || v < 2 ||
-		    v > CONFIG_NET_MAX_QUEUE_SIZE || (v & (v - 1)))
-			return phy_err(err, PHY_E_INVALID,
-				       "--net: queue_size=%s is not a power of two from 2 to %d",
-				       val, CONFIG_NET_MAX_QUEUE_SIZE);
-		n->queue_size = (unsigned)v;
-		return 0;
-	}
-	if (!strcmp(key, "id")) {
-		size_t len = strlen(val);
-		bool ok = len > 0 && len <= CONFIG_NET_ID_LEN;
-		for (size_t i = 0; ok && i < len; i++)
-			ok = isgraph((unsigned char)val[i]);
-		if (!ok)
-			return phy_err(err, PHY_E_INVALID,
-				       "--net: id=%s must be 1 to %d printable characters",
-				       val, CONFIG_NET_ID_LEN);
-		memcpy(n->id, val, len + 1);
-		return 0;
-	}
+	if (!strcmp(key, "queue_size"))
+		return parse_queue_size(opt, val, CONFIG_NET_MAX_QUEUE_SIZE,
+					&n->queue_size, err);
+	if (!strcmp(key, "id"))
+		return parse_id(opt, val, CONFIG_NET_ID_LEN, n->id, err);
 	return phy_err(err, PHY_E_INVALID,
 		       "--%s: unknown key '%s' (known: tap, mac, ip, mask, num_queues, queue_size, id)",
 		       opt, key);
@@ -153,17 +136,13 @@ static void default_mac(struct net_config *n, unsigned index)
 	n->mac[0] = (uint8_t)((n->mac[0] & 0xfc) | 0x02);
 }
 
-int config_add_net(struct phy_config *cfg, const char *value,
-		   struct phy_error *err)
+static int net_parse(void *conf, const char *value, unsigned index,
+		     struct phy_error *err)
 {
-	if (cfg->nr_nets == CONFIG_MAX_NETS)
-		return phy_err(err, PHY_E_INVALID, "--net: at most %d network devices",
-			       CONFIG_MAX_NETS);
-	struct net_config n = {
-		.pairs = 1,
-		.queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE,
-	};
-	int ret = parse_kv_list(&n, "net", value, net_kv, err);
+	struct net_config *n = conf;
+	n->pairs = 1;
+	n->queue_size = CONFIG_NET_DEFAULT_QUEUE_SIZE;
+	int ret = parse_kv_list(n, "net", value, net_kv, err);
 	if (ret)
 		return ret;
 	/* "tap=" (empty) is a request for a new tap named by the kernel. */
@@ -171,22 +150,22 @@ int config_add_net(struct phy_config *cfg, const char *value,
 	if (!saw_tap)
 		return phy_err(err, PHY_E_INVALID,
 			       "--net: tap= is required (tap= with no name creates a new one)");
-	if (n.mask && !n.has_ip)
+	if (n->mask && !n->has_ip)
 		return phy_err(err, PHY_E_INVALID, "--net: mask= needs ip=");
-	if (n.has_ip && !n.mask)
-		n.mask = htonl(0xffffff00u);
-	if (!n.mac_given)
-		default_mac(&n, cfg->nr_nets);
-	cfg->nets[cfg->nr_nets++] = n;
+	if (n->has_ip && !n->mask)
+		n->mask = htonl(0xffffff00u);
+	if (!n->mac_given)
+		default_mac(n, index);
 	return 0;
 }
 
-int config_validate_nets(const struct phy_config *cfg, struct phy_error *err)
+static int net_validate(const struct phy_config *cfg, struct phy_error *err)
 {
-	for (unsigned i = 0; i < cfg->nr_nets; i++) {
-		const struct net_config *a = &cfg->nets[i];
+	unsigned nr = config_count(cfg, &net_option);
+	for (unsigned i = 0; i < nr; i++) {
+		const struct net_config *a = config_item(cfg, &net_option, i);
 		for (unsigned j = 0; j < i; j++) {
-			const struct net_config *b = &cfg->nets[j];
+			const struct net_config *b = config_item(cfg, &net_option, j);
 			if (a->tap[0] && !strcmp(a->tap, b->tap))
 				return phy_err(err, PHY_E_INVALID,
 					       "--net: tap=%s is given twice", a->tap);
@@ -202,3 +181,13 @@ int config_validate_nets(const struct phy_config *cfg, struct phy_error *err)
 	}
 	return 0;
 }
+
+const struct device_option net_option = {
+	.name = "net",
+	.noun = "network device",
+	.nouns = "network devices",
+	.max = CONFIG_MAX_NETS,
+	.conf_size = sizeof(struct net_config),
+	.parse = net_parse,
+	.validate = net_validate,
+};

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Every option, with Cloud Hypervisor's syntax: each option's value is a
+ * comma-separated list of key=value pairs ("boot=4", "size=1G"), or a plain
+ * word where Cloud Hypervisor takes one ("--serial tty"). Every error names
+ * the option. The machine's own options are parsed here; a device's option
+ * by the device_option its row names (config_disk.c, ...).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "arch/x86_64/layout.h"
+#include "common/error.h"
+#include "vmm/config/config_disk.h"
+#include "vmm/config/config_gpu.h"
+#include "vmm/config/config_net.h"
+#include "vmm/config/option.h"
+#include "vmm/config/options.h"
+#include "vmm/config/parse.h"
+
+static int dup_opt(char **s, const char *v)
+{
+	char *d = strdup(v);
+	if (!d)
+		return -1;
+	free(*s);
+	*s = d;
+	return 0;
+}
+
+/* For options whose keys set scalars of the config. */
+static int parse_config_kv(struct phy_config *cfg, const char *opt,
+			   const char *value, kv_fn fn, struct phy_error *err)
+{
+	struct phy_config scratch = *cfg;
+	int ret = parse_kv_list(&scratch, opt, value, fn, err);
+	if (!ret)
+		*cfg = scratch;
+	return ret;
+}
+
+static int cpus_kv(void *target, const char *opt, const char *key,
+		   const char *val, struct phy_error *err)
+{
+	struct phy_config *cfg = target;
+	unsigned long n;
+	if (!strcmp(key, "boot")) {
+		if (parse_uint(val, ULONG_MAX, &n) || n == 0 || n > X86_MAX_VCPUS)
+			return phy_err(err, PHY_E_INVALID,
+				       "--cpus: boot=%s is not a number from 1 to %d",
+				       val, X86_MAX_VCPUS);
+		cfg->cpus = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(key, "max")) {
+		if (parse_uint(val, ULONG_MAX, &n) || n == 0 || n > X86_MAX_VCPUS)
+			return phy_err(err, PHY_E_INVALID,
+				       "--cpus: max=%s is not a number from 1 to %d",
+				       val, X86_MAX_VCPUS);
+		/* CPU hotplug is not implemented: max only has to cover boot. */
+		return 0;
+	}
+	return phy_err(err, PHY_E_INVALID, "--%s: unknown key '%s' (known: boot, max)",
+		       opt, key);
+}
+
+static int memory_kv(void *target, const char *opt, const char *key,
+		     const char *val, struct phy_error *err)
+{
+	struct phy_config *cfg = target;
+	if (!strcmp(key, "thp") || !strcmp(key, "shared")) {
+		bool *dst = key[0] == 't' ? &cfg->memory_thp : &cfg->memory_shared;
+		return parse_switch_key(opt, key, val, dst, err);
+	}
+	if (strcmp(key, "size"))
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: unknown key '%s' (known: size, thp, shared)",
+			       opt, key);
+	uint64_t sz;
+	if (config_parse_size(val, &sz))
+		return phy_err(err, PHY_E_INVALID,
+			       "--memory: size=%s is not a size (e.g. 512M, 4G)", val);
+	if (sz < CONFIG_MIN_MEMORY || sz > CONFIG_MAX_MEMORY)
+		return phy_err(err, PHY_E_INVALID,
+			       "--memory: size=%s is outside 16M..1T", val);
+	if (sz & 0xfff)
+		return phy_err(err, PHY_E_INVALID,
+			       "--memory: size=%s is not a multiple of 4 KiB", val);
+	cfg->memory = sz;
+	return 0;
+}
+
+static int set_serial(struct phy_config *cfg, const char *value,
+		      struct phy_error *err)
+{
+	if (!strcmp(value, "tty")) {
+		cfg->serial = SERIAL_TTY;
+	} else if (!strcmp(value, "off")) {
+		cfg->serial = SERIAL_OFF;
+	} else if (!strcmp(value, "null")) {
+		cfg->serial = SERIAL_NULL;
+	} else if (!strncmp(value, "file=", 5)) {
+		if (!value[5])
+			return phy_err(err, PHY_E_INVALID, "--serial: file= needs a path");
+		if (dup_opt(&cfg->serial_path, value + 5))
+			return phy_err(err, PHY_E_NOMEM, "--serial: out of memory");
+		cfg->serial = SERIAL_FILE;
+	} else {
+		return phy_err(err, PHY_E_INVALID,
+			       "--serial: '%s' is not one of tty, off, null, file=PATH",
+			       value);
+	}
+	return 0;
+}
+
+static int set_path(char **dst, const char *opt, const char *value,
+		    struct phy_error *err)
+{
+	if (!*value)
+		return phy_err(err, PHY_E_INVALID, "--%s: empty path", opt);
+	if (dup_opt(dst, value))
+		return phy_err(err, PHY_E_NOMEM, "--%s: out of memory", opt);
+	return 0;
+}
+
+/* "path=PATH", or a bare PATH (no '='), as Cloud Hypervisor takes both. */
+static int set_path_option(char **dst, const char *opt, const char *value,
+			   struct phy_error *err)
+{
+	if (!strchr(value, '='))
+		return set_path(dst, opt, value, err);
+	if (strncmp(value, "path=", 5))
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: expected path=PATH or a path, got '%s'",
+			       opt, value);
+	if (strchr(value + 5, ','))
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: only path= is known (got '%s')", opt, value);
+	return set_path(dst, opt, value + 5, err);
+}
+
+static int set_kernel(struct phy_config *cfg, const char *v, struct phy_error *err)
+{
+	return set_path(&cfg->kernel, "kernel", v, err);
+}
+
+static int set_initramfs(struct phy_config *cfg, const char *v,
+			 struct phy_error *err)
+{
+	return set_path(&cfg->initramfs, "initramfs", v, err);
+}
+
+static int set_cmdline(struct phy_config *cfg, const char *v,
+		       struct phy_error *err)
+{
+	if (dup_opt(&cfg->cmdline, v))
+		return phy_err(err, PHY_E_NOMEM, "--cmdline: out of memory");
+	return 0;
+}
+
+static int set_cpus(struct phy_config *cfg, const char *v, struct phy_error *err)
+{
+	return parse_config_kv(cfg, "cpus", v, cpus_kv, err);
+}
+
+static int set_memory(struct phy_config *cfg, const char *v,
+		      struct phy_error *err)
+{
+	return parse_config_kv(cfg, "memory", v, memory_kv, err);
+}
+
+static int set_console(struct phy_config *cfg, const char *v,
+		       struct phy_error *err)
+{
+	if (strcmp(v, "off"))
+		return phy_err(err, PHY_E_INVALID,
+			       "--console: '%s' is not supported (only 'off': there is no virtio console yet)",
+			       v);
+	cfg->console_off = true;
+	return 0;
+}
+
+static int set_display(struct phy_config *cfg, const char *v,
+		       struct phy_error *err)
+{
+	if (!strcmp(v, "none"))
+		cfg->display = DISPLAY_NONE;
+	else if (!strcmp(v, "sdl"))
+		cfg->display = DISPLAY_SDL;
+	else
+		return phy_err(err, PHY_E_INVALID, "--display: '%s' is not none or sdl", v);
+	return 0;
+}
+
+static int set_screenshot(struct phy_config *cfg, const char *v,
+			  struct phy_error *err)
+{
+	return set_path(&cfg->screenshot_on_exit, "screenshot-on-exit", v, err);
+}
+
+static int set_api_socket(struct phy_config *cfg, const char *v,
+			  struct phy_error *err)
+{
+	return set_path_option(&cfg->api_socket, "api-socket", v, err);
+}
+
+static int set_event_monitor(struct phy_config *cfg, const char *v,
+			     struct phy_error *err)
+{
+	return set_path_option(&cfg->event_monitor, "event-monitor", v, err);
+}
+
+/*
+ * The option table: name, value syntax, help (for --help, in this order),
+ * and who parses it: a setter of the machine's own fields, or a device's
+ * option. A new device's option is one row here.
+ */
+#define OPTIONS(MACHINE, DEVICE)                                              \
+	MACHINE("kernel", "PATH",                                             \
+		"Linux kernel: bzImage or ELF vmlinux with a PVH note", set_kernel) \
+	MACHINE("initramfs", "PATH",                                          \
+		"initial ramdisk loaded next to the kernel", set_initramfs)   \
+	MACHINE("cmdline", "STRING",                                          \
+		"kernel command line (default: \"" CONFIG_DEFAULT_CMDLINE "\")", \
+		set_cmdline)                                                  \
+	MACHINE("cpus", "boot=N", "number of vCPUs (default 1, at most 255)", \
+		set_cpus)                                                     \
+	MACHINE("memory", "size=SIZE[,thp=on|off][,shared=on|off]",           \
+		"guest RAM, e.g. 512M or 4G (default 512M), on transparent huge " \
+		"pages (default thp=on), private unless shared=on (a memfd)", \
+		set_memory)                                                   \
+	MACHINE("serial", "tty|off|null|file=PATH",                           \
+		"where COM1 goes (default tty)", set_serial)                  \
+	MACHINE("console", "off",                                             \
+		"virtio console (not implemented yet: only 'off')", set_console) \
+	DEVICE("disk",                                                        \
+	       "path=IMG[,readonly=on][,direct=on][,num_queues=N][,queue_size=N][,id=ID]", \
+	       "virtio-blk disk on a raw image or block device (repeatable, up to 16)", \
+	       disk_option)                                                   \
+	DEVICE("net",                                                         \
+	       "tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]", \
+	       "virtio-net on a tap device, created when NAME is new or empty (repeatable, up to 8)", \
+	       net_option)                                                    \
+	DEVICE("gpu",                                                         \
+	       "mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]", \
+	       "virtio-gpu: 3D through virglrenderer (headless, EGL surfaceless) or 2D only", \
+	       gpu_option)                                                    \
+	MACHINE("display", "none|sdl",                                        \
+		"sdl: a window showing the GPU's first output, with keyboard and tablet (default none)", \
+		set_display)                                                  \
+	MACHINE("screenshot-on-exit", "PATH",                                 \
+		"write a PNG of scanout 0 when the VM stops (needs --gpu)",   \
+		set_screenshot)                                               \
+	MACHINE("api-socket", "path=PATH|PATH",                               \
+		"serve Cloud Hypervisor's HTTP control API on this Unix socket", \
+		set_api_socket)                                               \
+	MACHINE("event-monitor", "path=PATH|PATH",                            \
+		"append lifecycle events, one JSON object per line, to this file or FIFO", \
+		set_event_monitor)
+
+typedef int (*machine_setter)(struct phy_config *cfg, const char *value,
+			      struct phy_error *err);
+
+struct option_handler {
+	machine_setter set;
+	const struct device_option *dev;
+};
+
+#define INFO(name, syntax, help, who) { name, syntax, help },
+static const struct phy_option_info infos[] = { OPTIONS(INFO, INFO) };
+#define BY_SETTER(name, syntax, help, fn) { .set = fn },
+#define BY_DEVICE(name, syntax, help, opt) { .dev = &opt },
+static const struct option_handler handlers[] = { OPTIONS(BY_SETTER, BY_DEVICE) };
+#define NR_OPTIONS (sizeof(infos) / sizeof(infos[0]))
+_Static_assert(sizeof(handlers) / sizeof(handlers[0]) == NR_OPTIONS,
+	       "one handler per option");
+
+const struct phy_option_info *phy_config_options(size_t *count)
+{
+	if (count)
+		*count = NR_OPTIONS;
+	return infos;
+}
+
+const struct device_option *config_device_option(size_t i)
+{
+	return i < NR_OPTIONS ? handlers[i].dev : NULL;
+}
+
+/* Removes item i, keeping the others in order. */
+static void drop_item(struct phy_config *cfg, unsigned i)
+{
+	struct config_item *it = &cfg->items[i];
+	if (it->opt->release)
+		it->opt->release(it->conf);
+	free(it->conf);
+	memmove(it, it + 1, (cfg->nr_items - i - 1) * sizeof(*it));
+	cfg->nr_items--;
+}
+
+int config_add_device(struct phy_config *cfg, const struct device_option *opt,
+		      const char *value, bool is_default, struct phy_error *err)
+{
+	if (opt->can_be_off && !strcmp(value, "off")) {
+		for (unsigned i = cfg->nr_items; i-- > 0;)
+			if (cfg->items[i].opt == opt)
+				drop_item(cfg, i);
+		return 0;
+	}
+	unsigned have = config_count(cfg, opt);
+	/* A second one replaces the default; it never adds to it. */
+	for (unsigned i = 0; i < cfg->nr_items; i++)
+		if (cfg->items[i].opt == opt && cfg->items[i].is_default)
+			have--;
+	if (opt->max == 1 && have)
+		return phy_err(err, PHY_E_INVALID, "--%s: given twice (one %s per VM)",
+			       opt->name, opt->noun);
+	if (have >= opt->max)
+		return phy_err(err, PHY_E_INVALID, "--%s: at most %u %s", opt->name,
+			       opt->max, opt->nouns);
+	if (cfg->nr_items == CONFIG_MAX_ITEMS)
+		return phy_err(err, PHY_E_INVALID, "--%s: at most %d devices in all",
+			       opt->name, CONFIG_MAX_ITEMS);
+	void *conf = calloc(1, opt->conf_size);
+	if (!conf)
+		return phy_err(err, PHY_E_NOMEM, "--%s: out of memory", opt->name);
+	int ret = opt->parse(conf, value, have, err);
+	if (ret) {
+		if (opt->release)
+			opt->release(conf);
+		free(conf);
+		return ret;
+	}
+	for (unsigned i = cfg->nr_items; i-- > 0;)
+		if (cfg->items[i].opt == opt && cfg->items[i].is_default)
+			drop_item(cfg, i);
+	cfg->items[cfg->nr_items++] = (struct config_item){ opt, conf, is_default };
+	return 0;
+}
+
+int phy_config_set(struct phy_config *cfg, const char *option,
+		   const char *value, struct phy_error *err)
+{
+	if (!cfg || !option)
+		return phy_err(err, PHY_E_INVALID, "phy_config_set: NULL argument");
+	if (!value)
+		return phy_err(err, PHY_E_INVALID, "--%s: missing value", option);
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		if (strcmp(option, infos[i].name))
+			continue;
+		if (handlers[i].dev)
+			return config_add_device(cfg, handlers[i].dev, value, false, err);
+		return handlers[i].set(cfg, value, err);
+	}
+	return phy_err(err, PHY_E_INVALID, "unknown option '--%s'", option);
+}
+
+int config_validate(const struct phy_config *cfg, bool boot_given,
+		    struct phy_error *err)
+{
+	if (!cfg)
+		return phy_err(err, PHY_E_INVALID, "no configuration");
+	if (!cfg->kernel && !boot_given)
+		return phy_err(err, PHY_E_INVALID, "--kernel: a kernel is required");
+	if (cfg->initramfs && !cfg->kernel)
+		return phy_err(err, PHY_E_INVALID, "--initramfs: needs --kernel");
+	if (cfg->cmdline && strlen(cfg->cmdline) >= X86_CMDLINE_MAX)
+		return phy_err(err, PHY_E_INVALID, "--cmdline: longer than %llu bytes",
+			       (unsigned long long)X86_CMDLINE_MAX - 1);
+	/* A Unix socket path lives in sun_path, NUL included. */
+	if (cfg->api_socket &&
+	    strlen(cfg->api_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return phy_err(err, PHY_E_INVALID,
+			       "--api-socket: the path is longer than %zu bytes",
+			       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (cfg->api_socket && cfg->event_monitor &&
+	    !strcmp(cfg->api_socket, cfg->event_monitor))
+		return phy_err(err, PHY_E_INVALID,
+			       "--event-monitor: '%s' is also the --api-socket",
+			       cfg->event_monitor);
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		const struct device_option *opt = handlers[i].dev;
+		int ret = opt && opt->validate ? opt->validate(cfg, err) : 0;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int phy_config_validate(const struct phy_config *cfg, struct phy_error *err)
+{
+	return config_validate(cfg, false, err);
+}
