@@ -20,7 +20,6 @@
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
 #include "common/thread.h"
-#include "vmm/api/vm_api.h"
 #include "vmm/config/options.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
@@ -145,6 +144,7 @@ static void unload_images(struct phy_vm *vm)
 }
 
 int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
+	      const struct vm_frontend *const *frontends, unsigned nr_frontends,
 	      struct phy_vm **out, struct phy_error *err)
 {
 	if (!out)
@@ -192,9 +192,7 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 	if (!ret)
 		ret = machine_build(vm, err);
 	if (!ret)
-		ret = vm_display_open(vm, err);
-	if (!ret)
-		ret = vm_api_open(vm, &vm->cfg, &vm->api, err);
+		ret = vm_frontends_open(vm, frontends, nr_frontends, err);
 	if (ret)
 		goto fail;
 	unload_images(vm);
@@ -470,12 +468,6 @@ const char *phy_vm_crash_report(const struct phy_vm *vm)
 	return vm->crash_report;
 }
 
-int phy_vm_create(const struct phy_config *cfg, struct phy_vm **out,
-		  struct phy_error *err)
-{
-	return vm_create(cfg, NULL, out, err);
-}
-
 int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
 			     void *opaque)
 {
@@ -492,13 +484,12 @@ void phy_vm_destroy(struct phy_vm *vm)
 {
 	if (!vm)
 		return;
-	/* No API request may reach a VM being torn down. */
-	vm_api_stop(vm->api);
+	/* No API request or window may reach a VM being torn down. */
+	vm_frontends_stop(vm);
 	if (vm->supervisor_started) {
 		vm_request(vm, VM_REQ_STOP);
 		pthread_join(vm->supervisor, NULL);
 	}
-	vm_display_close(vm);
 	machine_teardown(vm);
 	guest_mem_destroy(&vm->mem);
 	kvm_host_close(&vm->kvm);
@@ -510,7 +501,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
 	/* No thread is left to emit an event: the monitor's last lines. */
-	vm_api_free(vm->api);
+	vm_frontends_close(vm);
 	config_release(&vm->cfg);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->ctl_lock);

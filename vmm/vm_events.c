@@ -8,7 +8,6 @@
  */
 #include <time.h>
 
-#include "vmm/api/vm_api.h"
 #include "vmm/vm_internal.h"
 
 int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque)
@@ -59,7 +58,7 @@ void vm_log(void *opaque, const char *msg)
 void vm_emit_held(struct phy_vm *vm, enum phy_event_kind kind,
 		  const char *device, const char *message)
 {
-	if (!vm->event_fn && !vm->api)
+	if (!vm->event_fn && !vm->nr_listeners)
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -70,7 +69,8 @@ void vm_emit_held(struct phy_vm *vm, enum phy_event_kind kind,
 		.device = device,
 		.message = message,
 	};
-	vm_api_event(vm->api, &ev); /* --event-monitor */
+	for (unsigned i = 0; i < vm->nr_listeners; i++)
+		vm->listeners[i].fn(vm->listeners[i].opaque, &ev); /* front-ends */
 	if (vm->event_fn)
 		vm->event_fn(vm->event_opaque, &ev);
 }

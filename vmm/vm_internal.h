@@ -18,12 +18,11 @@
 #include "boot/boot.h"
 #include "common/guest_mem.h"
 #include "vmm/config/config.h"
+#include "vmm/frontend.h"
 #include "vmm/kvm.h"
 #include "vmm/machine/machine.h"
 
 struct kvm_run;
-struct vm_api;
-struct display_sdl;
 struct vm_device;
 
 /* Test hooks (tests/payload): a raw guest program instead of a kernel,
@@ -60,6 +59,7 @@ struct vcpu {
 };
 
 #define SERIAL_BUF_SIZE 256
+#define VM_MAX_FRONTENDS 4
 
 struct phy_vm {
 	struct phy_config cfg;
@@ -98,13 +98,19 @@ struct phy_vm {
 	phy_event_fn event_fn;
 	void *event_opaque;
 	pthread_mutex_t event_lock;
-	/* --display sdl (vm_display.c): outlives machines; each rebuild
-	 * attaches the new GPU and input devices to it. */
-	struct display_sdl *display;
-	unsigned display_closes;
 
-	/* --api-socket and --event-monitor (vmm/api/vm_api.h); NULL: neither */
-	struct vm_api *api;
+	/* Front-ends the library put around the VM (frontend.h), and the
+	 * listeners they registered; both fixed before phy_vm_start(). */
+	struct {
+		const struct vm_frontend *fe;
+		void *state;
+	} frontends[VM_MAX_FRONTENDS];
+	unsigned nr_frontends;
+	struct {
+		vm_listener_fn fn;
+		void *opaque;
+	} listeners[VM_MAX_FRONTENDS];
+	unsigned nr_listeners;
 
 	/*
 	 * Pause (vm_control.c). ctl_lock serialises the embedder's pause,
@@ -136,17 +142,26 @@ void vm_request(struct phy_vm *vm, enum vm_request req);
 /* Records a crash with a message and a vCPU's register dump. */
 void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what);
 
-/* Creates the VM as phy_vm_create() does, with test hooks (NULL: none). */
+/* Creates the VM with these front-ends (lib/ says which) and test hooks
+ * (NULL: none): phy_vm_create() is this call. */
 int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
+	      const struct vm_frontend *const *frontends, unsigned nr_frontends,
 	      struct phy_vm **out, struct phy_error *err);
+
+/* frontend.c: the front-ends' hooks, in order (stop and close too). */
+int vm_frontends_open(struct phy_vm *vm, const struct vm_frontend *const *fe,
+		      unsigned n, struct phy_error *err);
+void vm_frontends_machine(struct phy_vm *vm, bool built);
+void vm_frontends_stop(struct phy_vm *vm);
+void vm_frontends_close(struct phy_vm *vm);
 
 /* machine/machine.c */
 int machine_build(struct phy_vm *vm, struct phy_error *err);
 void machine_teardown(struct phy_vm *vm);
 
-/* vm_events.c: the embedder's log hook and event handler. vm_emit() must
- * not be called with vm->lock held (the handler may query the VM). */
-void vm_log(void *vm, const char *msg);
+/* vm_events.c: the embedder's log hook (vm_log, frontend.h) and event
+ * handler. vm_emit() must not be called with vm->lock held (the handler
+ * may query the VM). */
 void vm_emit(struct phy_vm *vm, enum phy_event_kind kind, const char *device,
 	     const char *message);
 /* The same with vm->event_lock already held: a state change and its event
@@ -164,13 +179,6 @@ void vm_vcpu_thread_begin(struct phy_vm *vm);
 void vm_vcpu_thread_end(struct phy_vm *vm);
 void vm_vcpu_park(struct phy_vm *vm);
 void vm_vcpus_unpark(struct phy_vm *vm);
-
-/* vm_display.c: the window for --display sdl. */
-int vm_display_open(struct phy_vm *vm, struct phy_error *err);
-void vm_display_close(struct phy_vm *vm);
-/* What the window shows and drives: the machine's devices, or none
- * (NULL) while a reboot rebuilds them. */
-void vm_display_attach(struct phy_vm *vm, bool machine);
 
 /* vcpu.c */
 int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,

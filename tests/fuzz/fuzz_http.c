@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/api/api_routes.h"
-#include "vmm/api/http.h"
+#include "api/api_routes.h"
+#include "api/http.h"
 
 static enum phy_vm_state f_state(void *ctx)
 {

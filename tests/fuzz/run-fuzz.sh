@@ -82,7 +82,7 @@ build() {
 		printf '%b' "$s" >"$d/tablet" ;;
 	http)
 		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
-			"$src"/vmm/api/{http,json,json_read,api_routes,api_screenshot}.c
+			"$src"/api/{http,json,json_read,api_routes,api_screenshot}.c
 		# Seeds: requests as curl and Cloud Hypervisor's clients send them,
 		# pipelined, with a body, and a few malformed ones.
 		local d="$work/seeds-http" p='GET /api/v1/vm.info HTTP/1.1\r\nHost: localhost\r\n\r\n'

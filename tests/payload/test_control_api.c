@@ -22,6 +22,7 @@
 
 #include "payload_file.h"
 #include "check.h"
+#include "lib/library.h"
 #include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
@@ -168,7 +169,7 @@ static struct phy_vm *create_vm(uint8_t *code, size_t size, bool disk,
 	hooks.payload_size = size;
 	hooks.debug_exit_port = DEBUG_EXIT_PORT;
 	struct phy_vm *vm = NULL;
-	int ret = vm_create(cfg, &hooks, &vm, err);
+	int ret = library_vm_create(cfg, &hooks, &vm, err);
 	phy_config_free(cfg);
 	return ret ? NULL : vm;
 }

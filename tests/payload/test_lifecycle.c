@@ -24,6 +24,7 @@
 #include "check.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_dev.h"
+#include "lib/library.h"
 #include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
@@ -155,7 +156,7 @@ static bool guest_create(struct guest *g, const char *name, enum payload_mode mo
 	hooks.payload = g->code;
 	hooks.payload_size = size;
 	hooks.debug_exit_port = DEBUG_EXIT_PORT;
-	int ret = vm_create(cfg, &hooks, &g->vm, &err);
+	int ret = library_vm_create(cfg, &hooks, &g->vm, &err);
 	phy_config_free(cfg);
 	if (ret) {
 		fprintf(stderr, "%s: phy_vm_create: %s\n", name, err.message);

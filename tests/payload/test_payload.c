@@ -13,6 +13,7 @@
 
 #include "payload_file.h"
 #include "check.h"
+#include "lib/library.h"
 #include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
@@ -96,7 +97,7 @@ static enum phy_exit_reason run_payload_smp(const char *name, enum payload_mode 
 	hooks.payload_size = size;
 	hooks.debug_exit_port = DEBUG_EXIT_PORT;
 	struct phy_vm *vm = NULL;
-	int ret = vm_create(cfg, &hooks, &vm, &err);
+	int ret = library_vm_create(cfg, &hooks, &vm, &err);
 	phy_config_free(cfg);
 	if (ret) {
 		fprintf(stderr, "%s: phy_vm_create: %s\n", name, err.message);
@@ -203,11 +204,11 @@ static void test_two_vms(void)
 	hooks.payload_mode = PAYLOAD_REAL16;
 	hooks.payload = ca;
 	hooks.payload_size = sa;
-	CHECK(vm_create(cfg, &hooks, &va, &err) == 0);
+	CHECK(library_vm_create(cfg, &hooks, &va, &err) == 0);
 	hooks.payload_mode = PAYLOAD_LONG64;
 	hooks.payload = cb;
 	hooks.payload_size = sb;
-	CHECK(vm_create(cfg, &hooks, &vb, &err) == 0);
+	CHECK(library_vm_create(cfg, &hooks, &vb, &err) == 0);
 	phy_config_free(cfg);
 	if (!va || !vb)
 		return;
@@ -242,7 +243,7 @@ static void test_stop(void)
 	hooks.payload = spin;
 	hooks.payload_size = sizeof(spin);
 	struct phy_vm *vm = NULL;
-	CHECK(vm_create(cfg, &hooks, &vm, &err) == 0);
+	CHECK(library_vm_create(cfg, &hooks, &vm, &err) == 0);
 	phy_config_free(cfg);
 	if (!vm)
 		return;
@@ -282,7 +283,7 @@ static void test_reset(const char *payload)
 	hooks.payload = code;
 	hooks.payload_size = size;
 	struct phy_vm *vm = NULL;
-	CHECK(vm_create(cfg, &hooks, &vm, &err) == 0);
+	CHECK(library_vm_create(cfg, &hooks, &vm, &err) == 0);
 	phy_config_free(cfg);
 	if (!vm) {
 		free(code);

@@ -20,7 +20,7 @@
 
 #include "check.h"
 #include "input_driver.h"
-#include "vmm/display_input.h"
+#include "ui/display_input.h"
 
 /* ---- the key table ---- */
 

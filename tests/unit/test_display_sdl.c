@@ -37,7 +37,7 @@
 #include "devices/gpu/png.h"
 #include "gpu_driver.h"
 #include "input_driver.h"
-#include "vmm/display_sdl.h"
+#include "ui/display_sdl.h"
 #include "common/io_loop.h"
 
 #define W1 320 /* the first mode */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "vmm/api/http.h"
+#include "api/http.h"
 
 static struct http_request req;
 static struct http_error perr;

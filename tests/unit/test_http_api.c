@@ -18,11 +18,11 @@
 
 #include "check.h"
 #include "gpu_driver.h"
-#include "vmm/api/api_routes.h"
-#include "vmm/api/api_server.h"
-#include "vmm/api/event_monitor.h"
-#include "vmm/api/json.h"
-#include "vmm/api/vm_config_json.h"
+#include "api/api_routes.h"
+#include "api/api_server.h"
+#include "api/event_monitor.h"
+#include "api/json.h"
+#include "api/vm_config_json.h"
 #include "vmm/config/config_net.h"
 
 static char tmpdir[64]; /* this run's files */

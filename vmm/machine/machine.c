@@ -258,7 +258,7 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 	if (!ret)
 		ret = vm_devices_create(vm, err);
 	if (!ret)
-		vm_display_attach(vm, true);
+		vm_frontends_machine(vm, true);
 	if (!ret)
 		ret = setup_acpi(vm, err);
 	if (!ret)
@@ -284,7 +284,7 @@ void machine_teardown(struct phy_vm *vm)
 	m->nr_vcpus = 0;
 	vm_serial_flush(vm);
 	/* The window lets go of the devices before they go. */
-	vm_display_attach(vm, false);
+	vm_frontends_machine(vm, false);
 	/* Before the KVM VM fd closes, so a power button press from another
 	 * thread never signals a dead VM (the GED's row guards it). */
 	vm_devices_destroy(vm);

@@ -8,7 +8,7 @@
  * are {"error": "one line"}.
  */
 #define _GNU_SOURCE
-#include "vmm/api/api_routes.h"
+#include "api/api_routes.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * error, not something to skip.
  */
 #define _GNU_SOURCE
-#include "vmm/api/json_read.h"
+#include "api/json_read.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * costs nothing and there is no state machine to get wrong.
  */
 #define _GNU_SOURCE
-#include "vmm/api/http.h"
+#include "api/http.h"
 
 #include <stdarg.h>
 #include <stdint.h>

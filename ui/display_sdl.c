@@ -6,7 +6,7 @@
  * a button or a position becomes is in display_input.c.
  */
 #define _GNU_SOURCE
-#include "vmm/display_sdl.h"
+#include "ui/display_sdl.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,7 +21,7 @@
 #include "common/thread.h"
 #include "devices/virtio/virtio_gpu.h"
 #include "devices/virtio/virtio_input.h"
-#include "vmm/display_input.h"
+#include "ui/display_input.h"
 
 #define CURSOR_SIZE 64
 #define INITIAL_W 640

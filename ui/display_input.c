@@ -10,7 +10,7 @@
  * keyboard driver reports for each usage, so a guest sees what a USB
  * keyboard plugged into it would send.
  */
-#include "vmm/display_input.h"
+#include "ui/display_input.h"
 
 #include <SDL_mouse.h>
 #include <SDL_scancode.h>

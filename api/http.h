@@ -6,13 +6,13 @@
  * Content-Length body (no Transfer-Encoding), persistent connections and
  * pipelining. Every limit is an error with its own status code.
  */
-#ifndef PHY_VMM_API_HTTP_H
-#define PHY_VMM_API_HTTP_H
+#ifndef PHY_API_HTTP_H
+#define PHY_API_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vmm/api/json.h"
+#include "api/json.h"
 
 #define HTTP_MAX_HEAD 8192        /* request line and headers, blank line included */
 #define HTTP_MAX_TARGET 1024      /* the request-target */

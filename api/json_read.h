@@ -6,8 +6,8 @@
  * value of another type, a duplicate, trailing text) is an error with a
  * one-line message for the client's 400.
  */
-#ifndef PHY_VMM_API_JSON_READ_H
-#define PHY_VMM_API_JSON_READ_H
+#ifndef PHY_API_JSON_READ_H
+#define PHY_API_JSON_READ_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
-#include "vmm/api/api_socket.h"
+#include "api/api_socket.h"
 
 #include <errno.h>
 #include <string.h>

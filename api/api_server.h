@@ -11,12 +11,12 @@
  * 503 at once. Requests are answered one at a time on this thread, through
  * the backend's calls only: nothing here runs on the VM's threads.
  */
-#ifndef PHY_VMM_API_SERVER_H
-#define PHY_VMM_API_SERVER_H
+#ifndef PHY_API_SERVER_H
+#define PHY_API_SERVER_H
 
 #include <phyllome/vmm.h>
 
-#include "vmm/api/api_routes.h"
+#include "api/api_routes.h"
 
 #define API_MAX_CONNECTIONS 32
 #define API_REQUEST_TIMEOUT_MS 5000

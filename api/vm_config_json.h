@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A VM's configuration as Cloud Hypervisor's VmConfig (vm.info's "config"),
  * for the subset of fields we have. */
-#ifndef PHY_VMM_API_VM_CONFIG_JSON_H
-#define PHY_VMM_API_VM_CONFIG_JSON_H
+#ifndef PHY_API_VM_CONFIG_JSON_H
+#define PHY_API_VM_CONFIG_JSON_H
 
 #include <stddef.h>
 
-#include "vmm/api/json.h"
+#include "api/json.h"
 #include "vmm/config/config.h"
 
 /* The JSON object, e.g. {"cpus":{"boot_vcpus":2,"max_vcpus":2},...}. */

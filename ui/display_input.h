@@ -6,8 +6,8 @@
  * virtio-input tablet's updates. Pure functions: no SDL call, no state;
  * display_sdl.c feeds them SDL's events.
  */
-#ifndef PHY_VMM_DISPLAY_INPUT_H
-#define PHY_VMM_DISPLAY_INPUT_H
+#ifndef PHY_UI_DISPLAY_INPUT_H
+#define PHY_UI_DISPLAY_INPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>

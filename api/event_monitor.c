@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
-#include "vmm/api/event_monitor.h"
+#include "api/event_monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "vmm/api/json.h"
+#include "api/json.h"
 
 /* Long messages are cut so that a line always fits in one atomic write. */
 #define EVENT_MESSAGE_MAX 1024

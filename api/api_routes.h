@@ -5,15 +5,15 @@
  * (struct api_backend), so the unit tests and the fuzzer run them on a
  * fake VM; vm_api.c serves them with the public API's functions.
  */
-#ifndef PHY_VMM_API_ROUTES_H
-#define PHY_VMM_API_ROUTES_H
+#ifndef PHY_API_ROUTES_H
+#define PHY_API_ROUTES_H
 
 #include <stdint.h>
 
 #include <phyllome/vmm.h>
 
-#include "vmm/api/http.h"
-#include "vmm/api/json.h"
+#include "api/http.h"
+#include "api/json.h"
 
 #define API_PATH_PREFIX "/api/v1/"
 #define API_MAX_REPLY (1024 * 1024)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
-#include "vmm/api/api_server.h"
+#include "api/api_server.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -15,8 +15,8 @@
 
 #include "common/error.h"
 #include "common/thread.h"
-#include "vmm/api/api_socket.h"
-#include "vmm/api/http.h"
+#include "api/api_socket.h"
+#include "api/http.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_BACKOFF_MS 100 /* after EMFILE: the backlog waits, no busy loop */

@@ -8,8 +8,8 @@
  * O_NONBLOCK descriptor: lines from several threads never interleave, and a
  * reader that does not keep up loses events instead of stalling the VM.
  */
-#ifndef PHY_VMM_API_EVENT_MONITOR_H
-#define PHY_VMM_API_EVENT_MONITOR_H
+#ifndef PHY_API_EVENT_MONITOR_H
+#define PHY_API_EVENT_MONITOR_H
 
 #include <stddef.h>
 #include <stdint.h>

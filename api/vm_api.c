@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "vmm/api/vm_api.h"
+#include "api/vm_api.h"
 
 #include <stdlib.h>
 
 #include "common/error.h"
-#include "vmm/api/api_routes.h"
-#include "vmm/api/api_server.h"
-#include "vmm/api/event_monitor.h"
-#include "vmm/api/json.h"
-#include "vmm/api/vm_config_json.h"
+#include "api/api_routes.h"
+#include "api/api_server.h"
+#include "api/event_monitor.h"
+#include "api/json.h"
+#include "api/vm_config_json.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
@@ -134,10 +134,12 @@ static int describe(struct vm_api *api, const struct phy_config *cfg,
 	return 0;
 }
 
-int vm_api_open(struct phy_vm *vm, const struct phy_config *cfg,
-		struct vm_api **out, struct phy_error *err)
+static void vm_api_free(void *state);
+static void vm_api_event(void *state, const struct phy_event *ev);
+
+static int vm_api_open(struct phy_vm *vm, const struct phy_config *cfg,
+		       void **out, struct phy_error *err)
 {
-	*out = NULL;
 	if (!cfg->api_socket && !cfg->event_monitor)
 		return 0;
 	struct vm_api *api = calloc(1, sizeof(*api));
@@ -154,6 +156,8 @@ int vm_api_open(struct phy_vm *vm, const struct phy_config *cfg,
 	/* The monitor last: a VM that is never created writes no events. */
 	if (!ret && cfg->event_monitor)
 		ret = event_monitor_open(cfg->event_monitor, &api->monitor, err);
+	if (!ret && api->monitor && vm_add_listener(vm, vm_api_event, api))
+		ret = phy_err(err, PHY_E_INTERNAL, "--event-monitor: no listener left");
 	if (ret) {
 		vm_api_free(api);
 		return ret;
@@ -162,26 +166,31 @@ int vm_api_open(struct phy_vm *vm, const struct phy_config *cfg,
 	return 0;
 }
 
-void vm_api_event(struct vm_api *api, const struct phy_event *ev)
+static void vm_api_event(void *state, const struct phy_event *ev)
 {
-	if (api)
-		event_monitor_event(api->monitor, ev);
+	struct vm_api *api = state;
+	event_monitor_event(api->monitor, ev);
 }
 
-void vm_api_stop(struct vm_api *api)
+static void vm_api_stop(void *state)
 {
-	if (!api)
-		return;
+	struct vm_api *api = state;
 	api_server_stop(api->server);
 	api->server = NULL;
 }
 
-void vm_api_free(struct vm_api *api)
+static void vm_api_free(void *state)
 {
-	if (!api)
-		return;
+	struct vm_api *api = state;
 	api_server_stop(api->server);
 	event_monitor_close(api->monitor);
 	json_buf_free(&api->config_json);
 	free(api);
 }
+
+const struct vm_frontend api_frontend = {
+	.name = "api",
+	.open = vm_api_open,
+	.stop = vm_api_stop,
+	.close = vm_api_free,
+};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "vmm/api/json.h"
+#include "api/json.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -4,8 +4,8 @@
  * records that it ran out), and a string escaper that always produces valid
  * JSON, whatever bytes a path or message holds.
  */
-#ifndef PHY_VMM_API_JSON_H
-#define PHY_VMM_API_JSON_H
+#ifndef PHY_API_JSON_H
+#define PHY_API_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,7 +11,7 @@
  * got wrong is a 400 saying why, not a 500 from deep in the PNG writer.
  */
 #define _GNU_SOURCE
-#include "vmm/api/api_routes.h"
+#include "api/api_routes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/api/json_read.h"
+#include "api/json_read.h"
 
 #define USAGE "{\"path\": \"/absolute/file.png\", \"scanout\": 0}"
 

@@ -22,8 +22,8 @@
  * handler through SDL (SDL_HINT_NO_SIGNAL_HANDLERS) and prints nothing
  * (SDL's log output is dropped).
  */
-#ifndef PHY_VMM_DISPLAY_SDL_H
-#define PHY_VMM_DISPLAY_SDL_H
+#ifndef PHY_UI_DISPLAY_SDL_H
+#define PHY_UI_DISPLAY_SDL_H
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "vmm/api/vm_config_json.h"
+#include "api/vm_config_json.h"
 
 #include <stdio.h>
 

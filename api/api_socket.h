@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The control API's listening Unix socket: created private (0600), never
  * stealing a live VMM's path, cleaned up only while it is still ours. */
-#ifndef PHY_VMM_API_SOCKET_H
-#define PHY_VMM_API_SOCKET_H
+#ifndef PHY_API_SOCKET_H
+#define PHY_API_SOCKET_H
 
 #include <sys/stat.h>
 
