@@ -15,18 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <virglrenderer.h>
-
 #include "devices/gpu/edid.h"
 
-/* virglrenderer's transfer box (its header only declares the struct). */
-struct virgl_box {
-	uint32_t x, y, z;
-	uint32_t w, h, d;
-};
-
 #define PIPE_TEXTURE_2D 2
-#define VIRGL_BIND_RENDER_TARGET (1u << 1)
 
 struct rect {
 	uint32_t x, y, w, h;
@@ -72,24 +63,6 @@ uint32_t gpu_cmd_edid(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 	return VIRTIO_GPU_RESP_OK_EDID;
 }
 
-/* In 3D mode a 2D resource is a texture the guest's 3D contexts can use
- * too; its rows come top first, as a 2D framebuffer's do. */
-static int create_2d_virgl(struct gpu_resource *res)
-{
-	struct virgl_renderer_resource_create_args a = {
-		.handle = res->node.id,
-		.target = PIPE_TEXTURE_2D,
-		.format = res->format,
-		.bind = VIRGL_BIND_RENDER_TARGET,
-		.width = res->width,
-		.height = res->height,
-		.depth = 1,
-		.array_size = 1,
-		.flags = VIRTIO_GPU_RESOURCE_FLAG_Y_0_TOP,
-	};
-	return virgl_renderer_resource_create(&a, NULL, 0);
-}
-
 uint32_t gpu_cmd_create_2d(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 {
 	const struct virtio_gpu_resource_create_2d *c = &cmd->req.create_2d;
@@ -112,7 +85,7 @@ uint32_t gpu_cmd_create_2d(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 	res->depth = res->array_size = 1;
 	res->created_2d = true;
 	if (gpu->virgl) {
-		if (create_2d_virgl(res)) {
+		if (gpu_virgl_create_2d(res)) {
 			gpu_resource_destroy(gpu, res);
 			return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 		}
@@ -214,9 +187,7 @@ uint32_t gpu_cmd_transfer_2d(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 			return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	if (res->virgl) {
-		struct virgl_box box = {r.x, r.y, 0, r.w, r.h, 1};
-		return virgl_renderer_transfer_write_iov(res->node.id, 0, 0, 0,
-							 0, &box, off, NULL, 0)
+		return gpu_virgl_write_2d(res->node.id, r.x, r.y, r.w, r.h, off)
 			       ? VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER
 			       : VIRTIO_GPU_RESP_OK_NODATA;
 	}

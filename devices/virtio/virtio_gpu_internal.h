@@ -19,6 +19,7 @@
 #define PHY_DEVICES_VIRTIO_VIRTIO_GPU_INTERNAL_H
 
 #include <linux/virtio_gpu.h>
+#include <sys/uio.h>
 
 #include "devices/virtio/virtio_gpu.h"
 
@@ -255,12 +256,28 @@ bool gpu_backing_read(const struct gpu_resource *res,
 		      struct gpu_backing_cursor *c, uint64_t off, void *dst,
 		      size_t n);
 
-/* ---- virtio_gpu_virgl.c ---- */
+/* ---- virtio_gpu_virgl.c (virtio_gpu_novirgl.c in a build without
+ * virglrenderer: start() says so and the device runs in 2D) ---- */
 /* On the GPU thread: starts virglrenderer, or fills gpu->fallback. */
 void gpu_virgl_start(struct virtio_gpu *gpu);
 void gpu_virgl_stop(struct virtio_gpu *gpu);
 /* Lets virglrenderer retire fences (GPU thread). */
 void gpu_virgl_poll(struct virtio_gpu *gpu);
+/* What the 2D command set and the resources do with virglrenderer in 3D
+ * mode (GPU thread); each returns 0 or nonzero as virglrenderer does. */
+/* A 2D resource as a texture 3D contexts can use too, rows top first. */
+int gpu_virgl_create_2d(const struct gpu_resource *res);
+/* Guest backing -> texture (the rectangle, from backing offset off). */
+int gpu_virgl_write_2d(uint32_t id, uint32_t x, uint32_t y, uint32_t w,
+		       uint32_t h, uint64_t off);
+/* Texture -> buf: w x h pixels of 4 bytes, rows top first. */
+int gpu_virgl_read_2d(uint32_t id, uint32_t x, uint32_t y, uint32_t w,
+		      uint32_t h, void *buf);
+int gpu_virgl_fence(uint32_t seq);
+int gpu_virgl_attach(uint32_t id, struct iovec *iov, unsigned n);
+void gpu_virgl_detach(uint32_t id);
+void gpu_virgl_unref(uint32_t id);
+void gpu_virgl_ctx_destroy(uint32_t id);
 
 /* ---- virtio_gpu_scanout.c ---- */
 /* Bytes of R, G and B in a 4-byte pixel of a virtio-gpu format; false

@@ -25,7 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <virglrenderer.h>
 
 #define HDR_SIZE sizeof(struct virtio_gpu_ctrl_hdr)
 
@@ -170,7 +169,7 @@ static uint32_t fence_after(struct virtio_gpu *gpu, const struct gpu_cmd *cmd)
 	uint32_t seq = ++gpu->fence_seq;
 	if (seq == 0) /* 0 means "none" here */
 		seq = ++gpu->fence_seq;
-	if (virgl_renderer_create_fence((int)seq, 0)) {
+	if (gpu_virgl_fence(seq)) {
 		gpu_log(gpu,
 			"%s: virglrenderer cannot make a fence; "
 			"answering without it",

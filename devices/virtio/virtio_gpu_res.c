@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <virglrenderer.h>
 
 /* ---- tables: chained hashing, grown to keep chains short ---- */
 
@@ -155,11 +154,8 @@ struct gpu_resource *gpu_resource_new(struct virtio_gpu *gpu, uint32_t id,
 static void free_backing(struct virtio_gpu *gpu, struct gpu_resource *res,
 			 bool in_virgl)
 {
-	if (in_virgl) {
-		struct iovec *iov = NULL;
-		int n = 0;
-		virgl_renderer_resource_detach_iov((int)res->node.id, &iov, &n);
-	}
+	if (in_virgl)
+		gpu_virgl_detach(res->node.id);
 	gpu_uncharge(gpu, res->backing_charge);
 	free(res->backing);
 	res->backing = NULL;
@@ -179,7 +175,7 @@ static void free_resource(struct virtio_gpu *gpu, struct gpu_node *n)
 	if (res->backing)
 		free_backing(gpu, res, res->virgl);
 	if (res->virgl)
-		virgl_renderer_resource_unref(n->id);
+		gpu_virgl_unref(n->id);
 	gpu_uncharge(gpu, res->charge);
 	free(res->pixels);
 	free(res);
@@ -193,7 +189,7 @@ void gpu_resource_destroy(struct virtio_gpu *gpu, struct gpu_resource *res)
 
 static void free_context(struct virtio_gpu *gpu, struct gpu_node *n)
 {
-	virgl_renderer_context_destroy(n->id);
+	gpu_virgl_ctx_destroy(n->id);
 	gpu_uncharge(gpu, GPU_CONTEXT_CHARGE);
 	free(n);
 }
@@ -265,8 +261,7 @@ uint32_t gpu_backing_attach(struct virtio_gpu *gpu, struct gpu_cmd *cmd,
 	free(e);
 	/* virglrenderer keeps the array until it is detached. */
 	if (r == VIRTIO_GPU_RESP_OK_NODATA && res->virgl &&
-	    virgl_renderer_resource_attach_iov((int)res->node.id, res->backing,
-					       (int)res->nr_backing))
+	    gpu_virgl_attach(res->node.id, res->backing, res->nr_backing))
 		r = VIRTIO_GPU_RESP_ERR_UNSPEC;
 	if (r != VIRTIO_GPU_RESP_OK_NODATA)
 		free_backing(gpu, res, false);

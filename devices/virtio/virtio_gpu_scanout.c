@@ -23,15 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <virglrenderer.h>
-
 #include "common/error.h"
 #include "devices/gpu/png.h"
-
-struct virgl_box {
-	uint32_t x, y, z;
-	uint32_t w, h, d;
-};
 
 /* Gallium names formats by byte order: B8G8R8A8 is B, G, R, A in memory. */
 bool gpu_format_rgb(uint32_t format, unsigned off[3])
@@ -83,10 +76,7 @@ static uint8_t *read_pixels(struct gpu_resource *res, uint32_t x, uint32_t y,
 	if (!p)
 		return NULL;
 	if (res->virgl) {
-		struct virgl_box box = {x, y, 0, w, h, 1};
-		struct iovec iov = {p, (size_t)w * h * 4};
-		if (virgl_renderer_transfer_read_iov(res->node.id, 0, 0, w * 4,
-						     0, &box, 0, &iov, 1)) {
+		if (gpu_virgl_read_2d(res->node.id, x, y, w, h, p)) {
 			free(p);
 			return NULL;
 		}

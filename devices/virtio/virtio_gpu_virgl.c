@@ -179,3 +179,74 @@ void gpu_virgl_poll(struct virtio_gpu *gpu)
 	if (gpu->virgl)
 		virgl_renderer_poll();
 }
+
+/* ---- what the 2D command set and the resources call in 3D mode ---- */
+
+/* virglrenderer's transfer box (its header only declares the struct). */
+struct virgl_box {
+	uint32_t x, y, z;
+	uint32_t w, h, d;
+};
+
+#define PIPE_TEXTURE_2D 2
+#define VIRGL_BIND_RENDER_TARGET (1u << 1)
+
+int gpu_virgl_create_2d(const struct gpu_resource *res)
+{
+	struct virgl_renderer_resource_create_args a = {
+		.handle = res->node.id,
+		.target = PIPE_TEXTURE_2D,
+		.format = res->format,
+		.bind = VIRGL_BIND_RENDER_TARGET,
+		.width = res->width,
+		.height = res->height,
+		.depth = 1,
+		.array_size = 1,
+		.flags = VIRTIO_GPU_RESOURCE_FLAG_Y_0_TOP,
+	};
+	return virgl_renderer_resource_create(&a, NULL, 0);
+}
+
+int gpu_virgl_write_2d(uint32_t id, uint32_t x, uint32_t y, uint32_t w,
+		       uint32_t h, uint64_t off)
+{
+	struct virgl_box box = {x, y, 0, w, h, 1};
+	return virgl_renderer_transfer_write_iov(id, 0, 0, 0, 0, &box, off,
+						 NULL, 0);
+}
+
+int gpu_virgl_read_2d(uint32_t id, uint32_t x, uint32_t y, uint32_t w,
+		      uint32_t h, void *buf)
+{
+	struct virgl_box box = {x, y, 0, w, h, 1};
+	struct iovec iov = {buf, (size_t)w * h * 4};
+	return virgl_renderer_transfer_read_iov(id, 0, 0, w * 4, 0, &box, 0,
+						&iov, 1);
+}
+
+int gpu_virgl_fence(uint32_t seq)
+{
+	return virgl_renderer_create_fence((int)seq, 0);
+}
+
+int gpu_virgl_attach(uint32_t id, struct iovec *iov, unsigned n)
+{
+	return virgl_renderer_resource_attach_iov((int)id, iov, (int)n);
+}
+
+void gpu_virgl_detach(uint32_t id)
+{
+	struct iovec *iov = NULL;
+	int n = 0;
+	virgl_renderer_resource_detach_iov((int)id, &iov, &n);
+}
+
+void gpu_virgl_unref(uint32_t id)
+{
+	virgl_renderer_resource_unref(id);
+}
+
+void gpu_virgl_ctx_destroy(uint32_t id)
+{
+	virgl_renderer_context_destroy(id);
+}

@@ -626,7 +626,7 @@ static void test_gpu_machine(void)
 	struct guest g;
 	struct phy_error err = { 0 };
 	if (!guest_create(&g, "lifecycle64.bin", PAYLOAD_LONG64, "boot=1", "gpu",
-			  "mode=virgl"))
+			  PHY_HAVE_VIRGL ? "mode=virgl" : "mode=2d"))
 		return;
 	CHECK(phy_vm_start(g.vm, &err) == 0);
 	CHECK(runs(&g.rec));

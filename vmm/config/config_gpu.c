@@ -14,6 +14,9 @@ static int gpu_kv(void *target, const char *opt, const char *key,
 	unsigned long v;
 
 	if (!strcmp(key, "mode")) {
+		if (!strcmp(val, "virgl") && !PHY_HAVE_VIRGL)
+			return phy_err(err, PHY_E_INVALID,
+				       "--gpu: mode=virgl is not in this build (cmake -DPHYLLOME_VIRGL=OFF)");
 		if (!strcmp(val, "virgl"))
 			g->mode = GPU_VIRGL;
 		else if (!strcmp(val, "2d"))

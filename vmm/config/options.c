@@ -190,6 +190,9 @@ static int set_display(struct phy_config *cfg, const char *v,
 {
 	if (!strcmp(v, "none"))
 		cfg->display = DISPLAY_NONE;
+	else if (!strcmp(v, "sdl") && !PHY_HAVE_SDL)
+		return phy_err(err, PHY_E_INVALID,
+			       "--display: sdl is not in this build (cmake -DPHYLLOME_SDL=OFF)");
 	else if (!strcmp(v, "sdl"))
 		cfg->display = DISPLAY_SDL;
 	else
