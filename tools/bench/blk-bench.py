@@ -51,30 +51,27 @@ a quiet machine and look at the spread in LOG_DIR/runs.json.
 
 Prints a Markdown report (medians over rounds) on stdout, progress on
 stderr. Exit status 1 when any run or job failed (the report says which)."""
-import argparse
-import json
 import mmap
 import os
 import re
-import select
-import shutil
 import signal
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (VMM_B, arg_parser, cpu_sample, finish_report,  # noqa: E402
+                      make_log_dir, marked, md_head, md_row, median,
+                      need_files, need_tools, note_failures, phyllome_command,
+                      print_failed, qemu_command, ratio, rotating, sh,
+                      start_vmm, vmm_list, watch_console, write_runs)
 
 MARK = "PHYLLOME-FIO: "
 JOBS = [("randread", "4k", 1), ("randread", "4k", 32),
         ("randwrite", "4k", 1), ("randwrite", "4k", 32),
         ("read", "1m", 8), ("write", "1m", 8)]
 ALL_VMMS = ["phyllome-vmm", "qemu-q35", "qemu-q35-iothread", "qemu-microvm"]
-# A second phyllome-vmm build (--vmm-b) in the same run: an A/B of a change.
-VMM_B = "phyllome-vmm-b"
 NATIVE = "no VM"
-VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def job_name(rw, bs, qd):
@@ -186,15 +183,6 @@ def o_direct_works(d):
         os.unlink(path)
 
 
-def sh(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
-    if r.returncode:
-        tail = (r.stdout.strip().splitlines() or [""])[-1]
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {tail}")
-    return r.stdout
-
-
 class Storage:
     """An O_DIRECT-capable directory holding only the test image."""
 
@@ -246,72 +234,23 @@ class Storage:
 
 # ---------------------------------------------------------------- VMMs
 def vmm_command(name, args, image, cmdline):
-    mem = args.memory
     if name.startswith("phyllome-vmm"):
-        vmm = args.vmm_b if name == VMM_B else args.vmm
-        return [vmm, "--kernel", args.kernel, "--initramfs", args.initrd,
-                "--cmdline", cmdline, "--memory", f"size={mem}",
-                "--cpus", "boot=1",
-                "--disk", f"path={image},direct=on,id=phy-fio-test",
-                "--disk", f"path={args.tools},readonly=on,id=phy-fio-tools",
-                "--serial", "tty"]
+        return phyllome_command(name, args, cmdline, [
+            "--disk", f"path={image},direct=on,id=phy-fio-test",
+            "--disk", f"path={args.tools},readonly=on,id=phy-fio-tools"])
     machine = "microvm" if name == "qemu-microvm" else "q35"
     dev = "virtio-blk-device" if machine == "microvm" else "virtio-blk-pci"
-    # Guest RAM as both VMMs have it by default: private memory, on
-    # transparent huge pages where the host allows them (phyllome-vmm
-    # advises them, thp=on; the rig's L1 has THP "always").
-    # debug-threads=on names the vCPU threads "CPU N/KVM".
-    cmd = [args.qemu, "-M", machine, "-enable-kvm", "-cpu", "host",
-           "-name", f"{name},debug-threads=on",
-           "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
-           "-nographic", "-serial", "stdio", "-no-reboot",
-           "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
-           "-drive", f"if=none,id=test,file={image},format=raw,"
-                     "cache=none,aio=io_uring"]
+    devices = ["-drive", f"if=none,id=test,file={image},format=raw,"
+                         "cache=none,aio=io_uring"]
     test_dev = f"{dev},drive=test,serial=phy-fio-test"
     if name == "qemu-q35-iothread":
-        cmd += ["-object", "iothread,id=io0"]
+        devices += ["-object", "iothread,id=io0"]
         test_dev += ",iothread=io0"
-    cmd += ["-device", test_dev,
-            "-drive", f"if=none,id=tools,file={args.tools},format=raw,"
-                      "readonly=on,file.locking=off",
-            "-device", f"{dev},drive=tools,serial=phy-fio-tools"]
-    return cmd
-
-
-def cpu_sample(pid):
-    """(process CPU ns, all threads ever; vCPU threads' CPU ns, None when
-    no thread has a vCPU thread's name)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            s = f.read()
-        rest = s[s.rindex(")") + 2:].split()
-        total = (int(rest[11]) + int(rest[12])) * 1e9 / CLK_TCK
-    except (OSError, ValueError, IndexError):
-        return None
-    vcpu = None
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    if not VCPU_THREAD.match(f.read().strip()):
-                        continue
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    vcpu = (vcpu or 0) + int(f.read().split()[0])
-            except (OSError, ValueError):
-                pass
-    except OSError:
-        pass
-    return total, vcpu
-
-
-def last_line(path):
-    try:
-        with open(path, errors="replace") as f:
-            lines = [l.strip() for l in f if l.strip()]
-        return lines[-1] if lines else ""
-    except OSError:
-        return ""
+    devices += ["-device", test_dev,
+                "-drive", f"if=none,id=tools,file={args.tools},format=raw,"
+                          "readonly=on,file.locking=off",
+                "-device", f"{dev},drive=tools,serial=phy-fio-tools"]
+    return qemu_command(name, args, machine, cmdline, devices)
 
 
 def run_vmm(name, args, image, timeout, log_prefix):
@@ -321,97 +260,54 @@ def run_vmm(name, args, image, timeout, log_prefix):
     cmdline = (f"console=ttyS0 quiet phyllome.action=poweroff "
                f"phyllome.fio={spec} phyllome.fio_runtime={args.runtime} "
                f"phyllome.fio_ramp={args.ramp} phyllome.fio_engine={args.engine}")
-    cmd = vmm_command(name, args, image, cmdline)
     res = {"jobs": {}, "job_errors": {}, "error": None, "ready": ""}
     err_path = log_prefix + ".err"
-    serial_log = open(log_prefix + ".log", "wb")
-    with open(err_path, "wb") as err:
-        try:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=err)
-        except OSError as e:
-            res["error"] = f"cannot start: {e}"
-            serial_log.close()
-            return res
-    t0 = time.monotonic()
-    deadline = t0 + timeout
-    buf = b""
-    last_guest = ""
+    p, res["error"] = start_vmm(vmm_command(name, args, image, cmdline),
+                                err_path)
+    if p is None:
+        return res
     starts = {}
     kvm = None
-    done = False
     rw_of = {job_name(*j): j[0] for j in args.job_list}
-    while True:
-        left = deadline - time.monotonic()
-        if done:
-            left = min(left, 30)  # the guest powers off; don't wait long
-        if left <= 0:
-            if not done:
-                res["error"] = (f"timeout after {timeout:.0f} s (last guest "
-                                f"line: {last_guest!r})")
-            p.kill()
-            break
-        r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-        if not r:
-            continue
-        chunk = os.read(p.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        serial_log.write(chunk)
-        buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for raw in lines:
-            line = raw.decode(errors="replace").strip("\r\n ")
-            if line:
-                last_guest = line[:160]
-            i = line.find(MARK)
-            if i < 0:
-                continue
-            word, _, rest = line[i + len(MARK):].partition(" ")
-            jname, _, detail = rest.partition(" ")
-            now = time.monotonic()
-            if word == "ready":
-                res["ready"] = rest
-            elif word == "start":
-                starts[jname] = (now, cpu_sample(p.pid))
-                if args.exits:
-                    kvm = KvmCounts(log_prefix + f".{jname}.perf")
-            elif word == "stop" and jname in starts:
-                t1, c1 = starts.pop(jname)
-                c2 = cpu_sample(p.pid)
-                j = res["jobs"].setdefault(jname, {})
-                j["window_s"] = now - t1
-                if kvm:
-                    j.update(kvm.stop())
-                    kvm = None
-                if c1 and c2:
-                    j["cpu_ns"] = c2[0] - c1[0]
-                    j["vcpu_ns"] = (c2[1] - c1[1] if c1[1] is not None
-                                    and c2[1] is not None else None)
-            elif word == "result":
-                try:
-                    res["jobs"].setdefault(jname, {}).update(
-                        parse_terse(detail, rw_of.get(jname, "read")))
-                except ValueError as e:
-                    res["job_errors"][jname] = f"bad result line: {e}"
-            elif word == "error":
-                if jname == "setup":
-                    res["error"] = f"guest: {detail}"
-                else:
-                    res["job_errors"][jname] = detail
-            elif word == "done":
-                done = True
-    try:
-        _, status, _ = os.wait4(p.pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-    except ChildProcessError:
-        code = None
-    serial_log.close()
-    if not done and not res["error"]:
-        why = last_line(err_path) or f"last guest line: {last_guest!r}"
-        res["error"] = f"exit {code} before the guest finished: {why}"
-    elif res["error"] and res["error"].startswith("timeout") and last_line(err_path):
-        res["error"] += f"; stderr: {last_line(err_path)}"
+
+    def on_line(line, now):
+        nonlocal kvm
+        msg = marked(line, MARK)
+        if msg is None:
+            return False
+        word, _, rest = msg.partition(" ")
+        jname, _, detail = rest.partition(" ")
+        if word == "ready":
+            res["ready"] = rest
+        elif word == "start":
+            starts[jname] = (now, cpu_sample(p.pid))
+            if args.exits:
+                kvm = KvmCounts(log_prefix + f".{jname}.perf")
+        elif word == "stop" and jname in starts:
+            t1, c1 = starts.pop(jname)
+            c2 = cpu_sample(p.pid)
+            j = res["jobs"].setdefault(jname, {})
+            j["window_s"] = now - t1
+            if kvm:
+                j.update(kvm.stop())
+                kvm = None
+            if c1 and c2:
+                j["cpu_ns"] = c2[0] - c1[0]
+                j["vcpu_ns"] = (c2[1] - c1[1] if c1[1] is not None
+                                and c2[1] is not None else None)
+        elif word == "result":
+            try:
+                res["jobs"].setdefault(jname, {}).update(
+                    parse_terse(detail, rw_of.get(jname, "read")))
+            except ValueError as e:
+                res["job_errors"][jname] = f"bad result line: {e}"
+        elif word == "error":
+            if jname == "setup":
+                res["error"] = f"guest: {detail}"
+            else:
+                res["job_errors"][jname] = detail
+        return word == "done"
+    watch_console(p, log_prefix + ".log", timeout, res, err_path, on_line)
     for rw, bs, qd in args.job_list:
         n = job_name(rw, bs, qd)
         if n not in res["job_errors"] and "iops" not in res["jobs"].get(n, {}):
@@ -440,11 +336,6 @@ def run_native(args, image):
 
 
 # ---------------------------------------------------------------- report
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
 def fmt_rate(job, iops, bw_kib):
     if iops is None:
         return "failed"
@@ -455,14 +346,7 @@ def fmt_rate(job, iops, bw_kib):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--vmm", default="build/phyllome-vmm")
-    ap.add_argument("--vmm-b", default="",
-                    help=f"a second phyllome-vmm build, run as {VMM_B}")
-    ap.add_argument("--qemu", default="qemu-system-x86_64")
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd", required=True)
+    ap = arg_parser(__doc__)
     ap.add_argument("--tools", required=True, help="ext4 image with fio")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runtime", type=int, default=8, help="measured s per job")
@@ -490,12 +374,7 @@ def main():
     if not m:
         ap.error("--image-size: N M or N G")
     args.image_size = int(m.group(1)) << (20 if m.group(2) == "M" else 30)
-    vmms = [v for v in args.vmms.split(",") if v]
-    if args.vmm_b and VMM_B not in vmms:
-        vmms.append(VMM_B)
-    for v in vmms:
-        if v not in ALL_VMMS + ([VMM_B] if args.vmm_b else []):
-            ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
+    vmms = vmm_list(ap, args, ALL_VMMS)
     if args.jobs:
         try:
             args.job_list = [(rw, bs, int(qd)) for rw, bs, qd in
@@ -504,15 +383,11 @@ def main():
             ap.error("--jobs: RW:BS:QD[,...]")
     else:
         args.job_list = JOBS
-    for path in (args.kernel, args.initrd, args.tools):
-        if not os.path.isfile(path):
-            ap.error(f"'{path}' is not a file")
-    if shutil.which("fio") is None:
-        ap.error("fio not found")
+    need_files(ap, args.kernel, args.initrd, args.tools)
+    need_tools(ap, "fio")
     per_job = args.runtime + args.ramp
     timeout = args.timeout or 180 + len(args.job_list) * (3 * per_job + 30)
-    log_dir = args.log_dir or tempfile.mkdtemp(prefix="blk-bench-logs.")
-    os.makedirs(log_dir, exist_ok=True)
+    log_dir = make_log_dir(args, "blk-bench")
 
     t_start = time.monotonic()
     try:
@@ -527,32 +402,25 @@ def main():
     runs = {e: [] for e in entries}
     failures = {}  # "ENTRY: what" -> [round numbers]
     try:
-        for rnd in range(args.rounds):
-            k = rnd % len(entries)
-            for e in entries[k:] + entries[:k]:
-                t0 = time.monotonic()
-                if e == NATIVE:
-                    r = run_native(args, storage.image)
-                else:
-                    r = run_vmm(e, args, storage.image, timeout,
-                                os.path.join(log_dir, f"{e}-round{rnd}"))
-                runs[e].append(r)
-                if r["error"]:
-                    failures.setdefault(f"{e}: failed: {r['error']}", []).append(rnd + 1)
-                for jn, why in r["job_errors"].items():
-                    failures.setdefault(f"{e}: {jn} failed: {why}", []).append(rnd + 1)
-                print(f"blk-bench: round {rnd + 1}/{args.rounds} {e}: "
-                      f"{time.monotonic() - t0:.0f} s, "
-                      + (f"failed: {r['error']}" if r["error"] else
-                         " ".join(f"{jn}={j['iops']:.0f}"
-                                  for jn, j in r["jobs"].items())),
-                      file=sys.stderr)
+        for rnd, e in rotating(entries, args.rounds):
+            t0 = time.monotonic()
+            if e == NATIVE:
+                r = run_native(args, storage.image)
+            else:
+                r = run_vmm(e, args, storage.image, timeout,
+                            os.path.join(log_dir, f"{e}-round{rnd}"))
+            runs[e].append(r)
+            note_failures(failures, e, r, rnd)
+            print(f"blk-bench: round {rnd + 1}/{args.rounds} {e}: "
+                  f"{time.monotonic() - t0:.0f} s, "
+                  + (f"failed: {r['error']}" if r["error"] else
+                     " ".join(f"{jn}={j['iops']:.0f}"
+                              for jn, j in r["jobs"].items())),
+                  file=sys.stderr)
     finally:
         storage.close()
     total_s = time.monotonic() - t_start
-    with open(os.path.join(log_dir, "runs.json"), "w") as f:
-        json.dump({"args": {k: v for k, v in vars(args).items()},
-                   "runs": runs}, f, indent=1, default=str)
+    write_runs(log_dir, args, runs)
 
     def med(e, jn, key):
         return median([r["jobs"].get(jn, {}).get(key) for r in runs[e]])
@@ -575,8 +443,7 @@ def main():
         return any(r["jobs"] for r in runs[e])
     for e in entries:
         if not ok(e):
-            why = next((r["error"] for r in runs[e] if r["error"]), "no results")
-            print(f"**{e}: failed: {why}**\n")
+            print_failed(e, runs[e])
     cols = entries
     print("### Throughput\n")
     # Ratios of IOPS: phyllome-vmm against each QEMU, and the B build
@@ -586,8 +453,7 @@ def main():
         pairs.append((VMM_B, ours))
     hdr = ["job"] + cols + [f"{a.replace('-vmm', '', 1) if a == ours else a}/{b}"
                             for a, b in pairs]
-    print("| " + " | ".join(hdr) + " |")
-    print("|" + "---|" * len(hdr))
+    md_head(hdr)
     for job in args.job_list:
         jn = job_name(*job)
         cells = [jn]
@@ -596,9 +462,8 @@ def main():
             cells.append(fmt_rate(job, iops, bw) if ok(e) or e == NATIVE
                          else "failed")
         for a, b in pairs:
-            x, y = med(a, jn, "iops"), med(b, jn, "iops")
-            cells.append(f"{x / y:.2f}x" if x and y else "n/a")
-        print("| " + " | ".join(cells) + " |")
+            cells.append(ratio(med(a, jn, "iops"), med(b, jn, "iops")))
+        md_row(cells)
 
     # The other tables only for those with results.
     cols = [e for e in entries if ok(e)]
@@ -608,11 +473,10 @@ def main():
         if not names:
             return
         print(f"\n### {title}\n")
-        print("| job | " + " | ".join(names) + " |")
-        print("|" + "---|" * (len(names) + 1))
+        md_head(["job", *names])
         for job in args.job_list:
             jn = job_name(*job)
-            print(f"| {jn} | " + " | ".join(cell(e, jn) for e in names) + " |")
+            md_row([jn, *(cell(e, jn) for e in names)])
 
     def latency(e, jn):
         a, b = med(e, jn, "clat_mean_us"), med(e, jn, "clat_p99_us")
@@ -671,12 +535,7 @@ def main():
               vmms_ok, exits)
         print("\nCounted by the KVM the VMMs run on (L1 in the rig), "
               "system-wide, over the same window as CPU per I/O.")
-    if failures:
-        print("\nFailures:\n" + "\n".join(
-            f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
-            for f, r in failures.items()))
-    print(f"\nLogs of each run: {log_dir}", file=sys.stderr)
-    return 1 if failures else 0
+    return finish_report(failures, log_dir)
 
 
 if __name__ == "__main__":

@@ -54,21 +54,21 @@ LOG_DIR/runs.json.
 
 Prints a Markdown report (medians over rounds) on stdout, progress on
 stderr. Exit status 1 when any run failed (the report says which)."""
-import argparse
-import json
 import os
 import re
-import select
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (arg_parser, cpu_sample, finish_report,  # noqa: E402
+                      make_log_dir, marked, md_head, md_row, median,
+                      need_files, phyllome_command, print_failed,
+                      qemu_command, ratio, rotating, start_vmm, vm_counters,
+                      vmm_list, watch_console, write_runs)
 
 MARK = "PHYLLOME-GPU: "
 ALL_VMMS = ["phyllome-vmm", "qemu"]
-VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 RENDERED = re.compile(r"Rendered (\d+) frames in ([\d.]+) sec \(([\d.]+) fps\)")
 FINISH = re.compile(r"finish (\d+) avg ([\d.]+) p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+)$")
 
@@ -94,25 +94,7 @@ def render_node():
 
 def gpu_counters(sock):
     """vm.counters' "_gpu0" object from phyllome-vmm's API socket, or None."""
-    import socket
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
-            c.settimeout(2)
-            c.connect(sock)
-            c.sendall(b"GET /api/v1/vm.counters HTTP/1.1\r\nHost: localhost\r\n"
-                      b"Connection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200"):
-            return None
-        return json.loads(body).get("_gpu0")
-    except (OSError, ValueError):
-        return None
+    return (vm_counters(sock) or {}).get("_gpu0")
 
 
 def vmm_command(name, args, cmdline, api_sock):
@@ -120,52 +102,16 @@ def vmm_command(name, args, cmdline, api_sock):
     w, h = args.size
     if name == "phyllome-vmm":
         # ---- phyllome-vmm: adjust here when --gpu changes (docs/cli.md) ----
-        return [args.vmm, "--kernel", args.kernel, "--initramfs", args.initrd, "--cmdline", cmdline, "--memory", f"size={args.memory}", "--cpus", "boot=1", "--gpu", f"mode=virgl,width={w},height={h}", "--serial", "tty", "--api-socket", f"path={api_sock}"], {}  # noqa: E501
+        return phyllome_command(name, args, cmdline, ["--gpu", f"mode=virgl,width={w},height={h}"], api_sock), {}  # noqa: E501
     node = render_node()
     if node is None:
         raise RuntimeError("no render node for QEMU's egl-headless (modprobe vgem failed)")
-    # debug-threads=on names the vCPU threads "CPU N/KVM".
-    return [args.qemu, "-M", "q35", "-enable-kvm", "-cpu", "host",
-            "-name", "qemu,debug-threads=on", "-m", args.memory, "-smp", "1",
-            "-nodefaults", "-no-user-config", "-no-reboot", "-monitor", "none",
-            "-serial", "stdio", "-display", f"egl-headless,rendernode={node}",
-            "-device", f"virtio-gpu-gl-pci,xres={w},yres={h}",
-            "-kernel", args.kernel, "-initrd", args.initrd,
-            "-append", cmdline], {"GBM_ALWAYS_SOFTWARE": "1"}
-
-
-def cpu_sample(pid):
-    """(process CPU ns, all threads ever; vCPU threads' CPU ns or None)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            s = f.read()
-        rest = s[s.rindex(")") + 2:].split()
-        total = (int(rest[11]) + int(rest[12])) * 1e9 / CLK_TCK
-    except (OSError, ValueError, IndexError):
-        return None
-    vcpu = None
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    if not VCPU_THREAD.match(f.read().strip()):
-                        continue
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    vcpu = (vcpu or 0) + int(f.read().split()[0])
-            except (OSError, ValueError):
-                pass
-    except OSError:
-        pass
-    return total, vcpu
-
-
-def last_line(path):
-    try:
-        with open(path, errors="replace") as f:
-            lines = [l.strip() for l in f if l.strip()]
-        return lines[-1] if lines else ""
-    except OSError:
-        return ""
+    # virtio-gpu-gl-pci needs a GL display: egl-headless, not -nographic.
+    cmd = qemu_command(name, args, "q35", cmdline,
+                       ["-device", f"virtio-gpu-gl-pci,xres={w},yres={h}"],
+                       display=["-monitor", "none", "-display",
+                                f"egl-headless,rendernode={node}"])
+    return cmd, {"GBM_ALWAYS_SOFTWARE": "1"}
 
 
 def run_vmm(name, args, log_prefix):
@@ -187,95 +133,57 @@ def run_vmm(name, args, log_prefix):
         return res
     with open(log_prefix + ".cmd", "w") as f:
         f.write(" ".join(cmd) + "\n")
-    serial_log = open(log_prefix + ".log", "wb")
-    with open(err_path, "wb") as err:
-        try:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=err, env={**os.environ, **env})
-        except OSError as e:
-            res["error"] = f"cannot start: {e}"
-            serial_log.close()
-            return res
+    p, res["error"] = start_vmm(cmd, err_path, env)
+    if p is None:
+        return res
     t0 = time.monotonic()
-    deadline = t0 + args.timeout
-    buf, last_guest, done = b"", "", False
     start = None      # host time of "kmscube start"
     reports = []      # (host time, frames, CPU sample) at each "Rendered"
-    while True:
-        left = deadline - time.monotonic()
-        if done:
-            left = min(left, 30)  # the guest powers off; don't wait long
-        if left <= 0:
-            if not done:
-                res["error"] = f"timeout after {args.timeout:.0f} s (last guest line: {last_guest!r})"
-            p.kill()
-            break
-        r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-        if not r:
-            continue
-        chunk = os.read(p.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        serial_log.write(chunk)
-        buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for raw in lines:
-            line = raw.decode(errors="replace").strip("\r\n ")
-            if line:
-                last_guest = line[:160]
-            now = time.monotonic()
-            i = line.find(MARK)
-            if i < 0:
-                # kmscube's own lines, between the hook's start and stop.
-                m = RENDERED.search(line)
-                if m and start is not None:
-                    reports.append((now, int(m.group(1)), cpu_sample(p.pid)))
-                    res["frames"], res["fps"] = int(m.group(1)), float(m.group(3))
-                    if name == "phyllome-vmm":
-                        g = gpu_counters(api_sock)
-                        if g is not None:
-                            gpu_first = gpu_first or g
-                            gpu_last = g
-                elif line.strip().startswith("renderer:"):
-                    res["renderer"] = line.split(":", 1)[1].strip().strip('"')
-                elif "user interrupted" in line and not res["error"]:
-                    res["error"] = "kmscube stopped early: its stdin was readable"
-                continue
-            msg = line[i + len(MARK):]
-            if msg == "kmscube start":
-                start = now
-            elif msg.startswith("kmscube exit ") and name == "phyllome-vmm":
-                gpu_kms_end = gpu_counters(api_sock)
-            elif msg.startswith("finish "):
-                m = FINISH.match(msg)
-                if m:
-                    res["finish_n"] = int(m.group(1))
-                    for k, i in (("avg", 2), ("p50", 3), ("p99", 4), ("max", 5)):
-                        res[f"finish_{k}_us"] = float(m.group(i))
-                    g = gpu_counters(api_sock) if name == "phyllome-vmm" else None
-                    if g and gpu_kms_end and g["fences"] > gpu_kms_end["fences"]:
-                        res["finish_device_avg_us"] = (
-                            (g["fence_latency_avg_us"] * g["fences"]
-                             - gpu_kms_end["fence_latency_avg_us"] * gpu_kms_end["fences"])
-                            / (g["fences"] - gpu_kms_end["fences"]))
-                elif not res["error"]:
-                    res["error"] = f"guest: {msg}"
-            elif msg.startswith("kmscube exit ") and msg != "kmscube exit 0":
-                if not res["error"]:
-                    res["error"] = f"{msg} (see {log_prefix}.log)"
-            elif msg.startswith("error"):
+
+    def on_line(line, now):
+        nonlocal start, gpu_first, gpu_last, gpu_kms_end
+        msg = marked(line, MARK)
+        if msg is None:
+            # kmscube's own lines, between the hook's start and stop.
+            m = RENDERED.search(line)
+            if m and start is not None:
+                reports.append((now, int(m.group(1)), cpu_sample(p.pid)))
+                res["frames"], res["fps"] = int(m.group(1)), float(m.group(3))
+                if name == "phyllome-vmm":
+                    g = gpu_counters(api_sock)
+                    if g is not None:
+                        gpu_first = gpu_first or g
+                        gpu_last = g
+            elif line.strip().startswith("renderer:"):
+                res["renderer"] = line.split(":", 1)[1].strip().strip('"')
+            elif "user interrupted" in line and not res["error"]:
+                res["error"] = "kmscube stopped early: its stdin was readable"
+            return False
+        if msg == "kmscube start":
+            start = now
+        elif msg.startswith("kmscube exit ") and name == "phyllome-vmm":
+            gpu_kms_end = gpu_counters(api_sock)
+        elif msg.startswith("finish "):
+            m = FINISH.match(msg)
+            if m:
+                res["finish_n"] = int(m.group(1))
+                for k, i in (("avg", 2), ("p50", 3), ("p99", 4), ("max", 5)):
+                    res[f"finish_{k}_us"] = float(m.group(i))
+                g = gpu_counters(api_sock) if name == "phyllome-vmm" else None
+                if g and gpu_kms_end and g["fences"] > gpu_kms_end["fences"]:
+                    res["finish_device_avg_us"] = (
+                        (g["fence_latency_avg_us"] * g["fences"]
+                         - gpu_kms_end["fence_latency_avg_us"] * gpu_kms_end["fences"])
+                        / (g["fences"] - gpu_kms_end["fences"]))
+            elif not res["error"]:
                 res["error"] = f"guest: {msg}"
-            elif msg == "done":
-                done = True
-    try:
-        _, status, _ = os.wait4(p.pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-    except ChildProcessError:
-        code = None
-    serial_log.close()
-    if not done and not res["error"]:
-        why = last_line(err_path) or f"last guest line: {last_guest!r}"
-        res["error"] = f"exit {code} before the guest finished: {why}"
+        elif msg.startswith("kmscube exit ") and msg != "kmscube exit 0":
+            if not res["error"]:
+                res["error"] = f"{msg} (see {log_prefix}.log)"
+        elif msg.startswith("error"):
+            res["error"] = f"guest: {msg}"
+        return msg == "done"
+    watch_console(p, log_prefix + ".log", args.timeout, res, err_path, on_line)
     if not res["error"] and len(reports) < 2:
         res["error"] = (f"kmscube printed {len(reports)} \"Rendered ... fps\" "
                         f"reports, need 2 (more frames: --frames)")
@@ -305,18 +213,8 @@ def run_vmm(name, args, log_prefix):
     return res
 
 
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--vmm", default="build/phyllome-vmm")
-    ap.add_argument("--qemu", default="qemu-system-x86_64")
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd", required=True)
+    ap = arg_parser(__doc__, vmm_b=False)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frames", type=int, default=600, help="kmscube -c N")
     ap.add_argument("--finish", type=int, default=200,
@@ -333,33 +231,25 @@ def main():
         assert len(args.size) == 2
     except (ValueError, AssertionError):
         ap.error("--size: WxH")
-    vmms = [v for v in args.vmms.split(",") if v]
-    for v in vmms:
-        if v not in ALL_VMMS:
-            ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
-    for path in (args.kernel, args.initrd):
-        if not os.path.isfile(path):
-            ap.error(f"'{path}' is not a file")
-    log_dir = args.log_dir or tempfile.mkdtemp(prefix="gpu-bench-logs.")
-    os.makedirs(log_dir, exist_ok=True)
+    vmms = vmm_list(ap, args, ALL_VMMS)
+    need_files(ap, args.kernel, args.initrd)
+    log_dir = make_log_dir(args, "gpu-bench")
 
     t_start = time.monotonic()
     runs = {v: [] for v in vmms}
     failures = {}
-    for rnd in range(args.rounds):
-        k = rnd % len(vmms)
-        for v in vmms[k:] + vmms[:k]:
-            r = run_vmm(v, args, os.path.join(log_dir, f"{v}-round{rnd}"))
-            runs[v].append(r)
-            if r["error"]:
-                failures.setdefault(f"{v}: {r['error']}", []).append(rnd + 1)
-            print(f"gpu-bench: round {rnd + 1}/{args.rounds} {v}: {r['wall_s']:.0f} s, "
-                  + (f"failed: {r['error']}" if r["error"] else
-                     f"{r['fps']:.1f} fps, {r.get('cpu_ms_per_frame', 0):.2f} ms CPU/frame"),
-                  file=sys.stderr)
+    for rnd, v in rotating(vmms, args.rounds):
+        r = run_vmm(v, args, os.path.join(log_dir, f"{v}-round{rnd}"))
+        runs[v].append(r)
+        # Listed without note_failures' "failed: ", as the report always had.
+        if r["error"]:
+            failures.setdefault(f"{v}: {r['error']}", []).append(rnd + 1)
+        print(f"gpu-bench: round {rnd + 1}/{args.rounds} {v}: {r['wall_s']:.0f} s, "
+              + (f"failed: {r['error']}" if r["error"] else
+                 f"{r['fps']:.1f} fps, {r.get('cpu_ms_per_frame', 0):.2f} ms CPU/frame"),
+              file=sys.stderr)
     total_s = time.monotonic() - t_start
-    with open(os.path.join(log_dir, "runs.json"), "w") as f:
-        json.dump({"args": vars(args), "runs": runs}, f, indent=1, default=str)
+    write_runs(log_dir, args, runs)
 
     def med(v, key):
         return median([r.get(key) for r in runs[v] if not r["error"]])
@@ -381,14 +271,13 @@ def main():
     ok = [v for v in vmms if any(not r["error"] for r in runs[v])]
     for v in vmms:
         if v not in ok:
-            print(f"**{v}: failed: {next(r['error'] for r in runs[v])}**\n")
+            print_failed(v, runs[v])
     hdr = ["", *ok]
     ours = "phyllome-vmm" if "phyllome-vmm" in ok else None
     qemu = "qemu" if "qemu" in ok else None
     if ours and qemu:
         hdr.append("phyllome/qemu")
-    print("| " + " | ".join(hdr) + " |")
-    print("|" + "---|" * len(hdr))
+    md_head(hdr)
 
     def row(title, key, fmt, higher_better=True):
         cells = [title]
@@ -396,9 +285,8 @@ def main():
             m = med(v, key)
             cells.append("n/a" if m is None else fmt.format(m))
         if ours and qemu:
-            a, b = med(ours, key), med(qemu, key)
-            cells.append(f"{a / b:.2f}x" if a and b else "n/a")
-        print("| " + " | ".join(cells) + " |")
+            cells.append(ratio(med(ours, key), med(qemu, key)))
+        md_row(cells)
     row("kmscube fps (guest clock)", "fps", "{:.1f}")
     print("| fps range over rounds | " + " | ".join(spread(v, "fps") for v in ok)
           + (" | |" if ours and qemu else " |"))
@@ -431,12 +319,7 @@ def main():
               "queue to answering it after virglrenderer retired the fence; "
               "QEMU has no such counter. p50/p99 are estimates from a "
               "histogram of buckets at most 25% wide, over the whole run.")
-    if failures:
-        print("\nFailures:\n" + "\n".join(
-            f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
-            for f, r in failures.items()))
-    print(f"\nLogs of each run: {log_dir}", file=sys.stderr)
-    return 1 if failures else 0
+    return finish_report(failures, log_dir)
 
 
 if __name__ == "__main__":

@@ -41,49 +41,33 @@ other, in the same run.
 
 Prints a Markdown report (medians over rounds) on stdout, progress on
 stderr. Exit status 1 when any run failed (the report says which)."""
-import argparse
 import json
 import os
 import re
-import shutil
 import signal
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (VMM_B, Lines, arg_parser, cpu_sample,  # noqa: E402
+                      finish_report, last_line, make_log_dir, marked, md_head,
+                      md_row, median, need_files, need_tools, note_failures,
+                      phyllome_command, print_failed, qemu_command, ratio,
+                      rotating, sh, start_vmm, vm_counters, vmm_list,
+                      write_runs)
+
 MARK = "PHYLLOME-IPERF: "
 ALL_VMMS = ["phyllome-vmm", "qemu-q35", "qemu-q35-vhost"]
-# A second phyllome-vmm build (--vmm-b) in the same run: an A/B of a change.
-VMM_B = "phyllome-vmm-b"
 TAP = "phy-bench0"
 HOST_IP, GUEST_IP, PREFIX = "10.78.0.1", "10.78.0.2", 24
 MAC = "52:54:00:be:ec:02"
 API_SOCK = "/tmp/phy-net-bench.sock"  # not on 9p: bind() fails there
-VCPU_THREAD = re.compile(r"^(vcpu\d+|CPU \d+/KVM)$")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 DIRS = [("l1-to-guest", "L1→guest", []), ("guest-to-l1", "guest→L1", ["-R"])]
 
 
-def sh(cmd, check=True):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
-    if check and r.returncode:
-        tail = (r.stdout.strip().splitlines() or [""])[-1]
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {tail}")
-    return r.stdout
-
-
 # ---------------------------------------------------------------- CPU
-def stat_ns(path):
-    with open(path) as f:
-        s = f.read()
-    rest = s[s.rindex(")") + 2:].split()
-    return (int(rest[11]) + int(rest[12])) * 1e9 / CLK_TCK
-
-
 def vhost_tids(pid):
     """The vhost-net kernel threads serving process pid ("vhost-PID")."""
     out = []
@@ -97,35 +81,6 @@ def vhost_tids(pid):
         except OSError:
             pass
     return out
-
-
-def cpu_sample(pid, vhost):
-    """(process CPU ns incl. vhost threads, vCPU threads' ns or None,
-    vhost threads' ns)."""
-    try:
-        total = stat_ns(f"/proc/{pid}/stat")
-    except (OSError, ValueError, IndexError):
-        return None
-    vh = 0.0
-    for t in vhost:
-        try:
-            vh += stat_ns(f"/proc/{t}/stat")
-        except (OSError, ValueError, IndexError):
-            pass
-    vcpu = None
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    if not VCPU_THREAD.match(f.read().strip()):
-                        continue
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    vcpu = (vcpu or 0) + int(f.read().split()[0])
-            except (OSError, ValueError):
-                pass
-    except OSError:
-        pass
-    return total + vh, vcpu, vh
 
 
 # ---------------------------------------------------------------- drops
@@ -147,14 +102,11 @@ def vmm_drops(name):
     """phyllome-vmm's own counters for the device (vm.counters)."""
     if not name.startswith("phyllome-vmm"):
         return {}
-    r = subprocess.run(["curl", "-s", "--max-time", "5", "--unix-socket",
-                        API_SOCK, "http://localhost/api/v1/vm.counters"],
-                       stdout=subprocess.PIPE, text=True)
     try:
-        c = json.loads(r.stdout)["bench0"]
+        c = vm_counters(API_SOCK, timeout=5)["bench0"]
         return {k: c[k] for k in ("rx_drops", "tx_drops", "rx_frames",
                                   "tx_frames")}
-    except (ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return {}
 
 
@@ -185,26 +137,15 @@ def delta(a, b):
 
 # ---------------------------------------------------------------- VMMs
 def vmm_command(name, args, cmdline):
-    mem = args.memory
     if name.startswith("phyllome-vmm"):
-        binary = args.vmm_b if name == VMM_B else args.vmm
-        return [binary, "--kernel", args.kernel, "--initramfs", args.initrd,
-                "--cmdline", cmdline, "--memory", f"size={mem}",
-                "--cpus", "boot=1", "--net", f"tap={TAP},mac={MAC},id=bench0",
-                "--serial", "tty", "--api-socket", f"path={API_SOCK}"]
+        return phyllome_command(name, args, cmdline,
+                                ["--net", f"tap={TAP},mac={MAC},id=bench0"],
+                                API_SOCK)
     vhost = "on" if name == "qemu-q35-vhost" else "off"
-    # Guest RAM as both VMMs have it by default: private memory, on
-    # transparent huge pages where the host allows them (phyllome-vmm
-    # advises them, thp=on; the rig's L1 has THP "always").
-    # debug-threads=on names the vCPU threads "CPU N/KVM".
-    return [args.qemu, "-M", "q35", "-enable-kvm", "-cpu", "host",
-            "-name", f"{name},debug-threads=on",
-            "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
-            "-nographic", "-serial", "stdio", "-no-reboot",
-            "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
-            "-netdev", f"tap,id=n0,ifname={TAP},script=no,downscript=no,"
-                       f"vhost={vhost}",
-            "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"]
+    return qemu_command(name, args, "q35", cmdline, [
+        "-netdev", f"tap,id=n0,ifname={TAP},script=no,downscript=no,"
+                   f"vhost={vhost}",
+        "-device", f"virtio-net-pci,netdev=n0,mac={MAC}"])
 
 
 class Serial:
@@ -214,27 +155,25 @@ class Serial:
     def __init__(self, p, log_path):
         self.p = p
         self.log = open(log_path, "wb")
-        self.last = ""
+        self.lines = Lines()
         self.marks = []
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+    @property
+    def last(self):
+        return self.lines.last
+
     def _run(self):
-        buf = b""
         while True:
             chunk = os.read(self.p.stdout.fileno(), 65536)
             if not chunk:
                 break
             self.log.write(chunk)
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for raw in lines:
-                line = raw.decode(errors="replace").strip("\r\n ")
-                if line:
-                    self.last = line[:160]
-                i = line.find(MARK)
-                if i >= 0:
-                    self.marks.append(line[i + len(MARK):])
+            for line in self.lines.feed(chunk):
+                msg = marked(line, MARK)
+                if msg is not None:
+                    self.marks.append(msg)
 
     def close(self):
         self.thread.join(10)
@@ -263,14 +202,9 @@ def run_vmm(name, args, log_prefix):
         os.unlink(API_SOCK)
     except OSError:
         pass
-    with open(err_path, "wb") as err:
-        try:
-            p = subprocess.Popen(vmm_command(name, args, cmdline),
-                                 stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=err)
-        except OSError as e:
-            res["error"] = f"cannot start: {e}"
-            return res
+    p, res["error"] = start_vmm(vmm_command(name, args, cmdline), err_path)
+    if p is None:
+        return res
     ser = Serial(p, log_prefix + ".log")
     try:
         measure(name, args, p, ser, res, err_path)
@@ -284,15 +218,6 @@ def run_vmm(name, args, log_prefix):
                 p.wait()
         ser.close()
     return res
-
-
-def last_line(path):
-    try:
-        with open(path, errors="replace") as f:
-            lines = [l.strip() for l in f if l.strip()]
-        return lines[-1] if lines else ""
-    except OSError:
-        return ""
 
 
 def measure(name, args, p, ser, res, err_path):
@@ -380,20 +305,8 @@ def measure(name, args, p, ser, res, err_path):
 
 
 # ---------------------------------------------------------------- report
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--vmm", default="build/phyllome-vmm")
-    ap.add_argument("--vmm-b", default="",
-                    help=f"a second phyllome-vmm build, run as {VMM_B}")
-    ap.add_argument("--qemu", default="qemu-system-x86_64")
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd", required=True)
+    ap = arg_parser(__doc__)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--time", type=int, default=10, help="s per iperf3 run")
     ap.add_argument("--pings", type=int, default=50)
@@ -405,20 +318,10 @@ def main():
     ap.add_argument("--boot-timeout", type=float, default=180)
     args = ap.parse_args()
 
-    vmms = [v for v in args.vmms.split(",") if v]
-    if args.vmm_b and VMM_B not in vmms:
-        vmms.append(VMM_B)
-    for v in vmms:
-        if v not in ALL_VMMS + ([VMM_B] if args.vmm_b else []):
-            ap.error(f"--vmms: unknown '{v}' (known: {', '.join(ALL_VMMS)})")
-    for path in (args.kernel, args.initrd):
-        if not os.path.isfile(path):
-            ap.error(f"'{path}' is not a file")
-    for tool in ("iperf3", "busybox", "ip"):
-        if shutil.which(tool) is None:
-            ap.error(f"{tool} not found")
-    log_dir = args.log_dir or tempfile.mkdtemp(prefix="net-bench-logs.")
-    os.makedirs(log_dir, exist_ok=True)
+    vmms = vmm_list(ap, args, ALL_VMMS)
+    need_files(ap, args.kernel, args.initrd)
+    need_tools(ap, "iperf3", "busybox", "ip")
+    log_dir = make_log_dir(args, "net-bench")
 
     subprocess.run(["modprobe", "-q", "tun"], check=False)
     if "qemu-q35-vhost" in vmms:
@@ -437,29 +340,23 @@ def main():
     runs = {v: [] for v in vmms}
     failures = {}
     try:
-        for rnd in range(args.rounds):
-            k = rnd % len(vmms)
-            for v in vmms[k:] + vmms[:k]:
-                t0 = time.monotonic()
-                r = run_vmm(v, args, os.path.join(log_dir, f"{v}-round{rnd}"))
-                runs[v].append(r)
-                if r["error"]:
-                    failures.setdefault(f"{v}: failed: {r['error']}", []).append(rnd + 1)
-                for jn, why in r["job_errors"].items():
-                    failures.setdefault(f"{v}: {jn} failed: {why}", []).append(rnd + 1)
-                summary = " ".join(
-                    f"{key}={r[key]['gbps']:.2f}Gbit/s" for key, _, _ in DIRS if key in r)
-                if "ping" in r:
-                    summary += f" ping={r['ping']['avg_us']:.0f}us"
-                print(f"net-bench: round {rnd + 1}/{args.rounds} {v}: "
-                      f"{time.monotonic() - t0:.0f} s, "
-                      + (f"failed: {r['error']}" if r["error"] else summary),
-                      file=sys.stderr)
+        for rnd, v in rotating(vmms, args.rounds):
+            t0 = time.monotonic()
+            r = run_vmm(v, args, os.path.join(log_dir, f"{v}-round{rnd}"))
+            runs[v].append(r)
+            note_failures(failures, v, r, rnd)
+            summary = " ".join(
+                f"{key}={r[key]['gbps']:.2f}Gbit/s" for key, _, _ in DIRS if key in r)
+            if "ping" in r:
+                summary += f" ping={r['ping']['avg_us']:.0f}us"
+            print(f"net-bench: round {rnd + 1}/{args.rounds} {v}: "
+                  f"{time.monotonic() - t0:.0f} s, "
+                  + (f"failed: {r['error']}" if r["error"] else summary),
+                  file=sys.stderr)
     finally:
         subprocess.run(["ip", "link", "del", TAP], check=False)
     total_s = time.monotonic() - t_start
-    with open(os.path.join(log_dir, "runs.json"), "w") as f:
-        json.dump({"args": vars(args), "runs": runs}, f, indent=1, default=str)
+    write_runs(log_dir, args, runs)
 
     def med(v, key, field):
         return median([r.get(key, {}).get(field) for r in runs[v]])
@@ -478,28 +375,25 @@ def main():
         print(f"Guest: {ready}\n")
     for v in vmms:
         if not ok(v):
-            why = next((r["error"] for r in runs[v] if r["error"]), "no results")
-            print(f"**{v}: failed: {why}**\n")
+            print_failed(v, runs[v])
 
     ours = "phyllome-vmm" if "phyllome-vmm" in vmms else None
     qemus = [v for v in vmms if v.startswith("qemu")]
     print("### Throughput and latency\n")
-    hdr = ["VMM"] + [f"{label} Gbit/s" for _, label, _ in DIRS] + ["ping RTT avg (µs)"]
-    print("| " + " | ".join(hdr) + " |")
-    print("|" + "---|" * len(hdr))
+    md_head(["VMM"] + [f"{label} Gbit/s" for _, label, _ in DIRS]
+            + ["ping RTT avg (µs)"])
 
     def fmt(x, f):
         return "failed" if x is None else f.format(x)
     for v in vmms:
         cells = [v] + [fmt(med(v, key, "gbps"), "{:.2f}") for key, _, _ in DIRS]
         cells.append(fmt(med(v, "ping", "avg_us"), "{:.0f}"))
-        print("| " + " | ".join(cells) + " |")
+        md_row(cells)
     def ratio_row(label, x, y):
         cells = [label]
         for key, field in [(k, "gbps") for k, _, _ in DIRS] + [("ping", "avg_us")]:
-            a, b = med(x, key, field), med(y, key, field)
-            cells.append(f"{a / b:.2f}x" if a and b else "n/a")
-        print("| " + " | ".join(cells) + " |")
+            cells.append(ratio(med(x, key, field), med(y, key, field)))
+        md_row(cells)
     if ours:
         for q in qemus:
             ratio_row(f"phyllome/{q}", ours, q)
@@ -524,10 +418,9 @@ def main():
                      f"tx {median([x['tx_drops'] for x in vd]):.0f}")
         return cell
     print("\n### Losses: TCP retransmits / tap drops (/ the VMM's own drop counters)\n")
-    print("| VMM | " + " | ".join(label for _, label, _ in DIRS) + " |")
-    print("|" + "---|" * (len(DIRS) + 1))
+    md_head(["VMM", *(label for _, label, _ in DIRS)])
     for v in vmms:
-        print(f"| {v} | " + " | ".join(loss_cell(v, key) for key, _, _ in DIRS) + " |")
+        md_row([v, *(loss_cell(v, key) for key, _, _ in DIRS)])
     def l1_tcp(v, key):
         got = []
         for k in NETSTAT:
@@ -574,10 +467,9 @@ def main():
     vmms_ok = [v for v in vmms if ok(v)]
     if vmms_ok:
         print("\n### VMM CPU seconds per GB received: all threads (outside vCPU threads)\n")
-        print("| VMM | " + " | ".join(label for _, label, _ in DIRS) + " |")
-        print("|" + "---|" * (len(DIRS) + 1))
+        md_head(["VMM", *(label for _, label, _ in DIRS)])
         for v in vmms_ok:
-            print(f"| {v} | " + " | ".join(cpu_cell(v, key) for key, _, _ in DIRS) + " |")
+            md_row([v, *(cpu_cell(v, key) for key, _, _ in DIRS)])
         print("\nCPU per GB: the VMM process's CPU time over the iperf3 run "
               "(all threads; for vhost=on also the vhost-PID kernel thread, "
               "shown separately) / the bytes the receiver got. The vCPU "
@@ -585,12 +477,7 @@ def main():
               "KVM's halt polling; outside them is the device emulation and "
               "I/O. \"% CPU\": the same CPU time / wall time (100% = one "
               "core; L1 has 2).")
-    if failures:
-        print("\nFailures:\n" + "\n".join(
-            f"- {f} (round{'s' if len(r) > 1 else ''} {', '.join(map(str, r))})"
-            for f, r in failures.items()))
-    print(f"\nLogs of each run: {log_dir}", file=sys.stderr)
-    return 1 if failures else 0
+    return finish_report(failures, log_dir)
 
 
 if __name__ == "__main__":
