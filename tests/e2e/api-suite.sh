@@ -14,16 +14,11 @@
 #
 # Usage: api-suite.sh EMBED GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
-
+# shellcheck source-path=SCRIPTDIR source=suite-lib.sh
+. "$(dirname "$0")/suite-lib.sh"
 ALL="embed-one embed-two http"
-if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
-EMBED=$1 GUEST=$2 LOGS=$3
-shift 3
-KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
-mkdir -p "$LOGS"
+suite_args "$@"
+EMBED=$1
 
 # embed NAME ARGS...: runs the program, its report in LOGS/NAME.out and each
 # guest's serial output in LOGS/NAME-vm<i>.log.
@@ -54,7 +49,7 @@ check_vm() {
 
 summary() { grep -a -e FAILED -e 'the VM ended' "$LOGS/$1.out" | tr '\n' '|'; }
 
-case_embed() { # NAME EMBED_ARGS...
+embed_case() { # NAME EMBED_ARGS...
   local name=$1 rc why=""
   shift
   embed "$name" "$@"
@@ -157,13 +152,7 @@ case_http() {
   ok "$name (ping, info, counters, pause: serial silent, 405 on pausing twice, resume, garbage/half/oversized/200 connections, reboot, power button -> exit 0; $(wc -l <"$ev") event lines)"
 }
 
-for c in ${*:-$ALL}; do
-  case $c in
-    embed-one) case_embed "$c" ;;
-    embed-two) case_embed "$c" --two ;;
-    http) case_http ;;
-    *) bad "$c" "unknown case" ;;
-  esac
-done
-echo "api-suite: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+case_embed_one() { embed_case embed-one; }
+case_embed_two() { embed_case embed-two --two; }
+
+suite_run

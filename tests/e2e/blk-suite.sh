@@ -11,16 +11,12 @@
 #
 # Usage: blk-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
-
+# shellcheck source-path=SCRIPTDIR source=suite-lib.sh
+. "$(dirname "$0")/suite-lib.sh"
 ALL="persist readonly multi kill lock direct-refused bad-disk"
-if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
-VMM=$1 GUEST=$2 LOGS=$3
-shift 3
-KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
-mkdir -p "$LOGS"
+MARK=PHYLLOME-BLK
+suite_args "$@"
+VMM=$1
 
 # A directory for images with O_DIRECT support.
 disks=""
@@ -49,10 +45,6 @@ boot() {
     --cmdline "console=ttyS0 quiet phyllome.action=poweroff phyllome.blk=$step" "$@" \
     2>"$LOGS/$name.err"
 }
-# says NAME TEXT: the value after "PHYLLOME-BLK: TEXT " in NAME's log.
-says() { grep -a "^PHYLLOME-BLK: $2" "$LOGS/$1.log" | head -1 | sed "s/^PHYLLOME-BLK: $2 *//" | tr -d '\r'; }
-saw() { grep -aq "^PHYLLOME-BLK: $2" "$LOGS/$1.log"; }
-why() { echo "exit $1: $(tail -1 "$LOGS/$2.err"); guest: $(grep -a 'PHYLLOME' "$LOGS/$2.log" | tail -2 | tr '\r\n' '  ')"; }
 
 case_persist() {
   setup_disks || { bad persist "no disk directory"; return; }
@@ -145,8 +137,14 @@ case_lock() {
   truncate -s 16M "$img"
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=256M --serial "file=$log" \
     --cmdline "console=ttyS0 quiet phyllome.action=halt-wait" --disk "path=$img" 2>"$LOGS/lock.err" &
-  local pid=$!
-  sleep 1
+  local pid=$! t=0
+  # The guest's first line means its VMM opened (and locked) the image
+  # long before; a fixed sleep lost the race on a loaded rig.
+  while ! grep -aq PHYLLOME "$log" 2>/dev/null && kill -0 $pid 2>/dev/null && [ $t -lt 120 ]; do
+    sleep 0.5; t=$((t + 1))
+  done
+  grep -aq PHYLLOME "$log" 2>/dev/null ||
+    { kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; bad lock "first VMM: $(why $? lock)"; return; }
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --disk "path=$img" >/dev/null 2>"$LOGS/lock2.err"
   local rc=$?
   # A read-only user of the same image is refused too: it could read torn data.
@@ -195,18 +193,8 @@ case_bad_disk() {
   ok "bad-disk ($(cat "$LOGS/bad-disk.err"))"
 }
 
-for c in ${*:-$ALL}; do
-  case $c in
-    persist) case_persist ;;
-    readonly) case_readonly ;;
-    multi) case_multi ;;
-    kill) case_kill ;;
-    lock) case_lock ;;
-    direct-refused) case_direct_refused ;;
-    bad-disk) case_bad_disk ;;
-    *) bad "$c" "unknown case" ;;
-  esac
-done
-if [ -n "$disks" ] && mountpoint -q "$disks"; then umount "$disks"; fi
-echo "blk-suite: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+after_all_cases() {
+  if [ -n "$disks" ] && mountpoint -q "$disks"; then umount "$disks"; fi
+}
+
+suite_run

@@ -8,10 +8,12 @@
 #
 # Usage: boot-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
-pass=0 fail=0
-
-ok()   { pass=$((pass + 1)); echo "ok - $1"; }
-bad()  { fail=$((fail + 1)); echo "not ok - $1: $2"; }
+# shellcheck source-path=SCRIPTDIR source=suite-lib.sh
+. "$(dirname "$0")/suite-lib.sh"
+ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images"
+MARK=PHYLLOME-GUEST
+suite_args "$@"
+VMM=$1
 
 # boot NAME TIMEOUT ARGS...: runs the VMM with serial to LOGS/NAME.log.
 boot() {
@@ -21,12 +23,10 @@ boot() {
     --serial "file=$LOGS/$name.log" "$@" 2>"$LOGS/$name.err"
 }
 
-marker() { grep -a "^PHYLLOME-GUEST: $2" "$LOGS/$1.log" | head -1 | sed "s/^PHYLLOME-GUEST: $2//" | tr -d '\r'; }
-
 # Nested KVM under TCG (the rig) sometimes loses an L2 vCPU wake-up during
 # SMP boot: QEMU hangs there the same way (docs/testing.md). A boot that
 # times out is retried; any other failure counts at once.
-case_boot() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB
+boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB
   local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rc try
   for try in 1 2 3; do
     boot "$name" 100 --cpus "boot=$cpus" --memory "size=$mem" \
@@ -36,14 +36,14 @@ case_boot() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB
     echo "# $name: attempt $try timed out, retrying"
   done
   [ $rc -eq 0 ] || { bad "$name" "exit status $rc (want 0 after guest poweroff): $(tail -1 "$LOGS/$name.err")"; return; }
-  grep -aq "^PHYLLOME-GUEST: init started" "$LOGS/$name.log" || { bad "$name" "no init marker"; return; }
+  saw "$name" "init started" || { bad "$name" "no init marker"; return; }
   local c m
-  c=$(marker "$name" "cpus=")
-  m=$(marker "$name" "mem_kib=")
+  c=$(says "$name" "cpus=")
+  m=$(says "$name" "mem_kib=")
   [ "$c" = "$cpus" ] || { bad "$name" "guest reports cpus=$c, want $cpus"; return; }
   [ -n "$m" ] && [ "$m" -ge "$min" ] && [ "$m" -le "$max" ] ||
     { bad "$name" "guest reports mem_kib=$m, want $min..$max"; return; }
-  grep -aq "^PHYLLOME-GUEST: powering off" "$LOGS/$name.log" || { bad "$name" "no poweroff marker"; return; }
+  saw "$name" "powering off" || { bad "$name" "no poweroff marker"; return; }
   ok "$name (cpus=$c mem_kib=$m, exit 0)"
 }
 
@@ -53,7 +53,7 @@ case_boot_pvh() {
   local saved=$KERNEL
   if [ ! -f "$GUEST/vmlinux" ]; then bad boot-pvh "no $GUEST/vmlinux (fetch-kernel.sh could not extract it)"; return; fi
   KERNEL=$GUEST/vmlinux
-  case_boot boot-pvh 2 512M 400000 524288
+  boot_case boot-pvh 2 512M 400000 524288
   KERNEL=$saved
 }
 
@@ -135,25 +135,10 @@ case_interactive() {
   ok "$name (typed a command into the guest shell, exit 0, terminal restored)"
 }
 
-ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images"
-if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
-VMM=$1 GUEST=$2 LOGS=$3
-shift 3
-KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
-mkdir -p "$LOGS"
-for c in ${*:-$ALL}; do
-  case $c in
-    # Guest RAM of each kind: 4 KiB pages, a shared memfd, and (4 GiB,
-    # both sides of the hole) the default private memory on huge pages.
-    boot-1cpu-256m) case_boot "$c" 1 256M,thp=off 180000 262144 ;;
-    boot-4cpu)      case_boot "$c" 4 512M,shared=on 400000 524288 ;;
-    boot-4g)        case_boot "$c" 2 4G 3800000 4194304 ;;
-    boot-pvh)       case_boot_pvh ;;
-    reboot)         case_reboot ;;
-    interactive)    case_interactive ;;
-    bad-images)     case_bad_images ;;
-    *) bad "$c" "unknown case" ;;
-  esac
-done
-echo "boot-suite: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+# Guest RAM of each kind: 4 KiB pages, a shared memfd, and (4 GiB, both
+# sides of the hole) the default private memory on huge pages.
+case_boot_1cpu_256m() { boot_case boot-1cpu-256m 1 256M,thp=off 180000 262144; }
+case_boot_4cpu()      { boot_case boot-4cpu 4 512M,shared=on 400000 524288; }
+case_boot_4g()        { boot_case boot-4g 2 4G 3800000 4194304; }
+
+suite_run

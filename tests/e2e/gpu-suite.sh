@@ -44,25 +44,25 @@
 #
 # Usage: gpu-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=suite-lib.sh
+. "$(dirname "$0")/suite-lib.sh"
 root=$(cd "$here/../.." && pwd)
 checker=$root/tests/gpu-guest-prog/check-screenshot.py
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
 
 qemu=${PHYLLOME_GPU_E2E_QEMU:-0}
-if [ "$qemu" = 1 ]; then ALL="virgl 2d checker"; else ALL="virgl 2d bad-gpu checker sdl"; fi
-if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
-VMM=$1 GUEST=$2 LOGS=$3
-shift 3
-KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
+ALL="virgl 2d bad-gpu checker sdl"
+# Under QEMU the phyllome-vmm-only cases run only when named.
+if [ "$qemu" = 1 ]; then DEFAULT_CASES="virgl 2d checker"; fi
+# The guest's lines; its last three are "error ...", "done" and init's
+# "waiting" (phyllome.action=halt-wait) when a step fails.
+MARK=PHYLLOME-GPU WHY_LINES=3
+suite_args "$@"
+VMM=$1
 # The scanout size asked of the device; the PNG must have it.
 W=640 H=480
 # The GPU guest's initramfs unpacks ~210 MiB of GL libraries into RAM.
 MEM=1G
 BOOT_TIMEOUT=${PHYLLOME_GPU_E2E_BOOT_TIMEOUT:-300}
-mkdir -p "$LOGS"
 
 # ------------------------------------------------------------ running a guest
 # wait_guest NAME PID REGEX: until a "PHYLLOME-GPU: " line matching REGEX is
@@ -174,13 +174,6 @@ run_guest() {
   if [ "$qemu" = 1 ]; then run_qemu "$@"; else run_phyllome "$@"; fi
 }
 who() { if [ "$qemu" = 1 ]; then echo "QEMU"; else echo "phyllome-vmm"; fi; }
-
-# says NAME TEXT: the rest of the first "PHYLLOME-GPU: TEXT..." line.
-says() { grep -a "^PHYLLOME-GPU: $2" "$LOGS/$1.log" | head -1 | sed "s/^PHYLLOME-GPU: $2 *//" | tr -d '\r'; }
-saw() { grep -aq "^PHYLLOME-GPU: $2" "$LOGS/$1.log" 2>/dev/null; }
-why() {
-  echo "exit $1: $(tail -1 "$LOGS/$2.err" 2>/dev/null); guest: $(grep -a 'PHYLLOME' "$LOGS/$2.log" 2>/dev/null | tail -3 | tr '\r\n' '  ')"
-}
 
 # check_png NAME: the screenshot (LOGS/NAME.png, or .ppm from VNC) shows
 # the pattern at the asked size.
@@ -389,17 +382,4 @@ case_sdl() {
   fi
 }
 
-# shellcheck disable=SC2086 # ALL is a list of words
-[ $# -gt 0 ] || set -- $ALL
-for c in "$@"; do
-  case $c in
-    virgl) case_virgl ;;
-    2d) case_2d ;;
-    bad-gpu) case_bad_gpu ;;
-    checker) case_checker ;;
-    sdl) case_sdl ;;
-    *) bad "$c" "unknown case" ;;
-  esac
-done
-echo "gpu-suite: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+suite_run

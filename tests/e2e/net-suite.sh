@@ -20,23 +20,16 @@
 # PHYLLOME_NET_E2E_QEMU_DEV=PROPS appends to its -device (e.g. status=off,
 # to see the cases fail).
 set -uo pipefail
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
-skip() { pass=$((pass + 1)); echo "ok - $1 # SKIP $2"; }
-
+# shellcheck source-path=SCRIPTDIR source=suite-lib.sh
+. "$(dirname "$0")/suite-lib.sh"
 ALL="basic xfer mq link tap-lifetime bad-net"
-if [ "${1:-}" = --list ]; then printf '%s\n' $ALL; exit 0; fi
-VMM=$1 GUEST=$2 LOGS=$3
-shift 3
-here=$(cd "$(dirname "$0")" && pwd)
-KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
+suite_args "$@"
+VMM=$1
 # The PVH entry saves the bzImage's decompression (~3 s under TCG).
 [ -f "$GUEST/vmlinux" ] && KERNEL=$GUEST/vmlinux
 QEMU_MODE=${PHYLLOME_NET_E2E_QEMU:-0}
 MB=${PHYLLOME_NET_E2E_MB:-200}
 TAP=phy-e2e0 HOST_IP=10.77.0.1 GUEST_IP=10.77.0.2 MAC=52:54:00:e2:e0:02
-mkdir -p "$LOGS"
 modprobe -q tun 2>/dev/null
 # Every wait ends by this time, so that a hung guest gives "not ok" and its
 # logs before run-e2e.sh's rig timeout (PHYLLOME_E2E_CASE_TIMEOUT, which
@@ -53,6 +46,7 @@ cleanup() {
   pids=() taps_made=()
 }
 trap cleanup EXIT
+after_each_case() { cleanup; }
 
 # mktap NAME ADDR/LEN [multi_queue]: a persistent tap with L1's address, up
 mktap() {
@@ -117,6 +111,7 @@ vm_exit() {
 
 net_lines() { grep -a "^PHYLLOME-NET: " "$LOGS/$1.log" | tr -d '\r' | sed 's/^PHYLLOME-NET: //'; }
 # says NAME WORD: the rest of the guest's first "PHYLLOME-NET: WORD ..." line
+# (WORD a whole word, unlike suite-lib.sh's says)
 says() { net_lines "$1" | grep -m1 "^$2\( \|$\)" | sed "s/^$2 *//"; }
 # field NAME WORD KEY: KEY=VALUE from that line
 field() { says "$1" "$2" | tr ' ' '\n' | grep -m1 "^$3=" | sed "s/^$3=//"; }
@@ -430,17 +425,4 @@ case_bad_net() {
   ok "bad-net (exit 2, one line each${msgs})"
 }
 
-for c in ${*:-$ALL}; do
-  case $c in
-    basic) case_basic ;;
-    xfer) case_xfer ;;
-    mq) case_mq ;;
-    link) case_link ;;
-    tap-lifetime) case_tap_lifetime ;;
-    bad-net) case_bad_net ;;
-    *) bad "$c" "unknown case" ;;
-  esac
-  cleanup
-done
-echo "net-suite: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+suite_run

@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
+# The framework of the e2e suites (tests/e2e/*-suite.sh), which source it;
+# tests/e2e/run-e2e.sh runs them, a case a rig. Every suite is called as
+#   SUITE.sh PROGRAM GUEST_DIR LOG_DIR [CASE...]   the cases named, or all
+#   SUITE.sh --list                                its cases, one a line
+# prints a line a case: "ok - CASE (...)", "not ok - CASE: WHY" or
+# "ok - CASE # SKIP WHY", then "SUITE: P passed, F failed", and exits 0 when
+# none failed, 1 otherwise (also 1, with the suite's "# Usage:" line, when
+# arguments are missing).
+#
+# A suite sets, before suite_args:
+#   ALL            its cases, in order. Case NAME is the function case_NAME
+#                  with "-" as "_" (bad-disk: case_bad_disk); a name not in
+#                  ALL is "not ok - NAME: unknown case".
+#   DEFAULT_CASES  what runs without CASE arguments and what --list prints,
+#                  where that is not ALL (e2e.gpu under QEMU leaves out its
+#                  phyllome-vmm-only cases, which still run when named).
+#   MARK           the prefix of its guest's lines (PHYLLOME-BLK), for says,
+#                  saw and why; WHY_LINES: how many of the guest's last lines
+#                  why quotes (default 2).
+# then calls
+#   suite_args "$@"  --list (prints, exits), or takes the arguments: GUEST,
+#                    LOGS (made), KERNEL and INITRD (GUEST's vmlinuz and
+#                    initrd.img), CASES; the suite takes PROGRAM from $1
+#   suite_run        runs CASES, after_each_case after every one (net: its
+#                    taps and processes go), after_all_cases after the last
+#                    (blk: its file system is unmounted) and prints the
+#                    summary; its status (0: none failed) is the suite's, as
+#                    its last command. The hooks do nothing unless the suite
+#                    defines them again.
+# and has
+#   ok NAME, bad NAME WHY, skip NAME WHY   the result lines (pass, fail)
+#   says NAME TEXT  the rest of the first "MARK: TEXT..." line of LOGS/NAME.log
+#   saw NAME TEXT   whether LOGS/NAME.log has such a line
+#   why RC NAME     "exit RC: ...; guest: ..." from LOGS/NAME.err and .log
+#   here            this directory (tests/e2e)
+# (net-suite.sh has its own says and why: its guest's lines are looked up
+# word by word, and its why tells about the case's deadline.)
+
+# The variables set here are for the suites (for shellcheck, in this whole file):
+# shellcheck disable=SC2034
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SUITE=$(basename "$0" .sh)
+pass=0 fail=0
+ALL="" DEFAULT_CASES="" MARK="" WHY_LINES=2
+GUEST="" LOGS="" KERNEL="" INITRD="" CASES=()
+
+ok()   { pass=$((pass + 1)); echo "ok - $1"; }
+bad()  { fail=$((fail + 1)); echo "not ok - $1: $2"; }
+skip() { pass=$((pass + 1)); echo "ok - $1 # SKIP $2"; }
+
+suite_args() { # "$@" of the suite
+  local defaults
+  read -ra defaults <<<"${DEFAULT_CASES:-$ALL}"
+  if [ "${1:-}" = --list ]; then printf '%s\n' "${defaults[@]}"; exit 0; fi
+  if [ $# -lt 3 ]; then
+    sed -n 's/^# Usage: /usage: /p' "$0" >&2
+    exit 1
+  fi
+  GUEST=$2 LOGS=$3
+  KERNEL=$GUEST/vmlinuz INITRD=$GUEST/initrd.img
+  mkdir -p "$LOGS"
+  if [ $# -gt 3 ]; then CASES=("${@:4}"); else CASES=("${defaults[@]}"); fi
+}
+
+after_each_case() { :; }
+after_all_cases() { :; }
+
+suite_run() {
+  local c known
+  read -ra known <<<"$ALL"
+  for c in "${CASES[@]}"; do
+    if printf '%s\n' "${known[@]}" | grep -qxF -- "$c"; then
+      "case_${c//-/_}"
+    else
+      bad "$c" "unknown case"
+    fi
+    after_each_case
+  done
+  after_all_cases
+  echo "$SUITE: $pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+}
+
+says() { grep -a "^$MARK: $2" "$LOGS/$1.log" | head -1 | sed "s/^$MARK: $2 *//" | tr -d '\r'; }
+saw() { grep -aq "^$MARK: $2" "$LOGS/$1.log" 2>/dev/null; }
+why() {
+  echo "exit $1: $(tail -1 "$LOGS/$2.err" 2>/dev/null); guest: $(grep -a 'PHYLLOME' "$LOGS/$2.log" 2>/dev/null | tail -"$WHY_LINES" | tr '\r\n' '  ')"
+}
