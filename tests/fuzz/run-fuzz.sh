@@ -3,12 +3,12 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
 # bounded time, from its seeds and the corpus it grew before.
 # Usage: run-fuzz.sh SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
-# Targets: boot, virtio_blk, virtio_net, virtio_gpu, virtio_input, http (default: all, SECONDS each).
+# Targets: boot, virtio_blk, virtio_net, virtio_gpu, virtio_input, virtio_rng, http (default: all, SECONDS each).
 set -euo pipefail
 src=$1 work=$2 secs=${3:-30}
 shift $(( $# < 3 ? $# : 3 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net virtio_gpu virtio_input http)
+[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net virtio_gpu virtio_input virtio_rng http)
 command -v clang >/dev/null || { echo "run-fuzz: clang is not installed (tools/install-deps)" >&2; exit 1; }
 flags=(-std=gnu11 -g -O1 -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -I"$src/include" -I"$src" -I"$src/tests/unit" -DPHY_VERSION_STRING='"fuzz"')
@@ -80,6 +80,40 @@ build() {
 		done
 		s+='\x05\x00\x06\x08\x07\x03\x06'
 		printf '%b' "$s" >"$d/tablet" ;;
+	virtio_rng)
+		clang "${flags[@]}" -o "$work/fuzz_virtio_rng" "$src/tests/fuzz/fuzz_virtio_rng.c" \
+			"$src/tests/unit/virtio_sim.c" \
+			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_rng}.c \
+			"$src"/common/*.c -luring -lpthread
+		# Seeds, programs in fuzz_virtio_rng.c's format (byte 0: the
+		# device, byte 1: the features): /dev/urandom with four requests
+		# (one over the 64 KiB cap), a kick and a run; the limited
+		# device flooded with one-byte requests, a reset in the middle;
+		# the seed file read to its end; the directory's failing read.
+		local d="$work/seeds-virtio_rng" s i
+		s='\x00\x03'
+		for i in 0 1 2; do
+			s+=$(printf '\\x00\\x00\\x%02x\\x00\\x%02x\\x40\\x01' $i $((0x60 + i * 2)))
+		done
+		s+='\x00\x00\x03\x00\x70\xf0\xff\x7f\x01\x04\x00\x05\x07'
+		printf '%b' "$s" >"$d/urandom"
+		s='\x01\x01'
+		for i in $(seq 0 15); do
+			s+=$(printf '\\x00\\x00\\x%02x\\x%02x\\x60\\x01\\x01' $i $((i * 8)))
+		done
+		s+='\x04\x00\x09\x09\x06\x01'
+		for i in 0 1 2 3; do
+			s+=$(printf '\\x00\\x00\\x%02x\\x%02x\\x60\\x01\\x01' $i $((i * 8)))
+		done
+		s+='\x04\x00\x05\x07'
+		printf '%b' "$s" >"$d/limited"
+		s='\x02\x03'
+		for i in 0 1 2 3; do
+			s+=$(printf '\\x00\\x00\\x%02x\\x00\\x%02x\\xc8\\x01' $i $((0x60 + i * 2)))
+		done
+		s+='\x04\x00\x05\x07\x06\x03\x00\x00\x00\x00\x60\x40\x01\x04\x00\x05'
+		printf '%b' "$s" >"$d/file-end"
+		printf '\x03\x01\x00\x00\x00\x00\x60\x40\x01\x04\x00\x05\x06\x01\x04\x00\x05' >"$d/dir" ;;
 	http)
 		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
 			"$src"/api/{http,json,json_read,api_routes,api_screenshot}.c

@@ -9,6 +9,7 @@
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
+#include "vmm/config/config_rng.h"
 
 /* The n-th --disk and --net, as the parser stored them. */
 #define DISK(c, n) ((const struct disk_config *)config_item((c), &disk_option, (n)))
@@ -368,6 +369,43 @@ static void test_gpu(void)
 	phy_config_free(c);
 }
 
+/* --rng: on by default (src=/dev/urandom), replaced by one given, gone
+ * with off, and garbage refused naming the option. */
+static void test_rng(void)
+{
+	struct phy_config *c = phy_config_new();
+	const struct rng_config *r = config_item(c, &rng_option, 0);
+	CHECK(config_count(c, &rng_option) == 1 && r && !strcmp(r->src, "/dev/urandom"));
+	CHECK(set(c, "rng", "src=/dev/random") == 0);
+	r = config_item(c, &rng_option, 0);
+	CHECK(config_count(c, &rng_option) == 1 && !strcmp(r->src, "/dev/random"));
+	bad(c, "rng", "src=/dev/urandom", "--rng: given twice");
+	CHECK(set(c, "rng", "off") == 0 && config_count(c, &rng_option) == 0);
+	CHECK(set(c, "rng", "src=/tmp/pool,iommu=off") == 0);
+	r = config_item(c, &rng_option, 0);
+	CHECK(r && !strcmp(r->src, "/tmp/pool"));
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	const struct rng_config *rc = config_item(&copy, &rng_option, 0);
+	CHECK(rc && rc->src != r->src && !strcmp(rc->src, "/tmp/pool"));
+	config_release(&copy);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	bad(c, "rng", "", "--rng");
+	bad(c, "rng", "/dev/urandom", "--rng: expected key=value");
+	bad(c, "rng", "src=", "--rng: src= needs a path");
+	bad(c, "rng", "iommu=off", "--rng: src= is required");
+	bad(c, "rng", "src=/a,src=/b", "src= given twice");
+	bad(c, "rng", "src=/a,iommu=on", "iommu=on is not supported");
+	bad(c, "rng", "src=/a,iommu=maybe", "iommu=maybe is not on or off");
+	bad(c, "rng", "src=/a,rate=1", "unknown key 'rate'");
+	bad(c, "rng", "src=/a,,iommu=off", "--rng");
+	r = config_item(c, &rng_option, 0); /* the default is still there */
+	CHECK(config_count(c, &rng_option) == 1 && !strcmp(r->src, "/dev/urandom"));
+	phy_config_free(c);
+}
+
 static void test_nets(void)
 {
 	struct phy_config *c = phy_config_new();
@@ -441,7 +479,7 @@ static void test_nets(void)
 static void test_garbage(void)
 {
 	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel",
-				      "disk", "api-socket", "event-monitor" };
+				      "disk", "api-socket", "event-monitor", "rng" };
 	unsigned seed = 12345;
 	struct phy_config *c = phy_config_new();
 	for (int i = 0; i < 20000; i++) {
@@ -450,7 +488,7 @@ static void test_garbage(void)
 		for (int j = 0; j < n; j++)
 			v[j] = "bootmaxsize=,0123456789GMKfile/x\xffpathreadonlyqueue_snum"[rand_r(&seed) % 55];
 		v[n] = 0;
-		const char *o = opts[rand_r(&seed) % 8];
+		const char *o = opts[rand_r(&seed) % 9];
 		if (set(c, o, v) != 0) {
 			char name[32];
 			snprintf(name, sizeof(name), "--%s", o);
@@ -483,6 +521,7 @@ int main(void)
 	test_bad();
 	test_disks();
 	test_nets();
+	test_rng();
 	test_gpu();
 	test_typed();
 	test_api_options();

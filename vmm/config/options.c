@@ -19,6 +19,7 @@
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
+#include "vmm/config/config_rng.h"
 #include "vmm/config/option.h"
 #include "vmm/config/options.h"
 #include "vmm/config/parse.h"
@@ -253,6 +254,9 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	       "mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]", \
 	       "virtio-gpu: 3D through virglrenderer (headless, EGL surfaceless) or 2D only", \
 	       gpu_option)                                                    \
+	DEVICE("rng", "src=PATH|off",                                         \
+	       "virtio-rng reading PATH (default src=" CONFIG_RNG_DEFAULT_SRC ", on); off: none", \
+	       rng_option)                                                    \
 	MACHINE("display", "none|sdl",                                        \
 		"sdl: a window showing the GPU's first output, with keyboard and tablet (default none)", \
 		set_display)                                                  \

@@ -18,6 +18,7 @@ extern const struct device_type virtio_net_type;
 extern const struct device_type virtio_gpu_type;
 extern const struct device_type virtio_keyboard_type;
 extern const struct device_type virtio_tablet_type;
+extern const struct device_type virtio_rng_type;
 
 const struct device_type *const device_table[] = {
 	&com1_type,            /* COM1, unless --serial off */
@@ -30,6 +31,7 @@ const struct device_type *const device_table[] = {
 	&virtio_gpu_type,      /* --gpu */
 	&virtio_keyboard_type, /* --display sdl */
 	&virtio_tablet_type,   /* --display sdl */
+	&virtio_rng_type,      /* --rng, on by default */
 };
 
 const unsigned device_table_size = sizeof(device_table) / sizeof(device_table[0]);
