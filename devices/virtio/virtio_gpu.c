@@ -116,6 +116,8 @@ static int check_params(const struct virtio_gpu_params *p, const char *name,
 
 static void free_gpu(struct virtio_gpu *gpu)
 {
+	for (unsigned i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
+		free(gpu->scanouts[i].last.rgb);
 	free(gpu->resp);
 	free(gpu->submit_buf);
 	free(gpu->name);

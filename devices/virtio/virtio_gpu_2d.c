@@ -117,7 +117,7 @@ uint32_t gpu_cmd_set_scanout(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
 	struct gpu_scanout *so = &gpu->scanouts[index];
 	if (id == 0) { /* the driver turns the output off */
-		so->resource_id = 0;
+		gpu_scanout_off(gpu, index, NULL);
 		return VIRTIO_GPU_RESP_OK_NODATA;
 	}
 	struct gpu_resource *res = gpu_resource_find(gpu, id);
@@ -125,7 +125,8 @@ uint32_t gpu_cmd_set_scanout(struct virtio_gpu *gpu, struct gpu_cmd *cmd)
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
 	if (!rect_inside(&s->r, res->width, res->height, &r) || !r.w || !r.h)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-	*so = (struct gpu_scanout){id, r.x, r.y, r.w, r.h, so->flushes};
+	gpu_scanout_forget(gpu, index);
+	*so = (struct gpu_scanout){id, r.x, r.y, r.w, r.h, so->flushes, {0}};
 	return VIRTIO_GPU_RESP_OK_NODATA;
 }
 

@@ -76,10 +76,24 @@ struct gpu_context {
 	struct gpu_node node;
 };
 
+/* An RGB image a scanout showed: kept when it goes dark. */
+struct gpu_frame {
+	uint32_t width, height;
+	uint8_t *rgb; /* NULL: none */
+};
+
+/* Bytes of last frames a device keeps, all scanouts together: frames
+ * past it are not kept (they are the host's memory, not the guest's). */
+#define GPU_LAST_FRAMES_MAX (64u << 20)
+
 struct gpu_scanout {
 	uint32_t resource_id; /* 0: disabled */
 	uint32_t x, y, width, height;
 	uint64_t flushes; /* RESOURCE_FLUSH commands that touched it */
+	/* What it showed last before it went dark (the guest turned it
+	 * off, freed its resource, reset the device): screenshots of a
+	 * VM that powered off show that, as a monitor holds its image. */
+	struct gpu_frame last;
 };
 
 /* A fenced command whose response waits for its virgl fence. */
@@ -163,6 +177,7 @@ struct virtio_gpu {
 	struct gpu_table resources, contexts;
 	uint64_t host_mem; /* charged; others read it with __atomic_load */
 	struct gpu_scanout scanouts[VIRTIO_GPU_MAX_SCANOUTS];
+	uint64_t last_frames_bytes; /* of scanouts[].last, GPU_LAST_FRAMES_MAX */
 	struct virtio_gpu_cursor cursor;
 	uint8_t *resp; /* response buffer of resp_size bytes */
 	uint32_t resp_size;
@@ -286,5 +301,13 @@ bool gpu_format_rgb(uint32_t format, unsigned off[3]);
 /* The cursor image from a 64x64 resource (GPU thread); false if it
  * cannot be read. */
 bool gpu_cursor_load(struct virtio_gpu *gpu, struct gpu_resource *res);
+/* Scanout i goes dark: keep what it shows now as its last frame (when
+ * it can be read and fits GPU_LAST_FRAMES_MAX), then disable it. res:
+ * the resource it shows, when it is already out of the table; NULL: look
+ * it up. */
+void gpu_scanout_off(struct virtio_gpu *gpu, unsigned i,
+		     struct gpu_resource *res);
+/* Forgets scanout i's last frame (it shows something new). */
+void gpu_scanout_forget(struct virtio_gpu *gpu, unsigned i);
 
 #endif

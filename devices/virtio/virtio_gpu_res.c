@@ -171,7 +171,7 @@ static void free_resource(struct virtio_gpu *gpu, struct gpu_node *n)
 
 	for (unsigned i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
 		if (gpu->scanouts[i].resource_id == n->id)
-			gpu->scanouts[i].resource_id = 0;
+			gpu_scanout_off(gpu, i, res);
 	if (res->backing)
 		free_backing(gpu, res, res->virgl);
 	if (res->virgl)
@@ -207,7 +207,10 @@ void gpu_destroy_all(struct virtio_gpu *gpu)
 	table_drain(&gpu->resources, free_resource, gpu);
 	gpu_table_free(&gpu->contexts);
 	gpu_table_free(&gpu->resources);
-	memset(gpu->scanouts, 0, sizeof(gpu->scanouts));
+	/* Every scanout is dark now (free_resource kept what each showed);
+	 * the counters start again. */
+	for (unsigned i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
+		gpu->scanouts[i] = (struct gpu_scanout){.last = gpu->scanouts[i].last};
 	memset(&gpu->cursor, 0, sizeof(gpu->cursor));
 }
 

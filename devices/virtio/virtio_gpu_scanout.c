@@ -125,32 +125,90 @@ static void fail_read(struct scanout_read *rd, int code, const char *msg)
 	snprintf(rd->msg, sizeof(rd->msg), "%s", msg);
 }
 
-/* GPU thread. */
+/* What scanout `so` shows, from resource res (NULL: the one the table
+ * has), as an RGB image (GPU thread). 0, or a PHY_E_* code with *why
+ * saying what is wrong. */
+static int scanout_rgb(struct virtio_gpu *gpu, const struct gpu_scanout *so,
+		       struct gpu_resource *res, struct gpu_frame *out,
+		       const char **why)
+{
+	unsigned rgb[3];
+
+	if (!res)
+		res = gpu_resource_find(gpu, so->resource_id);
+	if (!so->resource_id || !res) {
+		*why = "shows nothing";
+		return PHY_E_INVALID;
+	}
+	if (!gpu_format_rgb(res->format, rgb)) {
+		*why = "has a pixel format screenshots do not support";
+		return PHY_E_IO;
+	}
+	uint8_t *p = read_pixels(res, so->x, so->y, so->width, so->height);
+	size_t n = (size_t)so->width * so->height;
+	uint8_t *img = p ? malloc(n * 3) : NULL;
+	if (!img) {
+		free(p);
+		*why = "cannot be read";
+		return PHY_E_IO;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < 3; c++)
+			img[3 * i + c] = p[4 * i + rgb[c]];
+	free(p);
+	*out = (struct gpu_frame){so->width, so->height, img};
+	return 0;
+}
+
+void gpu_scanout_forget(struct virtio_gpu *gpu, unsigned i)
+{
+	struct gpu_frame *f = &gpu->scanouts[i].last;
+	if (!f->rgb)
+		return;
+	gpu->last_frames_bytes -= (uint64_t)f->width * f->height * 3;
+	free(f->rgb);
+	*f = (struct gpu_frame){0};
+}
+
+void gpu_scanout_off(struct virtio_gpu *gpu, unsigned i,
+		     struct gpu_resource *res)
+{
+	struct gpu_scanout *so = &gpu->scanouts[i];
+	struct gpu_frame now;
+	const char *why;
+	gpu_scanout_forget(gpu, i);
+	uint64_t bytes = (uint64_t)so->width * so->height * 3;
+	if (so->resource_id &&
+	    bytes <= GPU_LAST_FRAMES_MAX - gpu->last_frames_bytes &&
+	    scanout_rgb(gpu, so, res, &now, &why) == 0) {
+		so->last = now;
+		gpu->last_frames_bytes += bytes;
+	}
+	so->resource_id = 0;
+}
+
+/* GPU thread: what the scanout shows, or showed last before it went
+ * dark. */
 static void read_scanout(struct virtio_gpu *gpu, void *arg)
 {
 	struct scanout_read *rd = arg;
 	const struct gpu_scanout *so = &gpu->scanouts[rd->index];
-	struct gpu_resource *res = gpu_resource_find(gpu, so->resource_id);
-	unsigned rgb[3];
+	const struct gpu_frame *last = &so->last;
+	struct gpu_frame f;
+	const char *why = NULL;
 
-	if (!so->resource_id || !res)
-		return fail_read(rd, PHY_E_INVALID, "shows nothing");
-	if (!gpu_format_rgb(res->format, rgb))
-		return fail_read(rd, PHY_E_IO,
-				 "has a pixel format "
-				 "screenshots do not support");
-	uint8_t *p = read_pixels(res, so->x, so->y, so->width, so->height);
-	size_t n = (size_t)so->width * so->height;
-	uint8_t *out = p ? malloc(n * 3) : NULL;
-	if (!out) {
-		free(p);
-		return fail_read(rd, PHY_E_IO, "cannot be read");
+	if (!so->resource_id && last->rgb) {
+		size_t n = (size_t)last->width * last->height * 3;
+		f = (struct gpu_frame){last->width, last->height, malloc(n)};
+		if (!f.rgb)
+			return fail_read(rd, PHY_E_IO, "cannot be read");
+		memcpy(f.rgb, last->rgb, n);
+	} else {
+		int code = scanout_rgb(gpu, so, NULL, &f, &why);
+		if (code)
+			return fail_read(rd, code, why);
 	}
-	for (size_t i = 0; i < n; i++)
-		for (unsigned c = 0; c < 3; c++)
-			out[3 * i + c] = p[4 * i + rgb[c]];
-	free(p);
-	*rd->img = (struct virtio_gpu_image){so->width, so->height, out};
+	*rd->img = (struct virtio_gpu_image){f.width, f.height, f.rgb};
 }
 
 int virtio_gpu_read_scanout(struct virtio_gpu *gpu, unsigned index,

@@ -79,10 +79,11 @@ wait_guest() {
 # run_phyllome NAME MODE STEP: boots with --gpu mode=MODE and the hook's step
 # STEP, and stops the VMM with SIGTERM once the guest is done (exit 143 is
 # the expected end, returned as 0); the VMM writes LOGS/NAME.png as it
-# stops. Why not let the guest power off: Debian's 6.1 kernel resets the
-# virtio-gpu device on its way down (QEMU's virtio_set_status trace shows
-# status 0 written three times after the last flush), a reset empties the
-# scanouts, and the VMM then has nothing to take ("scanout 0 shows nothing").
+# stops. Debian's 6.1 kernel resets the virtio-gpu device on its way down
+# (QEMU's virtio_set_status trace shows status 0 written three times after
+# the last flush); the scanout then keeps its last frame, but stopping the
+# guest while it shows the pattern checks the live scanout, not the kept
+# copy.
 # Before that, while the guest still shows the pattern, the same screenshot
 # through the control API: LOGS/NAME-api.png, the answer's status in
 # LOGS/NAME-api.status.

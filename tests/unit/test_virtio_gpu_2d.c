@@ -574,6 +574,107 @@ static void test_driver_bugs(void)
 	gpu_rig_close(&r);
 }
 
+/* A scanout that goes dark (turned off, its resource freed, the device
+ * reset: what a guest does as it powers off) keeps its last frame for
+ * screenshots; a new image replaces it. */
+static void test_last_frame(void)
+{
+	struct gpu_rig r;
+	uint64_t gpa[3];
+	uint8_t *buf = malloc(W * H * 4);
+	struct phy_error err = {0};
+	struct virtio_gpu_image img;
+	const struct virtio_gpu_params two = {.mode = VIRTIO_GPU_MODE_2D, .outputs = 2};
+
+	REQUIRE(open_started(&r, &two) == 0);
+	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, W, H), OK);
+	CHECK_EQ_U64(gpu_attach(&r, 1, W * H * 4, 3, gpa), OK);
+	gpu_pattern_fill(buf, W, H, 0x77);
+	gpu_backing_write(&r, gpa, 3, W * H * 4, buf);
+	CHECK_EQ_U64(gpu_transfer_2d(&r, 1, 0, 0, W, H, 0), OK);
+	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 0, 0, W, H), OK);
+	/* Turned off: the pattern stays. */
+	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 0, 0, 0, 0, 0), OK);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
+	CHECK(img.width == W && img.height == H &&
+	      gpu_pattern_mismatches(img.rgb, W, H, 0, 0) == 0);
+	free(img.rgb);
+	/* Shown again, then its resource freed: the pattern stays. */
+	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 0, 0, W, H), OK);
+	struct virtio_gpu_resource_unref u = {
+		.hdr = gpu_hdr(VIRTIO_GPU_CMD_RESOURCE_UNREF, 0),
+		.resource_id = htole32(1)};
+	CHECK_EQ_U64(gpu_ctrl(&r, &u, sizeof(u)), OK);
+	CHECK_EQ_U64(virtio_gpu_host_mem(r.gpu), 0);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
+	CHECK(img.width == W && img.height == H &&
+	      gpu_pattern_mismatches(img.rgb, W, H, 0, 0) == 0);
+	free(img.rgb);
+	/* A new image (the pattern inverted, part of it shown) replaces it,
+	 * and a reset keeps that one. */
+	CHECK_EQ_U64(gpu_create_2d(&r, 2, BGRX, W, H), OK);
+	CHECK_EQ_U64(gpu_attach(&r, 2, W * H * 4, 3, gpa), OK);
+	for (unsigned i = 0; i < W * H * 4; i++)
+		buf[i] = (uint8_t)~buf[i];
+	gpu_backing_write(&r, gpa, 3, W * H * 4, buf);
+	CHECK_EQ_U64(gpu_transfer_2d(&r, 2, 0, 0, W, H, 0), OK);
+	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 2, 8, 4, 32, 16), OK);
+	CHECK(gpu_rig_start(&r, ALL_FEATURES) == 0); /* resets first */
+	CHECK_EQ_U64(virtio_gpu_host_mem(r.gpu), 0);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
+	unsigned bad = 0;
+	for (unsigned y = 0; img.rgb && y < 16; y++)
+		for (unsigned x = 0; x < 32; x++) {
+			uint8_t want[3];
+			gpu_pattern_pixel(x + 8, y + 4, want);
+			for (unsigned c = 0; c < 3; c++) {
+				int got = img.rgb[3 * (y * 32 + x) + c];
+				bad += got != 255 - want[c]; /* inverted */
+			}
+		}
+	CHECK(img.width == 32 && img.height == 16 && bad == 0);
+	free(img.rgb);
+	/* A scanout never set has nothing to show. */
+	CHECK(virtio_gpu_read_scanout(r.gpu, 1, &img, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "shows nothing");
+	gpu_rig_close(&r);
+	free(buf);
+}
+
+/* Last frames are the host's memory: beyond GPU_LAST_FRAMES_MAX (all
+ * scanouts together) a scanout going dark keeps nothing. */
+static void test_last_frame_budget(void)
+{
+	struct gpu_rig r;
+	struct phy_error err = {0};
+	struct virtio_gpu_image img;
+	/* 4000x3000 RGB is 36 MB: one fits in 64 MiB, two do not. */
+	const struct virtio_gpu_params two = {.mode = VIRTIO_GPU_MODE_2D, .outputs = 2,
+					      .max_host_mem = 256u << 20};
+
+	REQUIRE(open_started(&r, &two) == 0);
+	for (unsigned s = 0; s < 2; s++) {
+		CHECK_EQ_U64(gpu_create_2d(&r, s + 1, BGRX, 4000, 3000), OK);
+		CHECK_EQ_U64(gpu_set_scanout(&r, s, s + 1, 0, 0, 4000, 3000), OK);
+	}
+	for (unsigned s = 0; s < 2; s++)
+		CHECK_EQ_U64(gpu_set_scanout(&r, s, 0, 0, 0, 0, 0), OK);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
+	CHECK(img.width == 4000 && img.height == 3000);
+	free(img.rgb);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 1, &img, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "shows nothing");
+	/* Scanout 0 shows something new: its frame is given back, and
+	 * scanout 1 can keep one again. */
+	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 0, 0, 16, 16), OK);
+	CHECK_EQ_U64(gpu_set_scanout(&r, 1, 2, 0, 0, 4000, 3000), OK);
+	CHECK_EQ_U64(gpu_set_scanout(&r, 1, 0, 0, 0, 0, 0), OK);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 1, &img, &err) == 0);
+	CHECK(img.width == 4000 && img.height == 3000);
+	free(img.rgb);
+	gpu_rig_close(&r);
+}
+
 static void test_reset_frees_everything(void)
 {
 	struct gpu_rig r;
@@ -587,10 +688,13 @@ static void test_reset_frees_everything(void)
 	CHECK(virtio_gpu_host_mem(r.gpu) > 20 * 32 * 32 * 4);
 	CHECK(gpu_rig_start(&r, ALL_FEATURES) == 0); /* resets first */
 	CHECK_EQ_U64(virtio_gpu_host_mem(r.gpu), 0);
+	/* The scanout went dark with the reset and keeps its last frame,
+	 * outside what the guest is charged for. */
 	struct phy_error err = {0};
 	struct virtio_gpu_image img;
-	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == -PHY_E_INVALID);
-	CHECK_STR_CONTAINS(err.message, "shows nothing");
+	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
+	CHECK(img.width == 32 && img.height == 32);
+	free(img.rgb);
 	/* The same ids are free again. */
 	CHECK_EQ_U64(gpu_create_2d(&r, 5, BGRX, 32, 32), OK);
 	gpu_rig_close(&r);
@@ -655,12 +759,16 @@ static void test_bad_params_and_calls(void)
 	CHECK(virtio_gpu_screenshot(r.gpu, 0, "/nonexistent/dir/x.png", &err) ==
 	      -PHY_E_IO);
 	CHECK_STR_CONTAINS(err.message, "/nonexistent/dir/x.png");
-	/* Unref takes the resource off the scanout. */
+	/* Unref takes the resource off the scanout, which keeps its last
+	 * frame (test_last_frame). */
 	struct virtio_gpu_resource_unref u = {
 		.hdr = gpu_hdr(VIRTIO_GPU_CMD_RESOURCE_UNREF, 0),
 		.resource_id = htole32(1)};
 	CHECK_EQ_U64(gpu_ctrl(&r, &u, sizeof(u)), OK);
-	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == -PHY_E_INVALID);
+	CHECK_EQ_U64(virtio_gpu_host_mem(r.gpu), 0);
+	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);
+	CHECK(img.width == 4 && img.height == 4);
+	free(img.rgb);
 	gpu_rig_close(&r);
 }
 
@@ -675,6 +783,8 @@ int main(void)
 	test_memory_cap();
 	test_driver_bugs();
 	test_reset_frees_everything();
+	test_last_frame();
+	test_last_frame_budget();
 	test_reset_while_busy();
 	test_bad_params_and_calls();
 	return check_report("test_virtio_gpu_2d");
