@@ -10,7 +10,7 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images"
+ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images machine"
 MARK=PHYLLOME-GUEST
 suite_args "$@"
 VMM=$1
@@ -26,10 +26,12 @@ boot() {
 # Nested KVM under TCG (the rig) sometimes loses an L2 vCPU wake-up during
 # SMP boot: QEMU hangs there the same way (docs/testing.md). A boot that
 # times out is retried; any other failure counts at once.
-boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB
-  local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rc try
+boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB [RNG]
+  local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rng=${6:-} rc try
+  local rng_opt=() want_rng=virtio_rng.0
+  [ "$rng" = off ] && rng_opt=(--rng off) want_rng=none
   for try in 1 2 3; do
-    boot "$name" 100 --cpus "boot=$cpus" --memory "size=$mem" \
+    boot "$name" 100 --cpus "boot=$cpus" --memory "size=$mem" "${rng_opt[@]}" \
       --cmdline "console=ttyS0 quiet phyllome.action=poweroff"
     rc=$?
     [ $rc -eq 124 ] || break
@@ -44,7 +46,11 @@ boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB
   [ -n "$m" ] && [ "$m" -ge "$min" ] && [ "$m" -le "$max" ] ||
     { bad "$name" "guest reports mem_kib=$m, want $min..$max"; return; }
   saw "$name" "powering off" || { bad "$name" "no poweroff marker"; return; }
-  ok "$name (cpus=$c mem_kib=$m, exit 0)"
+  # The entropy device is on by default; --rng off leaves it out.
+  local r
+  r=$(says "$name" "rng=")
+  [ "$r" = "$want_rng" ] || { bad "$name" "guest reports rng=$r, want $want_rng"; return; }
+  ok "$name (cpus=$c mem_kib=$m rng=$r, exit 0)"
 }
 
 # The same guest through the PVH entry: the ELF vmlinux that fetch-kernel.sh
@@ -99,6 +105,48 @@ case_bad_images() {
   expect_usage_error initrd-too-large "too large" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=24M
   expect_usage_error bad-option "unknown option '--bogus'" --bogus 1
   expect_usage_error bad-cpus "--cpus" --kernel "$KERNEL" --cpus boot=zero
+  expect_usage_error bad-rng-missing "--rng: cannot open src=$LOGS/no-such-pool" \
+    --kernel "$KERNEL" --initramfs "$INITRD" --rng "src=$LOGS/no-such-pool"
+  expect_usage_error bad-rng-dir "--rng: src=$LOGS is a directory" \
+    --kernel "$KERNEL" --initramfs "$INITRD" --rng "src=$LOGS"
+  expect_usage_error bad-rng-key "--rng: unknown key 'rate'" \
+    --kernel "$KERNEL" --initramfs "$INITRD" --rng src=/dev/urandom,rate=1
+}
+
+# The machine the main job shows (tools/main-job): a scratch disk, the
+# entropy device and a 2D GPU, used by the guest (phyllome.show=1): an ext4
+# file written and read back from the device, 1 MiB read from /dev/hwrng
+# (virtio_rng, /sys/class/misc/hw_random/rng_current names it), colour
+# bars drawn on /dev/fb0. Checked from the host too: the image holds the
+# file (debugfs), and --screenshot-on-exit's PNG, taken after the guest
+# powered off (its device reset, the scanout kept its last frame), shows
+# the eight bars.
+case_machine() {
+  local name=machine img=$LOGS/machine-scratch.img png=$LOGS/machine.png
+  rm -f "$img" "$png"
+  truncate -s 64M "$img"
+  boot $name 400 --memory size=512M --disk "path=$img" --gpu mode=2d --screenshot-on-exit "$png" \
+    --cmdline "console=ttyS0 quiet phyllome.show=1 phyllome.action=poweroff"
+  local rc=$?
+  [ $rc -eq 0 ] || { bad $name "$(why $rc $name)"; return; }
+  local d e f
+  d=$(says $name "disk:")
+  e=$(says $name "entropy:")
+  f=$(says $name "framebuffer:")
+  [[ $d == "vda ext4, 1 MiB file written and read back: same "* ]] || { bad $name "disk: $d"; return; }
+  [[ $e == "virtio_rng.0, read 1048576 bytes from /dev/hwrng in "* ]] || { bad $name "entropy: $e"; return; }
+  local values=${e%% byte values*}
+  values=${values##* }
+  [ "$values" -ge 250 ] 2>/dev/null || { bad $name "entropy: only $values byte values in 4 KiB"; return; }
+  [ "$(says $name "rng=")" = virtio_rng.0 ] || { bad $name "rng_current: $(says $name "rng=")"; return; }
+  [ "$f" = "1024x768, colour bars drawn" ] || { bad $name "framebuffer: $f"; return; }
+  local size
+  size=$(debugfs -R "stat /hello" "$img" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
+  [ "$size" = 1048576 ] || { bad $name "the image has no 1 MiB /hello (debugfs: size '$size')"; return; }
+  local bars
+  bars=$(python3 "$here/../gpu-guest-prog/check-screenshot.py" "$png" --size 1024x768 --pattern bars --tolerance 0)
+  [ "$bars" = "ok 1024x768" ] || { bad $name "screenshot: ${bars:-no answer from the PNG check}"; return; }
+  ok "$name (disk: $d; entropy: $e; framebuffer: $f; host: /hello 1 MiB in the image, PNG 1024x768 shows the bars)"
 }
 
 # The serial console on a terminal: raw mode, keys reach the guest's shell
@@ -137,7 +185,7 @@ case_interactive() {
 
 # Guest RAM of each kind: 4 KiB pages, a shared memfd, and (4 GiB, both
 # sides of the hole) the default private memory on huge pages.
-case_boot_1cpu_256m() { boot_case boot-1cpu-256m 1 256M,thp=off 180000 262144; }
+case_boot_1cpu_256m() { boot_case boot-1cpu-256m 1 256M,thp=off 180000 262144 off; }
 case_boot_4cpu()      { boot_case boot-4cpu 4 512M,shared=on 400000 524288; }
 case_boot_4g()        { boot_case boot-4g 2 4G 3800000 4194304; }
 

@@ -4,9 +4,12 @@
 tests/gpu-guest-prog/phy-gpu-pattern.c draws (keep the two definitions
 together): quadrants split at W/2 and H/2, top-left red, top-right green,
 bottom-left blue, bottom-right magenta, and a yellow square of side
-min(W,H)/8 at (W/16, H/16).
+min(W,H)/8 at (W/16, H/16). With --pattern bars, the colour bars the
+default guest draws on its framebuffer (tools/guest/init, show_fb): eight
+vertical bars of W/8, white, yellow, cyan, green, magenta, red, blue,
+black.
 
-Usage: check-screenshot.py IMAGE [--size WxH] [--tolerance N]
+Usage: check-screenshot.py IMAGE [--size WxH] [--tolerance N] [--pattern quadrants|bars]
        check-screenshot.py --self-test
 IMAGE is a PNG (8-bit RGB or RGBA, not interlaced: what phyllome-vmm's
 --screenshot-on-exit and QEMU's screendump write) or a binary PPM (P6).
@@ -37,6 +40,18 @@ def pattern_at(w, h, x, y):
     if y < h // 2:
         return TOP_LEFT if x < w // 2 else TOP_RIGHT
     return BOTTOM_LEFT if x < w // 2 else BOTTOM_RIGHT
+
+
+BARS = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0),
+        (255, 0, 255), (255, 0, 0), (0, 0, 255), (0, 0, 0)]
+
+
+def bars_at(w, h, x, y):
+    """The default guest's colour bars at (x, y)."""
+    return BARS[x * 8 // w]
+
+
+PATTERNS = {"quadrants": pattern_at, "bars": bars_at}
 
 
 # ------------------------------------------------------------ decoding
@@ -147,27 +162,27 @@ def close(a, b, tol):
     return all(abs(p - q) <= tol for p, q in zip(a, b))
 
 
-# What a wrong image may be instead: the pattern seen through these.
+# What a wrong image may be instead: a pattern `pat` seen through these.
 TRANSFORMS = {
-    "upside down (flipped vertically)": lambda w, h, x, y, c: pattern_at(w, h, x, h - 1 - y),
-    "mirrored (flipped horizontally)": lambda w, h, x, y, c: pattern_at(w, h, w - 1 - x, y),
-    "rotated by 180 degrees": lambda w, h, x, y, c: pattern_at(w, h, w - 1 - x, h - 1 - y),
-    "red and blue swapped (BGR vs RGB)": lambda w, h, x, y, c: pattern_at(w, h, x, y)[::-1],
+    "upside down (flipped vertically)": lambda pat, w, h, x, y: pat(w, h, x, h - 1 - y),
+    "mirrored (flipped horizontally)": lambda pat, w, h, x, y: pat(w, h, w - 1 - x, y),
+    "rotated by 180 degrees": lambda pat, w, h, x, y: pat(w, h, w - 1 - x, h - 1 - y),
+    "red and blue swapped (BGR vs RGB)": lambda pat, w, h, x, y: pat(w, h, x, y)[::-1],
     "upside down and red/blue swapped":
-        lambda w, h, x, y, c: pattern_at(w, h, x, h - 1 - y)[::-1],
+        lambda pat, w, h, x, y: pat(w, h, x, h - 1 - y)[::-1],
 }
 
 
-def diagnose(w, h, bpp, rows, tol):
+def diagnose(w, h, bpp, rows, tol, pat):
     """The transform that explains the image, from a sample of pixels."""
     pts = [(x, y) for y in range(0, h, max(1, h // 24)) for x in range(0, w, max(1, w // 32))]
     for name, f in TRANSFORMS.items():
-        if all(close(pixel(rows, bpp, x, y), f(w, h, x, y, None), tol) for x, y in pts):
+        if all(close(pixel(rows, bpp, x, y), f(pat, w, h, x, y), tol) for x, y in pts):
             return name
     return None
 
 
-def check(path, size=None, tol=8):
+def check(path, size=None, tol=8, pat=pattern_at):
     try:
         w, h, bpp, rows = read_image(path)
     except (OSError, ValueError, zlib.error, IndexError, struct.error) as e:
@@ -178,7 +193,7 @@ def check(path, size=None, tol=8):
     for y in range(h):
         row = rows[y]
         for x in range(w):
-            want = pattern_at(w, h, x, y)
+            want = pat(w, h, x, y)
             o = x * bpp
             if (abs(row[o] - want[0]) > tol or abs(row[o + 1] - want[1]) > tol
                     or abs(row[o + 2] - want[2]) > tol):
@@ -190,7 +205,7 @@ def check(path, size=None, tol=8):
     x, y, got, want = first
     msg = (f"bad: {nbad} of {w * h} pixels differ, first at {x},{y}: got "
            f"{got}, want {want}")
-    why = diagnose(w, h, bpp, rows, tol)
+    why = diagnose(w, h, bpp, rows, tol, pat)
     if why:
         msg += f"; the image is the pattern {why}"
     return 1, msg
@@ -236,9 +251,9 @@ def self_test():
     w, h = 64, 48
     failures, count = [], [0]
     with tempfile.TemporaryDirectory() as d:
-        def expect(name, path, want_rc, want_text, size=None):
+        def expect(name, path, want_rc, want_text, size=None, pat=pattern_at):
             count[0] += 1
-            rc, line = check(path, size)
+            rc, line = check(path, size, pat=pat)
             if rc != want_rc or want_text not in line:
                 failures.append(f"{name}: got ({rc}, {line!r}), want rc {want_rc} with {want_text!r}")
         good = os.path.join(d, "good.png")
@@ -255,8 +270,16 @@ def self_test():
         expect("ppm", ppm, 0, "ok")
         for name, t in TRANSFORMS.items():
             p = os.path.join(d, "t.png")
-            write_png(p, w, h, lambda x, y: t(w, h, x, y, None))
+            write_png(p, w, h, lambda x, y: t(pattern_at, w, h, x, y))
             expect(name, p, 1, f"the pattern {name}")
+        bars = os.path.join(d, "bars.png")
+        write_png(bars, w, h, lambda x, y: bars_at(w, h, x, y))
+        expect("bars", bars, 0, f"ok {w}x{h}", pat=bars_at)
+        expect("bars, not quadrants", bars, 1, "pixels differ")
+        write_png(bars, w, h, lambda x, y: bars_at(w, h, w - 1 - x, y))
+        expect("bars mirrored", bars, 1, "the pattern mirrored", pat=bars_at)
+        write_png(bars, w, h, lambda x, y: bars_at(w, h, x, y)[::-1])
+        expect("bars red/blue swapped", bars, 1, "red and blue swapped", pat=bars_at)
         one = os.path.join(d, "one.png")
         write_png(one, w, h, lambda x, y: (0, 0, 0) if (x, y) == (40, 30) else pattern_at(w, h, x, y))
         expect("one pixel", one, 1, "1 of 3072 pixels differ, first at 40,30")
@@ -274,7 +297,7 @@ def self_test():
 
 
 def main(argv):
-    args, size, tol = [], None, 8
+    args, size, tol, pat = [], None, 8, pattern_at
     it = iter(argv)
     for a in it:
         if a == "--size":
@@ -285,6 +308,12 @@ def main(argv):
                 return 2
         elif a == "--tolerance":
             tol = int(next(it, "8"))
+        elif a == "--pattern":
+            name = next(it, "")
+            if name not in PATTERNS:
+                print(f"check-screenshot: --pattern is one of {', '.join(PATTERNS)}", file=sys.stderr)
+                return 2
+            pat = PATTERNS[name]
         elif a == "--self-test":
             return self_test()
         elif a in ("-h", "--help"):
@@ -293,9 +322,10 @@ def main(argv):
         else:
             args.append(a)
     if len(args) != 1:
-        print("usage: check-screenshot.py IMAGE [--size WxH] [--tolerance N]", file=sys.stderr)
+        print("usage: check-screenshot.py IMAGE [--size WxH] [--tolerance N] "
+              "[--pattern quadrants|bars]", file=sys.stderr)
         return 2
-    rc, line = check(args[0], size, tol)
+    rc, line = check(args[0], size, tol, pat)
     print(line)
     return rc
 
