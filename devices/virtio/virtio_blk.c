@@ -29,12 +29,6 @@ static struct virtio_blk *to_blk(struct virtio_dev *dev)
 	return dev->opaque;
 }
 
-static void blk_config_read(struct virtio_dev *dev, uint32_t off, void *data,
-			    uint32_t len)
-{
-	memcpy(data, (const uint8_t *)&to_blk(dev)->config + off, len);
-}
-
 /* Nothing is writable: `writeback` needs CONFIG_WCE, not offered. */
 static void blk_config_write(struct virtio_dev *dev, uint32_t off,
 			     const void *data, uint32_t len)
@@ -159,7 +153,6 @@ static void blk_flush(void *opaque)
 }
 
 static const struct virtio_dev_ops blk_ops = {
-	.config_read = blk_config_read,
 	.config_write = blk_config_write,
 	.activate = blk_activate,
 	.reset = blk_reset,
@@ -304,6 +297,7 @@ int virtio_blk_create(struct virtio_blk **out, struct disk_image *img,
 	virtio_dev_init(&blk->dev, blk->name, VIRTIO_ID_BLOCK,
 			blk_features(blk), BLK_CONFIG_SIZE, blk->vqs,
 			blk->nr_queues, blk->queue_size, mem, &blk_ops, blk);
+	blk->dev.config = &blk->config;
 	int r = io_loop_add_flush(loop, blk_flush, blk, err);
 	if (r) {
 		virtio_dev_destroy(&blk->dev);

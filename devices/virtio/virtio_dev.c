@@ -148,3 +148,14 @@ void virtio_dev_signal_queue(struct virtio_dev *dev, unsigned q)
 	    dev->transport_ops)
 		dev->transport_ops->notify_queue(dev->transport, q);
 }
+
+void virtio_dev_read_config(struct virtio_dev *dev, uint32_t off, void *data,
+			    uint32_t len)
+{
+	if (dev->ops->config_read)
+		dev->ops->config_read(dev, off, data, len);
+	else if (dev->config)
+		memcpy(data, (const uint8_t *)dev->config + off, len);
+	else
+		memset(data, 0, len);
+}

@@ -24,7 +24,8 @@ struct virtio_dev;
 
 struct virtio_dev_ops {
 	/* Device-specific configuration space; out-of-range bytes read 0 and
-	 * writes to them are ignored (checked by the caller). */
+	 * writes to them are ignored (checked by the caller). config_read is
+	 * optional: without it reads copy dev->config. */
 	void (*config_read)(struct virtio_dev *dev, uint32_t off, void *data,
 			    uint32_t len);
 	void (*config_write)(struct virtio_dev *dev, uint32_t off,
@@ -57,6 +58,7 @@ struct virtio_dev {
 	uint8_t status;
 	uint16_t config_generation;
 	uint32_t config_size;
+	const void *config; /* config_size bytes, what reads return; NULL: 0s */
 	bool logged_failure;
 
 	struct virtqueue *queues;
@@ -89,6 +91,11 @@ void virtio_dev_init(struct virtio_dev *dev, const char *name,
 void virtio_dev_destroy(struct virtio_dev *dev);
 
 /* The rest are called with dev->lock held. */
+
+/* len bytes at off of the configuration space (the caller keeps them
+ * inside config_size): ops->config_read, or a copy of dev->config. */
+void virtio_dev_read_config(struct virtio_dev *dev, uint32_t off, void *data,
+			    uint32_t len);
 
 /* Writes the status register: 0 resets the device; FEATURES_OK is kept
  * only when the driver's features are acceptable; DRIVER_OK activates. */

@@ -22,12 +22,6 @@ static struct virtio_gpu *to_gpu(struct virtio_dev *dev)
 	return dev->opaque;
 }
 
-static void gpu_config_read(struct virtio_dev *dev, uint32_t off, void *data,
-			    uint32_t len)
-{
-	memcpy(data, (const uint8_t *)&to_gpu(dev)->config + off, len);
-}
-
 /* Only events_clear is writable: a 1 clears that bit of events_read. */
 static void gpu_config_write(struct virtio_dev *dev, uint32_t off,
 			     const void *data, uint32_t len)
@@ -71,7 +65,6 @@ static void gpu_queue_notify(struct virtio_dev *dev, unsigned q)
 }
 
 static const struct virtio_dev_ops gpu_ops = {
-	.config_read = gpu_config_read,
 	.config_write = gpu_config_write,
 	.activate = gpu_activate,
 	.reset = gpu_reset,
@@ -168,6 +161,7 @@ int virtio_gpu_create(struct virtio_gpu **out,
 	virtio_dev_init(&gpu->dev, gpu->name, VIRTIO_ID_GPU, 0,
 			sizeof(struct virtio_gpu_config), gpu->vqs,
 			GPU_NR_QUEUES, GPU_QUEUE_SIZE, mem, &gpu_ops, gpu);
+	gpu->dev.config = &gpu->config;
 	r = gpu_thread_start(gpu, err);
 	if (r) {
 		virtio_dev_destroy(&gpu->dev);

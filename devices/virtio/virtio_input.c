@@ -164,12 +164,6 @@ static void answer_config(struct virtio_input *in)
 	c->size = size;
 }
 
-static void input_config_read(struct virtio_dev *dev, uint32_t off,
-			      void *data, uint32_t len)
-{
-	memcpy(data, (const uint8_t *)&to_input(dev)->cfg + off, len);
-}
-
 /* Only select (byte 0) and subsel (byte 1) are writable; a write of any
  * width that covers them sets them. */
 static void input_config_write(struct virtio_dev *dev, uint32_t off,
@@ -361,7 +355,6 @@ static void input_reset(struct virtio_dev *dev)
 }
 
 static const struct virtio_dev_ops input_ops = {
-	.config_read = input_config_read,
 	.config_write = input_config_write,
 	.reset = input_reset,
 	.queue_notify = input_queue_notify,
@@ -458,6 +451,7 @@ int virtio_input_create(struct virtio_input **out, enum virtio_input_kind kind,
 				1ull << VIRTIO_RING_F_INDIRECT_DESC,
 			sizeof(struct virtio_input_config), in->vqs, 2,
 			VIRTIO_INPUT_QUEUE_SIZE, mem, &input_ops, in);
+	in->dev.config = &in->cfg;
 	int r = io_loop_watch_eventfd(loop, in->wake_fd, input_woken, in, err);
 	if (r) {
 		virtio_dev_destroy(&in->dev);

@@ -32,12 +32,6 @@ static struct virtio_net *to_net(struct virtio_dev *dev)
 	return dev->opaque;
 }
 
-static void net_config_read(struct virtio_dev *dev, uint32_t off, void *data,
-			    uint32_t len)
-{
-	memcpy(data, (const uint8_t *)&to_net(dev)->config + off, len);
-}
-
 /* The MAC is writable only with VIRTIO_F_VERSION_1 absent (legacy),
  * which this device does not offer. */
 static void net_config_write(struct virtio_dev *dev, uint32_t off,
@@ -230,7 +224,6 @@ static void net_stop(void *opaque)
 }
 
 static const struct virtio_dev_ops net_ops = {
-	.config_read = net_config_read,
 	.config_write = net_config_write,
 	.activate = net_activate,
 	.reset = net_reset,
@@ -363,6 +356,7 @@ int virtio_net_create(struct virtio_net **out, const struct net_backend *be,
 	virtio_dev_init(&net->dev, net->name, VIRTIO_ID_NET, net_features(net),
 			NET_CONFIG_SIZE, net->vqs, net->nr_vqs, net->queue_size,
 			mem, &net_ops, net);
+	net->dev.config = &net->config;
 	int r = io_loop_add_flush(loop, net_flush, net, err);
 	if (!r)
 		r = io_loop_add_stop_hook(loop, net_stop, net, err);

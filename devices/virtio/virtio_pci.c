@@ -77,10 +77,10 @@ static enum region find_region(const struct virtio_pci *vp, uint64_t off,
 static void device_cfg_read(struct virtio_dev *dev, uint64_t off,
 			    uint8_t *data, uint32_t len)
 {
-	if (off >= dev->config_size || !dev->ops->config_read)
+	if (off >= dev->config_size)
 		return;
 	uint32_t n = dev->config_size - off < len ? dev->config_size - off : len;
-	dev->ops->config_read(dev, (uint32_t)off, data, n);
+	virtio_dev_read_config(dev, (uint32_t)off, data, n);
 }
 
 static void device_cfg_write(struct virtio_dev *dev, uint64_t off,

@@ -414,19 +414,6 @@ static void rng_stop(void *opaque)
 
 /* ---- virtio_dev ops (vCPU threads, dev.lock held) ---- */
 
-/* There is no configuration space (config_size 0): nothing to read or
- * write, for a transport that asks all the same. */
-static void rng_config_read(struct virtio_dev *dev, uint32_t off, void *data,
-			    uint32_t len)
-{
-	memset(data, 0, len);
-}
-
-static void rng_config_write(struct virtio_dev *dev, uint32_t off,
-			     const void *data, uint32_t len)
-{
-}
-
 static void rng_reset(struct virtio_dev *dev)
 {
 	struct virtio_rng *rng = to_rng(dev);
@@ -449,8 +436,6 @@ static void rng_reset(struct virtio_dev *dev)
 }
 
 static const struct virtio_dev_ops rng_ops = {
-	.config_read = rng_config_read,
-	.config_write = rng_config_write,
 	.reset = rng_reset,
 	.queue_notify = rng_queue_notify,
 };

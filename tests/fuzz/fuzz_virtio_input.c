@@ -175,7 +175,7 @@ static void config_write(struct virtio_dev *dev, struct prog *g)
 	if (off + len <= dev->config_size)
 		dev->ops->config_write(dev, off, data, len);
 	struct virtio_input_config c;
-	dev->ops->config_read(dev, 0, &c, sizeof(c));
+	virtio_dev_read_config(dev, 0, &c, sizeof(c));
 	pthread_mutex_unlock(&dev->lock);
 	if (c.size > sizeof(c.u))
 		die("configuration size beyond the union");

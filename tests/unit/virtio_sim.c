@@ -185,7 +185,7 @@ void sim_config_read(struct virtio_sim *sim, uint32_t off, void *buf,
 	memset(buf, 0, len);
 	pthread_mutex_lock(&dev->lock);
 	if (off <= dev->config_size && len <= dev->config_size - off)
-		dev->ops->config_read(dev, off, buf, len);
+		virtio_dev_read_config(dev, off, buf, len);
 	pthread_mutex_unlock(&dev->lock);
 }
 
