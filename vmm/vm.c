@@ -57,71 +57,6 @@ void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what)
 	vm_request(vm, VM_REQ_CRASH);
 }
 
-/* ---- serial sink ---- */
-
-static void write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* a closed terminal must not stop the guest */
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-void vm_serial_flush(struct phy_vm *vm)
-{
-	if (vm->serial_len && vm->serial_fd >= 0)
-		write_all(vm->serial_fd, vm->serial_buf, vm->serial_len);
-	vm->serial_len = 0;
-}
-
-void vm_serial_output(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct phy_vm *vm = opaque;
-	if (vm->serial_fn) {
-		vm->serial_fn(vm->serial_opaque, buf, len);
-		return;
-	}
-	if (vm->serial_fd < 0)
-		return;
-	/* Line-buffered into files; a terminal sees each byte at once so
-	 * prompts and echo are interactive. */
-	for (size_t i = 0; i < len; i++) {
-		vm->serial_buf[vm->serial_len++] = buf[i];
-		if (vm->serial_unbuffered || buf[i] == '\n' ||
-		    vm->serial_len == SERIAL_BUF_SIZE)
-			vm_serial_flush(vm);
-	}
-}
-
-static int open_serial(struct phy_vm *vm, struct phy_error *err)
-{
-	vm->serial_fd = -1;
-	switch (vm->cfg.serial) {
-	case SERIAL_TTY:
-		vm->serial_fd = STDOUT_FILENO;
-		vm->serial_unbuffered = isatty(STDOUT_FILENO);
-		break;
-	case SERIAL_FILE:
-		vm->serial_fd = open(vm->cfg.serial_path,
-				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (vm->serial_fd < 0)
-			return phy_err_errno(err, PHY_E_INVALID, errno,
-					     "--serial: cannot open '%s'",
-					     vm->cfg.serial_path);
-		vm->serial_fd_owned = true;
-		break;
-	case SERIAL_NULL:
-	case SERIAL_OFF:
-		break;
-	}
-	return 0;
-}
-
 /* ---- lifecycle ---- */
 
 static int load_images(struct phy_vm *vm, struct phy_error *err)
@@ -160,7 +95,7 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 	vm->kvm.fd = -1;
 	vm->mem.memfd = -1;
 	vm->m.vm_fd = -1;
-	vm->serial_fd = -1;
+	vm->serial.fd = -1;
 	if (hooks)
 		vm->hooks = *hooks;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -181,7 +116,7 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 	if (!ret)
 		ret = vm_devices_open(vm, err);
 	if (!ret)
-		ret = open_serial(vm, err);
+		ret = serial_sink_open(&vm->serial, &vm->cfg, err);
 	if (!ret)
 		ret = kvm_host_open(&vm->kvm, "/dev/kvm", err);
 	if (!ret)
@@ -339,7 +274,7 @@ static void *supervisor_thread(void *arg)
 		stop_vcpus(vm);
 		req = VM_REQ_ERROR;
 	}
-	vm_serial_flush(vm);
+	serial_sink_flush(&vm->serial);
 	vm_devices_stopped(vm);
 	pthread_mutex_lock(&vm->lock);
 	vm->run_error = err;
@@ -475,8 +410,8 @@ int phy_vm_set_serial_output(struct phy_vm *vm, phy_serial_output_fn fn,
 		return -PHY_E_INVALID;
 	if (phy_vm_state(vm) != PHY_VM_CREATED)
 		return -PHY_E_STATE;
-	vm->serial_fn = fn;
-	vm->serial_opaque = opaque;
+	vm->serial.fn = fn;
+	vm->serial.opaque = opaque;
 	return 0;
 }
 
@@ -496,8 +431,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 	boot_image_close(&vm->kernel);
 	boot_image_close(&vm->initrd);
 	vm_devices_close(vm);
-	if (vm->serial_fd_owned)
-		close(vm->serial_fd);
+	serial_sink_close(&vm->serial);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
 	/* No thread is left to emit an event: the monitor's last lines. */

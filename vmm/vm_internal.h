@@ -21,6 +21,7 @@
 #include "vmm/frontend.h"
 #include "vmm/kvm.h"
 #include "vmm/machine/machine.h"
+#include "vmm/serial_sink.h"
 
 struct kvm_run;
 struct vm_device;
@@ -58,7 +59,6 @@ struct vcpu {
 	bool started;
 };
 
-#define SERIAL_BUF_SIZE 256
 #define VM_MAX_FRONTENDS 4
 
 struct phy_vm {
@@ -125,14 +125,9 @@ struct phy_vm {
 	unsigned vcpus_parked; /* of those, parked (lock) */
 	_Atomic bool host_reboot; /* the pending reset is phy_vm_reboot()'s */
 
-	/* Serial sink; the UART lock serialises calls into it. */
-	phy_serial_output_fn serial_fn;
-	void *serial_opaque;
-	int serial_fd;
-	bool serial_fd_owned;
-	bool serial_unbuffered;
-	uint8_t serial_buf[SERIAL_BUF_SIZE];
-	size_t serial_len;
+	/* Where the guest's serial output goes; the UART lock serialises
+	 * calls into it. */
+	struct serial_sink serial;
 };
 
 /* Records a request (first wins) and wakes the supervisor. Async-signal
@@ -188,8 +183,5 @@ int vcpu_start(struct vcpu *vcpu, struct phy_error *err);
 void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
 
-/* serial sink */
-void vm_serial_output(void *opaque, const uint8_t *buf, size_t len);
-void vm_serial_flush(struct phy_vm *vm);
 
 #endif

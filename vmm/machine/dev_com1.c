@@ -24,7 +24,8 @@ static void com1_irq(void *opaque, int level)
 static int com1_create(struct vm_device *d, struct machine *m,
 		       struct phy_error *err)
 {
-	struct uart_8250 *uart = uart_create(com1_irq, d, vm_serial_output, d->vm);
+	struct uart_8250 *uart = uart_create(com1_irq, d, serial_sink_write,
+					     &d->vm->serial);
 	if (!uart)
 		return phy_err(err, PHY_E_NOMEM, "serial: out of memory");
 	pthread_mutex_lock(&d->vm->lock);
