@@ -682,6 +682,11 @@ static int read_response(int fd, struct rd *r, char *out, size_t size)
 			}
 		}
 		ssize_t n = recv(fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		/* A thread that drove an io_uring (the GPU rig's loop) gets
+		 * its task work as a "signal" that interrupts recv() under
+		 * SO_RCVTIMEO: not the server's doing, so read on. */
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n == 0 && r->len == 0)
 			return 0;
 		if (n <= 0)
