@@ -15,6 +15,9 @@
  * device's (bounds, copies, ids), and random streams would mostly fuzz
  * virglrenderer's decoder and Mesa, which are not built with sanitizers
  * here and have fuzzers of their own upstream.
+ *
+ * Built without virglrenderer (-DPHYLLOME_VIRGL=OFF, PHY_HAVE_VIRGL 0)
+ * there is no 3D device: inputs that ask for it drive the 2D one.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -36,6 +39,12 @@ struct fz_dev {
 };
 
 static struct fz_dev devs[2]; /* 2D, 3D */
+
+/* Whether knob byte k picks the 3D device (never without virglrenderer). */
+static bool fz_virgl(uint8_t k)
+{
+	return PHY_HAVE_VIRGL && (k & FZG_K_VIRGL);
+}
 
 static void die(const char *what)
 {
@@ -174,7 +183,8 @@ static bool queue_request(struct gpu_rig *r, uint8_t op, uint32_t resp_len,
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fz_get(false);
-	fz_get(true);
+	if (PHY_HAVE_VIRGL)
+		fz_get(true);
 	return 0;
 }
 
@@ -183,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	const uint8_t k = data[0];
-	struct fz_dev *d = fz_get(k & FZG_K_VIRGL);
+	struct fz_dev *d = fz_get(fz_virgl(k));
 	struct gpu_rig *r = &d->rig;
 	size_t at = 1;
 

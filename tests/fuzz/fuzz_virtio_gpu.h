@@ -16,7 +16,7 @@
 #define PHY_TESTS_FUZZ_VIRTIO_GPU_H
 
 /* knob byte */
-#define FZG_K_VIRGL 0x01      /* the 3D device (else the 2D one) */
+#define FZG_K_VIRGL 0x01      /* the 3D device if built (else 2D) */
 #define FZG_K_EVENT_IDX 0x02  /* negotiate VIRTIO_RING_F_EVENT_IDX */
 #define FZG_K_INDIRECT 0x04   /* negotiate VIRTIO_RING_F_INDIRECT_DESC */
 #define FZG_K_NO_EDID 0x08    /* leave VIRTIO_GPU_F_EDID out */

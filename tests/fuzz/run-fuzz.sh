@@ -1,39 +1,75 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a
-# bounded time, from its seeds and the corpus it grew before.
-# Usage: run-fuzz.sh SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
-# Targets: boot, virtio_blk, virtio_net, virtio_gpu, virtio_input, virtio_rng, http (default: all, SECONDS each).
+# Runs the libFuzzer targets (ASan + UBSan) for a bounded time, each from
+# its seeds and the corpus it grew before. CMake builds them, in a fuzz
+# tree (tests/fuzz/CMakeLists.txt): this configures it (clang,
+# -DPHYLLOME_FUZZ=ON and the -D options) and builds the targets first.
+# Usage: run-fuzz.sh [-B FUZZ_TREE] [-D NAME=VALUE]... SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
+#   FUZZ_TREE  the fuzz tree's build directory (default: WORK_DIR/fuzz-build)
+#   WORK_DIR   where seeds-TARGET/ and corpus-TARGET/ are kept
+# Targets: those of SOURCE_DIR/tests/fuzz/fuzz_TARGET.c (boot, virtio_blk, http...;
+# default: all, SECONDS each).
+# One target by hand, e.g. 60 s of virtio_blk without SDL:
+#   tests/fuzz/run-fuzz.sh -D PHYLLOME_SDL=OFF . /tmp/fuzz 60 virtio_blk
 set -euo pipefail
-src=$1 work=$2 secs=${3:-30}
+usage() {
+	echo "usage: run-fuzz.sh [-B FUZZ_TREE] [-D NAME=VALUE]... SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]" >&2
+	exit 2
+}
+tree= defs=()
+while getopts B:D: opt; do
+	case $opt in
+	B) tree=$OPTARG ;;
+	D) defs+=("-D$OPTARG") ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || usage
+src=$(cd "$1" && pwd) work=$2 secs=${3:-30}
 shift $(( $# < 3 ? $# : 3 ))
+all=()
+for f in "$src"/tests/fuzz/fuzz_*.c; do
+	f=${f##*/fuzz_}
+	all+=("${f%.c}")
+done
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(boot virtio_blk virtio_net virtio_gpu virtio_input virtio_rng http)
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+for t in "${targets[@]}"; do
+	[[ " ${all[*]} " == *" $t "* ]] || { echo "run-fuzz: unknown target '$t'" >&2; exit 1; }
+done
+tree=${tree:-$work/fuzz-build}
 command -v clang >/dev/null || { echo "run-fuzz: clang is not installed (tools/install-deps)" >&2; exit 1; }
-flags=(-std=gnu11 -g -O1 -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -I"$src/include" -I"$src" -I"$src/tests/unit" -DPHY_VERSION_STRING='"fuzz"')
+bin=$tree/tests/fuzz
 
-# Each target: its sources (beyond common/) and its seed generator.
-build() {
+# The fuzz tree, configured and built by one run-fuzz.sh at a time
+# (ctest -j runs fuzz tests side by side): the targets and their seed
+# generators (make-seeds*.c).
+mkdir -p "$work" "$tree"
+exec 9>"$tree/run-fuzz.lock"
+flock 9
+if ! cmake -S "$src" -B "$tree" -DCMAKE_C_COMPILER=clang -DPHYLLOME_FUZZ=ON \
+	"${defs[@]}" >"$tree/run-fuzz-configure.log" 2>&1; then
+	cat "$tree/run-fuzz-configure.log" >&2
+	echo "run-fuzz: configuring the fuzz tree $tree failed" >&2
+	exit 1
+fi
+if ! cmake --build "$tree" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" \
+	>"$tree/run-fuzz-build.log" 2>&1; then
+	cat "$tree/run-fuzz-build.log" >&2
+	echo "run-fuzz: building ${targets[*]/#/fuzz_} in $tree failed" >&2
+	exit 1
+fi
+exec 9>&-
+
+# Each target's seeds, written into its seeds directory.
+seeds() {
 	case $1 in
 	boot)
-		clang "${flags[@]}" -o "$work/fuzz_boot" "$src/tests/fuzz/fuzz_boot.c" \
-			"$src"/boot/*.c "$src/arch/x86_64/e820.c" "$src"/common/*.c -luring -lpthread
-		cc -o "$work/make-seeds" "$src/tests/fuzz/make-seeds.c"
-		"$work/make-seeds" "$work/seeds-boot" ;;
+		"$bin/make-seeds" "$work/seeds-boot" ;;
 	virtio_blk)
-		clang "${flags[@]}" -o "$work/fuzz_virtio_blk" "$src/tests/fuzz/fuzz_virtio_blk.c" \
-			"$src/tests/unit/virtio_sim.c" "$src/devices/block/disk_image.c" \
-			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_blk,virtio_blk_req}.c \
-			"$src"/common/*.c -luring -lpthread
-		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-blk" \
-			"$src/tests/fuzz/make-seeds-virtio-blk.c"
-		"$work/make-seeds-virtio-blk" "$work/seeds-virtio_blk" ;;
+		"$bin/make-seeds-virtio-blk" "$work/seeds-virtio_blk" ;;
 	virtio_net)
-		clang "${flags[@]}" -o "$work/fuzz_virtio_net" "$src/tests/fuzz/fuzz_virtio_net.c" \
-			"$src/tests/unit/virtio_sim.c" "$src/devices/net/netlink_link.c" \
-			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_net,virtio_net_rx,virtio_net_tx,virtio_net_irq,virtio_net_ctrl,irq_hold}.c \
-			"$src"/common/*.c -luring -lpthread
 		# Seeds (byte 0: features; then steps, see the target): buffers
 		# then frames, a send, a control command, a reset.
 		local d="$work/seeds-virtio_net"
@@ -42,23 +78,8 @@ build() {
 		printf '\x9f\x04\x00\x04\x00\x04\x00\x02\x01\x00\x05\x07' >"$d/ctrl"
 		printf '\x83\x01\x01\x00\x08\x05\x02\x40\x00zz\x07' >"$d/reset" ;;
 	virtio_gpu)
-		# virglrenderer and Mesa run unsanitized in the same process; the
-		# leaks LeakSanitizer would see in them are theirs (caches kept
-		# across inputs), see lsan-virtio-gpu.supp.
-		clang "${flags[@]}" $(pkg-config --cflags virglrenderer epoxy libpng) \
-			-o "$work/fuzz_virtio_gpu" "$src/tests/fuzz/fuzz_virtio_gpu.c" \
-			"$src"/tests/unit/{virtio_sim,gpu_driver}.c \
-			"$src"/devices/virtio/{virtqueue,virtio_dev}.c "$src"/devices/virtio/virtio_gpu*.c \
-			"$src"/devices/gpu/*.c "$src"/common/*.c \
-			$(pkg-config --libs virglrenderer epoxy libpng) -luring -lpthread -ldl
-		cc -I"$src/tests/fuzz" -o "$work/make-seeds-virtio-gpu" \
-			"$src/tests/fuzz/make-seeds-virtio-gpu.c"
-		"$work/make-seeds-virtio-gpu" "$work/seeds-virtio_gpu" ;;
+		"$bin/make-seeds-virtio-gpu" "$work/seeds-virtio_gpu" ;;
 	virtio_input)
-		clang "${flags[@]}" -o "$work/fuzz_virtio_input" "$src/tests/fuzz/fuzz_virtio_input.c" \
-			"$src/tests/unit/virtio_sim.c" \
-			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_input}.c \
-			"$src"/common/*.c -luring -lpthread
 		# Seeds, programs in fuzz_virtio_input.c's format: a keyboard with
 		# eight event buffers, a key pressed and released, a configuration
 		# query and an LED status; a tablet with 39 events waiting, then
@@ -81,10 +102,6 @@ build() {
 		s+='\x05\x00\x06\x08\x07\x03\x06'
 		printf '%b' "$s" >"$d/tablet" ;;
 	virtio_rng)
-		clang "${flags[@]}" -o "$work/fuzz_virtio_rng" "$src/tests/fuzz/fuzz_virtio_rng.c" \
-			"$src/tests/unit/virtio_sim.c" \
-			"$src"/devices/virtio/{virtqueue,virtio_dev,virtio_rng}.c \
-			"$src"/common/*.c -luring -lpthread
 		# Seeds, programs in fuzz_virtio_rng.c's format (byte 0: the
 		# device, byte 1: the features): /dev/urandom with four requests
 		# (one over the 64 KiB cap), a kick and a run; the limited
@@ -115,8 +132,6 @@ build() {
 		printf '%b' "$s" >"$d/file-end"
 		printf '\x03\x01\x00\x00\x00\x00\x60\x40\x01\x04\x00\x05\x06\x01\x04\x00\x05' >"$d/dir" ;;
 	http)
-		clang "${flags[@]}" -o "$work/fuzz_http" "$src/tests/fuzz/fuzz_http.c" \
-			"$src"/api/{http,json,json_read,api_routes,api_screenshot}.c
 		# Seeds: requests as curl and Cloud Hypervisor's clients send them,
 		# pipelined, with a body, and a few malformed ones.
 		local d="$work/seeds-http" p='GET /api/v1/vm.info HTTP/1.1\r\nHost: localhost\r\n\r\n'
@@ -129,16 +144,17 @@ build() {
 		local j='{"path": "/tmp/a \u00e9\ud83d\ude00.png", "scanout": 1}'
 		printf '\x09PUT /api/v1/vm.screenshot HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s' \
 			"${#j}" "$j" >"$d/screenshot" ;;
-	*)
-		echo "run-fuzz: unknown target '$1'" >&2; exit 1 ;;
 	esac
 }
 
+# virglrenderer and Mesa run unsanitized in fuzz_virtio_gpu's process; the
+# leaks LeakSanitizer would see in them are theirs (caches kept across
+# inputs), see lsan-virtio-gpu.supp.
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan-virtio-gpu.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for t in "${targets[@]}"; do
 	mkdir -p "$work/corpus-$t" "$work/seeds-$t"
-	build "$t"
-	"$work/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
+	seeds "$t"
+	"$bin/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
 		"$work/corpus-$t" "$work/seeds-$t" 2>&1 | tail -15
 	echo "fuzz_$t: ${secs}s without a crash or sanitizer report"
 done
