@@ -21,6 +21,7 @@
 #include <linux/virtio_ring.h>
 
 #include "devices/virtio/virtio_input.h"
+#include "fuzz_prog.h"
 #include "virtio_sim.h"
 
 #define FZ_RAM 0x40000 /* rings and indirect tables, then buffers */
@@ -63,25 +64,6 @@ static struct fz *fz_get(void)
 	return &f;
 }
 
-/* The input, consumed a byte at a time (zeros past its end). */
-struct prog {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t byte(struct prog *g)
-{
-	if (!g->n)
-		return 0;
-	g->n--;
-	return *g->p++;
-}
-
-static uint16_t word(struct prog *g)
-{
-	return (uint16_t)(byte(g) | byte(g) << 8);
-}
-
 static void start(struct virtio_sim *sim, uint8_t k)
 {
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1;
@@ -97,20 +79,6 @@ static void start(struct virtio_sim *sim, uint8_t k)
 	sim_driver_ok(sim);
 }
 
-/* Somewhere in, across the end of, or outside guest RAM. */
-static uint64_t address(struct prog *g)
-{
-	uint16_t a = word(g);
-	switch (a >> 14) {
-	case 3:
-		return SIM_HIGH_GPA + (a & 0x1fff);
-	case 2:
-		return FZ_RAM - (a & 0xff);
-	default:
-		return a & 0xfff8;
-	}
-}
-
 /* Queue q's driver-side ring, when the simulator has set one up. */
 static struct sim_queue *ring(struct virtio_sim *sim, unsigned q)
 {
@@ -122,21 +90,21 @@ static struct sim_queue *ring(struct virtio_sim *sim, unsigned q)
  * indirect table anywhere, then made available. */
 static void add_chain(struct virtio_sim *sim, struct prog *g)
 {
-	uint8_t k = byte(g);
+	uint8_t k = prog_byte(g);
 	struct sim_queue *sq = ring(sim, (k >> 2) & 1);
-	uint16_t head = byte(g), n = (k & 3) + 1;
+	uint16_t head = prog_byte(g), n = (k & 3) + 1;
 	struct vring_desc d[4];
 	for (unsigned i = 0; i < n; i++) {
-		d[i].addr = address(g);
-		d[i].len = byte(g);
-		d[i].flags = (byte(g) & 1 ? VRING_DESC_F_WRITE : 0) |
+		d[i].addr = prog_address(g, FZ_RAM);
+		d[i].len = prog_byte(g);
+		d[i].flags = (prog_byte(g) & 1 ? VRING_DESC_F_WRITE : 0) |
 			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 	}
 	if (!sq)
 		return;
 	head %= sq->size;
 	if (k & 8) {
-		uint64_t at = address(g);
+		uint64_t at = prog_address(g, FZ_RAM);
 		struct vring_desc *t = sim_ptr(sim, at, sizeof(d[0]) * n);
 		if (!t)
 			return;
@@ -156,20 +124,20 @@ static void add_chain(struct virtio_sim *sim, struct prog *g)
 
 static void raw_desc(struct virtio_sim *sim, struct prog *g)
 {
-	uint8_t k = byte(g);
+	uint8_t k = prog_byte(g);
 	struct vring_desc *d = sim_desc(sim, k & 1, (uint16_t)(k >> 1));
-	uint64_t addr = address(g);
-	uint32_t len = byte(g);
-	uint16_t flags = byte(g) & 7, next = byte(g);
+	uint64_t addr = prog_address(g, FZ_RAM);
+	uint32_t len = prog_byte(g);
+	uint16_t flags = prog_byte(g) & 7, next = prog_byte(g);
 	if (d && ring(sim, k & 1))
 		*d = (struct vring_desc){addr, len, flags, next};
 }
 
 static void config_write(struct virtio_dev *dev, struct prog *g)
 {
-	uint8_t off = byte(g), len = (uint8_t)((byte(g) & 3) + 1), data[4];
+	uint8_t off = prog_byte(g), len = (uint8_t)((prog_byte(g) & 3) + 1), data[4];
 	for (int i = 0; i < 4; i++)
-		data[i] = byte(g);
+		data[i] = prog_byte(g);
 	pthread_mutex_lock(&dev->lock);
 	/* As the transport checks it. */
 	if (off + len <= dev->config_size)
@@ -184,13 +152,13 @@ static void config_write(struct virtio_dev *dev, struct prog *g)
 static void send(struct fz *f, int k, struct prog *g)
 {
 	struct virtio_input_event ev[40];
-	unsigned n = byte(g) % 40;
+	unsigned n = prog_byte(g) % 40;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t t = byte(g);
+		uint8_t t = prog_byte(g);
 		/* Mostly updates of one or two events and a SYN_REPORT. */
 		ev[i] = t < 0x40 ? virtio_input_ev(0, 0, 0)
-				 : virtio_input_ev(t & 0x1f, word(g),
-						   (int32_t)word(g));
+				 : virtio_input_ev(t & 0x1f, prog_word(g),
+						   (int32_t)prog_word(g));
 	}
 	virtio_input_send(f->in[k], ev, n);
 	f->sent[k] += n;
@@ -235,14 +203,14 @@ static void step(struct fz *f, int k, uint8_t op, struct prog *g)
 		raw_desc(sim, g);
 		break;
 	case 4: {
-		struct sim_queue *sq = ring(sim, byte(g) & 1);
-		uint16_t head = byte(g);
+		struct sim_queue *sq = ring(sim, prog_byte(g) & 1);
+		uint16_t head = prog_byte(g);
 		if (sq)
 			sim_publish(sim, sq->index, head);
 		break;
 	}
 	case 5: {
-		uint8_t q = byte(g);
+		uint8_t q = prog_byte(g);
 		if (q & 0x80)
 			sim->dev->ops->queue_notify(sim->dev, q & 0x7f);
 		else
@@ -254,14 +222,14 @@ static void step(struct fz *f, int k, uint8_t op, struct prog *g)
 		break;
 	case 7:
 		sim_set_status(sim, 0);
-		start(sim, byte(g));
+		start(sim, prog_byte(g));
 		break;
 	case 8:
 		take_used(sim);
 		break;
 	case 9: {
-		struct sim_queue *sq = ring(sim, byte(g) & 1);
-		uint8_t by = byte(g);
+		struct sim_queue *sq = ring(sim, prog_byte(g) & 1);
+		uint8_t by = prog_byte(g);
 		if (sq)
 			__atomic_store_n(&sq->avail->idx,
 					 (uint16_t)(sq->avail->idx + by),
@@ -278,15 +246,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz *f = fz_get();
 	struct virtio_sim *sim = f->sim;
 	struct prog g = {data, size};
-	int k = byte(&g) & 1;
+	int k = prog_byte(&g) & 1;
 
 	sim_attach(sim, virtio_input_dev(f->in[k]), busy, f->in[k]);
-	start(sim, byte(&g));
+	start(sim, prog_byte(&g));
 	/* Past the rings, the same RAM every run. */
 	memset(sim->low + sim->alloc_next, 0, FZ_RAM - sim->alloc_next);
 	memset(sim->high, 0, FZ_HIGH_RAM);
 	for (unsigned steps = 0; g.n && steps < 256; steps++) {
-		step(f, k, byte(&g), &g);
+		step(f, k, prog_byte(&g), &g);
 		check_counts(f, k);
 	}
 	sim_run(sim);

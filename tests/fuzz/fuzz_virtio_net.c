@@ -167,29 +167,11 @@ static void add_chain(struct fz *f, struct input *in, unsigned q, bool writable)
 		sim_kick(f->sim, q);
 }
 
-struct resetter {
-	struct virtio_sim *sim;
-	bool done;
-};
-
-static void *reset_thread(void *opaque)
-{
-	struct resetter *r = opaque;
-	sim_set_status(r->sim, 0);
-	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 /* A vCPU resets the device while the loop runs (reads may be posted). */
 static void reset(struct fz *f)
 {
-	struct resetter r = { f->sim, false };
-	pthread_t t;
-	if (pthread_create(&t, NULL, reset_thread, &r))
-		die("thread");
-	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
-		io_loop_run_once(f->sim->loop, false);
-	pthread_join(t, NULL);
+	if (!sim_reset_from_vcpu(f->sim, 10000))
+		die("the reset did not return");
 }
 
 static void start(struct fz *f, uint8_t k)

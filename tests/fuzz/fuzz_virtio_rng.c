@@ -29,6 +29,7 @@
 
 #include "common/io_loop.h"
 #include "devices/virtio/virtio_rng.h"
+#include "fuzz_prog.h"
 #include "virtio_sim.h"
 
 #define FZ_RAM 0x40000 /* rings and indirect tables, then buffers */
@@ -100,25 +101,6 @@ static struct fz *fz_get(void)
 	return &f;
 }
 
-/* The input, consumed a byte at a time (zeros past its end). */
-struct prog {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t byte(struct prog *g)
-{
-	if (!g->n)
-		return 0;
-	g->n--;
-	return *g->p++;
-}
-
-static uint16_t word(struct prog *g)
-{
-	return (uint16_t)(byte(g) | byte(g) << 8);
-}
-
 static void start(struct virtio_sim *sim, uint8_t k)
 {
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1;
@@ -133,51 +115,19 @@ static void start(struct virtio_sim *sim, uint8_t k)
 	sim_driver_ok(sim);
 }
 
-struct resetter {
-	struct virtio_sim *sim;
-	bool done;
-};
-
-static void *reset_thread(void *opaque)
-{
-	struct resetter *r = opaque;
-	sim_set_status(r->sim, 0);
-	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 /* A vCPU resets the device while the loop runs (a read or a timeout may
  * be in flight: the reset waits for the loop to cancel them). */
 static void reset(struct virtio_sim *sim)
 {
-	struct resetter r = {sim, false};
-	pthread_t t;
-	if (pthread_create(&t, NULL, reset_thread, &r))
-		die("thread");
-	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
-		io_loop_run_once(sim->loop, false);
-	pthread_join(t, NULL);
-}
-
-/* Somewhere in, across the end of, or outside guest RAM. */
-static uint64_t address(struct prog *g)
-{
-	uint16_t a = word(g);
-	switch (a >> 14) {
-	case 3:
-		return SIM_HIGH_GPA + (a & 0x1fff);
-	case 2:
-		return FZ_RAM - (a & 0xff);
-	default:
-		return a & 0xfff8;
-	}
+	if (!sim_reset_from_vcpu(sim, 10000))
+		die("the reset did not return");
 }
 
 /* Mostly short, now and then up to 128 KiB (past the request cap). */
 static uint32_t length(struct prog *g)
 {
-	uint8_t l = byte(g);
-	return l < 0xf0 ? l : (uint32_t)word(g) * 2;
+	uint8_t l = prog_byte(g);
+	return l < 0xf0 ? l : (uint32_t)prog_word(g) * 2;
 }
 
 static struct sim_queue *ring(struct virtio_sim *sim)
@@ -190,22 +140,22 @@ static struct sim_queue *ring(struct virtio_sim *sim)
  * indirect table anywhere, then made available. */
 static void add_chain(struct virtio_sim *sim, struct prog *g)
 {
-	uint8_t k = byte(g);
+	uint8_t k = prog_byte(g);
 	struct sim_queue *sq = ring(sim);
-	uint16_t head = byte(g), n = (k & 3) + 1;
+	uint16_t head = prog_byte(g), n = (k & 3) + 1;
 	struct vring_desc d[4];
 	for (unsigned i = 0; i < n; i++) {
-		d[i].addr = address(g);
+		d[i].addr = prog_address(g, FZ_RAM);
 		d[i].len = length(g);
 		/* Mostly writable, as a driver's requests are. */
-		d[i].flags = ((byte(g) & 7) ? VRING_DESC_F_WRITE : 0) |
+		d[i].flags = ((prog_byte(g) & 7) ? VRING_DESC_F_WRITE : 0) |
 			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 	}
 	if (!sq)
 		return;
 	head %= sq->size;
 	if (k & 8) {
-		uint64_t at = address(g);
+		uint64_t at = prog_address(g, FZ_RAM);
 		struct vring_desc *t = sim_ptr(sim, at, sizeof(d[0]) * n);
 		if (!t)
 			return;
@@ -225,11 +175,11 @@ static void add_chain(struct virtio_sim *sim, struct prog *g)
 
 static void raw_desc(struct virtio_sim *sim, struct prog *g)
 {
-	uint8_t k = byte(g);
+	uint8_t k = prog_byte(g);
 	struct vring_desc *d = sim_desc(sim, 0, (uint16_t)(k & 0x1f));
-	uint64_t addr = address(g);
+	uint64_t addr = prog_address(g, FZ_RAM);
 	uint32_t len = length(g);
-	uint16_t flags = byte(g) & 7, next = byte(g);
+	uint16_t flags = prog_byte(g) & 7, next = prog_byte(g);
 	if (d && ring(sim))
 		*d = (struct vring_desc){addr, len, flags, next};
 }
@@ -257,13 +207,13 @@ static void step(struct fz *f, uint8_t op, struct prog *g)
 		raw_desc(sim, g);
 		break;
 	case 3: {
-		uint8_t head = byte(g);
+		uint8_t head = prog_byte(g);
 		if (ring(sim))
 			sim_publish(sim, 0, head);
 		break;
 	}
 	case 4: {
-		uint8_t q = byte(g);
+		uint8_t q = prog_byte(g);
 		if (q & 0x80)
 			sim->dev->ops->queue_notify(sim->dev, q & 0x7f);
 		else if (ring(sim))
@@ -275,14 +225,14 @@ static void step(struct fz *f, uint8_t op, struct prog *g)
 		break;
 	case 6:
 		reset(sim);
-		start(sim, byte(g));
+		start(sim, prog_byte(g));
 		break;
 	case 7:
 		take_used(sim);
 		break;
 	case 8: {
 		struct sim_queue *sq = ring(sim);
-		uint8_t by = byte(g);
+		uint8_t by = prog_byte(g);
 		if (sq)
 			__atomic_store_n(&sq->avail->idx,
 					 (uint16_t)(sq->avail->idx + by),
@@ -293,7 +243,7 @@ static void step(struct fz *f, uint8_t op, struct prog *g)
 		io_loop_run_once(sim->loop, false);
 		break;
 	case 10: { /* any status but 0 (a reset goes through case 6) */
-		uint8_t s = byte(g);
+		uint8_t s = prog_byte(g);
 		if (s)
 			sim_set_status(sim, s);
 		break;
@@ -326,17 +276,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz *f = fz_get();
 	struct virtio_sim *sim = f->sim;
 	struct prog g = {data, size};
-	int k = byte(&g) % FZ_DEVS;
+	int k = prog_byte(&g) % FZ_DEVS;
 
 	sim_attach(sim, virtio_rng_dev(f->rng[k]), busy, f->rng[k]);
-	start(sim, byte(&g));
+	start(sim, prog_byte(&g));
 	/* The same file and RAM past the rings every run. */
 	if (lseek(f->fd[DEV_FILE], 0, SEEK_SET) != 0)
 		die("lseek");
 	memset(sim->low + sim->alloc_next, 0, FZ_RAM - sim->alloc_next);
 	memset(sim->high, 0, FZ_HIGH_RAM);
 	for (unsigned steps = 0; g.n && steps < 256; steps++) {
-		step(f, byte(&g), &g);
+		step(f, prog_byte(&g), &g);
 		check(f, k);
 	}
 	sim_run(sim);

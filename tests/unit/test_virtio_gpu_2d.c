@@ -164,6 +164,19 @@ static void test_edid(void)
 	gpu_rig_close(&r);
 }
 
+/* Resource id, W x H BGRX, backed by 3 scattered pieces (gpa) holding
+ * the pattern from buf, transferred and shown on scanout 0. */
+static void show_pattern(struct gpu_rig *r, uint32_t id, uint64_t gpa[3],
+			 uint8_t *buf)
+{
+	CHECK_EQ_U64(gpu_create_2d(r, id, BGRX, W, H), OK);
+	CHECK_EQ_U64(gpu_attach(r, id, W * H * 4, 3, gpa), OK);
+	gpu_pattern_fill(buf, W, H, 0x77);
+	gpu_backing_write(r, gpa, 3, W * H * 4, buf);
+	CHECK_EQ_U64(gpu_transfer_2d(r, id, 0, 0, W, H, 0), OK);
+	CHECK_EQ_U64(gpu_set_scanout(r, 0, id, 0, 0, W, H), OK);
+}
+
 static void test_pattern_to_png(void)
 {
 	struct gpu_rig r;
@@ -172,12 +185,7 @@ static void test_pattern_to_png(void)
 	char path[256];
 
 	REQUIRE(open_started(&r, &params_2d) == 0);
-	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, W, H), OK);
-	CHECK_EQ_U64(gpu_attach(&r, 1, W * H * 4, 3, gpa), OK);
-	gpu_pattern_fill(buf, W, H, 0x77);
-	gpu_backing_write(&r, gpa, 3, W * H * 4, buf);
-	CHECK_EQ_U64(gpu_transfer_2d(&r, 1, 0, 0, W, H, 0), OK);
-	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 0, 0, W, H), OK);
+	show_pattern(&r, 1, gpa, buf);
 	CHECK_EQ_U64(gpu_flush(&r, 1, 0, 0, W, H), OK);
 
 	tmp_png(path, sizeof(path), "2d");
@@ -587,12 +595,7 @@ static void test_last_frame(void)
 	const struct virtio_gpu_params two = {.mode = VIRTIO_GPU_MODE_2D, .outputs = 2};
 
 	REQUIRE(open_started(&r, &two) == 0);
-	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, W, H), OK);
-	CHECK_EQ_U64(gpu_attach(&r, 1, W * H * 4, 3, gpa), OK);
-	gpu_pattern_fill(buf, W, H, 0x77);
-	gpu_backing_write(&r, gpa, 3, W * H * 4, buf);
-	CHECK_EQ_U64(gpu_transfer_2d(&r, 1, 0, 0, W, H, 0), OK);
-	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 1, 0, 0, W, H), OK);
+	show_pattern(&r, 1, gpa, buf);
 	/* Turned off: the pattern stays. */
 	CHECK_EQ_U64(gpu_set_scanout(&r, 0, 0, 0, 0, 0, 0), OK);
 	CHECK(virtio_gpu_read_scanout(r.gpu, 0, &img, &err) == 0);

@@ -807,33 +807,12 @@ static void test_bad_ring(void)
 	rig_close(&r);
 }
 
-struct resetter {
-	struct rig *r;
-	bool done;
-};
-
-static void *reset_thread(void *opaque)
-{
-	struct resetter *rs = opaque;
-	sim_set_status(rs->r->sim, 0);
-	__atomic_store_n(&rs->done, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 /* Resets the device from another thread, as a vCPU writing the status
  * register does, while this one runs the loop; false if the reset has
  * not returned within ~2 s. */
 static bool reset_from_vcpu(struct rig *r)
 {
-	struct resetter rs = { r, false };
-	pthread_t t;
-	CHECK(pthread_create(&t, NULL, reset_thread, &rs) == 0);
-	for (int i = 0; i < 2000 && !__atomic_load_n(&rs.done, __ATOMIC_ACQUIRE); i++) {
-		io_loop_run_once(r->sim->loop, false);
-		usleep(1000);
-	}
-	pthread_join(t, NULL);
-	return rs.done;
+	return sim_reset_from_vcpu(r->sim, 2000);
 }
 
 /* A reset takes back the buffers posted in reads before it returns. */

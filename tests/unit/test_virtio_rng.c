@@ -902,38 +902,15 @@ static void give_up(const char *what)
 	exit(check_report("test_virtio_rng"));
 }
 
-struct resetter {
-	struct virtio_sim *sim;
-	bool done;
-};
-
-static void *reset_thread(void *opaque)
-{
-	struct resetter *rs = opaque;
-	sim_set_status(rs->sim, 0);
-	__atomic_store_n(&rs->done, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
 /* Resets the device from another thread, as a vCPU writing the status
  * register does, while this one runs the loop; returns the seconds it
- * took (the test ends, failed, when it has not returned within ~3 s). */
+ * took (the test ends, failed, when it has not returned within 3 s). */
 static double reset_from_vcpu(struct rig *r)
 {
-	struct resetter rs = {r->sim, false};
-	pthread_t t;
 	double t0 = now_s();
-	if (pthread_create(&t, NULL, reset_thread, &rs))
-		return -1;
-	for (int i = 0; i < 3000 && !__atomic_load_n(&rs.done, __ATOMIC_ACQUIRE); i++) {
-		io_loop_run_once(r->sim->loop, false);
-		usleep(1000);
-	}
-	double dt = now_s() - t0;
-	if (!__atomic_load_n(&rs.done, __ATOMIC_ACQUIRE))
+	if (!sim_reset_from_vcpu(r->sim, 3000))
 		give_up("the reset did not return");
-	pthread_join(t, NULL);
-	return dt;
+	return now_s() - t0;
 }
 
 /* A read waits on a pipe with nothing in it: the reset cancels it, and

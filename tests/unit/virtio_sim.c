@@ -2,10 +2,13 @@
 #define _GNU_SOURCE
 #include "virtio_sim.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -472,4 +475,43 @@ struct vring_desc *sim_desc(struct virtio_sim *sim, unsigned q, uint16_t i)
 {
 	struct sim_queue *sq = &sim->q[q];
 	return i < sq->size ? &sq->desc[i] : NULL;
+}
+
+struct sim_resetter {
+	struct virtio_sim *sim;
+	bool done;
+};
+
+static void *reset_thread(void *opaque)
+{
+	struct sim_resetter *r = opaque;
+	sim_set_status(r->sim, 0);
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+bool sim_reset_from_vcpu(struct virtio_sim *sim, int timeout_ms)
+{
+	struct sim_resetter *r = malloc(sizeof(*r));
+	pthread_t t;
+	if (!r)
+		return false;
+	*r = (struct sim_resetter){ sim, false };
+	if (pthread_create(&t, NULL, reset_thread, r)) {
+		free(r);
+		return false;
+	}
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
+		io_loop_run_once(sim->loop, false);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 +
+			    (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
+			return false; /* r stays with the blocked thread */
+		sched_yield();
+	}
+	pthread_join(t, NULL);
+	free(r);
+	return true;
 }

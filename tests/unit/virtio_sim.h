@@ -110,6 +110,13 @@ void *sim_ptr(struct virtio_sim *sim, uint64_t gpa, uint64_t len);
 
 /* Status register and configuration space, as the transport does them. */
 void sim_set_status(struct virtio_sim *sim, uint8_t status);
+/*
+ * A vCPU thread resets the device (writes 0 to the status register)
+ * while this thread drives the loop, which the reset may need to cancel
+ * what is in flight. True once the reset returned; false when it has not
+ * within timeout_ms (the thread is then left blocked: end the test).
+ */
+bool sim_reset_from_vcpu(struct virtio_sim *sim, int timeout_ms);
 uint8_t sim_status(struct virtio_sim *sim);
 void sim_config_read(struct virtio_sim *sim, uint32_t off, void *buf,
 		     uint32_t len);
