@@ -41,17 +41,25 @@ def vmm_commands(args, kernel, initrd, cmdline, mem):
         return cmd
     # Guest RAM a memfd for every VMM here (shared=on), so that the RSS
     # figures can leave it out (it is RssShmem).
-    ours = [args.vmm, "--kernel", kernel, "--memory", f"size={mem},shared=on",
-            "--cpus", "boot=1", "--serial", "tty"]
-    if initrd:
-        ours += ["--initramfs", initrd]
-    if cmdline:
-        ours += ["--cmdline", cmdline]
-    return {
-        "phyllome-vmm": ours,
-        "qemu-microvm": qemu("microvm"),
-        "qemu-q35": qemu("q35"),
-    }
+    def ours(vmm, extra=()):
+        cmd = [vmm, "--kernel", kernel, "--memory", f"size={mem},shared=on",
+               "--cpus", "boot=1", "--serial", "tty"]
+        if initrd:
+            cmd += ["--initramfs", initrd]
+        if cmdline:
+            cmd += ["--cmdline", cmdline]
+        return cmd + list(extra)
+    cmds = {"phyllome-vmm": ours(args.vmm)}
+    # Variants in the same rounds: another build (an A/B of a change) and
+    # this build with other options.
+    if args.vmm_b:
+        cmds["phyllome-vmm-b"] = ours(args.vmm_b)
+    for v in args.variant:
+        name, _, extra = v.partition("=")
+        cmds[f"phyllome-vmm {name}"] = ours(args.vmm, extra.split())
+    cmds["qemu-microvm"] = qemu("microvm")
+    cmds["qemu-q35"] = qemu("q35")
+    return cmds
 
 
 def cpu_ns(pid):
@@ -146,6 +154,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vmm", required=True, help="path of phyllome-vmm")
+    ap.add_argument("--vmm-b", default="",
+                    help="another phyllome-vmm build, run as phyllome-vmm-b")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=ARGS",
+                    help="--vmm again with ARGS added, run as 'phyllome-vmm NAME' "
+                         "(repeatable), e.g. rng-off='--rng off'")
     ap.add_argument("--first-insn", required=True, help="first-insn.elf")
     ap.add_argument("--kernel", default="")
     ap.add_argument("--initrd", default="")
