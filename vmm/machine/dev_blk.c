@@ -25,6 +25,8 @@ static int blk_open(struct vm_device *d, struct phy_error *err)
 
 static void blk_close(struct vm_device *d)
 {
+	if (!d->state)
+		return;
 	disk_image_close(d->state);
 	free(d->state);
 }

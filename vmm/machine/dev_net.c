@@ -26,6 +26,8 @@ static int net_open(struct vm_device *d, struct phy_error *err)
 
 static void net_close(struct vm_device *d)
 {
+	if (!d->state)
+		return;
 	tap_close(d->state);
 	free(d->state);
 }

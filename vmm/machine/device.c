@@ -44,8 +44,11 @@ int vm_devices_open(struct phy_vm *vm, struct phy_error *err)
 			if (type->option)
 				d->conf = config_item(&vm->cfg, type->option, i);
 			int ret = type->open ? type->open(d, err) : 0;
-			if (ret)
+			if (ret) {
+				if (type->close)
+					type->close(d);
 				return ret;
+			}
 			vm->nr_devices++;
 		}
 	}

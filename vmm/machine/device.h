@@ -51,7 +51,8 @@ struct device_type {
 	const struct device_option *option;
 	unsigned (*count)(const struct phy_vm *vm);
 
-	/* Optional, VM lifetime. Errors name the option at fault. */
+	/* Optional, VM lifetime. Errors name the option at fault; close()
+	 * also runs after a failed open(). */
 	int (*open)(struct vm_device *d, struct phy_error *err);
 	void (*close)(struct vm_device *d);
 	/* Machine lifetime; destroy() also after a failed create(). */
