@@ -276,6 +276,18 @@ sdl_xvfb() {
   return 1
 }
 
+# sdl_find_window PID SECS: the id of the window named phyllome-vmm, once
+# there, while PID runs; nothing after SECS.
+sdl_find_window() {
+  local deadline=$((SECONDS + $2)) win
+  while [ $SECONDS -lt $deadline ] && kill -0 "$1" 2>/dev/null; do
+    win=$(xdotool search --name '^phyllome-vmm$' 2>>"$LOGS/sdl-xdotool.err" | head -1)
+    [ -n "$win" ] && { echo "$win"; return 0; }
+    sleep 0.5
+  done
+  return 1
+}
+
 # sdl_wait_exit PID SECS: waits for the VMM to end; its exit status, or
 # 124 (and SIGTERM) when it still runs after SECS.
 sdl_wait_exit() {
@@ -324,21 +336,26 @@ sdl_shot() {
 # sdl_session: the sdl case in a subshell (its EXIT trap ends Xvfb and the
 # VMM whatever happens). One line on stdout: what passed, or why not.
 sdl_session() (
-  local tmp win g shot keys rc vrc
+  local tmp win g shot keys rc vrc t0
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/phy-gpu-sdl.XXXXXX")
   xvfb_pid="" vmm_pid=""
   # shellcheck disable=SC2154 # p is the trap's own loop variable
   trap 'for p in $vmm_pid $xvfb_pid; do kill -TERM $p 2>/dev/null; done; wait; rm -rf "$tmp"' EXIT
   sdl_xvfb "$tmp" || { echo "Xvfb did not start: $(tail -2 "$LOGS/sdl-xvfb.err" | tr '\n' ' ')"; return 1; }
   # ---- the phyllome-vmm command line (keep in step with docs/cli.md) ----
+  t0=$SECONDS
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory "size=$MEM" \
     --serial "file=$LOGS/sdl.log" \
     --cmdline "console=ttyS0 quiet phyllome.gpu=gl phyllome.gpu_keys=2 phyllome.action=halt-wait" \
     --gpu "mode=virgl,width=$SDL_W,height=$SDL_H" --display sdl 2>"$LOGS/sdl.err" &
   vmm_pid=$!
-  # The window opens before the guest boots (vm_display_open()).
-  win=$(timeout 60 xdotool search --sync --name '^phyllome-vmm$' 2>/dev/null | head -1)
-  [ -n "$win" ] || { echo "no window named phyllome-vmm on $DISPLAY: $(why "$(kill -0 $vmm_pid 2>/dev/null && echo running || echo ended)" sdl)"; return 1; }
+  # The window opens before the guest boots (the window front-end opens
+  # as phy_vm_create() ends). One search at a time, not --sync: a search
+  # fails outright when a window it walks goes away meanwhile (BadWindow),
+  # as windows do while SDL and EGL start.
+  win=$(sdl_find_window $vmm_pid 60)
+  [ -n "$win" ] || { echo "no window named phyllome-vmm on $DISPLAY in 60 s (LOGS/sdl-xdotool.err): $(why "$(kill -0 $vmm_pid 2>/dev/null && echo "running, $(ps -o time=,stat= -p $vmm_pid) (CPU time, state)" || echo ended)" sdl)"; return 1; }
+  t0=$((SECONDS - t0))
   wait_guest sdl $vmm_pid 'keys ready|error|done'
   rc=$?
   saw sdl "keys ready" || { echo "the guest is not reading keys: $(why $rc sdl)"; return 1; }
@@ -367,7 +384,7 @@ sdl_session() (
   grep -aq '^PHYLLOME-GUEST: power button' "$LOGS/sdl.log" ||
     { echo "closing the window did not reach the guest's power button: $(why $vrc sdl)"; return 1; }
   [ $vrc -eq 0 ] || { echo "after the window closed and the guest powered off: $(why $vrc sdl)"; return 1; }
-  echo "window ${SDL_W}x$SDL_H at $1,$2 on $DISPLAY; screenshot $shot; keys a z as 30 44; closed: power button, exit 0"
+  echo "window after $t0 s, ${SDL_W}x$SDL_H at $1,$2 on $DISPLAY; screenshot $shot; keys a z as 30 44; closed: power button, exit 0"
 )
 
 case_sdl() {

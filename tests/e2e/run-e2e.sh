@@ -5,8 +5,9 @@
 #
 # Each case gets its own rig (about 6 s of overhead): nested KVM under TCG
 # occasionally wedges L1 itself, and then no timeout inside L1 can fire. A
-# case whose rig timed out or failed (exit 124/125) is retried once in a
-# fresh rig, while the suite is within its time budget. Each case writes to
+# case whose rig timed out or failed (exit 124/125), or whose guest died of
+# the rig's known fault (the suite's exit 75, suite-lib.sh), is retried once
+# in a fresh rig, while the suite is within its time budget. Each case writes to
 # LOG_DIR/CASE; a retried case's first logs stay in LOG_DIR/CASE.attempt1.
 #
 # Usage: run-e2e.sh [--guest-extra DIR] [--guest-builder SCRIPT] SUITE VMM LOG_DIR [CASE...]
@@ -45,9 +46,14 @@ for c in "${cases[@]}"; do
     "$root/tools/rig/maybe-rig" --smp 4 --share "$logs" --timeout "$case_timeout" -- \
       "$here/$suite" "$vmm" "$guest" "$logs/$c" "$c"
     rc=$?
-    case $rc in 124|125) ;; *) break ;; esac
+    case $rc in
+      124) what="the rig timed out" ;;
+      125) what="the rig failed" ;;
+      75) what="the guest died of the rig's known fault" ;;
+      *) break ;;
+    esac
     [ "$attempt" = 1 ] && [ "$SECONDS" -lt "$budget" ] || break
-    echo "# $c: the rig $([ $rc = 124 ] && echo timed out || echo failed) (exit $rc); retrying in a fresh one (first attempt's logs: $logs/$c.attempt1)"
+    echo "# $c: $what (exit $rc); retrying in a fresh one (first attempt's logs: $logs/$c.attempt1)"
     [ ! -e "$logs/$c" ] || mv "$logs/$c" "$logs/$c.attempt1"
   done
   [ $rc -eq 0 ] || failed+=("$c")
