@@ -60,7 +60,16 @@ void pci_host_init(struct pci_host *host)
 	put16(c + 0x2c, HOST_BRIDGE_VENDOR); /* subsystem */
 	put16(c + 0x2e, 0x1100);
 	host->bridge.ops = &bridge_ops;
-	host->slots[0] = &host->bridge;
+	host->fns[0] = &host->bridge;
+}
+
+void pci_host_set_bridge_id(struct pci_host *host, uint16_t vendor,
+			    uint16_t device, uint8_t revision)
+{
+	uint8_t *c = host->bridge.config;
+	put16(c + 0x00, vendor);
+	put16(c + 0x02, device);
+	c[0x08] = revision;
 }
 
 void pci_host_destroy(struct pci_host *host)
@@ -71,9 +80,9 @@ void pci_host_destroy(struct pci_host *host)
 static struct pci_function *lookup(struct pci_host *host, unsigned bus,
 				   unsigned devfn)
 {
-	if (bus != 0 || (devfn & 7) != 0)
+	if (bus != 0 || devfn >= PCI_DEVFNS)
 		return NULL;
-	return host->slots[devfn >> 3];
+	return host->fns[devfn];
 }
 
 static bool access_ok(uint32_t offset, uint32_t len)
@@ -220,21 +229,41 @@ void pci_host_config_write(struct pci_host *host, unsigned bus,
 	pthread_mutex_unlock(&host->lock);
 }
 
+int pci_host_plug_devfn(struct pci_host *host, unsigned devfn,
+			struct pci_function *fn, struct phy_error *err)
+{
+	if (devfn < PCI_FUNCTIONS || devfn >= PCI_DEVFNS)
+		return phy_err(err, PHY_E_INTERNAL, "PCI: no slot %u", devfn >> 3);
+	int ret = 0;
+	pthread_mutex_lock(&host->lock);
+	if (host->fns[devfn]) {
+		ret = devfn % PCI_FUNCTIONS ?
+			      phy_err(err, PHY_E_INTERNAL, "PCI: %02x.%u is taken",
+				      devfn / PCI_FUNCTIONS, devfn % PCI_FUNCTIONS) :
+			      phy_err(err, PHY_E_INTERNAL, "PCI: slot %u is taken",
+				      devfn / PCI_FUNCTIONS);
+	} else {
+		host->fns[devfn] = fn;
+		update_bars(host, fn);
+	}
+	pthread_mutex_unlock(&host->lock);
+	return ret;
+}
+
 int pci_host_plug(struct pci_host *host, unsigned slot,
 		  struct pci_function *fn, struct phy_error *err)
 {
 	if (slot == 0 || slot >= PCI_SLOTS)
 		return phy_err(err, PHY_E_INTERNAL, "PCI: no slot %u", slot);
-	int ret = 0;
-	pthread_mutex_lock(&host->lock);
-	if (host->slots[slot]) {
-		ret = phy_err(err, PHY_E_INTERNAL, "PCI: slot %u is taken", slot);
-	} else {
-		host->slots[slot] = fn;
-		update_bars(host, fn);
-	}
-	pthread_mutex_unlock(&host->lock);
-	return ret;
+	return pci_host_plug_devfn(host, PCI_DEVFN(slot, 0), fn, err);
+}
+
+static bool slot_empty(const struct pci_host *host, unsigned slot)
+{
+	for (unsigned f = 0; f < PCI_FUNCTIONS; f++)
+		if (host->fns[PCI_DEVFN(slot, f)])
+			return false;
+	return true;
 }
 
 unsigned pci_host_free_slot(struct pci_host *host)
@@ -242,18 +271,18 @@ unsigned pci_host_free_slot(struct pci_host *host)
 	unsigned slot = 0;
 	pthread_mutex_lock(&host->lock);
 	for (unsigned i = 1; i < PCI_SLOTS && !slot; i++)
-		if (!host->slots[i])
+		if (slot_empty(host, i))
 			slot = i;
 	pthread_mutex_unlock(&host->lock);
 	return slot;
 }
 
-void pci_host_unplug(struct pci_host *host, unsigned slot)
+void pci_host_unplug(struct pci_host *host, unsigned devfn)
 {
-	if (slot == 0 || slot >= PCI_SLOTS)
+	if (devfn < PCI_FUNCTIONS || devfn >= PCI_DEVFNS)
 		return;
 	pthread_mutex_lock(&host->lock);
-	host->slots[slot] = NULL;
+	host->fns[devfn] = NULL;
 	pthread_mutex_unlock(&host->lock);
 }
 
@@ -264,8 +293,8 @@ static bool bar_lookup(struct pci_host *host, uint64_t gpa, uint32_t len,
 {
 	bool found = false;
 	pthread_mutex_lock(&host->lock);
-	for (unsigned s = 0; s < PCI_SLOTS && !found; s++) {
-		struct pci_function *fn = host->slots[s];
+	for (unsigned s = 0; s < PCI_DEVFNS && !found; s++) {
+		struct pci_function *fn = host->fns[s];
 		for (unsigned i = 0; fn && i < PCI_BARS && !found; i++) {
 			const struct pci_bar *bar = &fn->bars[i];
 			if (!bar->mapped || gpa < bar->addr ||

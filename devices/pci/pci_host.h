@@ -25,6 +25,9 @@
 #include "devices/bus.h"
 
 #define PCI_SLOTS 32
+#define PCI_FUNCTIONS 8 /* per slot */
+#define PCI_DEVFNS (PCI_SLOTS * PCI_FUNCTIONS)
+#define PCI_DEVFN(slot, fn) ((slot) * PCI_FUNCTIONS + (fn))
 #define PCI_CONFIG_SIZE 4096
 #define PCI_BARS 6
 #define PCI_HOST_MAX_WINDOWS 2
@@ -88,12 +91,17 @@ struct pci_host {
 	void *reset_opaque;
 	uint32_t config_address; /* the 0xCF8 register */
 	struct pci_function bridge;
-	struct pci_function *slots[PCI_SLOTS];
+	struct pci_function *fns[PCI_DEVFNS]; /* by devfn; [0]: the bridge */
 	struct pci_window windows[PCI_HOST_MAX_WINDOWS];
 	unsigned nr_windows;
 };
 
 void pci_host_init(struct pci_host *host);
+
+/* The host bridge's identity (default: Red Hat's generic PCIe host
+ * bridge, 1b36:0008). Firmware recognises a platform by it. */
+void pci_host_set_bridge_id(struct pci_host *host, uint16_t vendor,
+			    uint16_t device, uint8_t revision);
 void pci_host_destroy(struct pci_host *host);
 
 extern const struct bus_device_ops pci_host_ecam_ops; /* ECAM window */
@@ -109,13 +117,19 @@ void pci_function_set_bar(struct pci_function *fn, unsigned i, uint64_t size,
 			  bool mem64, bool prefetchable, uint64_t addr,
 			  const struct bus_device_ops *ops, void *opaque);
 
-/* Puts fn in a free slot (1-31). Fails (PHY_E_INTERNAL) when taken. */
+/* Puts fn in a free slot (1-31) as its function 0. Fails
+ * (PHY_E_INTERNAL) when taken. */
 int pci_host_plug(struct pci_host *host, unsigned slot,
 		  struct pci_function *fn, struct phy_error *err);
-/* The lowest free slot (1-31), or 0 when every slot is taken. */
+/* Puts fn at devfn (PCI_DEVFN(slot, function), slot 1-31). A function
+ * other than 0 is seen only when function 0 of its slot says it is
+ * multi-function (header type bit 7): that is the functions' business. */
+int pci_host_plug_devfn(struct pci_host *host, unsigned devfn,
+			struct pci_function *fn, struct phy_error *err);
+/* The lowest slot (1-31) with no function at all, or 0 when none is. */
 unsigned pci_host_free_slot(struct pci_host *host);
-/* Takes the function out again; its BARs stop decoding. */
-void pci_host_unplug(struct pci_host *host, unsigned slot);
+/* Takes the function at devfn out again; its BARs stop decoding. */
+void pci_host_unplug(struct pci_host *host, unsigned devfn);
 
 /* Registers [base, base+size) on the MMIO bus as a BAR window. Before the
  * vCPUs run, like every bus registration. */

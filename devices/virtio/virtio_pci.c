@@ -335,7 +335,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	if (!vp)
 		return;
 	if (vp->plugged)
-		pci_host_unplug(vp->env.host, vp->slot);
+		pci_host_unplug(vp->env.host, PCI_DEVFN(vp->slot, 0));
 	if (vp->ioeventfd_len >= 0)
 		ioeventfds_unregister(vp);
 	for (unsigned q = 0; vp->notifiers && q < vp->dev->nr_queues; q++)

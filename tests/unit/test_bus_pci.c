@@ -104,6 +104,51 @@ static void test_pci(void)
 	pci_host_destroy(&h);
 }
 
+static uint32_t fn_read(struct pci_function *fn, uint32_t off, uint32_t len)
+{
+	uint32_t v = 0;
+	for (uint32_t i = 0; i < len; i++)
+		v |= (uint32_t)fn->config[off + i] << (8 * i);
+	return v;
+}
+
+static void fn_write(struct pci_function *fn, uint32_t off, uint32_t len,
+		     uint32_t v)
+{
+}
+
+static const struct pci_function_ops fn_ops = { fn_read, fn_write, NULL };
+
+/* Functions beyond 0, the bridge's identity and what counts as a free
+ * slot: what the firmware's PIIX-style functions at 00:01.x need. */
+static void test_pci_multifunction(void)
+{
+	struct pci_host h;
+	pci_host_init(&h);
+	pci_host_set_bridge_id(&h, 0x8086, 0x1237, 2);
+	CHECK(pci_host_config_read(&h, 0, 0, 0, 4) == 0x12378086);
+	CHECK(pci_host_config_read(&h, 0, 0, 8, 1) == 2);
+
+	struct pci_function f0 = { .ops = &fn_ops }, f3 = { .ops = &fn_ops };
+	f0.config[0] = 0xaa;
+	f3.config[0] = 0xbb;
+	REQUIRE(pci_host_plug_devfn(&h, PCI_DEVFN(1, 3), &f3, NULL) == 0);
+	CHECK(pci_host_free_slot(&h) == 2); /* slot 1 has a function */
+	REQUIRE(pci_host_plug(&h, 1, &f0, NULL) == 0);
+	CHECK(pci_host_plug_devfn(&h, PCI_DEVFN(1, 3), &f0, NULL) != 0);
+	CHECK(pci_host_plug_devfn(&h, PCI_DEVFN(0, 1), &f0, NULL) != 0);
+	CHECK(pci_host_plug_devfn(&h, PCI_DEVFNS, &f0, NULL) != 0);
+	CHECK(pci_host_config_read(&h, 0, PCI_DEVFN(1, 0), 0, 1) == 0xaa);
+	CHECK(pci_host_config_read(&h, 0, PCI_DEVFN(1, 3), 0, 1) == 0xbb);
+	CHECK(pci_host_config_read(&h, 0, PCI_DEVFN(1, 2), 0, 1) == 0xff);
+	CHECK(cf8_read32(&h, 0x80000b00) == 0xbb); /* 00:01.3 */
+	pci_host_unplug(&h, PCI_DEVFN(1, 3));
+	CHECK(pci_host_config_read(&h, 0, PCI_DEVFN(1, 3), 0, 1) == 0xff);
+	pci_host_unplug(&h, 0); /* the bridge stays */
+	CHECK(pci_host_config_read(&h, 0, 0, 0, 2) == 0x8086);
+	pci_host_destroy(&h);
+}
+
 static int poweroffs;
 static void on_poweroff(void *o) { poweroffs++; }
 
@@ -144,6 +189,7 @@ int main(void)
 {
 	test_bus();
 	test_pci();
+	test_pci_multifunction();
 	test_sleep();
 	test_i8042();
 	return check_report("test_bus_pci");
