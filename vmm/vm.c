@@ -61,7 +61,8 @@ void vm_crash(struct phy_vm *vm, struct vcpu *vcpu, const char *what)
 
 static int load_images(struct phy_vm *vm, struct phy_error *err)
 {
-	if (vm->hooks.payload_mode != PAYLOAD_NONE)
+	/* Payloads and firmware (a device row) bring their own code. */
+	if (vm->hooks.payload_mode != PAYLOAD_NONE || !vm->cfg.kernel)
 		return 0;
 	int ret = boot_image_open(&vm->kernel, vm->cfg.kernel, "kernel", err);
 	if (!ret && vm->cfg.initramfs)

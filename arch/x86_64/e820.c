@@ -67,3 +67,17 @@ uint64_t x86_pci_mmio64_base(uint64_t ram_size)
 
 	return (top + X86_PCI_MMIO64_ALIGN - 1) & ~(X86_PCI_MMIO64_ALIGN - 1);
 }
+
+uint64_t x86_low_ram_end(uint64_t ram_size)
+{
+	return min_u64(ram_size, X86_MMIO_HOLE_GPA);
+}
+
+int x86_e820_firmware_build(uint64_t ram_size, struct x86_e820_entry *out,
+			    int max)
+{
+	uint64_t low_end = x86_low_ram_end(ram_size);
+	int n = e820_add(out, 0, max, 0, low_end, X86_E820_RAM);
+	return e820_add(out, n, max, X86_HIGH_RAM_GPA,
+			X86_HIGH_RAM_GPA + (ram_size - low_end), X86_E820_RAM);
+}

@@ -10,6 +10,8 @@
  *   0xE000_0000  PCIe ECAM (256 buses x 1 MiB)
  *   0xFEC0_0000  IOAPIC
  *   0xFEE0_0000  LAPIC
+ *   0xFEFF_C000  KVM's identity-map page and TSS (Intel VMX)
+ *   0xFF00_0000  firmware boot: the image and its variables, up to 4 GiB
  *   0x1_0000_0000 RAM above 4 GiB (whatever did not fit below the hole)
  *   above RAM    64-bit PCI BAR window, 1 GiB aligned
  */
@@ -47,6 +49,24 @@
 #define X86_HIGH_RAM_GPA        0x100000000ULL
 #define X86_PCI_MMIO64_ALIGN    0x40000000ULL
 #define X86_PCI_MMIO64_SIZE     0x1000000000ULL /* 64 GiB */
+/* Pages Intel VMX needs inside the guest's address space, where nothing
+ * else is: QEMU's addresses, below the firmware's 16 MiB. */
+#define X86_KVM_IDENTITY_MAP_GPA 0xFEFFC000ULL
+#define X86_KVM_TSS_GPA         0xFEFFD000ULL /* 3 pages */
+
+/*
+ * Firmware boot: an i440FX-like machine as OVMF knows it. No ECAM (PCI
+ * configuration through 0xCF8); OVMF puts 32-bit BARs between the top of
+ * low RAM (2 GiB at least) and 0xFC000000, and 64-bit BARs in a window
+ * above RAM aligned to its size (32 GiB by default), all of which the
+ * host bridge's windows cover.
+ */
+#define X86_FW_PCI_MMIO32_END   0xFC000000ULL
+#define X86_FW_PCI_MMIO64_END   0x10000000000ULL /* 1 TiB */
+#define X86_FW_PM_PORT          0xB000 /* PMBA, OVMF's i440FX value */
+#define X86_FW_PM_S5_SLP_TYP    0      /* a PIIX4's soft-off */
+#define X86_FW_CFG_PORT         0x510
+#define X86_CMOS_PORT           0x70
 
 /* Legacy I/O ports. */
 #define X86_COM1_PORT           0x3F8
@@ -89,5 +109,13 @@ int x86_e820_build(uint64_t ram_size, struct x86_e820_entry *out, int max);
 
 /* Start of the 64-bit PCI window for a guest with ram_size bytes. */
 uint64_t x86_pci_mmio64_base(uint64_t ram_size);
+
+/* End of the RAM below the 32-bit hole for a guest with ram_size bytes. */
+uint64_t x86_low_ram_end(uint64_t ram_size);
+
+/* The memory map firmware is given (fw_cfg's etc/e820): RAM only, as
+ * the firmware reserves what it uses itself. */
+int x86_e820_firmware_build(uint64_t ram_size, struct x86_e820_entry *out,
+			    int max);
 
 #endif

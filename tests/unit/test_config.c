@@ -9,6 +9,7 @@
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
+#include "vmm/config/config_firmware.h"
 #include "vmm/config/config_rng.h"
 
 /* The n-th --disk and --net, as the parser stored them. */
@@ -293,6 +294,55 @@ static void test_typed(void)
 	CHECK(config_count(c, &net_option) == 2);
 	phy_config_free(c);
 }
+/* A configuration that fails to validate, naming expect. */
+static void invalid(struct phy_config *c, const char *expect)
+{
+	struct phy_error e;
+	CHECK(phy_config_validate(c, &e) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(e.message, expect);
+	CHECK(strchr(e.message, '\n') == NULL);
+}
+
+/* --firmware: a bare path (Cloud Hypervisor's) or keys; instead of a
+ * kernel, never with one. */
+static void test_firmware(void)
+{
+	struct phy_config *c = phy_config_new();
+	invalid(c, "--kernel: a kernel (or --firmware) is required");
+	CHECK(set(c, "firmware", "/usr/share/ovmf/OVMF.fd") == 0);
+	const struct firmware_config *f = config_firmware(c);
+	CHECK(f && !strcmp(f->path, "/usr/share/ovmf/OVMF.fd") && !f->vars);
+	CHECK(phy_config_validate(c, &err) == 0);
+	bad(c, "firmware", "/other.fd", "--firmware: given twice");
+	CHECK(set(c, "cmdline", "quiet") == 0);
+	invalid(c, "--firmware: cannot be combined with --cmdline");
+	CHECK(set(c, "kernel", "/k") == 0);
+	invalid(c, "--firmware: cannot be combined with --kernel");
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(set(c, "firmware", "path=/c.fd,vars=/v.fd,vars_template=/t.fd") == 0);
+	f = config_firmware(c);
+	CHECK(f && !strcmp(f->path, "/c.fd") && !strcmp(f->vars, "/v.fd") &&
+	      !strcmp(f->vars_template, "/t.fd"));
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	const struct firmware_config *fc = config_firmware(&copy);
+	CHECK(fc && fc->vars != f->vars && !strcmp(fc->vars, "/v.fd"));
+	config_release(&copy);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	bad(c, "firmware", "", "--firmware");
+	bad(c, "firmware", "path=", "--firmware: path= needs a path");
+	bad(c, "firmware", "vars=/v", "--firmware: path= is required");
+	bad(c, "firmware", "path=/a,path=/b", "path= given twice");
+	bad(c, "firmware", "path=/a,vars_template=/t", "vars_template= needs vars=");
+	bad(c, "firmware", "path=/a,bios=/b", "unknown key 'bios'");
+	bad(c, "firmware", "path=/a,,vars=/v", "--firmware");
+	CHECK(config_firmware(c) == NULL);
+	phy_config_free(c);
+}
 
 /* Two --net options that are fine alone and not together. */
 static void bad_pair(const char *first, const char *second, const char *expect)
@@ -522,6 +572,7 @@ int main(void)
 	test_disks();
 	test_nets();
 	test_rng();
+	test_firmware();
 	test_gpu();
 	test_typed();
 	test_api_options();

@@ -17,6 +17,7 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "vmm/config/config_disk.h"
+#include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
@@ -232,6 +233,10 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	MACHINE("cmdline", "STRING",                                          \
 		"kernel command line (default: \"" CONFIG_DEFAULT_CMDLINE "\")", \
 		set_cmdline)                                                  \
+	DEVICE("firmware", "PATH|path=PATH[,vars=FILE[,vars_template=FILE]]", \
+	       "UEFI firmware (e.g. /usr/share/ovmf/OVMF.fd) booting the OS on " \
+	       "the disks instead of --kernel; vars=: its variables, kept in FILE", \
+	       firmware_option)                                               \
 	MACHINE("cpus", "boot=N", "number of vCPUs (default 1, at most 255)", \
 		set_cpus)                                                     \
 	MACHINE("memory", "size=SIZE[,thp=on|off][,shared=on|off]",           \
@@ -372,8 +377,9 @@ int config_validate(const struct phy_config *cfg, bool boot_given,
 {
 	if (!cfg)
 		return phy_err(err, PHY_E_INVALID, "no configuration");
-	if (!cfg->kernel && !boot_given)
-		return phy_err(err, PHY_E_INVALID, "--kernel: a kernel is required");
+	if (!cfg->kernel && !boot_given && !config_firmware(cfg))
+		return phy_err(err, PHY_E_INVALID,
+			       "--kernel: a kernel (or --firmware) is required");
 	if (cfg->initramfs && !cfg->kernel)
 		return phy_err(err, PHY_E_INVALID, "--initramfs: needs --kernel");
 	if (cfg->cmdline && strlen(cfg->cmdline) >= X86_CMDLINE_MAX)

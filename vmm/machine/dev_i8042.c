@@ -5,8 +5,17 @@
 
 #include "common/error.h"
 #include "devices/legacy/i8042_reset.h"
+#include "vmm/config/config_firmware.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
+
+/* Firmware boot has none: OVMF's PS/2 driver then finds port 0x64 reading
+ * all ones, an empty bus, instead of waiting out a keyboard that never
+ * answers; firmware resets through 0xCF9. */
+static unsigned i8042_count(const struct phy_vm *vm)
+{
+	return config_firmware(&vm->cfg) ? 0 : 1;
+}
 
 static void guest_reset(void *opaque)
 {
@@ -33,6 +42,7 @@ static void i8042_destroy(struct vm_device *d)
 
 const struct device_type i8042_reset_type = {
 	.name = "i8042-reset",
+	.count = i8042_count,
 	.create = i8042_create,
 	.destroy = i8042_destroy,
 };

@@ -91,7 +91,8 @@ void vm_devices_destroy(struct phy_vm *vm)
 		struct vm_device *d = &vm->devices[i];
 		virtio_pci_destroy(d->pci);
 		d->pci = NULL;
-		d->type->destroy(d);
+		if (d->type->destroy)
+			d->type->destroy(d);
 	}
 	m->nr_created = 0;
 	io_loop_destroy(m->io);

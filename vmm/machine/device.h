@@ -55,7 +55,8 @@ struct device_type {
 	 * also runs after a failed open(). */
 	int (*open)(struct vm_device *d, struct phy_error *err);
 	void (*close)(struct vm_device *d);
-	/* Machine lifetime; destroy() also after a failed create(). */
+	/* Machine lifetime; destroy() (optional: a device whose parts all
+	 * go with the KVM VM) also after a failed create(). */
 	int (*create)(struct vm_device *d, struct machine *m,
 		      struct phy_error *err);
 	void (*destroy)(struct vm_device *d);

@@ -8,11 +8,13 @@
  */
 #include "vmm/machine/device.h"
 
+extern const struct device_type firmware_type;
 extern const struct device_type com1_type;
 extern const struct device_type acpi_sleep_type;
 extern const struct device_type acpi_ged_type;
 extern const struct device_type i8042_reset_type;
 extern const struct device_type debug_exit_type;
+extern const struct device_type piix_type;
 extern const struct device_type virtio_blk_type;
 extern const struct device_type virtio_net_type;
 extern const struct device_type virtio_gpu_type;
@@ -21,11 +23,13 @@ extern const struct device_type virtio_tablet_type;
 extern const struct device_type virtio_rng_type;
 
 const struct device_type *const device_table[] = {
+	&firmware_type,        /* --firmware: its ROM and variables */
 	&com1_type,            /* COM1, unless --serial off */
 	&acpi_sleep_type,      /* power off */
 	&acpi_ged_type,        /* the power button */
 	&i8042_reset_type,     /* reboot=k */
 	&debug_exit_type,      /* payload tests only */
+	&piix_type,            /* --firmware: ISA bridge, PM (00:01.x) */
 	&virtio_blk_type,      /* --disk */
 	&virtio_net_type,      /* --net */
 	&virtio_gpu_type,      /* --gpu */

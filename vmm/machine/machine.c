@@ -20,12 +20,10 @@
 #include "common/error.h"
 #include "common/io_loop.h"
 #include "devices/virtio/virtio_pci.h"
+#include "vmm/config/config_firmware.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
-/* Intel VMX needs these two pages inside the 32-bit hole, out of the way. */
-#define KVM_TSS_GPA 0xfffbd000ULL
-#define KVM_IDENTITY_MAP_GPA 0xfffbc000ULL
 #define PAYLOAD_REAL16_GPA 0x1000ULL
 /* Enough for every queue of every device to have requests in flight
  * without the loop having to submit early. */
@@ -45,10 +43,10 @@ static int setup_kvm_vm(struct phy_vm *vm, struct phy_error *err)
 	if (vm->m.vm_fd < 0)
 		return phy_err_errno(err, PHY_E_KVM, errno,
 				     "KVM: cannot create a VM");
-	if (ioctl(vm->m.vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_GPA) < 0)
+	if (ioctl(vm->m.vm_fd, KVM_SET_TSS_ADDR, X86_KVM_TSS_GPA) < 0)
 		return phy_err_errno(err, PHY_E_KVM, errno,
 				     "KVM: KVM_SET_TSS_ADDR failed");
-	uint64_t idmap = KVM_IDENTITY_MAP_GPA;
+	uint64_t idmap = X86_KVM_IDENTITY_MAP_GPA;
 	int ret = vm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap,
 			   "KVM_SET_IDENTITY_MAP_ADDR", err);
 	for (unsigned i = 0; !ret && i < vm->mem.nr_regions; i++) {
@@ -73,10 +71,71 @@ static int setup_kvm_vm(struct phy_vm *vm, struct phy_error *err)
 	return ret;
 }
 
+static int set_rom_slot(struct machine *m, unsigned i, bool on)
+{
+	const struct machine_rom *r = &m->roms[i];
+	struct kvm_userspace_memory_region kr = {
+		.slot = MACHINE_FIRST_ROM_SLOT + i,
+		.flags = r->flags,
+		.guest_phys_addr = r->gpa,
+		.memory_size = on ? r->size : 0,
+		.userspace_addr = (uintptr_t)r->hva,
+	};
+	return ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr) < 0 ? -errno : 0;
+}
+
+int machine_add_rom(struct machine *m, struct vm_device *d, uint64_t gpa,
+		    uint64_t size, void *hva, bool readonly,
+		    struct phy_error *err)
+{
+	if (m->nr_roms == MACHINE_MAX_ROMS)
+		return phy_err(err, PHY_E_INTERNAL, "%s: too many ROMs", d->name);
+	unsigned i = m->nr_roms;
+	m->roms[i] = (struct machine_rom){ gpa, size, hva,
+					   readonly ? KVM_MEM_READONLY : 0 };
+	int ret = set_rom_slot(m, i, true);
+	if (ret)
+		return phy_err_errno(err, PHY_E_KVM, -ret,
+				     "%s: cannot map %llu bytes at 0x%llx%s",
+				     d->name, (unsigned long long)size,
+				     (unsigned long long)gpa,
+				     readonly ? " read-only" : "");
+	m->nr_roms++;
+	return (int)i;
+}
+
+int machine_rom_enable(struct machine *m, int rom, bool on)
+{
+	if (rom < 0 || (unsigned)rom >= m->nr_roms)
+		return -EINVAL;
+	return set_rom_slot(m, (unsigned)rom, on);
+}
+
 /* A guest reset through 0xCF9: the machine is rebuilt. */
 static void guest_reset(void *opaque)
 {
 	vm_request(opaque, VM_REQ_RESET);
+}
+
+/*
+ * Firmware boot: the host bridge is an i440FX's, which is how OVMF knows
+ * the platform, and its BAR windows cover wherever the firmware places
+ * BARs (layout.h), so the VMM's initial placement is only a default.
+ */
+static int setup_firmware_windows(struct phy_vm *vm, struct phy_error *err)
+{
+	struct machine *m = &vm->m;
+	uint64_t low_end = x86_low_ram_end(vm->mem.ram_size);
+	uint64_t hi = x86_pci_mmio64_base(vm->mem.ram_size);
+	pci_host_set_bridge_id(&m->pci, 0x8086, 0x1237, 2);
+	int ret = pci_host_add_window(&m->pci, &m->mmio, low_end,
+				      X86_FW_PCI_MMIO32_END - low_end,
+				      "pci-mmio32", err);
+	if (!ret)
+		ret = pci_host_add_window(&m->pci, &m->mmio, hi,
+					  X86_FW_PCI_MMIO64_END - hi,
+					  "pci-mmio64", err);
+	return ret;
 }
 
 /* The machine's own parts: the buses and the PCI host bridge, with the BAR
@@ -93,6 +152,8 @@ static int setup_buses(struct phy_vm *vm, struct phy_error *err)
 
 	int ret = bus_register(&m->pio, X86_PCI_CONFIG_PORT, 8, &pci_host_cf8_ops,
 			       &m->pci, "pci-cf8", err);
+	if (m->firmware)
+		return ret ? ret : setup_firmware_windows(vm, err);
 	if (!ret)
 		ret = bus_register(&m->mmio, X86_ECAM_GPA, X86_ECAM_SIZE,
 				   &pci_host_ecam_ops, &m->pci, "pci-ecam", err);
@@ -224,6 +285,22 @@ static int load_guest(struct phy_vm *vm, struct x86_entry_state *entry,
 	return 0;
 }
 
+/* Direct kernel boot: the ACPI tables, page tables and the kernel in RAM,
+ * where the firmware would have left them. */
+static int setup_direct_boot(struct phy_vm *vm, struct x86_entry_state *entry,
+			     struct phy_error *err)
+{
+	int ret = setup_acpi(vm, err);
+	if (!ret)
+		ret = x86_write_boot_tables(&vm->mem, err);
+	if (!ret)
+		ret = write_reset_vector(vm, err);
+	if (!ret)
+		ret = load_guest(vm, entry, err);
+	return ret;
+}
+
+/* entry NULL: the boot vCPU stays in its reset state (firmware boot). */
 static int setup_vcpus(struct phy_vm *vm, const struct x86_entry_state *entry,
 		       struct phy_error *err)
 {
@@ -238,7 +315,7 @@ static int setup_vcpus(struct phy_vm *vm, const struct x86_entry_state *entry,
 			return ret;
 	}
 	/* The other vCPUs wait for the guest's INIT/SIPI in the LAPIC. */
-	return x86_vcpu_set_entry(m->vcpus[0].fd, entry, err);
+	return entry ? x86_vcpu_set_entry(m->vcpus[0].fd, entry, err) : 0;
 }
 
 int machine_build(struct phy_vm *vm, struct phy_error *err)
@@ -252,6 +329,7 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 			       "--cpus: boot=%u exceeds this host's KVM limit of %d",
 			       vm->cfg.cpus, vm->kvm.max_vcpus);
 	struct x86_entry_state entry = { 0 };
+	vm->m.firmware = config_firmware(&vm->cfg) != NULL;
 	int ret = setup_kvm_vm(vm, err);
 	if (!ret)
 		ret = setup_buses(vm, err);
@@ -259,16 +337,10 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 		ret = vm_devices_create(vm, err);
 	if (!ret)
 		vm_frontends_machine(vm, true);
+	if (!ret && !vm->m.firmware)
+		ret = setup_direct_boot(vm, &entry, err);
 	if (!ret)
-		ret = setup_acpi(vm, err);
-	if (!ret)
-		ret = x86_write_boot_tables(&vm->mem, err);
-	if (!ret)
-		ret = write_reset_vector(vm, err);
-	if (!ret)
-		ret = load_guest(vm, &entry, err);
-	if (!ret)
-		ret = setup_vcpus(vm, &entry, err);
+		ret = setup_vcpus(vm, vm->m.firmware ? NULL : &entry, err);
 	if (ret)
 		machine_teardown(vm);
 	return ret;

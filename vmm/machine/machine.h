@@ -27,9 +27,21 @@ struct vm_device;
 
 #define MACHINE_MAX_RESERVED 16 /* port ranges the DSDT's MRES reserves */
 #define MACHINE_MAX_AML_PARTS 32
+/* KVM memory slots: guest RAM's regions first, then these. */
+#define MACHINE_FIRST_ROM_SLOT 8
+#define MACHINE_MAX_ROMS 4
 
 struct machine {
 	int vm_fd;
+	/* Firmware boot (--firmware): an i440FX-like platform, no ECAM, and
+	 * the boot CPU starts at the reset vector of the firmware's ROM. */
+	bool firmware;
+	struct machine_rom {
+		uint64_t gpa, size;
+		void *hva;
+		uint32_t flags; /* KVM_MEM_* */
+	} roms[MACHINE_MAX_ROMS];
+	unsigned nr_roms;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
 	struct bus pio;
@@ -62,6 +74,18 @@ int machine_io_loop(struct machine *m, struct io_loop **out,
  */
 int machine_plug_virtio(struct machine *m, struct vm_device *d,
 			struct virtio_dev *dev, struct phy_error *err);
+
+/*
+ * Maps host memory at [gpa, gpa+size) (page-aligned) as a memory slot of
+ * its own: read-only (guest writes exit to the MMIO bus) or not. Returns
+ * the slot's handle for machine_rom_enable(), or a negative PHY_E_* code.
+ */
+int machine_add_rom(struct machine *m, struct vm_device *d, uint64_t gpa,
+		    uint64_t size, void *hva, bool readonly,
+		    struct phy_error *err);
+/* Maps (true) or unmaps the slot; while unmapped, guest reads of the range
+ * exit to the MMIO bus too. Any thread. Returns 0 or a negative errno. */
+int machine_rom_enable(struct machine *m, int rom, bool on);
 
 /* Registers [port, port+len) for d on the PIO bus; `reserve`: the DSDT's
  * motherboard resources claim it too (a register no _CRS describes). */
