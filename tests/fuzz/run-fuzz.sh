@@ -131,6 +131,20 @@ seeds() {
 		s+='\x04\x00\x05\x07\x06\x03\x00\x00\x00\x00\x60\x40\x01\x04\x00\x05'
 		printf '%b' "$s" >"$d/file-end"
 		printf '\x03\x01\x00\x00\x00\x00\x60\x40\x01\x04\x00\x05\x06\x01\x04\x00\x05' >"$d/dir" ;;
+	pflash)
+		# Seeds, programs in fuzz_pflash.c's format (byte 0: two 4 KiB
+		# blocks, 0x0d: the same write-protected; then accesses): OVMF's
+		# probe (0x50, read, 0x70, read, 0xFF at offset 16); a program,
+		# its status and the byte read back; an erase of block 1 and a
+		# CFI query read 4 bytes wide; a wide write across the end.
+		local d="$work/seeds-pflash"
+		local probe='\x00\x10\x00\x50\x01\x10\x00\x00\x10\x00\x70\x01\x10\x00\x00\x10\x00\xff'
+		local prog='\x00\x20\x00\x10\x00\x20\x00\x5a\x01\x20\x00\x00\x20\x00\xff\x01\x20\x00'
+		printf '\x0c%b' "$probe" >"$d/probe"
+		printf '\x0d%b%b' "$probe" "$prog" >"$d/write-protected"
+		printf '\x0c%b' "$prog" >"$d/program"
+		printf '\x0c\x00\x00\x10\x20\x00\x00\x10\xd0\x01\x00\x10\x00\x00\x00\x98\x09\x10\x00' >"$d/erase-cfi"
+		printf '\x0c\x1c\x03\x00\x10\x00\x20\xd0\x10\x00\x00\x00\x11\x00\x00' >"$d/end" ;;
 	http)
 		# Seeds: requests as curl and Cloud Hypervisor's clients send them,
 		# pipelined, with a body, and a few malformed ones.
