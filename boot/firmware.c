@@ -92,8 +92,14 @@ int firmware_layout(const uint8_t *image, size_t image_size,
 	if (!vars_size)
 		return 0;
 	out->vars_size = vars_size;
-	if (firmware_vars_store_size(image, image_size) == vars_size &&
-	    vars_size < image_size) {
+	uint64_t own = firmware_vars_store_size(image, image_size);
+	if (own && own != vars_size)
+		return phy_err(err, PHY_E_IMAGE,
+			       "--%s: the variables file has %llu bytes but the "
+			       "image's own variable store has %llu", opt,
+			       (unsigned long long)vars_size,
+			       (unsigned long long)own);
+	if (own && vars_size < image_size) {
 		out->vars_overlay = true;
 		out->vars_gpa = out->code_gpa;
 		out->code_gpa += vars_size;

@@ -52,7 +52,8 @@ struct firmware_layout {
 
 /* Where things go for an image of image_size bytes and a variables file
  * of vars_size (0: none). Fails, naming `opt`, when the variables do not
- * fit below the image within FIRMWARE_MAX_SIZE. */
+ * fit below the image within FIRMWARE_MAX_SIZE, or when the image has a
+ * store of its own of another size (the firmware would not find them). */
 int firmware_layout(const uint8_t *image, size_t image_size,
 		    uint64_t vars_size, struct firmware_layout *out,
 		    const char *opt, struct phy_error *err);

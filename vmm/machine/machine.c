@@ -216,6 +216,13 @@ int machine_plug_virtio(struct machine *m, struct vm_device *d,
 	return virtio_pci_create(&d->pci, dev, &env, slot, bar, err);
 }
 
+int machine_add_mmio(struct machine *m, struct vm_device *d, uint64_t gpa,
+		     uint64_t len, const struct bus_device_ops *ops,
+		     void *opaque, struct phy_error *err)
+{
+	return bus_register(&m->mmio, gpa, len, ops, opaque, d->name, err);
+}
+
 int machine_add_pio(struct machine *m, struct vm_device *d, uint16_t port,
 		    uint16_t len, const struct bus_device_ops *ops, void *opaque,
 		    bool reserve, struct phy_error *err)

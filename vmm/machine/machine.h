@@ -87,6 +87,11 @@ int machine_add_rom(struct machine *m, struct vm_device *d, uint64_t gpa,
  * exit to the MMIO bus too. Any thread. Returns 0 or a negative errno. */
 int machine_rom_enable(struct machine *m, int rom, bool on);
 
+/* Registers [gpa, gpa+len) for d on the MMIO bus. */
+int machine_add_mmio(struct machine *m, struct vm_device *d, uint64_t gpa,
+		     uint64_t len, const struct bus_device_ops *ops,
+		     void *opaque, struct phy_error *err);
+
 /* Registers [port, port+len) for d on the PIO bus; `reserve`: the DSDT's
  * motherboard resources claim it too (a register no _CRS describes). */
 int machine_add_pio(struct machine *m, struct vm_device *d, uint16_t port,
