@@ -3,7 +3,9 @@
  * ACPI tables for the x86_64 "virt" machine (ACPI 6.5).
  *
  * Layout inside the caller's buffer, each table 16-byte aligned:
- *   RSDP, XSDT, FADT, MADT, MCFG, DSDT
+ *   RSDP, XSDT, FADT, MADT, MCFG (only with ECAM), DSDT
+ * Firmware boot has no ECAM (an i440FX-like machine) and a CMOS clock;
+ * its firmware places the tables itself (x86_acpi_build_links()).
  * The DSDT goes last because it is the only table whose size is not known
  * up front. The machine is hardware-reduced: no PM1/GPE blocks, no SCI, no
  * FACS; power off goes through the sleep control register and reset through
@@ -34,8 +36,9 @@
 #define RSDP_V1_SIZE		20
 #define RSDP_REVISION		2
 
-#define XSDT_ENTRIES		3	/* FADT, MADT, MCFG */
-#define XSDT_SIZE		(ACPI_HEADER_SIZE + 8 * XSDT_ENTRIES)
+#define XSDT_MAX_ENTRIES	3	/* FADT, MADT, MCFG (with ECAM) */
+#define XSDT_SIZE(n)		(ACPI_HEADER_SIZE + 8 * (n))
+#define RSDP_XSDT_ADDRESS	24
 
 /* FADT (5.2.9): byte offsets of the fields we set. */
 #define FADT_SIZE		276
@@ -168,17 +171,17 @@ static void build_rsdp(uint8_t *t, uint64_t xsdt_gpa)
 	t[15] = RSDP_REVISION;
 	/* RsdtAddress stays 0: revision 2 guests use the XSDT. */
 	put_le(t + 20, RSDP_SIZE, 4);
-	put_le(t + 24, xsdt_gpa, 8);
+	put_le(t + RSDP_XSDT_ADDRESS, xsdt_gpa, 8);
 	acpi_set_checksum(t, RSDP_V1_SIZE, &t[8]);
 	acpi_set_checksum(t, RSDP_SIZE, &t[32]);
 }
 
-static void build_xsdt(uint8_t *t, const uint64_t *gpas)
+static void build_xsdt(uint8_t *t, const uint64_t *gpas, unsigned n)
 {
-	acpi_header(t, "XSDT", XSDT_SIZE, 1);
-	for (unsigned i = 0; i < XSDT_ENTRIES; i++)
+	acpi_header(t, "XSDT", XSDT_SIZE(n), 1);
+	for (unsigned i = 0; i < n; i++)
 		put_le(t + ACPI_HEADER_SIZE + 8 * i, gpas[i], 8);
-	acpi_finish(t, XSDT_SIZE);
+	acpi_finish(t, XSDT_SIZE(n));
 }
 
 static void build_fadt(uint8_t *t, const struct x86_acpi_config *cfg,
@@ -192,7 +195,8 @@ static void build_fadt(uint8_t *t, const struct x86_acpi_config *cfg,
 	 * stays 0 in favour of X_DSDT.
 	 */
 	put_le(t + FADT_IAPC_BOOT_ARCH, IAPC_VGA_NOT_PRESENT |
-	       IAPC_PCIE_ASPM_CONTROLS | IAPC_CMOS_RTC_NOT_PRESENT, 2);
+	       IAPC_PCIE_ASPM_CONTROLS |
+	       (cfg->cmos_rtc ? 0 : IAPC_CMOS_RTC_NOT_PRESENT), 2);
 	put_le(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PWR_BUTTON |
 	       FADT_F_SLP_BUTTON | FADT_F_RESET_REG_SUP |
 	       FADT_F_HW_REDUCED_ACPI, 4);
@@ -283,8 +287,10 @@ static void dsdt_pci0(struct aml *a, const struct x86_acpi_config *cfg)
 	size_t dev = aml_device_begin(a, "PCI0");
 
 	aml_name(a, "_HID");
-	aml_eisaid(a, "PNP0A08");       /* PCI Express root bridge */
-	aml_name(a, "_CID");
+	if (cfg->ecam_gpa) {
+		aml_eisaid(a, "PNP0A08"); /* PCI Express root bridge */
+		aml_name(a, "_CID");
+	}
 	aml_eisaid(a, "PNP0A03");       /* PCI root bridge, for older OSes */
 	/* No _ADR: a device has either _HID or _ADR (ACPI 6.5, 6.1), and
 	 * iasl warns when it has both. */
@@ -332,10 +338,10 @@ static void dsdt_mres(struct aml *a, const struct x86_acpi_config *cfg)
 
 	aml_name(a, "_CRS");
 	size_t rt = aml_rt_begin(a);
-	if (ecam_hi <= UINT32_MAX)
+	if (cfg->ecam_gpa && ecam_hi <= UINT32_MAX)
 		aml_rt_memory32_fixed(a, (uint32_t)ecam_lo,
 				      (uint32_t)(ecam_hi - ecam_lo + 1), true);
-	else
+	else if (cfg->ecam_gpa)
 		aml_rt_qword_memory_consumer(a, ecam_lo, ecam_hi);
 	if (sts == ctl + 1) {
 		aml_rt_io(a, ctl, ctl, 1, 2);
@@ -428,8 +434,24 @@ static int acpi_check_config(const struct x86_acpi_config *cfg,
 	return 0;
 }
 
-long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
-		    size_t buf_size, uint64_t buf_gpa, struct phy_error *err)
+static void link_pointer(struct x86_acpi_links *l, size_t offset, uint8_t size)
+{
+	if (l && l->nr_pointers < X86_ACPI_MAX_LINKS)
+		l->pointers[l->nr_pointers++] = (typeof(l->pointers[0])){
+			(uint32_t)offset, size };
+}
+
+static void link_checksum(struct x86_acpi_links *l, size_t start,
+			  size_t length, size_t checksum)
+{
+	if (l && l->nr_checksums < X86_ACPI_MAX_LINKS)
+		l->checksums[l->nr_checksums++] = (typeof(l->checksums[0])){
+			(uint32_t)start, (uint32_t)length, (uint32_t)checksum };
+}
+
+static long acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
+		       size_t buf_size, uint64_t buf_gpa,
+		       struct x86_acpi_links *links, struct phy_error *err)
 {
 	if (!cfg || !buf)
 		return phy_err(err, PHY_E_INVALID, "acpi: no config or buffer");
@@ -442,11 +464,12 @@ long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
 	if (rc)
 		return rc;
 
+	unsigned nr_tables = cfg->ecam_gpa ? 3 : 2;
 	size_t xsdt = acpi_align(RSDP_SIZE);
-	size_t fadt = acpi_align(xsdt + XSDT_SIZE);
+	size_t fadt = acpi_align(xsdt + XSDT_SIZE(nr_tables));
 	size_t madt = acpi_align(fadt + FADT_SIZE);
 	size_t mcfg = acpi_align(madt + madt_size(cfg->nr_cpus));
-	size_t dsdt = acpi_align(mcfg + MCFG_SIZE);
+	size_t dsdt = cfg->ecam_gpa ? acpi_align(mcfg + MCFG_SIZE) : mcfg;
 	if (buf_size < dsdt + ACPI_HEADER_SIZE ||
 	    buf_gpa > UINT64_MAX - buf_size)
 		goto too_small;
@@ -459,20 +482,53 @@ long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
 	if (!dsdt_len)
 		goto too_small;
 
-	uint64_t tables[XSDT_ENTRIES] = {
+	uint64_t tables[XSDT_MAX_ENTRIES] = {
 		buf_gpa + fadt, buf_gpa + madt, buf_gpa + mcfg,
 	};
 	build_rsdp(buf, buf_gpa + xsdt);
-	build_xsdt(buf + xsdt, tables);
+	build_xsdt(buf + xsdt, tables, nr_tables);
 	build_fadt(buf + fadt, cfg, buf_gpa + dsdt);
 	build_madt(buf + madt, cfg);
-	build_mcfg(buf + mcfg, cfg);
+	if (cfg->ecam_gpa)
+		build_mcfg(buf + mcfg, cfg);
+
+	if (links) {
+		memset(links, 0, sizeof(*links));
+		links->rsdp_size = RSDP_SIZE;
+		link_pointer(links, RSDP_XSDT_ADDRESS, 8);
+		for (unsigned i = 0; i < nr_tables; i++)
+			link_pointer(links, xsdt + ACPI_HEADER_SIZE + 8 * i, 8);
+		link_pointer(links, fadt + FADT_X_DSDT, 8);
+		link_checksum(links, 0, RSDP_V1_SIZE, 8);
+		link_checksum(links, 0, RSDP_SIZE, 32);
+		size_t at[] = { xsdt, fadt, madt, mcfg, dsdt };
+		size_t len[] = { XSDT_SIZE(nr_tables), FADT_SIZE,
+				 madt_size(cfg->nr_cpus), MCFG_SIZE,
+				 (size_t)dsdt_len };
+		enum { MCFG_INDEX = 3 };
+		for (unsigned i = 0; i < 5; i++)
+			if (i != MCFG_INDEX || cfg->ecam_gpa)
+				link_checksum(links, at[i], len[i], at[i] + 9);
+	}
 	return (long)dsdt + dsdt_len;
 
 too_small:
 	return phy_err(err, PHY_E_INVALID,
 		       "acpi: %zu bytes are too few for the ACPI tables",
 		       buf_size);
+}
+
+long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
+		    size_t buf_size, uint64_t buf_gpa, struct phy_error *err)
+{
+	return acpi_build(cfg, buf, buf_size, buf_gpa, NULL, err);
+}
+
+long x86_acpi_build_links(const struct x86_acpi_config *cfg, uint8_t *buf,
+			  size_t buf_size, struct x86_acpi_links *links,
+			  struct phy_error *err)
+{
+	return acpi_build(cfg, buf, buf_size, 0, links, err);
 }
 
 struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,

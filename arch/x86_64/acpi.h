@@ -8,6 +8,7 @@
 #ifndef PHY_ARCH_X86_64_ACPI_H
 #define PHY_ARCH_X86_64_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +37,7 @@ struct x86_acpi_config {
 	uint64_t lapic_gpa;
 	uint64_t ioapic_gpa;
 	uint8_t ioapic_id;
-	uint64_t ecam_gpa;
+	uint64_t ecam_gpa; /* 0: none (configuration through 0xCF8 only) */
 	uint8_t bus_start, bus_end;
 	uint64_t mmio32_gpa, mmio32_size;
 	uint64_t mmio64_gpa, mmio64_size;
@@ -44,6 +45,7 @@ struct x86_acpi_config {
 	uint16_t sleep_status_port;
 	uint16_t reset_port;
 	uint8_t reset_value;
+	bool cmos_rtc; /* a PC's CMOS clock at 0x70 (firmware boot) */
 	const struct x86_acpi_part *parts;
 	unsigned nr_parts;
 	const struct x86_acpi_io_range *reserved;
@@ -63,5 +65,32 @@ struct x86_acpi_config x86_acpi_virt_config(unsigned nr_cpus,
  */
 long x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf,
 		    size_t buf_size, uint64_t buf_gpa, struct phy_error *err);
+
+/*
+ * Where tables built at address 0 point at each other, for a loader that
+ * places them itself (the firmware's, through fw_cfg's table-loader):
+ * each pointer field holds its target's offset in the buffer and must
+ * have the buffer's address added; each checksum must then be redone.
+ * The RSDP is the first rsdp_size bytes.
+ */
+#define X86_ACPI_MAX_LINKS 12
+
+struct x86_acpi_links {
+	uint32_t rsdp_size;
+	struct {
+		uint32_t offset;
+		uint8_t size;
+	} pointers[X86_ACPI_MAX_LINKS];
+	unsigned nr_pointers;
+	struct {
+		uint32_t start, length, checksum;
+	} checksums[X86_ACPI_MAX_LINKS];
+	unsigned nr_checksums;
+};
+
+/* x86_acpi_build() at address 0, saying what a loader must patch. */
+long x86_acpi_build_links(const struct x86_acpi_config *cfg, uint8_t *buf,
+			  size_t buf_size, struct x86_acpi_links *links,
+			  struct phy_error *err);
 
 #endif

@@ -1214,6 +1214,63 @@ static void iasl_check_builder(const char *dir)
 	free(dsl);
 }
 
+/*
+ * Firmware boot: no ECAM, a CMOS clock, and tables built at 0 that a
+ * loader relocates with the links alone, as OVMF's table-loader does;
+ * after that every pointer and checksum must hold at the new address.
+ */
+static void test_firmware_links(uint8_t *buf)
+{
+	struct test_machine m = test_config(2);
+	m.acpi.ecam_gpa = 0;
+	m.acpi.cmos_rtc = true;
+	struct x86_acpi_links l;
+	struct phy_error err;
+	memset(buf, CANARY, BUF_SIZE);
+	long used = x86_acpi_build_links(acpi_of(&m), buf, BUF_SIZE, &l, &err);
+	REQUIRE(used > 0);
+	CHECK_EQ_U64(l.rsdp_size, 36);
+	CHECK_EQ_U64(l.nr_pointers, 4);  /* RSDP, 2 XSDT entries, X_DSDT */
+	CHECK_EQ_U64(l.nr_checksums, 6); /* RSDP twice, XSDT, FADT, MADT, DSDT */
+	const uint64_t gpa = 0x7ff00000;
+	for (unsigned i = 0; i < l.nr_pointers; i++) {
+		REQUIRE(l.pointers[i].size == 8 &&
+			l.pointers[i].offset + 8u <= (uint64_t)used);
+		uint8_t *p = buf + l.pointers[i].offset;
+		CHECK(rd(p, 8) < (uint64_t)used); /* an offset before */
+		uint64_t v = rd(p, 8) + gpa;
+		for (unsigned b = 0; b < 8; b++)
+			p[b] = (uint8_t)(v >> (8 * b));
+	}
+	for (unsigned i = 0; i < l.nr_checksums; i++) {
+		REQUIRE(l.checksums[i].start + (uint64_t)l.checksums[i].length <=
+			(uint64_t)used);
+		uint8_t *c = buf + l.checksums[i].checksum;
+		*c = 0;
+		*c = (uint8_t)(0 - sum8(buf + l.checksums[i].start,
+					l.checksums[i].length));
+	}
+	struct tables t = { .buf = buf, .used = used, .gpa = gpa };
+	const uint8_t *xsdt = check_rsdp(&t);
+	REQUIRE(xsdt);
+	check_header(xsdt, "XSDT", 1);
+	CHECK_EQ_U64(rd(xsdt + 4, 4), 36 + 2 * 8);
+	CHECK(xsdt_find(&t, xsdt, "MCFG") == NULL);
+	const uint8_t *fadt = xsdt_find(&t, xsdt, "FACP");
+	const uint8_t *madt = xsdt_find(&t, xsdt, "APIC");
+	REQUIRE(fadt && madt);
+	CHECK(!(rd(fadt + 109, 2) & (1u << 5))); /* a CMOS clock is there */
+	const uint8_t *dsdt = table_at(&t, rd(fadt + 140, 8));
+	REQUIRE(dsdt);
+	check_header(dsdt, "DSDT", 2);
+	size_t dl = rd(dsdt + 4, 4);
+	/* PNP0A03 only: a PCI root bridge without ECAM. */
+	CHECK(memmem(dsdt, dl, (const uint8_t[]){ 0x0C, 0x41, 0xD0, 0x0A, 0x03 }, 5));
+	CHECK(!memmem(dsdt, dl, (const uint8_t[]){ 0x0C, 0x41, 0xD0, 0x0A, 0x08 }, 5));
+	/* Too small a buffer fails, links or not. */
+	CHECK(x86_acpi_build_links(acpi_of(&m), buf, 64, &l, &err) < 0);
+}
+
 int main(void)
 {
 	static uint8_t buf[BUF_SIZE];
@@ -1230,6 +1287,7 @@ int main(void)
 	test_too_small();
 	test_invalid_config();
 	test_deterministic();
+	test_firmware_links(buf);
 
 	const char *dir = iasl_setup(tmpl);
 	int failures_before_iasl = check_failures;
