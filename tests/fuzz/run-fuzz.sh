@@ -145,6 +145,18 @@ seeds() {
 		printf '\x0c%b' "$prog" >"$d/program"
 		printf '\x0c\x00\x00\x10\x20\x00\x00\x10\xd0\x01\x00\x10\x00\x00\x00\x98\x09\x10\x00' >"$d/erase-cfi"
 		printf '\x0c\x1c\x03\x00\x10\x00\x20\xd0\x10\x00\x00\x00\x11\x00\x00' >"$d/end" ;;
+	fw_cfg)
+		# Seeds, programs in fuzz_fw_cfg.c's format (byte 0: how many
+		# named files to add): a DMA read of the first file and a burst
+		# of data-port reads; a DMA write into the writable file (the
+		# 4th in the directory); descriptors across the end of low RAM
+		# and of high RAM, and one 64-bit address write; three files
+		# named by the input, one of them twice.
+		local d="$work/seeds-fw_cfg"
+		printf '\x00\x00\x00\x10\x22\x00\x40\x00\x20\x00\x05\x10' >"$d/read"
+		printf '\x00\x00\x00\x10\x30\x03\x08\x00\x20\x01\x03\x05' >"$d/write"
+		printf '\x00\x00\x08\x80\x22\x01\x10\x00\x20\x00\x00\xf8\xcf\x02\x40\x00\x20\x02' >"$d/edges"
+		printf '\x03\x03abc\x10\x03abc\x20\x02zz\x00\x04\x00' >"$d/names" ;;
 	http)
 		# Seeds: requests as curl and Cloud Hypervisor's clients send them,
 		# pipelined, with a body, and a few malformed ones.
