@@ -65,8 +65,6 @@
 #define X86_FW_PCI_MMIO64_END   0x10000000000ULL /* 1 TiB */
 #define X86_FW_PM_PORT          0xB000 /* PMBA, OVMF's i440FX value */
 #define X86_FW_PM_S5_SLP_TYP    0      /* a PIIX4's soft-off */
-#define X86_FW_CFG_PORT         0x510
-#define X86_CMOS_PORT           0x70
 
 /* Legacy I/O ports. */
 #define X86_COM1_PORT           0x3F8

@@ -21,6 +21,7 @@
 #include "common/io_loop.h"
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/config/config_firmware.h"
+#include "vmm/machine/firmware_acpi.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
@@ -167,15 +168,36 @@ static int setup_buses(struct phy_vm *vm, struct phy_error *err)
 	return ret;
 }
 
-static int setup_acpi(struct phy_vm *vm, struct phy_error *err)
+/* The tables' description of this machine; parts has room for
+ * MACHINE_MAX_AML_PARTS. */
+static struct x86_acpi_config acpi_config(struct phy_vm *vm,
+					  struct x86_acpi_part *parts)
 {
-	struct x86_acpi_part parts[MACHINE_MAX_AML_PARTS];
 	struct x86_acpi_config acfg =
 		x86_acpi_virt_config(vm->cfg.cpus, vm->mem.ram_size);
 	acfg.parts = parts;
 	acfg.nr_parts = vm_devices_aml(vm, parts, MACHINE_MAX_AML_PARTS);
 	acfg.reserved = vm->m.reserved;
 	acfg.nr_reserved = vm->m.nr_reserved;
+	if (vm->m.firmware) {
+		/* The host bridge's windows (setup_firmware_windows()). */
+		uint64_t low_end = x86_low_ram_end(vm->mem.ram_size);
+		acfg.ecam_gpa = 0;
+		acfg.mmio32_gpa = low_end;
+		acfg.mmio32_size = X86_FW_PCI_MMIO32_END - low_end;
+		acfg.mmio64_gpa = x86_pci_mmio64_base(vm->mem.ram_size);
+		acfg.mmio64_size = X86_FW_PCI_MMIO64_END - acfg.mmio64_gpa;
+	}
+	return acfg;
+}
+
+static int setup_acpi(struct phy_vm *vm, struct phy_error *err)
+{
+	struct x86_acpi_part parts[MACHINE_MAX_AML_PARTS];
+	struct x86_acpi_config acfg = acpi_config(vm, parts);
+	if (vm->m.firmware)
+		return vm->m.fw_cfg ? firmware_acpi_add(vm->m.fw_cfg, &acfg, err) :
+				      0;
 	uint8_t *buf = guest_mem_ptr(&vm->mem, X86_ACPI_GPA, X86_ACPI_SIZE);
 	if (!buf)
 		return phy_err(err, PHY_E_INTERNAL, "ACPI: table area outside RAM");
@@ -292,14 +314,12 @@ static int load_guest(struct phy_vm *vm, struct x86_entry_state *entry,
 	return 0;
 }
 
-/* Direct kernel boot: the ACPI tables, page tables and the kernel in RAM,
- * where the firmware would have left them. */
+/* Direct kernel boot: page tables and the kernel in RAM, where firmware
+ * would have left them. */
 static int setup_direct_boot(struct phy_vm *vm, struct x86_entry_state *entry,
 			     struct phy_error *err)
 {
-	int ret = setup_acpi(vm, err);
-	if (!ret)
-		ret = x86_write_boot_tables(&vm->mem, err);
+	int ret = x86_write_boot_tables(&vm->mem, err);
 	if (!ret)
 		ret = write_reset_vector(vm, err);
 	if (!ret)
@@ -344,6 +364,8 @@ int machine_build(struct phy_vm *vm, struct phy_error *err)
 		ret = vm_devices_create(vm, err);
 	if (!ret)
 		vm_frontends_machine(vm, true);
+	if (!ret)
+		ret = setup_acpi(vm, err);
 	if (!ret && !vm->m.firmware)
 		ret = setup_direct_boot(vm, &entry, err);
 	if (!ret)

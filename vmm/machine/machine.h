@@ -20,6 +20,7 @@
 #include "devices/pci/pci_host.h"
 #include "vmm/kvm_vm_ops.h"
 
+struct fw_cfg;
 struct io_loop;
 struct vcpu;
 struct virtio_dev;
@@ -49,6 +50,9 @@ struct machine {
 	struct pci_host pci;
 	struct kvm_vm_ops vmops; /* lines, MSIs, ioeventfds for the devices */
 	struct io_loop *io;      /* the device loop; NULL until a row asks */
+	/* Firmware boot: the configuration device (its row's), which gets
+	 * the ACPI tables once every device is there. */
+	struct fw_cfg *fw_cfg;
 	unsigned nr_created;     /* devices whose create() ran (device.c) */
 	struct x86_acpi_io_range reserved[MACHINE_MAX_RESERVED];
 	unsigned nr_reserved;
