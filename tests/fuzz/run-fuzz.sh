@@ -67,6 +67,17 @@ seeds() {
 	case $1 in
 	boot)
 		"$bin/make-seeds" "$work/seeds-boot" ;;
+	cmos_rtc)
+		# Seeds, programs in fuzz_cmos_rtc.c's format (two words: the
+		# RAM sizes; then steps): 3 GiB below and above, the clock set,
+		# time passing, a reboot, binary mode and the clock set again,
+		# a read in the UIP window; 256 MiB, word and wider accesses
+		# (past the ports too), register C behind the NMI bit, the host
+		# clock past year 9999; the guest setting 12 PM in 12-hour BCD.
+		local d="$work/seeds-cmos_rtc"
+		printf '\x00\x60\x60\x00\x05\x00\x10\x00\x00\x00\x04\x03\x00\x00\x06\x00\x0b\x01\x06\x05\x00\x20\x00\x00\x00\x08\x02\x02\x01' >"$d/set-reboot"
+		printf '\x00\x08\x00\x00\x03\x08\x50\x5a\x03\x48\x03\x91\x01\x02\x03\x04\x00\x8c\x02\x01\x07\x7f\xff\xff\xff\xff\xff\xff\xff\x00\x00' >"$d/widths"
+		printf '\x00\x08\x00\x00\x00\x0b\x01\x80\x00\x04\x01\x92\x00\x0b\x01\x00\x02\x01' >"$d/set-12h" ;;
 	virtio_blk)
 		"$bin/make-seeds-virtio-blk" "$work/seeds-virtio_blk" ;;
 	virtio_net)
