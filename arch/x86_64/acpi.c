@@ -45,6 +45,7 @@
 #define FADT_REVISION		6
 #define FADT_MINOR_REVISION	5
 #define FADT_DSDT		40
+#define FADT_CENTURY		108
 #define FADT_IAPC_BOOT_ARCH	109
 #define FADT_FLAGS		112
 #define FADT_RESET_REG		116
@@ -194,6 +195,8 @@ static void build_fadt(uint8_t *t, const struct x86_acpi_config *cfg,
 	 * blocks and FIRMWARE_CTRL all stay 0, and the 32-bit DSDT field
 	 * stays 0 in favour of X_DSDT.
 	 */
+	/* The CMOS index of the century, so the OS reads whole years. */
+	t[FADT_CENTURY] = cfg->cmos_rtc ? X86_CMOS_CENTURY : 0;
 	put_le(t + FADT_IAPC_BOOT_ARCH, IAPC_VGA_NOT_PRESENT |
 	       IAPC_PCIE_ASPM_CONTROLS |
 	       (cfg->cmos_rtc ? 0 : IAPC_CMOS_RTC_NOT_PRESENT), 2);

@@ -65,6 +65,7 @@
 #define X86_FW_PCI_MMIO64_END   0x10000000000ULL /* 1 TiB */
 #define X86_FW_PM_PORT          0xB000 /* PMBA, OVMF's i440FX value */
 #define X86_FW_PM_S5_SLP_TYP    0      /* a PIIX4's soft-off */
+#define X86_CMOS_CENTURY        0x32   /* the CMOS byte the FADT names */
 
 /* Legacy I/O ports. */
 #define X86_COM1_PORT           0x3F8

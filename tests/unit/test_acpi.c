@@ -234,6 +234,7 @@ static const uint8_t *check_fadt(const struct tables *t, const uint8_t *f,
 	CHECK(!(boot & (1u << 3)));                     /* MSI works */
 	CHECK(!(boot & (1u << 1)));                     /* no 8042 */
 	CHECK_EQ_U64(rd(f + 46, 2), 0);                 /* no SCI */
+	CHECK_EQ_U64(f[108], c->cmos_rtc ? 0x32 : 0);   /* CENTURY */
 	CHECK_EQ_U64(rd(f + 64, 4), 0);                 /* no PM1a_CNT */
 	CHECK_EQ_U64(rd(f + 40, 4), 0);                 /* X_DSDT instead */
 	check_gas_io8(f + 116, c->reset_port);
@@ -1260,6 +1261,7 @@ static void test_firmware_links(uint8_t *buf)
 	const uint8_t *madt = xsdt_find(&t, xsdt, "APIC");
 	REQUIRE(fadt && madt);
 	CHECK(!(rd(fadt + 109, 2) & (1u << 5))); /* a CMOS clock is there */
+	CHECK_EQ_U64(fadt[108], 0x32);           /* and its century byte */
 	const uint8_t *dsdt = table_at(&t, rd(fadt + 140, 8));
 	REQUIRE(dsdt);
 	check_header(dsdt, "DSDT", 2);

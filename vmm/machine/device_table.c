@@ -16,6 +16,7 @@ extern const struct device_type i8042_reset_type;
 extern const struct device_type debug_exit_type;
 extern const struct device_type piix_type;
 extern const struct device_type fw_cfg_type;
+extern const struct device_type cmos_type;
 extern const struct device_type virtio_blk_type;
 extern const struct device_type virtio_net_type;
 extern const struct device_type virtio_gpu_type;
@@ -32,6 +33,7 @@ const struct device_type *const device_table[] = {
 	&debug_exit_type,      /* payload tests only */
 	&piix_type,            /* --firmware: ISA bridge, PM (00:01.x) */
 	&fw_cfg_type,          /* --firmware: its configuration device */
+	&cmos_type,            /* --firmware: the CMOS clock */
 	&virtio_blk_type,      /* --disk */
 	&virtio_net_type,      /* --net */
 	&virtio_gpu_type,      /* --gpu */

@@ -183,6 +183,7 @@ static struct x86_acpi_config acpi_config(struct phy_vm *vm,
 		/* The host bridge's windows (setup_firmware_windows()). */
 		uint64_t low_end = x86_low_ram_end(vm->mem.ram_size);
 		acfg.ecam_gpa = 0;
+		acfg.cmos_rtc = true; /* its row: dev_cmos.c */
 		acfg.mmio32_gpa = low_end;
 		acfg.mmio32_size = X86_FW_PCI_MMIO32_END - low_end;
 		acfg.mmio64_gpa = x86_pci_mmio64_base(vm->mem.ram_size);
