@@ -51,7 +51,7 @@ int vcpu_create(struct phy_vm *vm, struct vcpu *vcpu, unsigned index,
 				     "KVM: cannot map vCPU %u", index);
 	}
 	return x86_vcpu_init(vcpu->fd, vm->kvm.supported_cpuid, index,
-			     vm->cfg.cpus, err);
+			     vm->cfg.cpus, vm->m.firmware, err);
 }
 
 void vcpu_destroy(struct vcpu *vcpu)

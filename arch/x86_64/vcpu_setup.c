@@ -170,14 +170,16 @@ static int set_lint(int fd, unsigned index, struct phy_error *err)
 }
 
 int x86_vcpu_init(int fd, const struct kvm_cpuid2 *supported, unsigned index,
-		  unsigned nr_cpus, struct phy_error *err)
+		  unsigned nr_cpus, bool firmware, struct phy_error *err)
 {
 	int ret = set_cpuid(fd, supported, index, nr_cpus, err);
 	if (!ret)
 		ret = set_msrs(fd, index, err);
 	if (!ret)
 		ret = set_fpu(fd, index, err);
-	if (!ret)
+	/* An ExtINT left unmasked before the firmware set the LAPIC up would
+	 * deliver whatever the PIC raises into code not ready for it. */
+	if (!ret && !firmware)
 		ret = set_lint(fd, index, err);
 	return ret;
 }

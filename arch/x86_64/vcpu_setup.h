@@ -6,6 +6,7 @@
 #ifndef PHY_ARCH_X86_64_VCPU_SETUP_H
 #define PHY_ARCH_X86_64_VCPU_SETUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <phyllome/vmm.h>
@@ -30,9 +31,15 @@ struct x86_entry_state {
 /* Writes the GDT and the identity-mapping page tables into guest memory. */
 int x86_write_boot_tables(struct guest_mem *mem, struct phy_error *err);
 
-/* Per-vCPU set-up that every vCPU needs, boot CPU or not. */
+/*
+ * Per-vCPU set-up that every vCPU needs, boot CPU or not. `firmware`: the
+ * LAPIC stays as a reset leaves it (LINT0 and LINT1 masked) for firmware
+ * to program; otherwise they are wired as firmware would leave them for
+ * a kernel.
+ */
 int x86_vcpu_init(int vcpu_fd, const struct kvm_cpuid2 *supported,
-		  unsigned index, unsigned nr_cpus, struct phy_error *err);
+		  unsigned index, unsigned nr_cpus, bool firmware,
+		  struct phy_error *err);
 
 /* Registers of the boot vCPU for the given entry. */
 int x86_vcpu_set_entry(int vcpu_fd, const struct x86_entry_state *st,
