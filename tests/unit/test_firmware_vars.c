@@ -97,6 +97,14 @@ static void test_vars(void)
 				 &e) == -PHY_E_IMAGE);
 	CHECK_STR_CONTAINS(e.message, "--firmware: vars: not a UEFI variable store");
 	firmware_vars_close(&v);
+	/* A template the image's own store would not take. */
+	store(image, STORE / 2, 0x5a);
+	CHECK(firmware_vars_open(&v, none, vars_t, "/x/OVMF.fd", image,
+				 sizeof(image), &e) == -PHY_E_IMAGE);
+	CHECK_STR_CONTAINS(e.message, "the image's own variable store has 4096");
+	firmware_vars_close(&v);
+	CHECK(access(none, F_OK) < 0);
+	memset(image, 0x90, sizeof(image));
 	CHECK(firmware_vars_open(&v, none, "/nonexistent", code, image,
 				 sizeof(image), &e) == -PHY_E_IMAGE);
 	CHECK(firmware_vars_open(&v, dir, NULL, code, image, sizeof(image),

@@ -103,6 +103,12 @@ static int create_from_template(const char *path, const char *template,
 	int ret = read_file(t, &data, &size, err);
 	if (!ret)
 		ret = firmware_check_vars(data, size, "firmware: vars_template", err);
+	/* Checked before anything is written, as the layout would refuse it. */
+	if (!ret && own && own != size)
+		ret = phy_err(err, PHY_E_IMAGE,
+			      "--firmware: the variables file has %zu bytes but "
+			      "the image's own variable store has %llu", size,
+			      (unsigned long long)own);
 	if (!ret)
 		ret = write_new(path, data, size, err);
 	free(data);
