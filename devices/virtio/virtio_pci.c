@@ -358,6 +358,11 @@ unsigned virtio_pci_nr_vectors(const struct virtio_pci *vp)
 	return vp->l.nr_vectors;
 }
 
+unsigned virtio_pci_slot(const struct virtio_pci *vp)
+{
+	return vp->slot;
+}
+
 int virtio_pci_queue_eventfd(const struct virtio_pci *vp, unsigned q)
 {
 	return q < vp->dev->nr_queues ? vp->notifiers[q].fd : -1;

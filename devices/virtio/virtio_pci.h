@@ -61,6 +61,8 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 
 /* For tests and diagnostics. */
 unsigned virtio_pci_nr_vectors(const struct virtio_pci *vp);
+/* The PCI slot it was plugged into (function 0). */
+unsigned virtio_pci_slot(const struct virtio_pci *vp);
 /* The eventfd behind queue q's notify address, or -1. */
 int virtio_pci_queue_eventfd(const struct virtio_pci *vp, unsigned q);
 /* Vector v's irqfd, or -1. */

@@ -13,6 +13,7 @@
 #include "common/aml.h"
 #include "fw_cfg_guest.h"
 #include "vmm/machine/firmware_acpi.h"
+#include "vmm/machine/firmware_bootorder.h"
 
 static uint8_t sum8(const uint8_t *p, size_t n)
 {
@@ -85,8 +86,37 @@ static void test_tables(unsigned cpus)
 	guest_mem_destroy(&mem);
 }
 
+/* "bootorder": the disks' OpenFirmware paths, as QEMU writes them. */
+static void test_bootorder(void)
+{
+	char buf[128];
+	const unsigned slots[] = { 2, 0x1f };
+	size_t n = firmware_bootorder_format(slots, 2, buf, sizeof(buf));
+	const char want[] = "/pci@i0cf8/scsi@2/disk@0,0\n/pci@i0cf8/scsi@1f/disk@0,0";
+	CHECK_EQ_U64(n, sizeof(want));
+	CHECK(n && !memcmp(buf, want, sizeof(want)));
+	CHECK(firmware_bootorder_format(slots, 2, buf, 40) == 0); /* too small */
+	CHECK(firmware_bootorder_format(slots, 0, buf, sizeof(buf)) == 0);
+
+	struct phy_error err;
+	struct guest_mem mem;
+	REQUIRE(guest_mem_create(&mem, 1 << 20, 1 << 20, 1 << 20, 0, &err) == 0);
+	struct fw_cfg *fw = fw_cfg_create(&mem);
+	REQUIRE(fw);
+	CHECK(firmware_bootorder_add(fw, slots, 0, &err) == 0);
+	uint16_t key;
+	uint32_t size;
+	CHECK(!fw_cfg_find_file(fw, FW_CFG_FILE_BOOTORDER, &key, &size));
+	CHECK(firmware_bootorder_add(fw, slots, 1, &err) == 0);
+	CHECK(fw_cfg_find_file(fw, FW_CFG_FILE_BOOTORDER, &key, &size) &&
+	      size == sizeof("/pci@i0cf8/scsi@2/disk@0,0"));
+	fw_cfg_destroy(fw);
+	guest_mem_destroy(&mem);
+}
+
 int main(void)
 {
+	test_bootorder();
 	test_tables(1);
 	test_tables(8);
 	return check_report("test_firmware_acpi");

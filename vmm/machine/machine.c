@@ -22,10 +22,13 @@
 #include "devices/virtio/virtio_pci.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/machine/firmware_acpi.h"
+#include "vmm/machine/firmware_bootorder.h"
+#include "vmm/machine/rows.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
 #define PAYLOAD_REAL16_GPA 0x1000ULL
+#define MACHINE_MAX_BOOT_DISKS 16 /* --disk's own limit */
 /* Enough for every queue of every device to have requests in flight
  * without the loop having to submit early. */
 #define IO_LOOP_ENTRIES 1024
@@ -192,13 +195,27 @@ static struct x86_acpi_config acpi_config(struct phy_vm *vm,
 	return acfg;
 }
 
+/* What the firmware learns once every device exists: the ACPI tables and
+ * the boot order of the disks. */
+static int setup_firmware_tables(struct phy_vm *vm,
+				 const struct x86_acpi_config *acfg,
+				 struct phy_error *err)
+{
+	unsigned slots[MACHINE_MAX_BOOT_DISKS], nr = 0;
+	struct vm_device *d;
+	while (nr < MACHINE_MAX_BOOT_DISKS &&
+	       (d = vm_device_find(vm, &virtio_blk_type, nr)) && d->pci)
+		slots[nr++] = virtio_pci_slot(d->pci);
+	int ret = firmware_acpi_add(vm->m.fw_cfg, acfg, err);
+	return ret ? ret : firmware_bootorder_add(vm->m.fw_cfg, slots, nr, err);
+}
+
 static int setup_acpi(struct phy_vm *vm, struct phy_error *err)
 {
 	struct x86_acpi_part parts[MACHINE_MAX_AML_PARTS];
 	struct x86_acpi_config acfg = acpi_config(vm, parts);
 	if (vm->m.firmware)
-		return vm->m.fw_cfg ? firmware_acpi_add(vm->m.fw_cfg, &acfg, err) :
-				      0;
+		return vm->m.fw_cfg ? setup_firmware_tables(vm, &acfg, err) : 0;
 	uint8_t *buf = guest_mem_ptr(&vm->mem, X86_ACPI_GPA, X86_ACPI_SIZE);
 	if (!buf)
 		return phy_err(err, PHY_E_INTERNAL, "ACPI: table area outside RAM");
