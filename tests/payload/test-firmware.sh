@@ -71,5 +71,46 @@ exec {lockfd}>&-
 [ $rc = 2 ] && grep -q -- "--firmware: vars file '.*' is in use by another VM" "$work/locked.err"
 check "a variables file in use is refused (exit 2)" $? "exit $rc: $(cat "$work/locked.err")"
 
+# Debian's OVMF images are taken as they are (their variables created
+# from the OVMF_VARS file beside the code); what is no firmware is refused
+# with one line naming --firmware, exit 2, and nothing written.
+code4m=/usr/share/OVMF/OVMF_CODE_4M.fd vars4m=/usr/share/OVMF/OVMF_VARS_4M.fd
+if [ -f "$code4m" ] && [ -f "$vars4m" ]; then
+  rm -f "$work/ovmf-vars.fd"
+  timeout -k 2 3 "$vmm" --firmware "path=$code4m,vars=$work/ovmf-vars.fd" --serial null --rng off 2>"$work/ovmf.err"
+  rc=$?
+  [ $rc != 2 ] && cmp -s "$work/ovmf-vars.fd" "$vars4m"
+  check "OVMF_CODE_4M.fd starts, its variables created from OVMF_VARS_4M.fd" $? "exit $rc: $(tail -1 "$work/ovmf.err")"
+else
+  check "Debian's ovmf package is installed (tools/install-deps)" 1 "no $code4m or $vars4m"
+fi
+printf 'not firmware' >"$work/junk.fd"
+head -c 65536 /dev/zero >"$work/zeros.fd"
+# 17 MiB (sparse) with a reset vector: more than fits below 4 GiB.
+rm -f "$work/big.fd"
+truncate -s 17M "$work/big.fd"
+printf '\x90\x90\xe9\x00\x00' | dd of="$work/big.fd" bs=1 seek=$((17 * 1024 * 1024 - 16)) conv=notrunc status=none
+bad_firmware() { # NAME VALUE EXPECTED
+  "$vmm" --firmware "$2" --serial off >"$work/bad.out" 2>"$work/bad.err"
+  local rc=$?
+  [ $rc = 2 ] && [ "$(wc -l <"$work/bad.err")" = 1 ] && grep -qF -- "$3" "$work/bad.err"
+  check "bad --firmware: $1" $? "exit $rc: $(cat "$work/bad.err")"
+}
+bad_firmware missing "$work/missing.fd" "--firmware: cannot open"
+bad_firmware "not pages" "$work/junk.fd" "--firmware: 12 bytes is not a firmware image"
+bad_firmware "no reset vector" "$work/zeros.fd" "--firmware: not a firmware image (no reset vector"
+bad_firmware "too large" "path=$work/big.fd" "--firmware: 17825792 bytes do not fit below 4 GiB"
+bad_firmware "vars not a store" "path=$fw,vars=$work/junk.fd" "--firmware: vars: not a UEFI variable store"
+bad_firmware "template not a store" "path=$fw,vars=$work/new.fd,vars_template=$work/junk.fd" \
+  "--firmware: vars_template: not a UEFI variable store"
+bad_firmware "vars of the wrong size" "path=/usr/share/ovmf/OVMF.fd,vars=$work/new.fd,vars_template=$tmpl" \
+  "--firmware: the variables file has 8192 bytes but the image's own variable store has 131072"
+bad_firmware "unknown key" "path=$fw,bios=x" "--firmware: unknown key 'bios'"
+[ ! -e "$work/new.fd" ]; check "bad --firmware values write no variables file" $? "$work/new.fd exists"
+"$vmm" --firmware "$fw" --kernel "$fw" --serial off 2>"$work/bad.err"
+rc=$?
+[ $rc = 2 ] && grep -q -- "--firmware: cannot be combined with --kernel" "$work/bad.err"
+check "--firmware with --kernel is refused" $? "exit $rc: $(cat "$work/bad.err")"
+
 echo "test-firmware: $pass passed, $fail failed"
 [ $fail = 0 ]
