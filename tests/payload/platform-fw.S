@@ -17,7 +17,9 @@
  *   on the first boot CMOS byte 0x40 is set and the machine resets through
  *   0xCF9; the second boot finds it set and powers off through PM1
  *   control (SLP_EN, SLP_TYP 0), which ends the VMM with status 0.
- * Linked at 0xFFFF0000 (tests/payload/CMakeLists.txt).
+ * Linked at 0xFFFF0000 (tests/payload/CMakeLists.txt). Built twice: with
+ * the store below the image (OVMF_CODE_4M.fd's layout) and, with
+ * VARS_IN_IMAGE, inside its first 8 KiB (OVMF.fd's).
  */
 #define COM1 0x3f8
 #define PMBA 0xb000
@@ -29,11 +31,25 @@
 #define SMALL 0x6000  /* small DMA results */
 #define E820 0x7000
 #define DIR 0x8000    /* the fw_cfg directory */
-/* The variables: an 8 KiB store right below this 64 KiB image. */
-#define VARS 0xfffee000
 
 	.code16
 	.text
+image:
+#ifdef VARS_IN_IMAGE
+/* The variables: the 8 KiB store this image starts with, as OVMF.fd's
+ * first 128 KiB are one; --firmware vars= lays the file over it. */
+#define VARS 0xffff0000
+	.fill 16, 1, 0
+	.byte 0x8d, 0x2b, 0xf1, 0xff, 0x96, 0x76, 0x8b, 0x4c /* NV-data GUID */
+	.byte 0xa9, 0x85, 0x27, 0x47, 0x07, 0x5b, 0x4f, 0x50
+	.quad 0x2000                                         /* FvLength */
+	.ascii "_FVH"
+	.fill 0x48 - 0x2c, 1, 0
+	.fill 0x2000 - 0x48, 1, 0xff
+#else
+/* The variables: an 8 KiB store right below this 64 KiB image. */
+#define VARS 0xfffee000
+#endif
 	.globl _start
 _start:
 	cli
@@ -41,7 +57,7 @@ _start:
 	mov %ax, %ds
 	mov %ax, %ss
 	mov $0x7000, %sp
-	lgdtl %cs:(gdt_ptr - _start)
+	lgdtl %cs:(gdt_ptr - image)
 	mov %cr0, %eax
 	or $1, %eax
 	mov %eax, %cr0
@@ -193,11 +209,11 @@ pm32:
 	call puthex_nl
 
 	/* The ROM: a write is dropped. */
-	mov 0xffff0000, %ebx
+	mov _start, %ebx
 	mov %ebx, %eax
 	not %eax
-	mov %eax, 0xffff0000
-	cmp 0xffff0000, %ebx
+	mov %eax, _start
+	cmp _start, %ebx
 	jne 11f
 	mov $m_rom_ok, %esi
 	jmp 12f

@@ -5,9 +5,11 @@
 # platform it finds, a guest reset, power off through PM1 control: exit 0)
 # and from the variables file (what it programmed into the flash is there,
 # and a second VMM run finds it). Also what the CLI refuses.
-# Usage: test-firmware.sh VMM FIRMWARE_BIN WORKDIR
+# The same image with its store inside (OVMF.fd's layout): a variables
+# file made from that store and laid over it.
+# Usage: test-firmware.sh VMM FIRMWARE_BIN OVERLAY_FIRMWARE_BIN WORKDIR
 set -uo pipefail
-vmm=$1 fw=$2 work=$3
+vmm=$1 fw=$2 fw_overlay=$3 work=$4
 mkdir -p "$work"
 pass=0 fail=0
 check() { # NAME STATUS MESSAGE
@@ -60,6 +62,16 @@ run second
 rc=$?
 [ $rc = 0 ] && [ "$(line second flash | cut -d' ' -f1)" = 000000a5 ]
 check "a new VMM on the same variables file finds them" $? "exit $rc, flash '$(line second flash)'"
+
+# The store inside the image: the file is made from it and laid over it.
+rm -f "$work/overlay.fd"
+timeout -k 5 120 "$vmm" --firmware "path=$fw_overlay,vars=$work/overlay.fd" \
+  --memory size=64M --rng off --serial "file=$work/overlay.log" 2>"$work/overlay.err"
+rc=$?
+[ $rc = 0 ] && [ "$(line overlay flash)" = "000000ff 0000008d 00000000 00000080 0000005a 000000ff 000000a5" ] &&
+  [ "$(stat -c %s "$work/overlay.fd")" = 8192 ] && [ "$(byte_at "$work/overlay.fd" 4100)" = a5 ] &&
+  cmp -s <(head -c 4096 "$fw_overlay") <(head -c 4096 "$work/overlay.fd")
+check "variables over the image's own store (OVMF.fd's layout)" $? "exit $rc, flash '$(line overlay flash)'"
 
 # A variables file another VMM holds (its lock: flock(2), as flock(1)
 # takes it) is refused.
