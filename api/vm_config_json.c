@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vmm/config/config_disk.h"
+#include "vmm/config/config_firmware.h"
 #include "vmm/config/config_net.h"
 
 void vm_disk_id(const struct phy_config *cfg, unsigned i, char *buf,
@@ -98,10 +99,14 @@ void vm_config_json(struct json_buf *b, const struct phy_config *cfg)
 	json_printf(b, ",\"shared\":%s,\"thp\":%s",
 		    cfg->memory_shared ? "true" : "false",
 		    cfg->memory_thp ? "true" : "false");
-	json_lit(b, "},\"payload\":{\"kernel\":");
+	const struct firmware_config *fw = config_firmware(cfg);
+	json_lit(b, "},\"payload\":{\"firmware\":");
+	json_str(b, fw ? fw->path : NULL);
+	json_lit(b, ",\"kernel\":");
 	json_str(b, cfg->kernel);
+	/* A command line is the kernel's: firmware boot has none. */
 	json_lit(b, ",\"cmdline\":");
-	json_str(b, cfg->cmdline ? cfg->cmdline : CONFIG_DEFAULT_CMDLINE);
+	json_str(b, fw ? NULL : cfg->cmdline ? cfg->cmdline : CONFIG_DEFAULT_CMDLINE);
 	json_lit(b, ",\"initramfs\":");
 	json_str(b, cfg->initramfs);
 	json_lit(b, "},\"disks\":");

@@ -603,7 +603,7 @@ static void test_config_json(void)
 	snprintf(want, sizeof(want),
 		      "{\"cpus\":{\"boot_vcpus\":3,\"max_vcpus\":3},"
 		      "\"memory\":{\"size\":1073741824,\"shared\":true,\"thp\":false},"
-		      "\"payload\":{\"kernel\":\"/boot/vm\\\"linuz\",\"cmdline\":\"console=ttyS0\",\"initramfs\":null},"
+		      "\"payload\":{\"firmware\":null,\"kernel\":\"/boot/vm\\\"linuz\",\"cmdline\":\"console=ttyS0\",\"initramfs\":null},"
 		      "\"disks\":[{\"path\":\"/a.img\",\"readonly\":false,\"direct\":false,\"num_queues\":1,\"queue_size\":256,\"id\":\"_disk0\"},"
 		      "{\"path\":\"/b.img\",\"readonly\":true,\"direct\":false,\"num_queues\":2,\"queue_size\":256,\"id\":\"data\"}],"
 		      "\"net\":[{\"tap\":\"tap7\",\"mac\":\"52:54:00:00:00:01\",\"num_queues\":4,\"queue_size\":256,\"id\":\"_net0\"},"
@@ -625,6 +625,14 @@ static void test_config_json(void)
 	CHECK_STR_CONTAINS(b.data, "\"kernel\":null");
 	CHECK_STR_CONTAINS(b.data, "\"disks\":null");
 	CHECK_STR_CONTAINS(b.data, "\"serial\":{\"file\":null,\"mode\":\"Tty\"}");
+	phy_config_free(c);
+
+	c = phy_config_new();
+	phy_config_set(c, "firmware", "path=/fw.fd,vars=/v.fd", &err);
+	json_buf_reset(&b);
+	vm_config_json(&b, c);
+	CHECK_STR_CONTAINS(b.data, "\"payload\":{\"firmware\":\"/fw.fd\",\"kernel\":null,"
+				   "\"cmdline\":null,\"initramfs\":null}");
 	json_buf_free(&b);
 	phy_config_free(c);
 }
