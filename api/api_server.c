@@ -390,7 +390,8 @@ static void server_free(struct api_server *s)
 			conn_close(&s->conns[i]);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
-		api_socket_unlink(s->path, &s->id);
+		if (s->path)
+			api_socket_unlink(s->path, &s->id);
 	}
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
@@ -399,9 +400,10 @@ static void server_free(struct api_server *s)
 	free(s);
 }
 
-int api_server_start(const char *path, const struct api_backend *b,
-		     const struct api_server_limits *limits,
-		     struct api_server **out, struct phy_error *err)
+/* path NULL: serve the caller's socket fd instead. */
+static int server_start(const char *path, int fd, const struct api_backend *b,
+			const struct api_server_limits *limits,
+			struct api_server **out, struct phy_error *err)
 {
 	*out = NULL;
 	struct api_server *s = calloc(1, sizeof(*s));
@@ -419,12 +421,13 @@ int api_server_start(const char *path, const struct api_backend *b,
 		s->limits.max_connections = limits->max_connections;
 	if (limits && limits->request_timeout_ms > 0)
 		s->limits.request_timeout_ms = limits->request_timeout_ms;
-	s->path = strdup(path);
-	if (!s->path) {
+	s->path = path ? strdup(path) : NULL;
+	if (path && !s->path) {
 		server_free(s);
 		return phy_err(err, PHY_E_NOMEM, "--api-socket: out of memory");
 	}
-	int ret = api_socket_listen(path, &s->listen_fd, &s->id, err);
+	int ret = path ? api_socket_listen(path, &s->listen_fd, &s->id, err)
+		       : api_socket_adopt(fd, &s->listen_fd, err);
 	if (ret) {
 		server_free(s);
 		return ret;
@@ -443,6 +446,20 @@ int api_server_start(const char *path, const struct api_backend *b,
 	}
 	*out = s;
 	return 0;
+}
+
+int api_server_start(const char *path, const struct api_backend *b,
+		     const struct api_server_limits *limits,
+		     struct api_server **out, struct phy_error *err)
+{
+	return server_start(path, -1, b, limits, out, err);
+}
+
+int api_server_start_fd(int fd, const struct api_backend *b,
+			const struct api_server_limits *limits,
+			struct api_server **out, struct phy_error *err)
+{
+	return server_start(NULL, fd, b, limits, out, err);
 }
 
 void api_server_stop(struct api_server *s)

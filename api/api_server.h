@@ -37,6 +37,12 @@ int api_server_start(const char *path, const struct api_backend *b,
 		     const struct api_server_limits *limits,
 		     struct api_server **out, struct phy_error *err);
 
+/* The same on a socket the caller bound (see api_socket_adopt); no file
+ * is ever removed for it. */
+int api_server_start_fd(int fd, const struct api_backend *b,
+			const struct api_server_limits *limits,
+			struct api_server **out, struct phy_error *err);
+
 /* Stops the thread, closes every connection and removes the socket file.
  * NULL is a no-op. Not from the server's own thread (a backend call). */
 void api_server_stop(struct api_server *s);

@@ -3,6 +3,7 @@
 #include "api/api_socket.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -104,4 +105,37 @@ void api_socket_unlink(const char *path, const struct stat *id)
 	if (lstat(path, &st) == 0 && st.st_dev == id->st_dev &&
 	    st.st_ino == id->st_ino)
 		unlink(path);
+}
+
+int api_socket_adopt(int passed, int *fd, struct phy_error *err)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	if (getsockname(passed, (struct sockaddr *)&sa, &len))
+		return phy_err_errno(err, PHY_E_INVALID, errno,
+				     "--api-socket: fd=%d is not a socket", passed);
+	/* listen() would bind an unbound one to a random abstract name
+	 * that no client could know. */
+	if (sa.sun_family != AF_UNIX || len <= sizeof(sa.sun_family))
+		return phy_err(err, PHY_E_INVALID,
+			       "--api-socket: fd=%d is not bound to an address",
+			       passed);
+	/* Our own descriptor: the VM closes it, the caller keeps theirs. */
+	int d = fcntl(passed, F_DUPFD_CLOEXEC, 0);
+	if (d < 0)
+		return phy_err_errno(err, PHY_E_INVALID, errno,
+				     "--api-socket: fd=%d", passed);
+	int on = 0;
+	socklen_t olen = sizeof(on);
+	int fl = fcntl(d, F_GETFL);
+	if (getsockopt(d, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) ||
+	    (!on && listen(d, API_BACKLOG)) || fl < 0 ||
+	    fcntl(d, F_SETFL, fl | O_NONBLOCK)) {
+		int e = errno;
+		close(d);
+		return phy_err_errno(err, PHY_E_INVALID, e,
+				     "--api-socket: cannot listen on fd=%d", passed);
+	}
+	*fd = d;
+	return 0;
 }

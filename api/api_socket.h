@@ -18,6 +18,14 @@
 int api_socket_listen(const char *path, int *fd, struct stat *id,
 		      struct phy_error *err);
 
+/*
+ * Serves a Unix stream socket the caller bound (--api-socket fd=N): *fd
+ * becomes a close-on-exec, non-blocking duplicate, listening (listen() is
+ * called if the caller did not). The caller's descriptor and the socket's
+ * file are left alone. An unbound socket is a PHY_E_INVALID error.
+ */
+int api_socket_adopt(int passed, int *fd, struct phy_error *err);
+
 /* Removes path if it is still the socket file api_socket_listen() made,
  * not one a later VMM put there. */
 void api_socket_unlink(const char *path, const struct stat *id);

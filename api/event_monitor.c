@@ -133,20 +133,16 @@ static void emit_simple(struct event_monitor *m, const char *source,
 	emit(m, now_ns(), &ev);
 }
 
-int event_monitor_open(const char *path, struct event_monitor **out,
-		       struct phy_error *err)
+/* Takes fd (ours to close) and writes the first event. */
+static int monitor_start(int fd, struct event_monitor **out,
+			 struct phy_error *err)
 {
-	*out = NULL;
 	struct event_monitor *m = calloc(1, sizeof(*m));
-	if (!m)
+	if (!m) {
+		close(fd);
 		return phy_err(err, PHY_E_NOMEM, "--event-monitor: out of memory");
-	m->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (m->fd < 0) {
-		int e = errno;
-		free(m);
-		return phy_err_errno(err, PHY_E_INVALID, e,
-				     "--event-monitor: cannot open '%s'", path);
 	}
+	m->fd = fd;
 	/* A slow FIFO reader must cost events, never a stalled vCPU. */
 	int fl = fcntl(m->fd, F_GETFL);
 	if (fl >= 0)
@@ -155,6 +151,28 @@ int event_monitor_open(const char *path, struct event_monitor **out,
 	emit_simple(m, "vmm", "starting");
 	*out = m;
 	return 0;
+}
+
+int event_monitor_open(const char *path, struct event_monitor **out,
+		       struct phy_error *err)
+{
+	*out = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return phy_err_errno(err, PHY_E_INVALID, errno,
+				     "--event-monitor: cannot open '%s'", path);
+	return monitor_start(fd, out, err);
+}
+
+int event_monitor_open_fd(int fd, struct event_monitor **out,
+			  struct phy_error *err)
+{
+	*out = NULL;
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d < 0)
+		return phy_err_errno(err, PHY_E_INVALID, errno,
+				     "--event-monitor: fd=%d", fd);
+	return monitor_start(d, out, err);
 }
 
 void event_monitor_event(struct event_monitor *m, const struct phy_event *ev)

@@ -26,6 +26,11 @@ struct event_monitor;
 int event_monitor_open(const char *path, struct event_monitor **out,
 		       struct phy_error *err);
 
+/* The same on a duplicate of fd, a descriptor the caller opened for
+ * writing (--event-monitor fd=N) and keeps. */
+int event_monitor_open_fd(int fd, struct event_monitor **out,
+			  struct phy_error *err);
+
 /* Writes the Cloud Hypervisor events for one of ours; callable from any
  * thread, never blocks. */
 void event_monitor_event(struct event_monitor *m, const struct phy_event *ev);

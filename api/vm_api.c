@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "api/vm_api.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "common/error.h"
@@ -140,29 +141,34 @@ static void vm_api_event(void *state, const struct phy_event *ev);
 static int vm_api_open(struct phy_vm *vm, const struct phy_config *cfg,
 		       void **out, struct phy_error *err)
 {
-	if (!cfg->api_socket && !cfg->event_monitor)
+	bool api = cfg->api_socket || cfg->api_socket_fd >= 0;
+	bool events = cfg->event_monitor || cfg->event_monitor_fd >= 0;
+	if (!api && !events)
 		return 0;
-	struct vm_api *api = calloc(1, sizeof(*api));
-	if (!api)
+	struct vm_api *a = calloc(1, sizeof(*a));
+	if (!a)
 		return phy_err(err, PHY_E_NOMEM, "out of memory");
-	api->vm = vm;
-	int ret = 0;
-	if (cfg->api_socket) {
-		ret = describe(api, cfg, err);
-		if (!ret)
-			ret = api_server_start(cfg->api_socket, &api->backend,
-					       NULL, &api->server, err);
-	}
+	a->vm = vm;
+	int ret = api ? describe(a, cfg, err) : 0;
+	if (!ret && cfg->api_socket)
+		ret = api_server_start(cfg->api_socket, &a->backend, NULL,
+				       &a->server, err);
+	else if (!ret && api)
+		ret = api_server_start_fd(cfg->api_socket_fd, &a->backend, NULL,
+					  &a->server, err);
 	/* The monitor last: a VM that is never created writes no events. */
 	if (!ret && cfg->event_monitor)
-		ret = event_monitor_open(cfg->event_monitor, &api->monitor, err);
-	if (!ret && api->monitor && vm_add_listener(vm, vm_api_event, api))
+		ret = event_monitor_open(cfg->event_monitor, &a->monitor, err);
+	else if (!ret && events)
+		ret = event_monitor_open_fd(cfg->event_monitor_fd, &a->monitor,
+					    err);
+	if (!ret && a->monitor && vm_add_listener(vm, vm_api_event, a))
 		ret = phy_err(err, PHY_E_INTERNAL, "--event-monitor: no listener left");
 	if (ret) {
-		vm_api_free(api);
+		vm_api_free(a);
 		return ret;
 	}
-	*out = api;
+	*out = a;
 	return 0;
 }
 

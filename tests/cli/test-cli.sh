@@ -30,6 +30,15 @@ wait_vmm() { # PID
 [ $rc = 0 ] && grep -q -- "--kernel" "$work/help" && grep -q -- "--memory" "$work/help"; check help $? "rc=$rc"
 "$vmm" --version >"$work/version"; rc=$?
 [ $rc = 0 ] && grep -qE '^phyllome-vmm [0-9]+\.[0-9]+\.[0-9]+$' "$work/version"; check version $? "$(cat "$work/version")"
+# Under Cloud Hypervisor's name, its version first (what libvirt parses);
+# under any other name, ours.
+ln -sf "$(realpath "$vmm")" "$work/cloud-hypervisor"
+ln -sf "$(realpath "$vmm")" "$work/cloud-hypervisor-not"
+out=$("$work/cloud-hypervisor" --version)
+grep -qE "^cloud-hypervisor v[0-9]+\.[0-9]+\.[0-9]+ \($(cat "$work/version")\)$" <<<"$out"
+check "version as cloud-hypervisor" $? "$out"
+out=$("$work/cloud-hypervisor-not" --version)
+[ "$out" = "$(cat "$work/version")" ]; check "version under another name" $? "$out"
 
 usage_error() { # NAME PATTERN ARGS...
   local name=$1 pat=$2
@@ -93,7 +102,16 @@ check "guest crash" $? "rc=$rc stderr=$(head -3 "$work/crash.err")"
 # with curl, stopped by vmm.shutdown (exit 0, the socket file removed, the
 # events written) and by SIGTERM (the socket file removed too).
 usage_error api-socket-empty "--api-socket" --kernel "$first" --api-socket ""
-usage_error api-socket-key "--api-socket" --kernel "$first" --api-socket fd=3
+usage_error api-socket-key "--api-socket: unknown key 'socket'" --kernel "$first" --api-socket socket=/x
+usage_error api-socket-fd-abc "--api-socket: fd='abc'" --kernel "$first" --api-socket fd=abc
+usage_error api-socket-fd-neg "--api-socket: fd='-1'" --kernel "$first" --api-socket fd=-1
+usage_error api-socket-fd-closed "--api-socket: fd=99999 is not an open" --kernel "$first" --api-socket fd=99999
+usage_error api-socket-path-fd "--api-socket: give one of" --kernel "$first" --api-socket path=/x,fd=1
+exec 7</dev/null # open, but neither a socket nor writable
+usage_error api-socket-fd-kind "--api-socket: fd=7 is not a Unix stream socket" --kernel "$first" --api-socket fd=7
+usage_error event-monitor-fd-ro "--event-monitor: fd=7 is not open for writing" --kernel "$first" --event-monitor fd=7
+exec 7<&-
+usage_error event-monitor-fd-closed "--event-monitor: fd=99999" --kernel "$first" --event-monitor fd=99999
 usage_error api-socket-dir "--api-socket" --kernel "$first" --api-socket path=/nonexistent/dir/sock
 usage_error event-monitor-dir "--event-monitor" --kernel "$first" --event-monitor /nonexistent/dir/events
 sock=$work/api.sock events=$work/events
@@ -124,6 +142,46 @@ if command -v curl >/dev/null; then
   tail -1 "$events" | grep -q '"source":"vmm","event":"shutdown"' &&
     grep -q '"event":"paused"' "$events" && grep -q '"event":"booted"' "$events"
   check "api: event monitor" $? "$(cat "$events")"
+
+  # Descriptors, as libvirt passes them: a socket bound (not listening)
+  # by the parent, which then execs the VMM with it inherited, and the
+  # writing end of a FIFO whose reader is this shell's. The VMM listens
+  # on the socket, serves it, and leaves its file alone.
+  fsock=$work/fd-api.sock ffifo=$work/fd-events.fifo
+  rm -f "$fsock" "$ffifo" "$work/fd-events"
+  mkfifo "$ffifo"
+  cat "$ffifo" >"$work/fd-events" &
+  reader=$!
+  exec 8>"$ffifo"
+  python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+os.dup2(s.fileno(), 9, inheritable=True)
+os.execv(sys.argv[2], sys.argv[2:])' "$fsock" "$vmm" --kernel "$first" --memory size=64M --serial null \
+    --api-socket fd=9 --event-monitor fd=8 >"$work/fd-api.out" 2>&1 &
+  pid=$!
+  exec 8>&-
+  fapi() { curl -s -m 10 --unix-socket "$fsock" -w '\n%{http_code}' "$@"; }
+  for _ in $(seq 200); do out=$(fapi http://localhost/api/v1/vmm.ping); [ "${out##*$'\n'}" = 200 ] && break; sleep 0.05; done
+  [ "${out##*$'\n'}" = 200 ] && grep -q '"version"' <<<"$out"; check "api fd=: ping" $? "$out $(cat "$work/fd-api.out")"
+  # Both descriptors were made close-on-exec (O_CLOEXEC is 02000000).
+  flags() { awk '/^flags/ {print $2}' "/proc/$pid/fdinfo/$1"; }
+  (( 0$(flags 8) & 0$(flags 9) & 02000000 )); check "api fd=: descriptors close-on-exec" $? "$(flags 8) $(flags 9)"
+  out=$(fapi -X PUT http://localhost/api/v1/vm.pause)
+  [ "${out##*$'\n'}" = 204 ]; check "api fd=: pause" $? "$out"
+  out=$(fapi -X PUT http://localhost/api/v1/vm.resume)
+  [ "${out##*$'\n'}" = 204 ]; check "api fd=: resume" $? "$out"
+  out=$(fapi -X PUT http://localhost/api/v1/vmm.shutdown)
+  wait_vmm $pid; rc=$?
+  [ "${out##*$'\n'}" = 204 ] && [ $rc = 0 ] && [ -S "$fsock" ]
+  check "api fd=: vmm.shutdown ends the VMM, the socket file stays" $? "rc=$rc out=$out $(cat "$work/fd-api.out")"
+  timeout 10 tail -s 0.1 --pid=$reader -f /dev/null; wait $reader
+  head -1 "$work/fd-events" | grep -q '"source":"vmm","event":"starting"' &&
+    grep -q '"event":"booted"' "$work/fd-events" && grep -q '"event":"paused"' "$work/fd-events" &&
+    tail -1 "$work/fd-events" | grep -q '"source":"vmm","event":"shutdown"'
+  check "api fd=: event monitor on the passed FIFO" $? "$(cat "$work/fd-events")"
+  rm -f "$fsock"
 else
   echo "ok - api: skipped, curl is not installed"
 fi

@@ -30,4 +30,14 @@ cc -std=c11 -Wall -Werror $cflags "$work/consumer.c" "$libdir/libphyllome-vmm.a"
 readelf -d "$libdir/libphyllome-vmm.so" | grep -q "SONAME.*libphyllome-vmm.so.${version%%.*}"
 bad=$(nm -D --defined-only "$libdir/libphyllome-vmm.so" | awk '$2 == "T" && $3 !~ /^phy_/' | head -5)
 [ -z "$bad" ] || { echo "non-API symbols exported: $bad" >&2; exit 1; }
-echo "install: pkg-config, shared and static consumers, SONAME and exports ok"
+# Called as cloud-hypervisor (the installed link), the CLI gives the Cloud
+# Hypervisor version we follow first, as libvirt's ch driver parses it
+# ("cloud-hypervisor v" then MAJ.MIN.MIC); under its own name, its own.
+bindir=$work/prefix/bin
+[ "$(readlink "$bindir/cloud-hypervisor")" = phyllome-vmm ]
+out=$(LD_LIBRARY_PATH=$libdir "$bindir/cloud-hypervisor" --version)
+grep -qE "^cloud-hypervisor v[0-9]+\.[0-9]+\.[0-9]+ \(phyllome-vmm $version\)\$" <<<"$out" ||
+  { echo "cloud-hypervisor --version: '$out'" >&2; exit 1; }
+out=$(LD_LIBRARY_PATH=$libdir "$bindir/phyllome-vmm" --version)
+[ "$out" = "phyllome-vmm $version" ] || { echo "phyllome-vmm --version: '$out'" >&2; exit 1; }
+echo "install: pkg-config, shared and static consumers, SONAME and exports, cloud-hypervisor --version ok"

@@ -2,7 +2,10 @@
 /* Option parsing: good values land in the config, bad ones give an error
  * that names the option. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "vmm/config/config.h"
@@ -212,12 +215,10 @@ static void test_api_options(void)
 
 	bad(c, "api-socket", "", "--api-socket");
 	bad(c, "api-socket", "path=", "--api-socket");
-	bad(c, "api-socket", "fd=3", "--api-socket");
 	bad(c, "api-socket", "path=/a,fd=3", "--api-socket");
 	bad(c, "api-socket", "socket=/a", "--api-socket");
 	bad(c, "event-monitor", "", "--event-monitor");
 	bad(c, "event-monitor", "path=", "--event-monitor");
-	bad(c, "event-monitor", "fd=4", "--event-monitor");
 	/* Nothing bad got in. */
 	CHECK(!strcmp(c->api_socket, "/tmp/other.sock"));
 	CHECK(!strcmp(c->event_monitor, "/tmp/events2"));
@@ -252,6 +253,78 @@ static void test_api_options(void)
 			  !strcmp(o[i].name, "event-monitor");
 	CHECK(listed == 2);
 	phy_config_free(c);
+}
+
+/* fd=N: a descriptor the caller passed, checked when it is set. */
+static void test_api_fds(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(c->api_socket_fd == -1 && c->event_monitor_fd == -1);
+	int sv[2], dgram[2], pipefd[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, dgram) == 0);
+	CHECK(pipe(pipefd) == 0);
+	char v[32];
+
+	snprintf(v, sizeof(v), "fd=%d", sv[0]);
+	CHECK(set(c, "api-socket", v) == 0);
+	CHECK(c->api_socket_fd == sv[0] && c->api_socket == NULL);
+	CHECK(fcntl(sv[0], F_GETFD) & FD_CLOEXEC);
+	/* A path replaces the descriptor, and the other way round. */
+	CHECK(set(c, "api-socket", "/tmp/a.sock") == 0);
+	CHECK(c->api_socket_fd == -1 && !strcmp(c->api_socket, "/tmp/a.sock"));
+	CHECK(set(c, "api-socket", v) == 0);
+	CHECK(c->api_socket_fd == sv[0] && c->api_socket == NULL);
+
+	snprintf(v, sizeof(v), "fd=%d", pipefd[1]);
+	CHECK(set(c, "event-monitor", v) == 0);
+	CHECK(c->event_monitor_fd == pipefd[1] && c->event_monitor == NULL);
+	CHECK(fcntl(pipefd[1], F_GETFD) & FD_CLOEXEC);
+	snprintf(v, sizeof(v), "fd=%d", sv[1]); /* any writable descriptor */
+	CHECK(set(c, "event-monitor", v) == 0);
+	CHECK(c->event_monitor_fd == sv[1]);
+
+	static const char *const garbage[] = {
+		"fd=", "fd=-1", "fd=abc", "fd=3x", "fd= 3", "fd=99999",
+		"fd=2147483648", "fd=3,fd=3", "path=/a,fd=3", "fd=3,path=/a",
+		"socket=3", ",fd=3", "fd=3,",
+	};
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		bad(c, "api-socket", garbage[i], "--api-socket");
+		bad(c, "event-monitor", garbage[i], "--event-monitor");
+	}
+	bad(c, "api-socket", "fd=99999", "not an open descriptor");
+	bad(c, "api-socket", "fd=-1", "not a descriptor number");
+	bad(c, "api-socket", "socket=3", "unknown key 'socket'");
+	bad(c, "api-socket", "path=/a,fd=3", "one of path= and fd=");
+	/* The wrong kind of descriptor. */
+	snprintf(v, sizeof(v), "fd=%d", pipefd[1]);
+	bad(c, "api-socket", v, "not a Unix stream socket");
+	snprintf(v, sizeof(v), "fd=%d", dgram[0]);
+	bad(c, "api-socket", v, "not a Unix stream socket");
+	snprintf(v, sizeof(v), "fd=%d", pipefd[0]);
+	bad(c, "event-monitor", v, "not open for writing");
+	/* Nothing bad got in. */
+	CHECK(c->api_socket_fd == sv[0] && c->event_monitor_fd == sv[1]);
+
+	/* A copy shares the numbers: the VM duplicates, the caller closes. */
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	CHECK(copy.api_socket_fd == sv[0] && copy.event_monitor_fd == sv[1]);
+	config_release(&copy);
+	set(c, "kernel", "/k");
+	CHECK(phy_config_validate(c, &err) == 0);
+	/* One socket cannot be both. */
+	snprintf(v, sizeof(v), "fd=%d", sv[0]);
+	CHECK(set(c, "event-monitor", v) == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--event-monitor");
+	CHECK_STR_CONTAINS(err.message, "also the --api-socket");
+	phy_config_free(c);
+	CHECK(fcntl(sv[0], F_GETFD) >= 0 && fcntl(pipefd[1], F_GETFD) >= 0);
+	int fds[] = { sv[0], sv[1], dgram[0], dgram[1], pipefd[0], pipefd[1] };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close(fds[i]);
 }
 
 static void test_typed(void)
@@ -576,6 +649,7 @@ int main(void)
 	test_gpu();
 	test_typed();
 	test_api_options();
+	test_api_fds();
 	test_garbage();
 	test_options_table();
 	return check_report("test_config");

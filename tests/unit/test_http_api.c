@@ -506,6 +506,27 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* --event-monitor fd=N: events go to a duplicate; the caller's stays open. */
+static void test_event_fd(void)
+{
+	int p[2];
+	CHECK(pipe(p) == 0);
+	struct phy_error err;
+	struct event_monitor *m;
+	CHECK(event_monitor_open_fd(-1, &m, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--event-monitor");
+	CHECK(event_monitor_open_fd(p[1], &m, &err) == 0);
+	event_monitor_close(m);
+	CHECK(fcntl(p[1], F_GETFD) >= 0);
+	close(p[1]);
+	char buf[1024];
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK_STR_CONTAINS(buf, "\"event\":\"starting\"");
+	CHECK_STR_CONTAINS(buf, "\"source\":\"vmm\",\"event\":\"shutdown\"");
+	close(p[0]);
+}
+
 static void test_event_file(void)
 {
 	char path[128];
@@ -1059,6 +1080,43 @@ static void test_socket_file(void)
 	api_server_stop(NULL);
 }
 
+/* --api-socket fd=N: the caller's socket, bound; listened on if it was
+ * not yet; the caller keeps its descriptor and the file stays. */
+static void test_socket_fd(void)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_server *s;
+	struct phy_error err;
+	char resp[8192];
+
+	int unbound = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(api_server_start_fd(unbound, &b, NULL, &s, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--api-socket");
+	CHECK_STR_CONTAINS(err.message, "not bound");
+	CHECK(api_server_start_fd(-1, &b, NULL, &s, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--api-socket");
+
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	for (int listening = 0; listening < 2; listening++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		if (listening)
+			CHECK(listen(fd, 4) == 0);
+		CHECK(api_server_start_fd(fd, &b, NULL, &s, &err) == 0);
+		CHECK(request("GET /api/v1/vmm.ping HTTP/1.1\r\n\r\n", resp,
+			      sizeof(resp)) == 200);
+		api_server_stop(s);
+		struct stat st;
+		CHECK(lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode));
+		CHECK(fcntl(fd, F_GETFD) >= 0);
+		close(fd);
+		unlink(sock_path);
+	}
+	close(unbound);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/phy-test-http-api-XXXXXX");
@@ -1073,6 +1131,7 @@ int main(void)
 	test_event_format();
 	test_event_file();
 	test_event_fifo();
+	test_event_fd();
 	test_config_json();
 	struct api_server_limits lim = { .max_connections = 4,
 					 .request_timeout_ms = 300 };
@@ -1080,6 +1139,7 @@ int main(void)
 	test_server_timeouts(&lim);
 	test_screenshot_server();
 	test_socket_file();
+	test_socket_fd();
 	rmdir(tmpdir);
 	return check_report("test_http_api");
 }

@@ -19,6 +19,11 @@
 
 #define EXIT_USAGE 2
 #define ESCAPE_CHAR 0x01 /* Ctrl-A, then x to quit */
+/* The Cloud Hypervisor release whose API we follow (docs/http-api.md).
+ * Called as cloud-hypervisor, we give it as our version: libvirt's ch
+ * driver reads "cloud-hypervisor v<MAJ>.<MIN>.<MIC>" from the start of
+ * --version and picks its request shapes by it. */
+#define CH_API_VERSION "51.1.0"
 
 /* Set with the stop signals blocked; until then the handler only records
  * the signal, and main acts on it. */
@@ -160,6 +165,17 @@ static void *stdin_thread(void *arg)
 	}
 }
 
+static void print_version(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	if (!strcmp(base, "cloud-hypervisor"))
+		printf("cloud-hypervisor v%s (phyllome-vmm %s)\n", CH_API_VERSION,
+		       phy_version());
+	else
+		printf("phyllome-vmm %s\n", phy_version());
+}
+
 static int parse_args(int argc, char **argv, struct phy_config *cfg)
 {
 	struct phy_error err;
@@ -170,7 +186,7 @@ static int parse_args(int argc, char **argv, struct phy_config *cfg)
 			exit(0);
 		}
 		if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
-			printf("phyllome-vmm %s\n", phy_version());
+			print_version(argv[0]);
 			exit(0);
 		}
 		if (strncmp(arg, "--", 2) || !arg[2]) {

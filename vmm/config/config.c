@@ -18,6 +18,7 @@ struct phy_config *phy_config_new(void)
 	cfg->memory = CONFIG_DEFAULT_MEMORY;
 	cfg->memory_thp = true;
 	cfg->serial = SERIAL_TTY;
+	cfg->api_socket_fd = cfg->event_monitor_fd = -1;
 	size_t n;
 	phy_config_options(&n);
 	for (size_t i = 0; i < n; i++) {

@@ -55,8 +55,12 @@ struct phy_config {
 	bool console_off;
 	enum display_mode display;
 	char *screenshot_on_exit; /* PNG of scanout 0 when the VM stops */
-	char *api_socket;    /* --api-socket: the control API's Unix socket */
-	char *event_monitor; /* --event-monitor: file or FIFO for events */
+	/* --api-socket and --event-monitor: a path, or fd=N (a descriptor
+	 * the caller passed and keeps; -1 when none). At most one of each. */
+	char *api_socket;
+	int api_socket_fd;
+	char *event_monitor;
+	int event_monitor_fd;
 
 	struct config_item items[CONFIG_MAX_ITEMS];
 	unsigned nr_items;

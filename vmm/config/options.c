@@ -21,6 +21,7 @@
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
+#include "vmm/config/endpoint.h"
 #include "vmm/config/option.h"
 #include "vmm/config/options.h"
 #include "vmm/config/parse.h"
@@ -130,22 +131,6 @@ static int set_path(char **dst, const char *opt, const char *value,
 	return 0;
 }
 
-/* "path=PATH", or a bare PATH (no '='), as Cloud Hypervisor takes both. */
-static int set_path_option(char **dst, const char *opt, const char *value,
-			   struct phy_error *err)
-{
-	if (!strchr(value, '='))
-		return set_path(dst, opt, value, err);
-	if (strncmp(value, "path=", 5))
-		return phy_err(err, PHY_E_INVALID,
-			       "--%s: expected path=PATH or a path, got '%s'",
-			       opt, value);
-	if (strchr(value + 5, ','))
-		return phy_err(err, PHY_E_INVALID,
-			       "--%s: only path= is known (got '%s')", opt, value);
-	return set_path(dst, opt, value + 5, err);
-}
-
 static int set_kernel(struct phy_config *cfg, const char *v, struct phy_error *err)
 {
 	return set_path(&cfg->kernel, "kernel", v, err);
@@ -211,13 +196,15 @@ static int set_screenshot(struct phy_config *cfg, const char *v,
 static int set_api_socket(struct phy_config *cfg, const char *v,
 			  struct phy_error *err)
 {
-	return set_path_option(&cfg->api_socket, "api-socket", v, err);
+	return config_set_endpoint(&cfg->api_socket, &cfg->api_socket_fd,
+				   "api-socket", v, ENDPOINT_UNIX_STREAM, err);
 }
 
 static int set_event_monitor(struct phy_config *cfg, const char *v,
 			     struct phy_error *err)
 {
-	return set_path_option(&cfg->event_monitor, "event-monitor", v, err);
+	return config_set_endpoint(&cfg->event_monitor, &cfg->event_monitor_fd,
+				   "event-monitor", v, ENDPOINT_WRITABLE, err);
 }
 
 /*
@@ -268,11 +255,13 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	MACHINE("screenshot-on-exit", "PATH",                                 \
 		"write a PNG of scanout 0 when the VM stops (needs --gpu)",   \
 		set_screenshot)                                               \
-	MACHINE("api-socket", "path=PATH|PATH",                               \
-		"serve Cloud Hypervisor's HTTP control API on this Unix socket", \
+	MACHINE("api-socket", "path=PATH|fd=N|PATH",                          \
+		"serve Cloud Hypervisor's HTTP control API on this Unix socket " \
+		"(fd=: one the caller bound)",                                \
 		set_api_socket)                                               \
-	MACHINE("event-monitor", "path=PATH|PATH",                            \
-		"append lifecycle events, one JSON object per line, to this file or FIFO", \
+	MACHINE("event-monitor", "path=PATH|fd=N|PATH",                       \
+		"append lifecycle events, one JSON object per line, to this file, " \
+		"FIFO or descriptor",                                         \
 		set_event_monitor)
 
 typedef int (*machine_setter)(struct phy_config *cfg, const char *value,
@@ -396,6 +385,10 @@ int config_validate(const struct phy_config *cfg, bool boot_given,
 		return phy_err(err, PHY_E_INVALID,
 			       "--event-monitor: '%s' is also the --api-socket",
 			       cfg->event_monitor);
+	if (cfg->api_socket_fd >= 0 && cfg->api_socket_fd == cfg->event_monitor_fd)
+		return phy_err(err, PHY_E_INVALID,
+			       "--event-monitor: fd=%d is also the --api-socket",
+			       cfg->event_monitor_fd);
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		const struct device_option *opt = handlers[i].dev;
 		int ret = opt && opt->validate ? opt->validate(cfg, err) : 0;
