@@ -79,6 +79,10 @@ static int read_response(int fd, char *out, size_t size)
 		if (len + 1 == size)
 			return -1;
 		ssize_t n = recv(fd, out + len, size - 1 - len, 0);
+		/* This thread made the VM's io_uring: its task work interrupts
+		 * a blocking recv(), which SO_RCVTIMEO does not restart. */
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			return len ? -1 : (n == 0 ? 0 : -1);
 		len += (size_t)n;
