@@ -81,3 +81,11 @@ int x86_e820_firmware_build(uint64_t ram_size, struct x86_e820_entry *out,
 	return e820_add(out, n, max, X86_HIGH_RAM_GPA,
 			X86_HIGH_RAM_GPA + (ram_size - low_end), X86_E820_RAM);
 }
+
+uint64_t x86_fw_pci_mmio64_size(uint64_t ram_size)
+{
+	uint64_t base = x86_pci_mmio64_base(ram_size);
+	return base + X86_PCI_MMIO64_SIZE > X86_FW_PCI_MMIO64_END ?
+		       X86_PCI_MMIO64_SIZE :
+		       X86_FW_PCI_MMIO64_END - base;
+}

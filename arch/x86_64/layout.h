@@ -109,6 +109,11 @@ int x86_e820_build(uint64_t ram_size, struct x86_e820_entry *out, int max);
 /* Start of the 64-bit PCI window for a guest with ram_size bytes. */
 uint64_t x86_pci_mmio64_base(uint64_t ram_size);
 
+/* Firmware boot's 64-bit PCI window for a guest with ram_size bytes:
+ * from x86_pci_mmio64_base() to 1 TiB, or X86_PCI_MMIO64_SIZE when RAM
+ * reaches beyond that. */
+uint64_t x86_fw_pci_mmio64_size(uint64_t ram_size);
+
 /* End of the RAM below the 32-bit hole for a guest with ram_size bytes. */
 uint64_t x86_low_ram_end(uint64_t ram_size);
 

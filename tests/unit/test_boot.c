@@ -265,6 +265,21 @@ static void test_e820(void)
 	CHECK_EQ_U64(x86_pci_mmio64_base(4 * GiB), 5 * GiB);
 	CHECK_EQ_U64(x86_pci_mmio64_base(8 * GiB), 9 * GiB);
 	CHECK_EQ_U64(x86_pci_mmio64_base(3 * GiB + 1), 5 * GiB);
+
+	/* Firmware boot: RAM only, all of it; the 64-bit window up to 1 TiB,
+	 * or 64 GiB above RAM that reaches past it. */
+	n = x86_e820_firmware_build(256 * MiB, e, X86_E820_MAX);
+	CHECK(n == 1 && e[0].addr == 0 && e[0].size == 256 * MiB &&
+	      e[0].type == X86_E820_RAM);
+	n = x86_e820_firmware_build(8 * GiB, e, X86_E820_MAX);
+	CHECK(n == 2 && e[0].size == 3 * GiB && e[1].addr == 4 * GiB &&
+	      e[1].size == 5 * GiB && e[1].type == X86_E820_RAM);
+	CHECK(x86_e820_firmware_build(8 * GiB, e, 1) < 0);
+	CHECK_EQ_U64(x86_low_ram_end(8 * GiB), 3 * GiB);
+	CHECK_EQ_U64(x86_fw_pci_mmio64_size(256 * MiB), 1024 * GiB - 4 * GiB);
+	CHECK_EQ_U64(x86_fw_pci_mmio64_size(1024 * GiB), X86_PCI_MMIO64_SIZE);
+	CHECK_EQ_U64(x86_fw_pci_mmio64_size(960 * GiB), X86_PCI_MMIO64_SIZE);
+	CHECK_EQ_U64(x86_fw_pci_mmio64_size(900 * GiB), 1024 * GiB - 901 * GiB);
 }
 
 /* ---- bzImage: success paths ---------------------------------------------- */

@@ -137,7 +137,7 @@ static int setup_firmware_windows(struct phy_vm *vm, struct phy_error *err)
 				      "pci-mmio32", err);
 	if (!ret)
 		ret = pci_host_add_window(&m->pci, &m->mmio, hi,
-					  X86_FW_PCI_MMIO64_END - hi,
+					  x86_fw_pci_mmio64_size(vm->mem.ram_size),
 					  "pci-mmio64", err);
 	return ret;
 }
@@ -190,7 +190,7 @@ static struct x86_acpi_config acpi_config(struct phy_vm *vm,
 		acfg.mmio32_gpa = low_end;
 		acfg.mmio32_size = X86_FW_PCI_MMIO32_END - low_end;
 		acfg.mmio64_gpa = x86_pci_mmio64_base(vm->mem.ram_size);
-		acfg.mmio64_size = X86_FW_PCI_MMIO64_END - acfg.mmio64_gpa;
+		acfg.mmio64_size = x86_fw_pci_mmio64_size(vm->mem.ram_size);
 	}
 	return acfg;
 }
