@@ -11,29 +11,14 @@
 #define HOST_BRIDGE_DEVICE 0x0008
 #define PCI_CLASS_BRIDGE_HOST 0x060000
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-
-static uint32_t get_le(const uint8_t *p, uint32_t len)
+uint32_t pci_function_read_stored(struct pci_function *fn, uint32_t off,
+				  uint32_t len)
 {
-	uint32_t v = 0;
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
+	return pci_config_get(&fn->config[off], len);
 }
 
 /* The bridge's config space is read-only: it has no BARs and nothing to
  * configure. */
-static uint32_t bridge_read(struct pci_function *fn, uint32_t off,
-			    uint32_t len)
-{
-	return get_le(&fn->config[off], len);
-}
 
 static void bridge_write(struct pci_function *fn, uint32_t off, uint32_t len,
 			 uint32_t v)
@@ -41,7 +26,7 @@ static void bridge_write(struct pci_function *fn, uint32_t off, uint32_t len,
 }
 
 static const struct pci_function_ops bridge_ops = {
-	.config_read = bridge_read,
+	.config_read = pci_function_read_stored,
 	.config_write = bridge_write,
 };
 
@@ -50,15 +35,15 @@ void pci_host_init(struct pci_host *host)
 	memset(host, 0, sizeof(*host));
 	pthread_mutex_init(&host->lock, NULL);
 	uint8_t *c = host->bridge.config;
-	put16(c + 0x00, HOST_BRIDGE_VENDOR);
-	put16(c + 0x02, HOST_BRIDGE_DEVICE);
+	pci_config_put16(c + 0x00, HOST_BRIDGE_VENDOR);
+	pci_config_put16(c + 0x02, HOST_BRIDGE_DEVICE);
 	c[0x08] = 0; /* revision */
 	c[0x09] = PCI_CLASS_BRIDGE_HOST & 0xff;
 	c[0x0a] = (PCI_CLASS_BRIDGE_HOST >> 8) & 0xff;
 	c[0x0b] = PCI_CLASS_BRIDGE_HOST >> 16;
 	c[0x0e] = 0; /* header type 0, single function */
-	put16(c + 0x2c, HOST_BRIDGE_VENDOR); /* subsystem */
-	put16(c + 0x2e, 0x1100);
+	pci_config_put16(c + 0x2c, HOST_BRIDGE_VENDOR); /* subsystem */
+	pci_config_put16(c + 0x2e, 0x1100);
 	host->bridge.ops = &bridge_ops;
 	host->fns[0] = &host->bridge;
 }
@@ -67,8 +52,8 @@ void pci_host_set_bridge_id(struct pci_host *host, uint16_t vendor,
 			    uint16_t device, uint8_t revision)
 {
 	uint8_t *c = host->bridge.config;
-	put16(c + 0x00, vendor);
-	put16(c + 0x02, device);
+	pci_config_put16(c + 0x00, vendor);
+	pci_config_put16(c + 0x02, device);
 	c[0x08] = revision;
 }
 
@@ -135,15 +120,15 @@ static void bar_reg_store(struct pci_function *fn, unsigned i, uint32_t v)
 	else
 		reg = (v & (uint32_t)mask & ~0xfu) | (bar->mem64 ? 0x4 : 0) |
 		      (bar->prefetchable ? 0x8 : 0);
-	put_le32(&fn->config[PCI_CFG_BAR0 + 4 * i], reg);
+	pci_config_put32(&fn->config[PCI_CFG_BAR0 + 4 * i], reg);
 }
 
 static uint64_t bar_reg_addr(const struct pci_function *fn, unsigned i)
 {
 	const uint8_t *r = &fn->config[PCI_CFG_BAR0 + 4 * i];
-	uint64_t addr = get_le(r, 4) & ~0xfu;
+	uint64_t addr = pci_config_get(r, 4) & ~0xfu;
 	if (fn->bars[i].mem64)
-		addr |= (uint64_t)get_le(r + 4, 4) << 32;
+		addr |= (uint64_t)pci_config_get(r + 4, 4) << 32;
 	return addr;
 }
 
@@ -182,7 +167,7 @@ static bool in_window(const struct pci_host *host, uint64_t addr,
  * function when that changed. Lock held. */
 static void update_bars(struct pci_host *host, struct pci_function *fn)
 {
-	bool mem_on = get_le(&fn->config[PCI_CFG_COMMAND], 2) &
+	bool mem_on = pci_config_get(&fn->config[PCI_CFG_COMMAND], 2) &
 		      PCI_CFG_COMMAND_MEMORY;
 	bool changed = false;
 	for (unsigned i = 0; i < PCI_BARS; i++) {
@@ -220,7 +205,7 @@ void pci_host_config_write(struct pci_host *host, unsigned bus,
 		memcpy(b, &fn->config[PCI_CFG_BAR0 + 4 * reg], 4);
 		for (uint32_t i = 0; i < len; i++)
 			b[(offset & 3) + i] = value >> (8 * i);
-		bar_reg_store(fn, reg, get_le(b, 4));
+		bar_reg_store(fn, reg, pci_config_get(b, 4));
 	} else if (fn) {
 		fn->ops->config_write(fn, offset, len, value);
 	}
@@ -395,7 +380,7 @@ static void ecam_write(void *opaque, uint64_t off, const uint8_t *data,
 	if (len > 4)
 		return;
 	pci_host_config_write(opaque, off >> 20, (off >> 12) & 0xff,
-			      off & 0xfff, len, get_le(data, len));
+			      off & 0xfff, len, pci_config_get(data, len));
 }
 
 const struct bus_device_ops pci_host_ecam_ops = {
@@ -441,7 +426,7 @@ static void cf8_write(void *opaque, uint64_t off, const uint8_t *data,
 		      uint32_t len)
 {
 	struct pci_host *host = opaque;
-	uint32_t v = get_le(data, len > 4 ? 4 : len);
+	uint32_t v = pci_config_get(data, len > 4 ? 4 : len);
 	if (off == 1 && len == 1) {
 		if ((v & RESET_CPU) && host->reset)
 			host->reset(host->reset_opaque);

@@ -40,6 +40,27 @@
 struct pci_function;
 struct pci_host;
 
+/* Little-endian fields of a configuration space (or any register bytes). */
+static inline uint32_t pci_config_get(const uint8_t *p, uint32_t len)
+{
+	uint32_t v = 0;
+	for (uint32_t i = 0; i < len; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline void pci_config_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void pci_config_put32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* A memory BAR. The function fills the first part before it is plugged;
  * the host keeps the rest. */
 struct pci_bar {
@@ -97,6 +118,11 @@ struct pci_host {
 };
 
 void pci_host_init(struct pci_host *host);
+
+/* A config_read op for functions whose reads have no side effects: the
+ * stored bytes. */
+uint32_t pci_function_read_stored(struct pci_function *fn, uint32_t off,
+				  uint32_t len);
 
 /* The host bridge's identity (default: Red Hat's generic PCIe host
  * bridge, 1b36:0008). Firmware recognises a platform by it. */

@@ -13,33 +13,19 @@
 #define PMBA_ADDR_MASK 0xffc0
 #define PMREGMISC_PMIOSE 0x01
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 static void set_id(struct pci_function *fn, uint16_t device, uint32_t class,
 		   uint8_t revision)
 {
 	uint8_t *c = fn->config;
 	memset(c, 0, sizeof(fn->config));
-	put16(c + 0x00, 0x8086);
-	put16(c + 0x02, device);
+	pci_config_put16(c + 0x00, 0x8086);
+	pci_config_put16(c + 0x02, device);
 	c[0x08] = revision;
 	c[0x09] = (uint8_t) class;
 	c[0x0a] = (uint8_t)(class >> 8);
 	c[0x0b] = (uint8_t)(class >> 16);
-	put16(c + 0x2c, 0x1af4); /* subsystem: as QEMU's, which guests know */
-	put16(c + 0x2e, 0x1100);
-}
-
-static uint32_t plain_read(struct pci_function *fn, uint32_t off, uint32_t len)
-{
-	uint32_t v = 0;
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint32_t)fn->config[off + i] << (8 * i);
-	return v;
+	pci_config_put16(c + 0x2c, 0x1af4); /* subsystem: as QEMU's, which guests know */
+	pci_config_put16(c + 0x2e, 0x1100);
 }
 
 /* Storage, but for the read-only header and the command register's bits
@@ -68,7 +54,7 @@ static void isa_write(struct pci_function *fn, uint32_t off, uint32_t len,
 }
 
 static const struct pci_function_ops isa_ops = {
-	.config_read = plain_read,
+	.config_read = pci_function_read_stored,
 	.config_write = isa_write,
 };
 
@@ -86,7 +72,7 @@ void piix_isa_init(struct piix_isa *isa)
 static void pm_update(struct piix_pm *p)
 {
 	const uint8_t *c = p->fn.config;
-	uint16_t pmba = (uint16_t)(c[PIIX_PM_PMBA] | c[PIIX_PM_PMBA + 1] << 8);
+	uint16_t pmba = (uint16_t)pci_config_get(c + PIIX_PM_PMBA, 2);
 	bool on = (c[PIIX_PM_PMREGMISC] & PMREGMISC_PMIOSE) &&
 		  (pmba & PMBA_ADDR_MASK) == p->port;
 	acpi_pm_set_enabled(p->pm, on);
@@ -98,16 +84,15 @@ static void pm_write(struct pci_function *fn, uint32_t off, uint32_t len,
 	struct piix_pm *p = fn->opaque;
 	plain_write(fn, off, len, v, PCI_COMMAND_IO);
 	/* PMBA: an I/O base, 64-byte aligned, bit 0 hardwired. */
-	uint16_t pmba = (uint16_t)(fn->config[PIIX_PM_PMBA] |
-				   fn->config[PIIX_PM_PMBA + 1] << 8);
-	put16(fn->config + PIIX_PM_PMBA,
+	uint16_t pmba = (uint16_t)pci_config_get(fn->config + PIIX_PM_PMBA, 2);
+	pci_config_put16(fn->config + PIIX_PM_PMBA,
 	      (uint16_t)((pmba & PMBA_ADDR_MASK) | PMBA_IO_SPACE));
 	fn->config[PIIX_PM_PMBA + 2] = fn->config[PIIX_PM_PMBA + 3] = 0;
 	pm_update(p);
 }
 
 static const struct pci_function_ops pm_ops = {
-	.config_read = plain_read,
+	.config_read = pci_function_read_stored,
 	.config_write = pm_write,
 };
 
@@ -119,7 +104,7 @@ void piix_pm_init(struct piix_pm *p, struct acpi_pm *pm, uint16_t port)
 	p->fn.opaque = p;
 	p->pm = pm;
 	p->port = port;
-	put16(p->fn.config + PIIX_PM_PMBA, PMBA_IO_SPACE);
+	pci_config_put16(p->fn.config + PIIX_PM_PMBA, PMBA_IO_SPACE);
 	p->fn.config[0x3d] = 1; /* INTA#: the SCI's pin on a real PIIX4 */
 	pm_update(p);
 }

@@ -29,22 +29,6 @@
 #define PCI_CFG_DATA (CAP_PCI_CFG + 16)
 #define MSIX_CONTROL (CAP_MSIX + 2)
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint32_t get_le(const uint8_t *p, uint32_t len)
-{
-	uint32_t v = 0;
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
 /* PCI class codes (class, subclass, prog-if) for the device types. */
 static uint32_t class_code(uint16_t device_id)
 {
@@ -77,8 +61,8 @@ static void add_virtio_cap(uint8_t *c, uint8_t *prev, uint8_t off,
 	c[off + 2] = len;
 	c[off + 3] = type;
 	c[off + 4] = 0; /* BAR0 */
-	put32(&c[off + 8], bar_off);
-	put32(&c[off + 12], bar_len);
+	pci_config_put32(&c[off + 8], bar_off);
+	pci_config_put32(&c[off + 12], bar_len);
 }
 
 void vp_config_build(struct virtio_pci *vp)
@@ -89,26 +73,26 @@ void vp_config_build(struct virtio_pci *vp)
 	uint32_t dev_cfg_len = dev->config_size < VP_PAGE ? dev->config_size : VP_PAGE;
 	uint8_t prev = 0;
 
-	put16(c + 0x00, VIRTIO_PCI_VENDOR);
-	put16(c + 0x02, VIRTIO_PCI_MODERN_BASE + dev->device_id);
-	put16(c + 0x06, PCI_STATUS_CAP_LIST);
+	pci_config_put16(c + 0x00, VIRTIO_PCI_VENDOR);
+	pci_config_put16(c + 0x02, VIRTIO_PCI_MODERN_BASE + dev->device_id);
+	pci_config_put16(c + 0x06, PCI_STATUS_CAP_LIST);
 	c[0x08] = 1; /* revision 1: a modern-only device */
 	c[0x09] = cls & 0xff;
 	c[0x0a] = (cls >> 8) & 0xff;
 	c[0x0b] = cls >> 16;
-	put16(c + 0x2c, VIRTIO_PCI_VENDOR);
-	put16(c + 0x2e, VIRTIO_PCI_SUBSYS_ID);
+	pci_config_put16(c + 0x2c, VIRTIO_PCI_VENDOR);
+	pci_config_put16(c + 0x2e, VIRTIO_PCI_SUBSYS_ID);
 	/* Interrupt Pin (0x3d) stays 0: MSI-X only, no INTx. */
 
 	link_cap(c, &prev, CAP_MSIX, PCI_CAP_MSIX);
-	put16(c + MSIX_CONTROL, vp->l.nr_vectors - 1);
-	put32(c + CAP_MSIX + 4, vp->l.table_off); /* BIR 0 */
-	put32(c + CAP_MSIX + 8, vp->l.pba_off);
+	pci_config_put16(c + MSIX_CONTROL, vp->l.nr_vectors - 1);
+	pci_config_put32(c + CAP_MSIX + 4, vp->l.table_off); /* BIR 0 */
+	pci_config_put32(c + CAP_MSIX + 8, vp->l.pba_off);
 	add_virtio_cap(c, &prev, CAP_COMMON, 16, VIRTIO_PCI_CAP_COMMON_CFG,
 		       VP_COMMON_OFF, VP_COMMON_LEN);
 	add_virtio_cap(c, &prev, CAP_NOTIFY, 20, VIRTIO_PCI_CAP_NOTIFY_CFG,
 		       VP_NOTIFY_OFF, vp->l.notify_len);
-	put32(c + CAP_NOTIFY + 16, VP_NOTIFY_MULT);
+	pci_config_put32(c + CAP_NOTIFY + 16, VP_NOTIFY_MULT);
 	add_virtio_cap(c, &prev, CAP_ISR, 16, VIRTIO_PCI_CAP_ISR_CFG,
 		       VP_ISR_OFF, 1);
 	if (dev_cfg_len)
@@ -138,8 +122,8 @@ static bool pci_cfg_window(const struct virtio_pci *vp, uint32_t *off,
 			   uint32_t *len)
 {
 	const uint8_t *c = &vp->fn.config[CAP_PCI_CFG];
-	*off = get_le(c + 8, 4);
-	*len = get_le(c + 12, 4);
+	*off = pci_config_get(c + 8, 4);
+	*len = pci_config_get(c + 12, 4);
 	return c[4] == 0 && (*len == 1 || *len == 2 || *len == 4) &&
 	       *off % *len == 0 && *off <= vp->l.bar_size - *len;
 }
@@ -157,7 +141,7 @@ uint32_t vp_config_read(struct pci_function *fn, uint32_t off,
 	if (overlaps(off, len, PCI_CFG_DATA, 4) &&
 	    pci_cfg_window(vp, &woff, &wlen))
 		vp_bar_read(vp, woff, &fn->config[PCI_CFG_DATA], wlen);
-	return get_le(&fn->config[off], len);
+	return pci_config_get(&fn->config[off], len);
 }
 
 void vp_config_write(struct pci_function *fn, uint32_t off, uint32_t len,
@@ -170,7 +154,7 @@ void vp_config_write(struct pci_function *fn, uint32_t off, uint32_t len,
 	}
 	if (overlaps(off, len, MSIX_CONTROL, 2)) {
 		pthread_mutex_lock(&vp->dev->lock);
-		vp_msix_control(vp, get_le(&fn->config[MSIX_CONTROL], 2));
+		vp_msix_control(vp, pci_config_get(&fn->config[MSIX_CONTROL], 2));
 		pthread_mutex_unlock(&vp->dev->lock);
 	}
 	uint32_t woff, wlen;

@@ -104,20 +104,13 @@ static void test_pci(void)
 	pci_host_destroy(&h);
 }
 
-static uint32_t fn_read(struct pci_function *fn, uint32_t off, uint32_t len)
-{
-	uint32_t v = 0;
-	for (uint32_t i = 0; i < len; i++)
-		v |= (uint32_t)fn->config[off + i] << (8 * i);
-	return v;
-}
-
 static void fn_write(struct pci_function *fn, uint32_t off, uint32_t len,
 		     uint32_t v)
 {
 }
 
-static const struct pci_function_ops fn_ops = { fn_read, fn_write, NULL };
+static const struct pci_function_ops fn_ops = { pci_function_read_stored,
+						 fn_write, NULL };
 
 /* Functions beyond 0, the bridge's identity and what counts as a free
  * slot: what the firmware's PIIX-style functions at 00:01.x need. */
