@@ -182,15 +182,16 @@ static struct x86_acpi_config acpi_config(struct phy_vm *vm,
 	acfg.nr_parts = vm_devices_aml(vm, parts, MACHINE_MAX_AML_PARTS);
 	acfg.reserved = vm->m.reserved;
 	acfg.nr_reserved = vm->m.nr_reserved;
+	/* PCI0's _CRS: exactly the windows the host bridge decodes
+	 * (setup_buses(): 32-bit first, then 64-bit). */
+	const struct pci_window *w = vm->m.pci.windows;
+	acfg.mmio32_gpa = w[0].base;
+	acfg.mmio32_size = w[0].size;
+	acfg.mmio64_gpa = w[1].base;
+	acfg.mmio64_size = w[1].size;
 	if (vm->m.firmware) {
-		/* The host bridge's windows (setup_firmware_windows()). */
-		uint64_t low_end = x86_low_ram_end(vm->mem.ram_size);
 		acfg.ecam_gpa = 0;
 		acfg.cmos_rtc = true; /* its row: dev_cmos.c */
-		acfg.mmio32_gpa = low_end;
-		acfg.mmio32_size = X86_FW_PCI_MMIO32_END - low_end;
-		acfg.mmio64_gpa = x86_pci_mmio64_base(vm->mem.ram_size);
-		acfg.mmio64_size = x86_fw_pci_mmio64_size(vm->mem.ram_size);
 	}
 	return acfg;
 }
