@@ -10,7 +10,6 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "devices/legacy/cmos_rtc.h"
-#include "vmm/config/config_firmware.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
@@ -20,11 +19,6 @@ struct cmos_state {
 	struct cmos_rtc_saved saved;
 	bool have_saved;
 };
-
-static unsigned cmos_count(const struct phy_vm *vm)
-{
-	return config_firmware(&vm->cfg) ? 1 : 0;
-}
 
 static int cmos_open(struct vm_device *d, struct phy_error *err)
 {
@@ -74,7 +68,7 @@ static void cmos_aml(void *d, struct aml *a)
 
 const struct device_type cmos_type = {
 	.name = "cmos-rtc",
-	.count = cmos_count,
+	.count = device_count_firmware,
 	.open = cmos_open,
 	.close = cmos_close,
 	.create = cmos_create,

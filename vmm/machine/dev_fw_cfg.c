@@ -8,14 +8,8 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "devices/legacy/fw_cfg.h"
-#include "vmm/config/config_firmware.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
-
-static unsigned fw_cfg_count(const struct phy_vm *vm)
-{
-	return config_firmware(&vm->cfg) ? 1 : 0;
-}
 
 static int add_e820(struct fw_cfg *fw, uint64_t ram_size,
 		    struct phy_error *err)
@@ -63,7 +57,7 @@ static void fw_cfg_dev_destroy(struct vm_device *d)
 
 const struct device_type fw_cfg_type = {
 	.name = "fw-cfg",
-	.count = fw_cfg_count,
+	.count = device_count_firmware,
 	.create = fw_cfg_dev_create,
 	.destroy = fw_cfg_dev_destroy,
 };

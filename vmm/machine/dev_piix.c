@@ -6,7 +6,6 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "devices/pci/piix.h"
-#include "vmm/config/config_firmware.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
 
@@ -15,11 +14,6 @@ struct piix {
 	struct piix_pm pm_fn;
 	struct acpi_pm pm;
 };
-
-static unsigned piix_count(const struct phy_vm *vm)
-{
-	return config_firmware(&vm->cfg) ? 1 : 0;
-}
 
 static void guest_poweroff(void *opaque)
 {
@@ -62,7 +56,7 @@ static void piix_destroy(struct vm_device *d)
 
 const struct device_type piix_type = {
 	.name = "piix",
-	.count = piix_count,
+	.count = device_count_firmware,
 	.create = piix_create,
 	.destroy = piix_destroy,
 };

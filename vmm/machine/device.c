@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/io_loop.h"
 #include "devices/virtio/virtio_pci.h"
+#include "vmm/config/config_firmware.h"
 #include "vmm/config/option.h"
 #include "vmm/vm_internal.h"
 
@@ -65,6 +66,11 @@ void vm_devices_close(struct phy_vm *vm)
 	free(vm->devices);
 	vm->devices = NULL;
 	vm->nr_devices = 0;
+}
+
+unsigned device_count_firmware(const struct phy_vm *vm)
+{
+	return config_firmware(&vm->cfg) ? 1 : 0;
 }
 
 int vm_devices_create(struct phy_vm *vm, struct phy_error *err)

@@ -71,6 +71,9 @@ struct device_type {
 	int (*stats)(struct vm_device *d, void *out, struct phy_error *err);
 };
 
+/* A .count for the rows only firmware boot has (--firmware): 1 or 0. */
+unsigned device_count_firmware(const struct phy_vm *vm);
+
 /* device.c: the generic walks over the VM's devices. */
 int vm_devices_open(struct phy_vm *vm, struct phy_error *err);
 void vm_devices_close(struct phy_vm *vm);
