@@ -13,37 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/boot.h"
 #include "boot/firmware.h"
 #include "common/error.h"
-
-/* A whole file, for a template; *data is malloc'd. */
-static int read_file(const char *path, uint8_t **data, size_t *size,
-		     struct phy_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return phy_err_errno(err, PHY_E_IMAGE, e,
-				     "--firmware: cannot read the vars template '%s'",
-				     path);
-	}
-	*size = (size_t)st.st_size;
-	*data = malloc(*size ? *size : 1);
-	ssize_t n = *data ? pread(fd, *data, *size, 0) : -1;
-	int e = errno;
-	close(fd);
-	if (n != (ssize_t)*size) {
-		free(*data);
-		*data = NULL;
-		return phy_err_errno(err, PHY_E_IMAGE, n < 0 ? e : EIO,
-				     "--firmware: cannot read the vars template '%s'",
-				     path);
-	}
-	return 0;
-}
 
 /* OVMF_CODE_4M.fd -> OVMF_VARS_4M.fd in the same directory, if there. */
 static char *default_template(const char *image_path)
@@ -98,20 +70,20 @@ static int create_from_template(const char *path, const char *template,
 			       "there is no template for it (vars_template=)",
 			       path);
 	}
-	uint8_t *data = NULL;
-	size_t size = 0;
-	int ret = read_file(t, &data, &size, err);
+	struct boot_image tmpl;
+	int ret = boot_image_open(&tmpl, t, "--firmware: vars_template", err);
 	if (!ret)
-		ret = firmware_check_vars(data, size, "firmware: vars_template", err);
+		ret = firmware_check_vars(tmpl.data, tmpl.size,
+					  "firmware: vars_template", err);
 	/* Checked before anything is written, as the layout would refuse it. */
-	if (!ret && own && own != size)
+	if (!ret && own && own != tmpl.size)
 		ret = phy_err(err, PHY_E_IMAGE,
 			      "--firmware: the variables file has %zu bytes but "
-			      "the image's own variable store has %llu", size,
+			      "the image's own variable store has %llu", tmpl.size,
 			      (unsigned long long)own);
 	if (!ret)
-		ret = write_new(path, data, size, err);
-	free(data);
+		ret = write_new(path, tmpl.data, tmpl.size, err);
+	boot_image_close(&tmpl);
 	free(dflt);
 	return ret;
 }
