@@ -67,6 +67,13 @@ seeds() {
 	case $1 in
 	boot)
 		"$bin/make-seeds" "$work/seeds-boot" ;;
+	piix)
+		# Seed, a program in fuzz_piix.c's format (9 bytes a step:
+		# opcode, offset, two value words, clock): what OVMF does,
+		# PMBA = 0xB001 and PMREGMISC = 1 through 0xCF8/0xCFC, then
+		# ResetSystem's SLP_EN write to PM1 control.
+		printf '\x08\x40\x03\x01\xb0\x00\x00\x00\x00\x00\x80\x03\x01\x00\x00\x00\x01\x00\x06\x04\x00\x00\x20\x00\x00\x00\x00' \
+			>"$work/seeds-piix/ovmf" ;;
 	cmos_rtc)
 		# Seeds, programs in fuzz_cmos_rtc.c's format (two words: the
 		# RAM sizes; then steps): 3 GiB below and above, the clock set,
