@@ -23,6 +23,8 @@ set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
 ALL="basic xfer mq link tap-lifetime bad-net"
+# The cases that load the rig (suite-lib.sh, rig_fault).
+LOAD_CASES="xfer mq"
 suite_args "$@"
 VMM=$1
 # The PVH entry saves the bzImage's decompression (~3 s under TCG).
