@@ -301,13 +301,17 @@ sdl_wait_exit() {
   wait "$1"
 }
 
-# sdl_geometry WIN: "X Y WIDTH HEIGHT" of the window once it is
+# sdl_geometry PID: "WIN X Y WIDTH HEIGHT" of PID's window once it is
 # SDL_W x SDL_H (10 s at most: the display thread resizes it on the first
-# frame it reads); the last geometry seen and status 1 otherwise.
+# frame it reads); the last seen and status 1 otherwise. The window is
+# looked up again each time: one found early may have gone away since, as
+# windows do while SDL and EGL start.
 sdl_geometry() {
-  local g="" deadline=$((SECONDS + 10))
+  local g="" win deadline=$((SECONDS + 10))
   while :; do
-    g=$(eval "$(xdotool getwindowgeometry --shell "$1")" && echo "$X $Y $WIDTH $HEIGHT")
+    win=$(sdl_find_window "$1" 1)
+    g=$([ -n "$win" ] && eval "$(xdotool getwindowgeometry --shell "$win")" &&
+        echo "$win $X $Y $WIDTH $HEIGHT")
     case $g in *" $SDL_W $SDL_H") echo "$g"; return 0 ;; esac
     [ $SECONDS -lt $deadline ] || break
     sleep 0.5
@@ -361,10 +365,11 @@ sdl_session() (
   saw sdl "keys ready" || { echo "the guest is not reading keys: $(why $rc sdl)"; return 1; }
   saw sdl "shown ${SDL_W}x$SDL_H via gbm-bo" || { echo "not shown from the GL buffer: shown $(says sdl shown)$(says sdl error)"; return 1; }
 
-  g=$(sdl_geometry "$win") || { echo "window $win is '$g' (x y w h), want ${SDL_W}x$SDL_H"; return 1; }
-  # shellcheck disable=SC2086 # X Y W H
+  g=$(sdl_geometry $vmm_pid) || { echo "window is '$g' (win x y w h), want ${SDL_W}x$SDL_H"; return 1; }
+  # shellcheck disable=SC2086 # WIN X Y W H
   set -- $g
-  shot=$(sdl_shot "$tmp" "$1" "$2") || { echo "window at $1,$2: $shot (LOGS/sdl.ppm)"; return 1; }
+  win=$1
+  shot=$(sdl_shot "$tmp" "$2" "$3") || { echo "window at $2,$3: $shot (LOGS/sdl.ppm)"; return 1; }
 
   # xdotool --window sends the events to the window itself (XSendEvent):
   # without a window manager nothing gives it the focus.
@@ -384,7 +389,7 @@ sdl_session() (
   grep -aq '^PHYLLOME-GUEST: power button' "$LOGS/sdl.log" ||
     { echo "closing the window did not reach the guest's power button: $(why $vrc sdl)"; return 1; }
   [ $vrc -eq 0 ] || { echo "after the window closed and the guest powered off: $(why $vrc sdl)"; return 1; }
-  echo "window after $t0 s, ${SDL_W}x$SDL_H at $1,$2 on $DISPLAY; screenshot $shot; keys a z as 30 44; closed: power button, exit 0"
+  echo "window after $t0 s, ${SDL_W}x$SDL_H at $2,$3 on $DISPLAY; screenshot $shot; keys a z as 30 44; closed: power button, exit 0"
 )
 
 case_sdl() {
