@@ -631,12 +631,13 @@ static void test_net_fd_syntax(void)
 	snprintf(v, sizeof(v), "mac=02:00:00:00:00:01,fd=[%d]", null);
 	bad(c, "net", v, "is not a queue attached to a tap (TUNGETIFF)");
 	/* Through the library's struct, the same checks. */
-	int fds[2] = { null, pipefd[0] };
+	int fds[9] = { null, pipefd[0], 20, 21, 22, 23, 24, 25, 26 };
 	struct phy_net_options o = { .fds = fds, .nr_fds = 2 };
 	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "--net: fd=");
 	o.nr_fds = 9;
 	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "more than 8 descriptors");
 	o = (struct phy_net_options){ .nr_fds = 1 };
 	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
 	CHECK(config_count(c, &net_option) == 0);
