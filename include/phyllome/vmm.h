@@ -95,19 +95,31 @@ PHY_API int phy_config_add_disk(struct phy_config *cfg,
 				const struct phy_disk_options *disk,
 				struct phy_error *err);
 
-/* A virtio-net device on a tap, as --net tap=...; NULL/0 fields take the
- * defaults. */
+/* A virtio-net device on a tap, as --net tap=... or --net fd=[...];
+ * NULL/0 fields take the defaults. */
 struct phy_net_options {
 	const char *tap;     /* existing tap, or a new one; NULL or "": new,
 			      * named by the kernel */
 	const char *mac;     /* "52:54:00:12:34:56"; NULL: stable default */
 	const char *ip;      /* host-side IPv4 of the tap; NULL: untouched */
 	const char *mask;    /* with ip; NULL: 255.255.255.0 */
-	unsigned num_queues; /* receive + transmit queues, even; 0: 2 */
+	unsigned num_queues; /* receive + transmit queues, even; 0: 2, or
+			      * 2 * nr_fds with fds */
 	unsigned queue_size; /* 0: default (256) */
 	const char *id;      /* NULL: none */
+	/* Queues of an open tap (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, and
+	 * IFF_MULTI_QUEUE when several), one per queue pair, as --net fd=:
+	 * instead of tap (give one or the other). The descriptors stay the
+	 * caller's, to close whatever the call returns: the configuration
+	 * keeps close-on-exec duplicates of its own (which share the open
+	 * files: the queues become non-blocking). nr_fds 0: none. */
+	const int *fds;
+	unsigned nr_fds;
 };
-/* Adds a virtio-net device, as --net does. */
+/* Adds a virtio-net device, as --net does, and checks it against the
+ * network devices already there (as phy_config_validate() would), so
+ * that on failure the configuration is exactly as it was, and nothing
+ * of fds is kept. */
 PHY_API int phy_config_add_net(struct phy_config *cfg,
 			       const struct phy_net_options *net,
 			       struct phy_error *err);

@@ -278,8 +278,8 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	       "virtio-blk disk on a raw image or block device (repeatable, up to 16)", \
 	       disk_option)                                                   \
 	DEVICE("net",                                                         \
-	       "tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]", \
-	       "virtio-net on a tap device, created when NAME is new or empty (repeatable, up to 8)", \
+	       "tap=NAME|fd=N|fd=[N,M,...][,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]", \
+	       "virtio-net on a tap device, created when NAME is new or empty, or on the queues of an open one (fd=) (repeatable, up to 8)", \
 	       net_option)                                                    \
 	DEVICE("gpu",                                                         \
 	       "mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]", \
@@ -332,8 +332,7 @@ const struct device_option *config_device_option(size_t i)
 	return i < NR_OPTIONS ? handlers[i].dev : NULL;
 }
 
-/* Removes item i, keeping the others in order. */
-static void drop_item(struct phy_config *cfg, unsigned i)
+void config_drop_item(struct phy_config *cfg, unsigned i)
 {
 	struct config_item *it = &cfg->items[i];
 	if (it->opt->release)
@@ -349,7 +348,7 @@ int config_add_device(struct phy_config *cfg, const struct device_option *opt,
 	if (opt->can_be_off && !strcmp(value, "off")) {
 		for (unsigned i = cfg->nr_items; i-- > 0;)
 			if (cfg->items[i].opt == opt)
-				drop_item(cfg, i);
+				config_drop_item(cfg, i);
 		return 0;
 	}
 	unsigned have = config_count(cfg, opt);
@@ -378,7 +377,7 @@ int config_add_device(struct phy_config *cfg, const struct device_option *opt,
 	}
 	for (unsigned i = cfg->nr_items; i-- > 0;)
 		if (cfg->items[i].opt == opt && cfg->items[i].is_default)
-			drop_item(cfg, i);
+			config_drop_item(cfg, i);
 	cfg->items[cfg->nr_items++] = (struct config_item){ opt, conf, is_default };
 	return 0;
 }
