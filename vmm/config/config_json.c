@@ -55,7 +55,8 @@ static int jwrap(const struct jpath *p, int ret)
 		return 0;
 	char inner[PHY_ERROR_MESSAGE_MAX];
 	snprintf(inner, sizeof(inner), "%s", p->err ? p->err->message : "");
-	phy_err(p->err, -ret, "%s: %s: %s", p->what, p->at, inner);
+	phy_err(p->err, -ret, "%s: %s%s%s", p->what, p->at, p->at[0] ? ": " : "",
+		inner);
 	return ret;
 }
 
@@ -653,10 +654,20 @@ int config_json_add_disk(struct phy_config *cfg, const char *text, size_t len,
 int config_json_add_net(struct phy_config *cfg, const char *text, size_t len,
 			const int *fds, unsigned nr_fds, struct phy_error *err)
 {
-	(void)fds;
-	if (nr_fds)
-		return phy_err(err, PHY_E_INVALID, "vm.add-net: tap descriptors are not taken yet");
-	return add_one(cfg, "vm.add-net", text, len, err, add_net);
+	struct jpath p = { .what = "vm.add-net", .err = err };
+	json_t *root = load(&p, text, len);
+	if (!root)
+		return -PHY_E_INVALID;
+	struct phy_net_options n = { .fds = fds, .nr_fds = nr_fds };
+	int ret = net_options(&p, root, &n);
+	if (!ret && nr_fds && n.tap)
+		ret = jfail(&p, "tap and descriptors name two taps: give one");
+	/* phy_config_add_net() leaves cfg as it was when it fails and
+	 * keeps duplicates of the descriptors when it succeeds. */
+	if (!ret && (ret = phy_config_add_net(cfg, &n, err)))
+		ret = jwrap(&p, ret);
+	json_decref(root);
+	return ret;
 }
 
 /* ---- writing ---- */
@@ -773,8 +784,9 @@ char *config_json_dump(const struct phy_config *cfg,
 	struct config_json_runtime none = { 0 };
 	if (!rt)
 		rt = &none;
-	/* A command line is the kernel's: firmware boot has none. */
-	const char *cmdline = fw ? NULL :
+	/* A command line is the kernel's: without one (firmware, or no
+	 * payload yet) there is none. */
+	const char *cmdline = !cfg->kernel ? NULL :
 			      cfg->cmdline ? cfg->cmdline : CONFIG_DEFAULT_CMDLINE;
 	json_t *root = json_pack(
 		"{s:{s:i,s:i},s:{s:I,s:b,s:b},s:{s:o,s:o,s:o,s:o},"
@@ -790,8 +802,8 @@ char *config_json_dump(const struct phy_config *cfg,
 		"disks", disks_json(cfg), "net", nets_json(cfg),
 		"rng", rng ? json_pack("{s:s}", "src", rng->src) : json_null(),
 		"serial", console_json(cfg->serial, cfg->serial_path, rt->serial_file),
-		"console", console_json(cfg->console_off ? SERIAL_OFF : SERIAL_TTY,
-					NULL, rt->console_file),
+		/* There is no virtio console yet: always off. */
+		"console", console_json(SERIAL_OFF, NULL, rt->console_file),
 		"phyllome", ours_json(cfg, fw));
 	if (!root)
 		return NULL;

@@ -36,7 +36,8 @@ int config_json_apply(struct phy_config *cfg, const char *text, size_t len,
 
 /* One DiskConfig (vm.add-disk) or NetConfig (vm.add-net) added to cfg;
  * on failure cfg is as it was. fds: tap descriptors that came with the
- * request (the caller keeps and closes them). */
+ * request, one per queue pair (cfg keeps duplicates; the caller closes
+ * its own). */
 int config_json_add_disk(struct phy_config *cfg, const char *text, size_t len,
 			 struct phy_error *err);
 int config_json_add_net(struct phy_config *cfg, const char *text, size_t len,
