@@ -7,7 +7,6 @@
  * where the call promises it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tun_helper.h"
 #include "vmm/config/config.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_json.h"
@@ -237,17 +237,6 @@ static void test_bad_documents(void)
 	free(huge);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* vm.add-disk and vm.add-net: all or nothing. */
 static void test_add(void)
 {
@@ -280,12 +269,12 @@ static void test_add(void)
 	before = config_json_dump(c, NULL);
 	int p[2];
 	CHECK(pipe(p) == 0);
-	int open_before = count_fds();
+	int open_before = open_fd_count();
 	const char *net = "{\"id\":\"n0\",\"mac\":\"52:54:00:00:00:09\"}";
 	memset(&err, 0, sizeof(err));
 	CHECK_EQ_U64(config_json_add_net(c, net, strlen(net), p, 2, &err), -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "vm.add-net: --net");
-	CHECK_EQ_U64(count_fds(), open_before);
+	CHECK_EQ_U64(open_fd_count(), open_before);
 	const char *both = "{\"tap\":\"t0\"}";
 	CHECK_EQ_U64(config_json_add_net(c, both, strlen(both), p, 1, &err), -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "tap and descriptors");

@@ -6,7 +6,6 @@
  * timeouts, the connection cap, the socket file's life).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tun_helper.h"
 #include "gpu_driver.h"
 #include "api/api_routes.h"
 #include "api/api_server.h"
@@ -1156,26 +1156,14 @@ static void test_socket_fd(void)
 	close(unbound);
 }
 
-/* Descriptors open in this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* The count, once the server has closed its side of the connections
  * this test closed (it does so when it sees them hang up). */
 static int settled_fds(int want)
 {
-	int n = count_fds();
+	int n = open_fd_count();
 	for (int i = 0; i < 200 && n != want; i++) {
 		usleep(5000);
-		n = count_fds();
+		n = open_fd_count();
 	}
 	return n;
 }
@@ -1224,7 +1212,7 @@ static void test_server_fds(void)
 	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
 	int p[2];
 	CHECK(pipe(p) == 0);
-	int before = count_fds();
+	int before = open_fd_count();
 	const char *add = "PUT /api/v1/vm.add-net HTTP/1.1\r\nContent-Length: 10\r\n\r\n{\"id\":\"x\"}";
 	CHECK(request_with_fds(add, p[0], 2, resp, sizeof(resp)) == 204);
 	CHECK(f.nets == 1 && f.nr_fds == 2 && f.fds_open);
