@@ -226,6 +226,50 @@ else
   echo "ok - net fd=: skipped, no /dev/net/tun or network namespace"
 fi
 
+# Idle start, as libvirt starts Cloud Hypervisor: no payload, the VM comes
+# with vm.create and vm.boot; vm.shutdown keeps the VMM for another boot.
+if command -v curl >/dev/null; then
+  rm -f "$sock"
+  "$vmm" --api-socket "$sock" >"$work/idle.out" 2>&1 &
+  pid=$!
+  wait_sock
+  out=$(api http://localhost/api/v1/vm.info)
+  [ "${out##*$'\n'}" = 404 ]; check "idle: no VM before vm.create" $? "$out"
+  body='{"memory":{"size":67108864},"payload":{"kernel":"'$first'"},"serial":{"mode":"File","file":"'$work/idle.serial'"}}'
+  out=$(api -X PUT -d "$body" http://localhost/api/v1/vm.create)
+  [ "${out##*$'\n'}" = 204 ]; check "idle: vm.create" $? "$out"
+  out=$(api -X PUT -d '{"cpus":{"boot_vcpus":"x"}}' http://localhost/api/v1/vm.create)
+  [ "${out##*$'\n'}" = 405 ]; check "idle: a second vm.create is refused" $? "$out"
+  out=$(api -X PUT http://localhost/api/v1/vm.boot)
+  for _ in $(seq 200); do grep -q X "$work/idle.serial" 2>/dev/null && break; sleep 0.05; done
+  [ "${out##*$'\n'}" = 204 ] && grep -q X "$work/idle.serial"; check "idle: vm.boot runs the guest" $? "$out"
+  out=$(api -X PUT http://localhost/api/v1/vm.shutdown)
+  info=$(api http://localhost/api/v1/vm.info)
+  [ "${out##*$'\n'}" = 204 ] && kill -0 $pid && grep -q '"state":"Created"' <<<"$info"
+  check "idle: vm.shutdown keeps the VMM" $? "$out $info"
+  out=$(api -X PUT http://localhost/api/v1/vm.boot)
+  [ "${out##*$'\n'}" = 204 ]; check "idle: vm.boot again" $? "$out"
+  out=$(api -X PUT http://localhost/api/v1/vmm.shutdown)
+  wait_vmm $pid; rc=$?
+  [ $rc = 0 ] && [ ! -e "$sock" ]; check "idle: vmm.shutdown ends it" $? "rc=$rc $(cat "$work/idle.out")"
+else
+  echo "ok - idle: skipped, curl is not installed"
+fi
+usage_error idle-no-api "--kernel: a kernel (or --firmware) is required" --memory size=64M
+
+# --config FILE: a VmConfig document; options after it add or override.
+usage_error config-missing "--config: cannot open '/nonexistent.json'" --config /nonexistent.json
+printf '{"cpus":{"boot_vcpus":1},"disks":[{"readonly":true}]}' >"$work/bad.json"
+usage_error config-bad "--config: disks\[0\]: path is required" --config "$work/bad.json"
+printf '{"memory":{"size":67108864},"payload":{"kernel":"%s"},"serial":{"mode":"Null"}}' "$first" >"$work/vm.json"
+rm -f "$work/config.serial"
+"$vmm" --config "$work/vm.json" --serial "file=$work/config.serial" >"$work/config.out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q X "$work/config.serial" 2>/dev/null && break; sleep 0.05; done
+kill -TERM $pid; wait_vmm $pid; rc=$?
+grep -q X "$work/config.serial" && [ $rc = 143 ]
+check "config: the VM from the file, the serial from the option after it" $? "rc=$rc $(cat "$work/config.out")"
+
 "$vmm" --kernel "$first" --memory size=64M --serial null --api-socket "$sock" >/dev/null 2>&1 &
 pid=$!
 wait_sock; kill -TERM $pid; wait_vmm $pid; rc=$?
