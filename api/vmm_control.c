@@ -122,6 +122,8 @@ static int boot_locked(struct phy_vmm *v, struct phy_error *err)
 	atomic_store(&v->stopping_vm, false);
 	ret = phy_vm_start(vm, err);
 	if (ret) {
+		/* A VM that never ran ends nothing but itself. */
+		atomic_store(&v->stopping_vm, true);
 		phy_vm_destroy(vm);
 		return ret;
 	}
@@ -232,7 +234,15 @@ static int be_create(void *ctx, const char *body, size_t len,
 static int be_boot(void *ctx, struct phy_error *err)
 {
 	struct phy_vmm *v = ctx;
-	return LOCKED(v, boot_locked(v, err));
+	int ret = LOCKED(v, boot_locked(v, err));
+	/* The options' messages ("--disk: cannot open ...") say what, not
+	 * which request. */
+	if (ret && err && strncmp(err->message, "vm.boot", 7)) {
+		char m[PHY_ERROR_MESSAGE_MAX];
+		snprintf(m, sizeof(m), "%s", err->message);
+		phy_err(err, -ret, "vm.boot: %s", m);
+	}
+	return ret;
 }
 
 static int be_delete(void *ctx, struct phy_error *err)

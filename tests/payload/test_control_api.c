@@ -260,6 +260,17 @@ static void test_api_vm(void)
 	CHECK(put_body("vm.create", "{\"memory\":{\"size\":67108864}}", out,
 		       sizeof(out)) == 400);
 	CHECK_STR_CONTAINS(out, "a kernel or firmware is required");
+	/* A VM that cannot be built: vm.boot says why, the VMM stays. */
+	snprintf(body, sizeof(body),
+		 "{\"memory\":{\"size\":67108864},\"payload\":{\"kernel\":\"%s\"},"
+		 "\"disks\":[{\"path\":\"%s/none.img\"}]}", disk_path, dir);
+	CHECK(put_body("vm.create", body, out, sizeof(out)) == 204);
+	CHECK(put_body("vm.boot", "", out, sizeof(out)) == 400);
+	CHECK_STR_CONTAINS(out, "vm.boot: --disk: cannot open");
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"state\":\"Created\"");
+	CHECK(put("vm.delete") == 204);
+	CHECK(get("vm.info", out, sizeof(out)) == 404);
 	snprintf(body, sizeof(body),
 		 "{\"cpus\":{\"boot_vcpus\":1,\"max_vcpus\":1},"
 		 "\"memory\":{\"size\":67108864},"
@@ -466,6 +477,7 @@ static void test_events(void)
 {
 	static const char *const want[] = {
 		"\"vmm\",\"event\":\"starting\"",
+		"\"vm\",\"event\":\"deleted\"", /* the VM that could not boot */
 		"\"vm\",\"event\":\"booting\"", "\"vm\",\"event\":\"booted\"",
 		"\"vm\",\"event\":\"pausing\"", "\"vm\",\"event\":\"paused\"",
 		"\"vm\",\"event\":\"resuming\"", "\"vm\",\"event\":\"resumed\"",
