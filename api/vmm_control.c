@@ -376,9 +376,9 @@ static void vmm_free(struct phy_vmm *v)
 static int vm_part(const struct phy_config *cfg, struct phy_config **out,
 		   struct phy_error *err)
 {
-	struct phy_config *c = phy_config_new();
+	struct phy_config *c = malloc(sizeof(*c));
 	if (!c || config_copy(c, cfg)) {
-		phy_config_free(c);
+		free(c);
 		return phy_err(err, PHY_E_NOMEM, "out of memory");
 	}
 	free(c->api_socket);

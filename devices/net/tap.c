@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -48,7 +49,8 @@ static int open_queue(struct tap *t, const struct tap_params *cfg,
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	/* The first open may leave the name to the kernel; the others
 	 * attach to the interface it made. */
-	memcpy(ifr.ifr_name, t->nr_fds ? t->name : cfg->name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+		 t->nr_fds ? t->name : cfg->name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		close(fd);
