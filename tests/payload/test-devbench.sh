@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# devbench (tools/bench/devbench: a polling virtio-blk driver in guest user
+# mode) under phyllome-vmm on a 16 MiB disk, each job briefly, correctness
+# only: every job's line with errors=0 and the pass line on COM1, and the
+# disk file afterwards holds the pattern, with sectors of this run's write
+# generations. Then the test of the test: a sector corrupted on the host
+# must make the guest's read job fail.
+# Usage: test-devbench.sh VMM DEVBENCH_ELF DEVBENCH_DISK WORKDIR
+set -uo pipefail
+vmm=$1 elf=$2 tool=$3 work=$4
+mkdir -p "$work"
+. "$(dirname "$0")/tap.sh"
+disk=$work/disk.img
+jobs="blk-randread-qd1 blk-randread-qd32 blk-randwrite-qd1 blk-randwrite-qd32 blk-read-1m blk-write-1m"
+
+# O_DIRECT where the file system has it (the benchmark's set-up), else not.
+direct=on
+dd if=/dev/zero of="$work/probe" bs=4096 count=1 oflag=direct status=none 2>/dev/null || direct=off
+rm -f "$work/probe"
+khz=$("$tool" tsc)
+
+run() { # NAME CMDLINE: one VMM run, serial in WORK/NAME.log
+  timeout -k 5 120 "$vmm" --kernel "$elf" --memory size=64M --rng off \
+    --disk "path=$disk,direct=$direct" --cmdline "$2 tsc_khz=$khz" \
+    --serial "file=$work/$1.log" 2>"$work/$1.err"
+}
+
+"$tool" fill "$disk" 16
+check "the disk is filled with generation 0" $? "devbench-disk fill failed"
+
+run verify "jobs=verify ms=150 ops=3000 gen=5 maxgen=20"
+rc=$?
+[ $rc = 0 ]; check "powers off through ACPI S5: exit 0" $? "exit $rc: $(tail -1 "$work/verify.err")"
+grep -aq "^DEVBENCH device .*event_idx=1" "$work/verify.log"
+check "finds the virtio-blk function, EVENT_IDX negotiated" $? "$(grep -a 'DEVBENCH' "$work/verify.log" | head -3)"
+for j in $jobs; do
+  l=$(grep -a "^DEVBENCH job=$j " "$work/verify.log")
+  # Reads check every request; writes are read back after the job.
+  [[ $j == *write* ]] && l=$(grep -a "^DEVBENCH readback job=$j " "$work/verify.log")
+  [[ "$l" =~ \ verified=[1-9][0-9]*\ errors=0$ ]]
+  check "$j: requests completed, data checked, no errors" $? "'$l'"
+done
+grep -aq "^DEVBENCH-RESULT pass" "$work/verify.log"
+check "the guest reports pass" $? "$(grep -a 'DEVBENCH-' "$work/verify.log" | head -5)"
+out=$("$tool" check "$disk" 20 5)
+check "the disk file holds the pattern and this run's writes ($out)" $? "$out"
+
+# Sector 77 of the file rewritten as sector 78: a sequential read of the
+# whole disk must report it.
+dd if="$disk" of="$disk" bs=512 skip=78 seek=77 count=1 conv=notrunc status=none
+run corrupt "jobs=blk-read-1m ms=10000 ops=32 gen=30 maxgen=40"
+grep -aq "^DEVBENCH-ERROR job=blk-read-1m phase=job bad-sector 0x000000000000004d" "$work/corrupt.log" &&
+  grep -aq "^DEVBENCH-RESULT fail" "$work/corrupt.log"
+check "a corrupted sector fails the guest's check" $? "$(grep -a 'DEVBENCH' "$work/corrupt.log" | tail -3)"
+"$tool" check "$disk" 40 >/dev/null 2>&1
+[ $? != 0 ]; check "and the host's check" $? "devbench-disk check passed a corrupted file"
+
+tap_done test-devbench
