@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * devbench's disk pattern, shared by the guest payload and the host's
- * devbench-disk: every 512-byte sector identifies itself. Words 0-2 hold
+ * devbench-host: every 512-byte sector identifies itself. Words 0-2 hold
  * the sector number, the generation that wrote it (0: the host's fill, then
  * one per write job) and a magic; words 3-63 follow from the generation
  * alone, so a sector read from the wrong place, a stale one and a torn one
