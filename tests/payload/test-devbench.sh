@@ -5,7 +5,8 @@
 # only: every job's line with errors=0 and the pass line on COM1, and the
 # disk file afterwards holds the pattern, with sectors of this run's write
 # generations. Then the test of the test: a sector corrupted on the host
-# must make the guest's read job fail.
+# must make the guest's read job fail. The blk jobs under QEMU too, where
+# it is installed.
 # Usage: test-devbench.sh VMM DEVBENCH_ELF DEVBENCH_HOST WORKDIR
 set -uo pipefail
 vmm=$1 elf=$2 tool=$3 work=$4
@@ -55,6 +56,31 @@ grep -aq "^DEVBENCH-ERROR job=blk-read-1m phase=job bad-sector 0x000000000000004
 check "a corrupted sector fails the guest's check" $? "$(grep -a 'DEVBENCH' "$work/corrupt.log" | tail -3)"
 "$tool" check "$disk" 40 >/dev/null 2>&1
 [ $? != 0 ]; check "and the host's check" $? "devbench-host check passed a corrupted file"
+
+# The same driver under QEMU (microvm with ECAM, no firmware: devbench
+# assigns the BARs), where QEMU is installed: a fresh disk, every blk job.
+qemu=$(command -v qemu-system-x86_64)
+if [ -n "$qemu" ]; then
+  "$tool" fill "$disk" 16
+  timeout -k 5 120 "$qemu" -M microvm,x-option-roms=off,rtc=off,pcie=on \
+    -enable-kvm -cpu host,-arch-capabilities -m 64 -nodefaults -nographic \
+    -serial "file:$work/qemu.log" -monitor none -no-reboot \
+    -device isa-debug-exit,iobase=0xf4,iosize=4 \
+    -drive "file=$disk,format=raw,if=none,cache=none,aio=io_uring,id=d" \
+    -device virtio-blk-pci,drive=d,disable-legacy=on \
+    -kernel "$elf" -append "jobs=verify ms=150 ops=3000 gen=50 maxgen=60 tsc_khz=$khz" \
+    </dev/null >"$work/qemu.out" 2>&1
+  rc=$?
+  # three read jobs and three write jobs' read-backs, each without errors
+  n=$(grep -ac "^DEVBENCH readback job=.* errors=0$\|^DEVBENCH job=blk-.*read.* errors=0$" "$work/qemu.log")
+  [ $rc = 1 ] && grep -aq "^DEVBENCH-RESULT pass" "$work/qemu.log" && [ "$n" = 6 ]
+  check "under QEMU microvm too: every job passes (isa-debug-exit: exit 1)" $? \
+    "exit $rc, $n job lines: $(grep -a 'DEVBENCH' "$work/qemu.log" | tail -2) $(tail -1 "$work/qemu.out")"
+  out=$("$tool" check "$disk" 60 50)
+  check "and the file holds QEMU's writes ($out)" $? "$out"
+else
+  echo "ok - # SKIP under QEMU: qemu-system-x86_64 is not installed"
+fi
 
 # virtio-net on a tap of its own: frames out (the host's tap counts them)
 # and in (devbench-host send), each checked by the guest.
