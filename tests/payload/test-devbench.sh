@@ -42,6 +42,9 @@ for j in $jobs; do
   [[ "$l" =~ \ verified=[1-9][0-9]*\ errors=0$ ]]
   check "$j: requests completed, data checked, no errors" $? "'$l'"
 done
+grep -aq "^DEVBENCH job=blk-errors ops=4 verified=4 errors=0$" "$work/verify.log"
+check "blk-errors: reads past and across the end get IOERR, an unknown type UNSUPP, the device goes on" $? \
+  "$(grep -a 'blk-errors' "$work/verify.log")"
 grep -aq "^DEVBENCH-RESULT pass" "$work/verify.log"
 check "the guest reports pass" $? "$(grep -a 'DEVBENCH-' "$work/verify.log" | head -5)"
 out=$("$tool" check "$disk" 20 5)
@@ -73,7 +76,8 @@ if [ -n "$qemu" ]; then
   rc=$?
   # three read jobs and three write jobs' read-backs, each without errors
   n=$(grep -ac "^DEVBENCH readback job=.* errors=0$\|^DEVBENCH job=blk-.*read.* errors=0$" "$work/qemu.log")
-  [ $rc = 1 ] && grep -aq "^DEVBENCH-RESULT pass" "$work/qemu.log" && [ "$n" = 6 ]
+  [ $rc = 1 ] && grep -aq "^DEVBENCH-RESULT pass" "$work/qemu.log" && [ "$n" = 6 ] &&
+    grep -aq "^DEVBENCH job=blk-errors ops=4 verified=4 errors=0$" "$work/qemu.log"
   check "under QEMU microvm too: every job passes (isa-debug-exit: exit 1)" $? \
     "exit $rc, $n job lines: $(grep -a 'DEVBENCH' "$work/qemu.log" | tail -2) $(tail -1 "$work/qemu.out")"
   out=$("$tool" check "$disk" 60 50)

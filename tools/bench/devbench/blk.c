@@ -3,7 +3,7 @@
  * devbench's virtio-blk jobs: random 4 KiB reads and writes at queue depth
  * 1 and 32, sequential 1 MiB reads and writes at depth 8, the data checked
  * against the disk pattern (pattern.h) on every read, and every write job
- * read back.
+ * read back; and blk-errors, requests the device must refuse.
  */
 #include "jobs.h"
 #include "pattern.h"
@@ -48,13 +48,10 @@ static const struct job jobs[] = {
 };
 
 const char *const blk_job_names[] = {
-	"blk-randread-qd1",
-	"blk-randread-qd32",
-	"blk-randwrite-qd1",
-	"blk-randwrite-qd32",
-	"blk-read-1m",
-	"blk-write-1m",
-	0,
+	"blk-randread-qd1",  "blk-randread-qd32",
+	"blk-randwrite-qd1", "blk-randwrite-qd32",
+	"blk-read-1m",	     "blk-write-1m",
+	"blk-errors",	     0,
 };
 
 /* One run of requests: what a job or a read-back pass issues. */
@@ -274,8 +271,83 @@ static int run_job(const struct job *j, uint64_t gen, uint64_t khz)
 	return bad ? -1 : 0;
 }
 
+/* One request on slot 0, waited for: its status byte. The data buffer is
+ * device-writable (reads and the unknown type). */
+static uint8_t blk_sync(uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct virtq *q = &dev.q[0];
+	struct vring_desc *d = ring.desc;
+	hdrs[0] = (struct blk_hdr){type, 0, sector};
+	d[0] = (struct vring_desc){(uintptr_t)&hdrs[0], 16, DESC_F_NEXT, 1};
+	d[1] = (struct vring_desc){(uintptr_t)bufs, len,
+				   DESC_F_NEXT | DESC_F_WRITE, 2};
+	d[2] = (struct vring_desc){(uintptr_t)&status[0], 1, DESC_F_WRITE, 0};
+	status[0] = 0xff;
+	vq_add(q, 0);
+	vq_publish(q);
+	uint16_t used = vq_wait_used(q, "device-stalled");
+	if ((uint16_t)(used - q->last_used) != 1 || vq_pop_used(q, 0) != 0)
+		fail("bad-used-entry", used);
+	vq_consumed(q);
+	return status[0];
+}
+
+/* blk-errors: requests a device must refuse without failing: reads at and
+ * across the end of the disk (IOERR), an unknown request type (UNSUPP);
+ * then a good read, checked, and the device still not NEEDS_RESET. */
+static int errors_job(void)
+{
+	static const struct {
+		const char *what;
+		uint32_t type, len;
+		int64_t from_end; /* sector: capacity + from_end, or 0 */
+		uint8_t want;
+	} cases[] = {
+		{"read-past-end", BLK_T_IN, 4096, 0, 1},
+		{"read-across-end", BLK_T_IN, 4096, -4, 1},
+		{"unknown-type", 0x7f, 512, INT64_MIN, 2},
+		{"good-read", BLK_T_IN, 4096, INT64_MIN, 0},
+	};
+	uint64_t errors = 0;
+	puts("DEVBENCH begin job=blk-errors\n");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t sector =
+			cases[i].from_end == INT64_MIN
+				? 0
+				: capacity + (uint64_t)cases[i].from_end;
+		uint8_t st = blk_sync(cases[i].type, sector, cases[i].len);
+		int bad = st != cases[i].want;
+		for (uint32_t k = 0;
+		     !bad && !st && k < cases[i].len / DB_SECTOR; k++) {
+			uint64_t gen;
+			bad = db_check((const uint64_t *)(bufs + k * DB_SECTOR),
+				       k, opt.maxgen, &gen) != 0;
+		}
+		if (bad) {
+			errors++;
+			puts("DEVBENCH-ERROR job=blk-errors ");
+			puts(cases[i].what);
+			kv("status", st);
+			kv("want", cases[i].want);
+			putc('\n');
+		}
+	}
+	virtio_check(&dev, "device-needs-reset");
+	puts("DEVBENCH job=blk-errors");
+	kv("ops", ARRAY_SIZE(cases));
+	kv("verified", ARRAY_SIZE(cases) - errors);
+	kv("errors", errors);
+	putc('\n');
+	return errors ? -1 : 0;
+}
+
 int blk_job(const char *name, size_t n, uint64_t khz, uint64_t *gen)
 {
+	if (n == 10 && memeq(name, "blk-errors", 10)) {
+		if (!dev.common)
+			blk_init();
+		return errors_job();
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
 		const struct job *j = &jobs[i];
 		if (strlen(j->name) != n || !memeq(j->name, name, n))
