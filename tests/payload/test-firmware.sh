@@ -11,10 +11,7 @@
 set -uo pipefail
 vmm=$1 fw=$2 fw_overlay=$3 work=$4
 mkdir -p "$work"
-pass=0 fail=0
-check() { # NAME STATUS MESSAGE
-  if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "ok - $1"; else fail=$((fail + 1)); echo "not ok - $1: $3"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # An 8 KiB UEFI variable store: erased flash under a firmware volume header
 # with the NV-data GUID and its length.
@@ -124,5 +121,4 @@ rc=$?
 [ $rc = 2 ] && grep -q -- "--firmware: cannot be combined with --kernel" "$work/bad.err"
 check "--firmware with --kernel is refused" $? "exit $rc: $(cat "$work/bad.err")"
 
-echo "test-firmware: $pass passed, $fail failed"
-[ $fail = 0 ]
+tap_done test-firmware

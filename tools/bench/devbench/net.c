@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * devbench's virtio-net jobs, frames of netframe.h on queue pair 0:
+ * net-tx / net-tx-64 send 1514- / 64-byte frames as fast as the device
+ * takes them (up to 128 in flight); net-rx / net-rx-64 count and check the
+ * frames the host's devbench-host send puts into the tap, from the first
+ * to the last (the job ends 300 ms after the last, or at ms=).
+ * VERSION_1 and EVENT_IDX only: 12-byte headers of zeros, no offloads,
+ * no mergeable buffers (each receive buffer takes a whole frame).
+ */
+#include "jobs.h"
+#include "netframe.h"
+#include "rt.h"
+#include "virtio.h"
+
+#define VIRTIO_NET_F_MAC 5
+#define NET_HDR 12
+#define BUF 2048
+#define TX_INFLIGHT 128
+#define RXQ 0
+#define TXQ 1
+
+static struct virtio_dev dev;
+static struct vring_mem rings[2];
+static uint8_t rxbuf[QSIZE_MAX][BUF] __attribute__((aligned(4096)));
+static uint8_t txbuf[TX_INFLIGHT][BUF] __attribute__((aligned(4096)));
+static uint64_t tx_t0[TX_INFLIGHT];
+static uint8_t mac[6];
+
+struct job {
+	const char *name;
+	int rx;
+	uint32_t len;
+};
+
+static const struct job jobs[] = {
+	{"net-tx", 0, NF_MAX},
+	{"net-tx-64", 0, NF_MIN},
+	{"net-rx", 1, NF_MAX},
+	{"net-rx-64", 1, NF_MIN},
+};
+
+struct result {
+	uint64_t frames, bytes, errors, other, lost, lat_max, cycles, kicks;
+};
+
+static void net_init(void)
+{
+	virtio_init(&dev, 0x1041, 1ull << VIRTIO_NET_F_MAC, 2, rings);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (dev.features >> VIRTIO_NET_F_MAC & 1)
+				 ? rd8(dev.device + (uint64_t)i)
+				 : (uint8_t)(i ? 0x10 * i : 0x02);
+	/* Every receive buffer posted once; they go back as they are used. */
+	struct virtq *q = &dev.q[RXQ];
+	for (uint16_t i = 0; i < q->size; i++) {
+		rings[RXQ].desc[i] = (struct vring_desc){(uintptr_t)rxbuf[i],
+							 BUF, DESC_F_WRITE, 0};
+		vq_add(q, i);
+	}
+	vq_publish(q);
+	for (uint16_t i = 0; i < TX_INFLIGHT; i++)
+		rings[TXQ].desc[i] =
+			(struct vring_desc){(uintptr_t)txbuf[i], 0, 0, 0};
+	puts("DEVBENCH device=net");
+	kv("slot", dev.slot);
+	kv("rx_queue_size", q->size);
+	kv("tx_queue_size", dev.q[TXQ].size);
+	kv("event_idx", (uint64_t)q->event_idx);
+	putc('\n');
+}
+
+static void tx_submit(uint16_t slot, uint32_t len, uint64_t seq)
+{
+	memset(txbuf[slot], 0, NET_HDR);
+	nf_fill(txbuf[slot] + NET_HDR, len, seq, mac);
+	rings[TXQ].desc[slot].len = NET_HDR + len;
+	vq_add(&dev.q[TXQ], slot);
+	tx_t0[slot] = rdtsc();
+}
+
+static void run_tx(const struct job *j, uint64_t khz, struct result *r)
+{
+	struct virtq *q = &dev.q[TXQ];
+	unsigned depth = q->size < TX_INFLIGHT ? q->size : TX_INFLIGHT;
+	uint16_t free_slots[TX_INFLIGHT];
+	unsigned nfree = 0, inflight = 0;
+	for (unsigned s = depth; s-- > 0;)
+		free_slots[nfree++] = (uint16_t)s;
+	uint64_t seq = 0, kicks0 = q->kicks, t0 = rdtsc(),
+		 end = t0 + opt.ms * khz;
+	for (;;) {
+		uint64_t now = rdtsc();
+		while (nfree && seq < opt.ops && now < end) {
+			tx_submit(free_slots[--nfree], j->len, seq++);
+			inflight++;
+		}
+		vq_publish(q);
+		if (!inflight)
+			break;
+		uint16_t used = vq_wait_used(q, "tx-stalled");
+		now = rdtsc();
+		while (q->last_used != used) {
+			uint32_t id = vq_pop_used(q, 0);
+			if (id >= depth)
+				fail("bad-tx-used-id", id);
+			uint64_t lat = now - tx_t0[id];
+			hist_add(lat);
+			if (lat > r->lat_max)
+				r->lat_max = lat;
+			r->frames++;
+			r->bytes += j->len;
+			free_slots[nfree++] = (uint16_t)id;
+			inflight--;
+		}
+		vq_consumed(q);
+	}
+	r->cycles = rdtsc() - t0;
+	r->kicks = q->kicks - kicks0;
+}
+
+/* One used receive buffer: checked, counted, posted again. */
+static void rx_one(struct result *r, uint64_t *next_seq, uint32_t want_len)
+{
+	struct virtq *q = &dev.q[RXQ];
+	uint32_t len, id = vq_pop_used(q, &len);
+	if (id >= q->size || len > BUF || len < NET_HDR)
+		fail("bad-rx-used", (uint64_t)id << 32 | len);
+	uint64_t seq;
+	int ok = nf_check(rxbuf[id] + NET_HDR, len - NET_HDR, &seq);
+	if (ok == 0 || (ok > 0 && len - NET_HDR != want_len)) {
+		r->other++; /* not ours, or an earlier job's */
+	} else if (ok < 0) {
+		if (r->errors++ < 8) {
+			puts("DEVBENCH-ERROR bad-frame len=");
+			puthex(len - NET_HDR);
+			putc('\n');
+		}
+	} else {
+		if (seq > *next_seq)
+			r->lost += seq - *next_seq;
+		if (seq >= *next_seq)
+			*next_seq = seq + 1;
+		r->frames++;
+		r->bytes += len - NET_HDR;
+	}
+	vq_add(q, (uint16_t)id);
+}
+
+static void run_rx(const struct job *j, uint64_t khz, struct result *r)
+{
+	struct virtq *q = &dev.q[RXQ];
+	uint64_t next_seq = 0, kicks0 = q->kicks, first = 0, last = 0;
+	uint64_t wait_end = rdtsc() + (2 * opt.ms + 10000) * khz;
+	uint64_t idle = 300 * khz;
+	for (;;) {
+		uint64_t now = rdtsc();
+		uint16_t used = vq_used_idx(q);
+		if (used == q->last_used) {
+			if ((last && now - last > idle) || now > wait_end)
+				break;
+			continue;
+		}
+		barrier();
+		uint64_t frames0 = r->frames;
+		while (q->last_used != used)
+			rx_one(r, &next_seq, j->len);
+		vq_consumed(q);
+		vq_publish(q);
+		if (r->frames != frames0) {
+			if (!first)
+				first = now;
+			last = now;
+		}
+	}
+	r->cycles = last - first;
+	r->kicks = q->kicks - kicks0;
+}
+
+static void print_result(const struct job *j, const struct result *r,
+			 uint64_t khz)
+{
+	puts("DEVBENCH job=");
+	puts(j->name);
+	kv("ops", r->frames);
+	kv("bytes", r->bytes);
+	kv("cycles", r->cycles);
+	kv("tsc_khz", khz);
+	kv("pps", r->cycles ? r->frames * khz * 1000 / r->cycles : 0);
+	kv("kBps", r->cycles ? r->bytes / 1024 * khz * 1000 / r->cycles : 0);
+	if (!j->rx) {
+		kv("lat_p50_ns", hist_pct(500) * 1000000 / khz);
+		kv("lat_p99_ns", hist_pct(990) * 1000000 / khz);
+		kv("lat_max_ns", r->lat_max * 1000000 / khz);
+	} else {
+		kv("lost", r->lost);
+		kv("other", r->other);
+	}
+	kv("kicks", r->kicks);
+	kv("errors", r->errors);
+	putc('\n');
+}
+
+int net_job(const char *name, size_t n, uint64_t khz)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(jobs); i++) {
+		const struct job *j = &jobs[i];
+		if (strlen(j->name) != n || !memeq(j->name, name, n))
+			continue;
+		if (!dev.common)
+			net_init();
+		struct result r = {0};
+		hist_reset();
+		puts("DEVBENCH begin job=");
+		puts(j->name);
+		putc('\n');
+		if (j->rx)
+			run_rx(j, khz, &r);
+		else
+			run_tx(j, khz, &r);
+		print_result(j, &r, khz);
+		virtio_check(&dev, "device-needs-reset");
+		return r.errors || !r.frames ? -1 : 0;
+	}
+	return JOB_UNKNOWN;
+}
