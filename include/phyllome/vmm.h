@@ -186,8 +186,8 @@ enum phy_console {
 
 /*
  * Feeds bytes to a console's input, from any thread. Returns how many it
- * took (the UART's 16-byte FIFO or the virtio console's 4 KiB buffer may
- * take fewer; 0 when full, when the guest's driver is not running yet, or
+ * took (the UART's and the virtio console's 4 KiB buffers may take fewer;
+ * 0 when full, when the guest's driver is not running yet, or
  * when the VM has no such console): offer the rest again later. Negative
  * PHY_E_INVALID for a NULL vm, a NULL buf with len > 0 or an unknown
  * console. A pty or socket console's own client feeds it too.
