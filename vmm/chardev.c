@@ -175,10 +175,10 @@ static void accept_client(struct chardev *c)
 	if (fd < 0)
 		return;
 	if (c->client_fd >= 0) {
-		close(fd); /* one client at a time */
 		pthread_mutex_lock(&c->lock);
 		c->st.refused++;
 		pthread_mutex_unlock(&c->lock);
+		close(fd); /* one client at a time */
 		return;
 	}
 	attach(c, fd);
@@ -410,6 +410,9 @@ void chardev_close(struct chardev *c)
 		c->thread_started = false;
 	}
 	chardev_flush(c);
+	/* The guest's last words, as far as the client takes them now. */
+	if (c->ring && c->client_fd >= 0)
+		ring_flush(c);
 	if (c->mode == SERIAL_SOCKET && c->client_fd >= 0)
 		close(c->client_fd);
 	c->client_fd = -1;
