@@ -45,12 +45,20 @@ static void write_all(int fd, const uint8_t *buf, size_t len)
 	}
 }
 
-void chardev_flush(struct chardev *c)
+/* Writes out the line buffer (lock held). */
+static void flush_line(struct chardev *c)
 {
 	if (c->line_len && c->fd >= 0)
 		write_all(c->fd, c->line, c->line_len);
 	c->st.out_bytes += c->line_len;
 	c->line_len = 0;
+}
+
+void chardev_flush(struct chardev *c)
+{
+	pthread_mutex_lock(&c->lock);
+	flush_line(c);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void write_line_buffered(struct chardev *c, const uint8_t *buf,
@@ -61,7 +69,7 @@ static void write_line_buffered(struct chardev *c, const uint8_t *buf,
 	for (size_t i = 0; i < len; i++) {
 		c->line[c->line_len++] = buf[i];
 		if (c->unbuffered || buf[i] == '\n' || c->line_len == CHARDEV_LINE_SIZE)
-			chardev_flush(c);
+			flush_line(c);
 	}
 }
 
@@ -133,12 +141,13 @@ void chardev_write(void *opaque, const uint8_t *buf, size_t len)
 		c->fn(c->opaque, buf, len);
 		return;
 	}
+	pthread_mutex_lock(&c->lock);
 	if (c->mode != SERIAL_PTY && c->mode != SERIAL_SOCKET) {
 		if (c->fd >= 0)
 			write_line_buffered(c, buf, len);
+		pthread_mutex_unlock(&c->lock);
 		return;
 	}
-	pthread_mutex_lock(&c->lock);
 	bool was_empty = !c->ring_len;
 	ring_put(c, buf, len);
 	if (was_empty && c->client_fd >= 0 && ring_flush(c) == 0 && c->ring_len)

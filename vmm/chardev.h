@@ -31,6 +31,11 @@
  *
  * The embedder's output hook (phy_vm_set_serial_output) wins over the
  * mode for the serial port.
+ *
+ * Threads: chardev_write() and chardev_flush() may be called from any
+ * thread (vCPUs for the UART, the device loop for the virtio console,
+ * the supervisor when the VM stops); `lock` serialises them with the
+ * chardev's own thread.
  */
 #ifndef PHY_VMM_CHARDEV_H
 #define PHY_VMM_CHARDEV_H
@@ -83,7 +88,7 @@ struct chardev {
 	pthread_t thread;
 	bool thread_started;
 
-	pthread_mutex_t lock; /* what follows */
+	pthread_mutex_t lock; /* the line buffer, the stats and what follows */
 	int client_fd;  /* socket: the client; pty: fd while attached; -1 */
 	bool stopping;
 	uint8_t *ring;  /* CHARDEV_RING_SIZE bytes */

@@ -2,8 +2,9 @@
 /*
  * The VM behind the opaque struct phy_vm. A VM owns what survives a guest
  * reboot (configuration, guest RAM, the kernel and initrd images, the
- * serial sink); its `machine` is what a reboot rebuilds from scratch (the
- * KVM VM, vCPUs, buses and devices), which makes a reset exact.
+ * serial console's host end); its `machine` is what a reboot rebuilds
+ * from scratch (the KVM VM, vCPUs, buses and devices), which makes a
+ * reset exact.
  */
 #ifndef PHY_VMM_VM_INTERNAL_H
 #define PHY_VMM_VM_INTERNAL_H

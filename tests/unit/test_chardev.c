@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A console's host end (vmm/chardev.c) without a VM: a file; a pty
+ * A console's host end (vmm/chardev.c) without a VM: a file (also
+ * written and flushed from two threads at once); a pty
  * (output kept until a client opens the slave, raw mode, input from the
  * slave handed to the input function, also one byte at a time when the
  * guest takes no more, a client that goes and comes back); a socket
@@ -129,6 +130,44 @@ static void test_file(void)
 			   NULL, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "--console: cannot open '/nonexistent/dir/x'");
 	chardev_close(&c);
+}
+
+static void *flusher(void *arg)
+{
+	struct chardev *c = arg;
+	for (int i = 0; i < 200000; i++)
+		chardev_flush(c);
+	return NULL;
+}
+
+/* The virtio console writes on the device loop while the VM's stop
+ * flushes on another thread: every byte lands once, in order. */
+static void test_file_two_threads(void)
+{
+	char path[] = "/tmp/phy-chardev-XXXXXX";
+	int fd = mkstemp(path);
+	NEED(fd >= 0);
+	struct chardev c;
+	struct phy_error err;
+	chardev_init(&c);
+	NEED(chardev_open(&c, SERIAL_FILE, path, "console", NULL, NULL, &err) == 0);
+	pthread_t t;
+	NEED(pthread_create(&t, NULL, flusher, &c) == 0);
+	size_t total = 0;
+	for (int i = 0; i < 20000; i++) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "%d%s", i, i % 3 ? " " : "\n");
+		chardev_write(&c, (const uint8_t *)line, (size_t)n);
+		total += (size_t)n;
+	}
+	pthread_join(t, NULL);
+	chardev_close(&c);
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0 && (size_t)st.st_size == total);
+	char head[16] = { 0 };
+	CHECK(pread(fd, head, 8, 0) == 8 && !strcmp(head, "0\n1 2 3\n"));
+	close(fd);
+	unlink(path);
 }
 
 static int open_slave(const char *path)
@@ -318,6 +357,7 @@ static void test_ring_bound(void)
 int main(void)
 {
 	test_file();
+	test_file_two_threads();
 	test_pty();
 	test_socket();
 	test_ring_bound();
