@@ -134,6 +134,7 @@ static void console_woken(void *opaque)
 static void console_reset(struct virtio_dev *dev)
 {
 	struct virtio_console *con = to_con(dev);
+	con->st.discarded += con->count;
 	con->head = con->count = 0;
 }
 

@@ -56,9 +56,10 @@ size_t virtio_console_input(struct virtio_console *con, const uint8_t *buf,
 			    size_t len);
 
 struct virtio_console_stats {
-	uint64_t rx_bytes; /* input written into the receiveq */
-	uint64_t tx_bytes; /* output taken off the transmitq */
-	size_t pending;    /* input waiting for receive buffers */
+	uint64_t rx_bytes;  /* input written into the receiveq */
+	uint64_t tx_bytes;  /* output taken off the transmitq */
+	uint64_t discarded; /* input a driver reset forgot */
+	size_t pending;     /* input waiting for receive buffers */
 };
 void virtio_console_stats(struct virtio_console *con,
 			  struct virtio_console_stats *st);

@@ -236,6 +236,7 @@ static void test_receive(void)
 	sim_set_status(r->sim, 0);
 	virtio_console_stats(r->con, &st);
 	CHECK_EQ_U64(st.pending, 0);
+	CHECK_EQ_U64(st.discarded, 100);
 	CHECK_EQ_U64(virtio_console_input(r->con, in, 100), 0);
 	sim_run(r->sim);
 	rig_close(r);
