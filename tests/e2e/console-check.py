@@ -54,7 +54,8 @@ class Console:
             except OSError:
                 data = b""
             if not data:
-                fail("%s: closed while waiting for %r" % (self.name, pattern))
+                fail("%s: closed while waiting for %r (last: %r)"
+                     % (self.name, pattern, self.seen[-200:]))
             self.seen += data
             self.log.write(data)
             self.log.flush()
