@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/thread.h"
 
 /* While no client has the pty's slave open, the master polls as hung
  * up: the thread looks again this often. */
@@ -286,6 +286,9 @@ static bool serve_once(struct chardev *c)
 static void *chardev_thread(void *arg)
 {
 	struct chardev *c = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "phy-%s", c->opt); /* phy-serial, phy-console */
+	pthread_setname_np(pthread_self(), name);
 	while (serve_once(c))
 		;
 	return NULL;
@@ -359,12 +362,7 @@ static int start_thread(struct chardev *c, struct phy_error *err)
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!c->ring || c->wake_fd < 0)
 		return phy_err(err, PHY_E_NOMEM, "--%s: out of memory", c->opt);
-	/* The thread takes no signal: the embedder's stay where they go. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&c->thread, NULL, chardev_thread, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = phy_thread_create(&c->thread, chardev_thread, c);
 	if (r)
 		return phy_err_errno(err, PHY_E_IO, r, "--%s: thread", c->opt);
 	c->thread_started = true;
