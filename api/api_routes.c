@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "api/api_routes.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,11 +59,27 @@ static void vmm_ping(const struct api_backend *b, struct api_reply *r)
 	r->status = 200;
 }
 
+/* The status for a failed call: a bad body 400, the wrong state 405
+ * (Cloud Hypervisor's "could not ... because it is not booted"), no VM
+ * created at all 404, anything else 500. */
+static int error_status(const struct api_backend *b, int ret)
+{
+	if (ret == -PHY_E_INVALID)
+		return 400;
+	if (ret == -PHY_E_STATE)
+		return b->desc.config_json ? 405 : 404;
+	return 500;
+}
+
 static void vm_info(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
+	if (!b->desc.config_json) {
+		api_reply_error(r, 404, "vm.info: the VM is not created");
+		return;
+	}
 	json_lit(j, "{\"config\":");
-	json_lit(j, b->desc.config_json ? b->desc.config_json : "{}");
+	json_lit(j, b->desc.config_json);
 	json_lit(j, ",\"state\":");
 	json_str(j, api_state_name(b->ops->state(b->ctx)));
 	json_lit(j, ",\"memory_actual_size\":");
@@ -137,12 +154,20 @@ static void gpu_counters(struct json_buf *j, const struct phy_gpu_stats *s)
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
+	enum phy_vm_state st = b->ops->state(b->ctx);
+	if (!b->desc.config_json || st == PHY_VM_CREATED) {
+		api_reply_error(r, b->desc.config_json ? 405 : 404,
+				b->desc.config_json ? "vm.counters: the VM is not booted"
+						    : "vm.counters: the VM is not created");
+		return;
+	}
 	json_lit(j, "{");
 	for (unsigned i = 0; i < b->desc.nr_disks; i++) {
 		struct phy_disk_stats s;
 		struct phy_error err = { 0 };
-		if (b->ops->disk_stats(b->ctx, i, &s, &err)) {
-			api_reply_error(r, 500, err.message);
+		int ret = b->ops->disk_stats(b->ctx, i, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
 			return;
 		}
 		if (i)
@@ -154,8 +179,9 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 	for (unsigned i = 0; i < b->desc.nr_nets; i++) {
 		struct phy_net_stats s;
 		struct phy_error err = { 0 };
-		if (b->ops->net_stats(b->ctx, i, &s, &err)) {
-			api_reply_error(r, 500, err.message);
+		int ret = b->ops->net_stats(b->ctx, i, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
 			return;
 		}
 		if (i || b->desc.nr_disks)
@@ -167,8 +193,9 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 	if (b->desc.gpu_outputs) {
 		struct phy_gpu_stats s;
 		struct phy_error err = { 0 };
-		if (b->ops->gpu_stats(b->ctx, &s, &err)) {
-			api_reply_error(r, 500, err.message);
+		int ret = b->ops->gpu_stats(b->ctx, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
 			return;
 		}
 		json_lit(j, b->desc.nr_disks + b->desc.nr_nets ? ",\"_gpu0\":"
@@ -179,8 +206,8 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 	r->status = 200;
 }
 
-static void action_result(struct api_reply *r, int ret,
-			  const struct phy_error *err, const char *what)
+static void action_result(const struct api_backend *b, struct api_reply *r,
+			  int ret, const struct phy_error *err, const char *what)
 {
 	if (!ret) {
 		r->status = 204;
@@ -189,7 +216,7 @@ static void action_result(struct api_reply *r, int ret,
 	/* The library's message names the call and the state already. */
 	char msg[64];
 	snprintf(msg, sizeof(msg), "%s failed", what);
-	api_reply_error(r, ret == -PHY_E_STATE ? 405 : 500,
+	api_reply_error(r, error_status(b, ret),
 			err->message[0] ? err->message : msg);
 }
 
@@ -197,34 +224,58 @@ static void action_result(struct api_reply *r, int ret,
 	static void name(const struct api_backend *b, struct api_reply *r)    \
 	{                                                                     \
 		struct phy_error err = { 0 };                                 \
-		action_result(r, b->ops->call(b->ctx, &err), &err, what);     \
+		action_result(b, r, b->ops->call(b->ctx, &err), &err, what);  \
 	}
 ACTION(vm_pause, pause, "vm.pause")
 ACTION(vm_resume, resume, "vm.resume")
 ACTION(vm_reboot, reboot, "vm.reboot")
 ACTION(vm_power_button, power_button, "vm.power-button")
+ACTION(vm_shutdown, shutdown, "vm.shutdown")
+ACTION(vm_boot, boot, "vm.boot")
+ACTION(vm_delete, delete, "vm.delete")
+ACTION(vmm_shutdown, vmm_shutdown, "vmm.shutdown")
 #undef ACTION
 
-/* vm.shutdown needs a VM that was started and has not ended yet. */
-static void vm_shutdown(const struct api_backend *b, struct api_reply *r)
+/* The endpoints that take a JSON body: one is required. */
+static bool has_body(const struct http_request *req, struct api_reply *r)
 {
-	enum phy_vm_state s = b->ops->state(b->ctx);
-	if (s == PHY_VM_CREATED || s == PHY_VM_STOPPED) {
-		api_reply_error(r, 405, s == PHY_VM_CREATED ?
-				"vm.shutdown: the VM is not booted" :
-				"vm.shutdown: the VM is already shut down");
-		return;
-	}
-	struct phy_error err = { 0 };
-	action_result(r, b->ops->shutdown(b->ctx, &err), &err, "vm.shutdown");
+	if (req->body_len)
+		return true;
+	char msg[HTTP_MAX_TARGET + 64];
+	snprintf(msg, sizeof(msg), "%s needs a JSON body", req->path);
+	api_reply_error(r, 400, msg);
+	return false;
 }
 
-/* The VMM is the VM here: shutting it down stops the VM, and the process
- * hosting it (the CLI) exits once phy_vm_wait() returns. */
-static void vmm_shutdown(const struct api_backend *b, struct api_reply *r)
+static void vm_create(const struct api_backend *b,
+		      const struct http_request *req, struct api_reply *r)
 {
 	struct phy_error err = { 0 };
-	action_result(r, b->ops->shutdown(b->ctx, &err), &err, "vmm.shutdown");
+	if (has_body(req, r))
+		action_result(b, r, b->ops->create(b->ctx, req->body,
+						   req->body_len, &err),
+			      &err, "vm.create");
+}
+
+static void vm_add_disk(const struct api_backend *b,
+			const struct http_request *req, struct api_reply *r)
+{
+	struct phy_error err = { 0 };
+	if (has_body(req, r))
+		action_result(b, r, b->ops->add_disk(b->ctx, req->body,
+						     req->body_len, &err),
+			      &err, "vm.add-disk");
+}
+
+static void vm_add_net(const struct api_backend *b,
+		       const struct http_request *req, struct api_reply *r)
+{
+	struct phy_error err = { 0 };
+	if (has_body(req, r))
+		action_result(b, r, b->ops->add_net(b->ctx, req->body,
+						    req->body_len, req->fds,
+						    req->nr_fds, &err),
+			      &err, "vm.add-net");
 }
 
 static const struct route {
@@ -242,6 +293,11 @@ static const struct route {
 	{ "vm.pause", HTTP_PUT, vm_pause, NULL },
 	{ "vm.resume", HTTP_PUT, vm_resume, NULL },
 	{ "vm.shutdown", HTTP_PUT, vm_shutdown, NULL },
+	{ "vm.create", HTTP_PUT, NULL, vm_create },
+	{ "vm.boot", HTTP_PUT, vm_boot, NULL },
+	{ "vm.delete", HTTP_PUT, vm_delete, NULL },
+	{ "vm.add-disk", HTTP_PUT, NULL, vm_add_disk },
+	{ "vm.add-net", HTTP_PUT, NULL, vm_add_net },
 	{ "vm.reboot", HTTP_PUT, vm_reboot, NULL },
 	{ "vm.power-button", HTTP_PUT, vm_power_button, NULL },
 	{ "vm.screenshot", HTTP_PUT, NULL, api_vm_screenshot },

@@ -8,6 +8,7 @@
 #ifndef PHY_API_ROUTES_H
 #define PHY_API_ROUTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <phyllome/vmm.h>
@@ -24,8 +25,21 @@ struct api_backend_ops {
 	int (*resume)(void *ctx, struct phy_error *err);
 	int (*power_button)(void *ctx, struct phy_error *err);
 	int (*reboot)(void *ctx, struct phy_error *err);
-	/* Ends the VM (vm.shutdown, vmm.shutdown); returns at once. */
+	/* vm.shutdown: stops the VM and keeps its configuration. */
 	int (*shutdown)(void *ctx, struct phy_error *err);
+	/* vmm.shutdown: ends the VMM; returns at once. */
+	int (*vmm_shutdown)(void *ctx, struct phy_error *err);
+	/* vm.create with a VmConfig body, vm.boot, vm.delete. */
+	int (*create)(void *ctx, const char *body, size_t len,
+		      struct phy_error *err);
+	int (*boot)(void *ctx, struct phy_error *err);
+	int (*delete)(void *ctx, struct phy_error *err);
+	/* vm.add-disk, vm.add-net: a DiskConfig or NetConfig body; fds came
+	 * with the request (SCM_RIGHTS) and stay the caller's. */
+	int (*add_disk)(void *ctx, const char *body, size_t len,
+			struct phy_error *err);
+	int (*add_net)(void *ctx, const char *body, size_t len, const int *fds,
+		       unsigned nr_fds, struct phy_error *err);
 	int (*disk_stats)(void *ctx, unsigned index, struct phy_disk_stats *out,
 			  struct phy_error *err);
 	int (*net_stats)(void *ctx, unsigned index, struct phy_net_stats *out,
@@ -37,9 +51,11 @@ struct api_backend_ops {
 			  struct phy_error *err);
 };
 
-/* What does not change while the VM lives, rendered or copied once. */
+/* What does not change while the VM's configuration lives; the backend
+ * changes it only from its own calls, on the server's thread. */
 struct api_vm_desc {
-	const char *config_json;     /* VmConfig, a JSON object */
+	const char *config_json;     /* VmConfig, a JSON object; NULL: no VM
+				      * is created */
 	uint64_t memory_size;        /* memory_actual_size */
 	unsigned nr_disks;
 	const char *const *disk_ids; /* vm.counters keys, one per disk */

@@ -40,6 +40,11 @@ struct conn {
 	bool close_after; /* close once `out` is written */
 	bool peer_done;   /* the client shut down its side */
 	int64_t deadline; /* CLOCK_MONOTONIC ms */
+	/* Descriptors received (SCM_RIGHTS) since the last request: they go
+	 * with the next one and are closed after its answer. */
+	int fds[API_MAX_FDS];
+	unsigned nr_fds;
+	bool fds_lost; /* more came than fit: that request is refused */
 };
 
 struct api_server {
@@ -47,9 +52,10 @@ struct api_server {
 	int wake_fd;
 	char *path;
 	struct stat id;
-	struct api_backend backend;
+	const struct api_backend *backend; /* the caller's: its desc may change between requests */
 	struct api_server_limits limits;
 	pthread_t thread;
+	bool running;
 	int64_t listen_paused_until;
 	struct api_reply reply; /* reused for every request */
 	struct conn conns[API_MAX_CONNECTIONS];
@@ -62,8 +68,17 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void close_fds(struct conn *c)
+{
+	for (unsigned i = 0; i < c->nr_fds; i++)
+		close(c->fds[i]);
+	c->nr_fds = 0;
+	c->fds_lost = false;
+}
+
 static void conn_close(struct conn *c)
 {
+	close_fds(c);
 	close(c->fd);
 	free(c->in);
 	json_buf_free(&c->out);
@@ -150,7 +165,13 @@ static bool next_request(struct api_server *s, struct conn *c)
 		return true;
 	}
 	struct api_reply *rep = &s->reply;
-	api_route(&s->backend, &req, rep);
+	req.fds = c->fds;
+	req.nr_fds = c->nr_fds;
+	if (c->fds_lost)
+		api_reply_error(rep, 400, "more descriptors than a request may carry");
+	else
+		api_route(s->backend, &req, rep);
+	close_fds(c);
 	if (rep->body.failed)
 		queue_error(c, 500, "out of memory");
 	else /* no endpoint takes HEAD, but its 405 must come without a body */
@@ -200,6 +221,46 @@ static void serve(struct api_server *s, struct conn *c, int64_t now)
 	}
 }
 
+/* recv() that also takes the descriptors sent with the bytes. */
+static ssize_t recv_with_fds(struct conn *c, char *dst, size_t room)
+{
+	union {
+		char buf[CMSG_SPACE(API_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = dst, .iov_len = room };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(cm);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof(int), sizeof(fd));
+			if (c->nr_fds < API_MAX_FDS && c->state == CONN_READING) {
+				c->fds[c->nr_fds++] = fd;
+			} else {
+				close(fd);
+				c->fds_lost = true;
+			}
+		}
+	}
+	/* The kernel closed what did not fit. */
+	if (msg.msg_flags & MSG_CTRUNC)
+		c->fds_lost = true;
+	return n;
+}
+
 static void on_readable(struct api_server *s, struct conn *c, int64_t now)
 {
 	char scratch[READ_CHUNK];
@@ -221,7 +282,7 @@ static void on_readable(struct api_server *s, struct conn *c, int64_t now)
 		dst = c->in + c->in_len;
 		room = c->in_cap - c->in_len;
 	}
-	ssize_t n = room ? recv(c->fd, dst, room, 0) : 0;
+	ssize_t n = room ? recv_with_fds(c, dst, room) : 0;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (c->state == CONN_DRAINING) {
@@ -401,9 +462,9 @@ static void server_free(struct api_server *s)
 }
 
 /* path NULL: serve the caller's socket fd instead. */
-static int server_start(const char *path, int fd, const struct api_backend *b,
-			const struct api_server_limits *limits,
-			struct api_server **out, struct phy_error *err)
+static int server_listen(const char *path, int fd, const struct api_backend *b,
+			 const struct api_server_limits *limits,
+			 struct api_server **out, struct phy_error *err)
 {
 	*out = NULL;
 	struct api_server *s = calloc(1, sizeof(*s));
@@ -413,7 +474,7 @@ static int server_start(const char *path, int fd, const struct api_backend *b,
 	for (unsigned i = 0; i < API_MAX_CONNECTIONS; i++)
 		s->conns[i].fd = -1;
 	api_reply_init(&s->reply);
-	s->backend = *b;
+	s->backend = b;
 	s->limits = (struct api_server_limits){ API_MAX_CONNECTIONS,
 						API_REQUEST_TIMEOUT_MS };
 	if (limits && limits->max_connections &&
@@ -438,14 +499,38 @@ static int server_start(const char *path, int fd, const struct api_backend *b,
 		server_free(s);
 		return ret;
 	}
-	int r = phy_thread_create(&s->thread, server_main, s);
-	if (r) {
-		server_free(s);
-		return phy_err_errno(err, PHY_E_INTERNAL, r,
-				     "--api-socket: cannot start the server thread");
-	}
 	*out = s;
 	return 0;
+}
+
+int api_server_run(struct api_server *s, struct phy_error *err)
+{
+	int r = s->running ? EBUSY : phy_thread_create(&s->thread, server_main, s);
+	if (r)
+		return phy_err_errno(err, PHY_E_INTERNAL, r,
+				     "--api-socket: cannot start the server thread");
+	s->running = true;
+	return 0;
+}
+
+int api_server_listen(const char *path, int fd, const struct api_backend *b,
+		      const struct api_server_limits *limits,
+		      struct api_server **out, struct phy_error *err)
+{
+	return server_listen(path, path ? -1 : fd, b, limits, out, err);
+}
+
+/* Listens, then serves. */
+static int server_start(const char *path, int fd, const struct api_backend *b,
+			const struct api_server_limits *limits,
+			struct api_server **out, struct phy_error *err)
+{
+	int ret = server_listen(path, fd, b, limits, out, err);
+	if (!ret && (ret = api_server_run(*out, err))) {
+		api_server_stop(*out);
+		*out = NULL;
+	}
+	return ret;
 }
 
 int api_server_start(const char *path, const struct api_backend *b,
@@ -469,6 +554,7 @@ void api_server_stop(struct api_server *s)
 	uint64_t one = 1;
 	ssize_t w = write(s->wake_fd, &one, sizeof(one));
 	(void)w;
-	pthread_join(s->thread, NULL);
+	if (s->running)
+		pthread_join(s->thread, NULL);
 	server_free(s);
 }

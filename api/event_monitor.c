@@ -186,11 +186,17 @@ void event_monitor_event(struct event_monitor *m, const struct phy_event *ev)
 		emit(m, ts, &ch[i]);
 }
 
+void event_monitor_emit(struct event_monitor *m, const char *source,
+			const char *event)
+{
+	if (m)
+		emit_simple(m, source, event);
+}
+
 void event_monitor_close(struct event_monitor *m)
 {
 	if (!m)
 		return;
-	emit_simple(m, "vm", "deleted");
 	emit_simple(m, "vmm", "shutdown");
 	close(m->fd);
 	free(m);

@@ -35,7 +35,11 @@ int event_monitor_open_fd(int fd, struct event_monitor **out,
  * thread, never blocks. */
 void event_monitor_event(struct event_monitor *m, const struct phy_event *ev);
 
-/* Writes "vm deleted" and "vmm shutdown", closes. NULL is a no-op. */
+/* One event of the VMM's own ("vm", "deleted"); NULL m is a no-op. */
+void event_monitor_emit(struct event_monitor *m, const char *source,
+			const char *event);
+
+/* Writes "vmm shutdown", closes. NULL is a no-op. */
 void event_monitor_close(struct event_monitor *m);
 
 /* Events lost to a full pipe or a failing file. */

@@ -38,6 +38,10 @@ struct http_request {
 	 * its head is complete (the body is still coming), 0 before. Lets the
 	 * caller skip parsing again until that much has arrived. */
 	size_t want;
+	/* Descriptors that came with the request (SCM_RIGHTS): set by the
+	 * server, not the parser; the server closes them after the answer. */
+	const int *fds;
+	unsigned nr_fds;
 };
 
 struct http_error {

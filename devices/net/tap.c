@@ -4,13 +4,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <linux/if_tun.h>
+#include <linux/kcmp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/virtio_net.h>
@@ -20,6 +24,15 @@
 #include "devices/net/netlink_link.h"
 
 #define TAP_VNET_HDR_LEN 12 /* struct virtio_net_hdr_v1: VERSION_1 */
+
+static int set_vnet_hdr(struct tap *t, int fd, struct phy_error *err)
+{
+	int hdr = TAP_VNET_HDR_LEN;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
+		return phy_err_errno(err, PHY_E_IO, errno,
+				     "--net: tap %s: TUNSETVNETHDRSZ", t->name);
+	return 0;
+}
 
 static int open_queue(struct tap *t, const struct tap_params *cfg,
 		      struct phy_error *err)
@@ -36,7 +49,8 @@ static int open_queue(struct tap *t, const struct tap_params *cfg,
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	/* The first open may leave the name to the kernel; the others
 	 * attach to the interface it made. */
-	memcpy(ifr.ifr_name, t->nr_fds ? t->name : cfg->name, IFNAMSIZ - 1);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s",
+		 t->nr_fds ? t->name : cfg->name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		close(fd);
@@ -53,11 +67,104 @@ static int open_queue(struct tap *t, const struct tap_params *cfg,
 	if (!t->nr_fds)
 		memcpy(t->name, ifr.ifr_name, sizeof(t->name) - 1);
 	t->fds[t->nr_fds++] = fd;
-	int hdr = TAP_VNET_HDR_LEN;
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
-		return phy_err_errno(err, PHY_E_IO, errno,
-				     "--net: tap %s: TUNSETVNETHDRSZ", t->name);
+	return set_vnet_hdr(t, fd, err);
+}
+
+int tap_check_fd(int fd, bool multi_queue, char name[TAP_NAME_LEN + 1],
+		 struct phy_error *err)
+{
+	struct stat st;
+	if (fcntl(fd, F_GETFD) < 0)
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: fd=%d is not an open descriptor", fd);
+	/* No tap ioctl on what cannot be one (a socket's ioctls go to
+	 * its protocol). */
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: fd=%d is not a tap (not a character device)", fd);
+	struct ifreq ifr = { 0 };
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return phy_err_errno(err, PHY_E_INVALID, errno,
+				     "--net: fd=%d is not a queue attached to a tap (TUNGETIFF)",
+				     fd);
+	memcpy(name, ifr.ifr_name, TAP_NAME_LEN);
+	name[TAP_NAME_LEN] = '\0';
+	unsigned fl = (unsigned short)ifr.ifr_flags;
+	if (!(fl & IFF_TAP))
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: fd=%d is a queue of %s, a tun (IP) device, not a tap",
+			       fd, name);
+	if (!(fl & IFF_VNET_HDR) || !(fl & IFF_NO_PI))
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: fd=%d: tap %s was opened without %s, which only its opener can set",
+			       fd, name, fl & IFF_NO_PI ? "IFF_VNET_HDR" : "IFF_NO_PI");
+	if (multi_queue && !(fl & IFF_MULTI_QUEUE))
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: fd=%d: tap %s is not a multi-queue tap (several fds need IFF_MULTI_QUEUE)",
+			       fd, name);
 	return 0;
+}
+
+/* Whether a and b are the same open file (one queue), where the kernel
+ * can tell (kcmp). */
+static bool same_file(int a, int b)
+{
+	pid_t pid = getpid();
+	return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
+}
+
+int tap_check_fds(const int *fds, unsigned n, char name[TAP_NAME_LEN + 1],
+		  struct phy_error *err)
+{
+	if (n < 1 || n > PHY_NET_MAX_QUEUE_PAIRS)
+		return phy_err(err, PHY_E_INVALID,
+			       "--net: fd= takes 1 to %d descriptors, one per queue pair; %u given",
+			       PHY_NET_MAX_QUEUE_PAIRS, n);
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (fds[j] == fds[i])
+				return phy_err(err, PHY_E_INVALID,
+					       "--net: fd=%d is given twice", fds[i]);
+	for (unsigned i = 0; i < n; i++) {
+		char this[TAP_NAME_LEN + 1];
+		int ret = tap_check_fd(fds[i], n > 1, i ? this : name, err);
+		if (ret)
+			return ret;
+		if (i && strcmp(this, name))
+			return phy_err(err, PHY_E_INVALID,
+				       "--net: fd=%d is a queue of tap %s, fd=%d of tap %s",
+				       fds[0], name, fds[i], this);
+		for (unsigned j = 0; j < i; j++)
+			if (same_file(fds[j], fds[i]))
+				return phy_err(err, PHY_E_INVALID,
+					       "--net: fd=%d and fd=%d are the same queue of tap %s",
+					       fds[j], fds[i], name);
+	}
+	return 0;
+}
+
+/* fd=: the caller's queues, checked, each as a non-blocking duplicate. */
+static int adopt_queues(struct tap *t, const struct tap_params *cfg,
+			struct phy_error *err)
+{
+	t->adopted = true;
+	int ret = tap_check_fds(cfg->fds, cfg->nr_fds, t->name, err);
+	for (unsigned i = 0; !ret && i < cfg->nr_fds; i++) {
+		int given = cfg->fds[i];
+		int fd = fcntl(given, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return phy_err_errno(err, PHY_E_IO, errno,
+					     "--net: fd=%d: cannot duplicate it", given);
+		t->fds[t->nr_fds++] = fd;
+		/* See open_queue() on why non-blocking; the flag is the open
+		 * file's, so the caller's descriptor gets it too. */
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return phy_err_errno(err, PHY_E_IO, errno,
+					     "--net: fd=%d: cannot make it non-blocking", given);
+		ret = set_vnet_hdr(t, fd, err);
+	}
+	return ret;
 }
 
 /* ioctls on the interface (not the queue) go through any socket. */
@@ -138,10 +245,14 @@ int tap_open(struct tap *t, const struct tap_params *cfg,
 {
 	memset(t, 0, sizeof(*t));
 	t->link_fd = -1;
-	t->created = !cfg->name[0] || !if_nametoindex(cfg->name);
 	int ret = 0;
-	for (unsigned i = 0; !ret && i < cfg->pairs; i++)
-		ret = open_queue(t, cfg, err);
+	if (cfg->nr_fds) {
+		ret = adopt_queues(t, cfg, err);
+	} else {
+		t->created = !cfg->name[0] || !if_nametoindex(cfg->name);
+		for (unsigned i = 0; !ret && i < cfg->pairs; i++)
+			ret = open_queue(t, cfg, err);
+	}
 	if (!ret) {
 		t->ifindex = (int)if_nametoindex(t->name);
 		t->active = t->nr_fds;
@@ -162,6 +273,10 @@ int tap_open(struct tap *t, const struct tap_params *cfg,
 
 void tap_close(struct tap *t)
 {
+	/* The caller's descriptors share our queues' attachment: leave
+	 * them all attached, as they came. */
+	if (t->adopted)
+		tap_set_queues(t, t->nr_fds);
 	for (unsigned i = 0; i < t->nr_fds; i++)
 		close(t->fds[i]);
 	t->nr_fds = 0;

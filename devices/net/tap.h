@@ -11,6 +11,12 @@
  * name and host-side set-up, and its counters carry on. A tap the VMM
  * created is not persistent: the kernel removes it with its last file
  * descriptor, so it goes away even if the VMM is killed.
+ *
+ * Or the tap is adopted (--net fd=): someone else (libvirt) opened its
+ * queues and hands over the descriptors. The tap then works on
+ * close-on-exec duplicates of them, which share the open files (and
+ * their O_NONBLOCK, offloads and queue attachment) with the originals;
+ * it closes only its duplicates, with every queue attached again.
  */
 #ifndef PHY_DEVICES_NET_TAP_H
 #define PHY_DEVICES_NET_TAP_H
@@ -28,6 +34,10 @@ struct tap_params {
 	bool has_ip;
 	uint32_t ip, mask; /* host-side IPv4 of the tap, network order */
 	unsigned pairs;    /* queue pairs, 1..PHY_NET_MAX_QUEUE_PAIRS */
+	/* Adopt these queues (one per pair, nr_fds == pairs) instead of
+	 * opening `name`; they stay the caller's (tap_open duplicates them). */
+	const int *fds;
+	unsigned nr_fds;
 };
 
 struct tap {
@@ -36,6 +46,7 @@ struct tap {
 	char name[TAP_NAME_LEN + 1]; /* the kernel's, when it chose */
 	int ifindex;
 	bool created;  /* by this VMM: removed when it exits */
+	bool adopted;  /* queues from tap_params.fds */
 	bool offloads; /* takes checksum and TSO offloads (TUNSETOFFLOAD) */
 	unsigned mtu;
 	int link_fd;   /* netlink, RTMGRP_LINK, non-blocking; -1: none */
@@ -46,9 +57,25 @@ struct tap {
 	struct phy_net_queue_stats stats[PHY_NET_MAX_QUEUE_PAIRS];
 };
 
-/* Opens or creates p->name; errors name --net and the interface. */
+/* Opens or creates p->name, or adopts p->fds; errors name --net and the
+ * interface (or the descriptor). */
 int tap_open(struct tap *t, const struct tap_params *p,
 	     struct phy_error *err);
+
+/*
+ * Checks that fd can be adopted as a queue of a tap for virtio-net: an
+ * open character device attached to a tap (TUNGETIFF; not a tun) with
+ * virtio-net headers (IFF_VNET_HDR) and no packet information
+ * (IFF_NO_PI), both of which only the opener can set, and, when the
+ * device has several queue pairs, IFF_MULTI_QUEUE. Fills name with the
+ * interface's. Changes nothing; errors are one line naming --net and fd=.
+ */
+int tap_check_fd(int fd, bool multi_queue, char name[TAP_NAME_LEN + 1],
+		 struct phy_error *err);
+/* tap_check_fd() on each of n (1..PHY_NET_MAX_QUEUE_PAIRS), which must
+ * also be n different queues of one tap; name: the tap's. */
+int tap_check_fds(const int *fds, unsigned n, char name[TAP_NAME_LEN + 1],
+		  struct phy_error *err);
 /* Safe on a zeroed tap, a failed open, or twice. */
 void tap_close(struct tap *t);
 

@@ -95,19 +95,31 @@ PHY_API int phy_config_add_disk(struct phy_config *cfg,
 				const struct phy_disk_options *disk,
 				struct phy_error *err);
 
-/* A virtio-net device on a tap, as --net tap=...; NULL/0 fields take the
- * defaults. */
+/* A virtio-net device on a tap, as --net tap=... or --net fd=[...];
+ * NULL/0 fields take the defaults. */
 struct phy_net_options {
 	const char *tap;     /* existing tap, or a new one; NULL or "": new,
 			      * named by the kernel */
 	const char *mac;     /* "52:54:00:12:34:56"; NULL: stable default */
 	const char *ip;      /* host-side IPv4 of the tap; NULL: untouched */
 	const char *mask;    /* with ip; NULL: 255.255.255.0 */
-	unsigned num_queues; /* receive + transmit queues, even; 0: 2 */
+	unsigned num_queues; /* receive + transmit queues, even; 0: 2, or
+			      * 2 * nr_fds with fds */
 	unsigned queue_size; /* 0: default (256) */
 	const char *id;      /* NULL: none */
+	/* Queues of an open tap (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, and
+	 * IFF_MULTI_QUEUE when several), one per queue pair, as --net fd=:
+	 * instead of tap (give one or the other). The descriptors stay the
+	 * caller's, to close whatever the call returns: the configuration
+	 * keeps close-on-exec duplicates of its own (which share the open
+	 * files: the queues become non-blocking). nr_fds 0: none. */
+	const int *fds;
+	unsigned nr_fds;
 };
-/* Adds a virtio-net device, as --net does. */
+/* Adds a virtio-net device, as --net does, and checks it against the
+ * network devices already there (as phy_config_validate() would), so
+ * that on failure the configuration is exactly as it was, and nothing
+ * of fds is kept. */
 PHY_API int phy_config_add_net(struct phy_config *cfg,
 			       const struct phy_net_options *net,
 			       struct phy_error *err);
@@ -405,6 +417,79 @@ struct phy_net_stats {
 PHY_API int phy_vm_net_stats(const struct phy_vm *vm, unsigned index,
 			     struct phy_net_stats *out,
 			     struct phy_error *err);
+
+/* ---- A VMM: one Cloud Hypervisor process ------------------------------ */
+
+/*
+ * A VMM is the control plane of at most one VM, as a cloud-hypervisor
+ * process is: it serves the configuration's --api-socket and writes its
+ * --event-monitor, and the VM comes and goes through the API (vm.create,
+ * vm.boot, vm.shutdown, vm.delete; docs/http-api.md). With a payload
+ * (--kernel or --firmware) in the configuration, the VM is created and
+ * booted at once; without one the VMM waits for vm.create.
+ *
+ * The VMM ends when its VM stops of itself (the guest powers off or
+ * crashes), on vmm.shutdown, and on phy_vmm_stop(); vm.shutdown stops the
+ * VM and keeps the VMM. phy_vm_create() refuses a configuration with an
+ * --api-socket or --event-monitor: those belong to a VMM.
+ */
+struct phy_vmm;
+
+/* Hooks given to every VM the VMM creates (see phy_vm_set_log,
+ * phy_vm_set_event_handler and phy_vm_set_serial_output). Any may be
+ * NULL. */
+struct phy_vmm_hooks {
+	phy_log_fn log;
+	void *log_opaque;
+	phy_event_fn event;
+	void *event_opaque;
+	phy_serial_output_fn serial;
+	void *serial_opaque;
+};
+
+/* Checks the configuration and opens the event monitor (a FIFO's open
+ * waits for its reader). hooks may be NULL. */
+PHY_API int phy_vmm_create(const struct phy_config *cfg,
+			   const struct phy_vmm_hooks *hooks,
+			   struct phy_vmm **out, struct phy_error *err);
+
+/* With a payload, creates and boots the VM (its errors are this call's);
+ * then serves the API socket. The VMM's threads, and the VM's, start
+ * with this thread's signal mask. Once only. */
+PHY_API int phy_vmm_start(struct phy_vmm *vmm, struct phy_error *err);
+
+/*
+ * Waits up to timeout_ms (-1: forever) for the VMM to end; then stops its
+ * VM if one runs and returns 0 with the reason: the VM's own
+ * (PHY_EXIT_POWEROFF, PHY_EXIT_CRASH, PHY_EXIT_ERROR with err saying
+ * what failed), or PHY_EXIT_STOPPED for vmm.shutdown and phy_vmm_stop().
+ * PHY_E_STATE while it runs.
+ */
+PHY_API int phy_vmm_wait(struct phy_vmm *vmm, int timeout_ms,
+			 enum phy_exit_reason *reason, struct phy_error *err);
+
+/* Asks the VMM to end; async-signal safe (an eventfd write). */
+PHY_API int phy_vmm_stop(struct phy_vmm *vmm);
+
+/* Feeds the serial input of the VM booted now; PHY_E_STATE when none. */
+PHY_API int phy_vmm_serial_input(struct phy_vmm *vmm, const uint8_t *buf,
+				 size_t len);
+
+/* phy_vm_console_input(), phy_vm_console_path() and phy_vm_tty_console()
+ * of the VM booted now; -PHY_E_STATE when none is. */
+PHY_API int phy_vmm_console_input(struct phy_vmm *vmm, enum phy_console which,
+				  const uint8_t *buf, size_t len);
+PHY_API int phy_vmm_console_path(struct phy_vmm *vmm, enum phy_console which,
+				 char *buf, size_t size, struct phy_error *err);
+PHY_API int phy_vmm_tty_console(struct phy_vmm *vmm);
+
+/* After phy_vmm_wait() reported PHY_EXIT_CRASH: phy_vm_crash_report() of
+ * the VM; NULL otherwise. Valid until phy_vmm_destroy(). */
+PHY_API const char *phy_vmm_crash_report(struct phy_vmm *vmm);
+
+/* Ends the VMM if needed (stopping its VM), closes its endpoints and
+ * frees everything. */
+PHY_API void phy_vmm_destroy(struct phy_vmm *vmm);
 
 #ifdef __cplusplus
 }

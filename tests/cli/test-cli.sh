@@ -156,7 +156,11 @@ usage_error api-socket-path-fd "--api-socket: give one of" --kernel "$first" --a
 exec 7</dev/null # open, but neither a socket nor writable
 usage_error api-socket-fd-kind "--api-socket: fd=7 is not a Unix stream socket" --kernel "$first" --api-socket fd=7
 usage_error event-monitor-fd-ro "--event-monitor: fd=7 is not open for writing" --kernel "$first" --event-monitor fd=7
+usage_error net-fd-null "--net: fd=7 is not a queue attached to a tap" --kernel "$first" --net fd=7
 exec 7<&-
+usage_error net-fd-closed "--net: fd=99 is not an open descriptor" --kernel "$first" --net fd=99
+usage_error net-fd-list "--net: fd=\[3," --kernel "$first" --net "fd=[3,"
+usage_error net-fd-tap "--net: give one of tap= and fd=" --kernel "$first" --net "tap=x,fd=[3,4]"
 usage_error event-monitor-fd-closed "--event-monitor: fd=99999" --kernel "$first" --event-monitor fd=99999
 usage_error api-socket-dir "--api-socket" --kernel "$first" --api-socket path=/nonexistent/dir/sock
 usage_error event-monitor-dir "--event-monitor" --kernel "$first" --event-monitor /nonexistent/dir/events
@@ -231,6 +235,87 @@ os.execv(sys.argv[2], sys.argv[2:])' "$fsock" "$vmm" --kernel "$first" --memory 
 else
   echo "ok - api: skipped, curl is not installed"
 fi
+# --net fd=, as libvirt passes taps: a parent (in a network namespace of
+# its own) opens two queues of a multi-queue tap and execs the VMM with
+# them inherited. The VM boots on them: the VMM holds duplicates of its
+# own (the kernel's fdinfo names the tap), close-on-exec.
+if [ -w /dev/net/tun ] && unshare -n true 2>/dev/null; then
+  rm -f "$work/netfd.serial"
+  unshare -n python3 -c '
+import fcntl, os, struct, sys
+def queue():
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    # IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE
+    fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"clifd0", 0x0002 | 0x1000 | 0x4000 | 0x0100))
+    return fd
+for n in (5, 6):
+    fd = queue()
+    if fd != n:
+        os.dup2(fd, n)
+        os.close(fd)
+    os.set_inheritable(n, True)
+os.execv(sys.argv[1], sys.argv[1:])' "$vmm" --kernel "$first" --memory size=64M \
+    --serial "file=$work/netfd.serial" --net "fd=[5,6],num_queues=4" >"$work/netfd.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do grep -q X "$work/netfd.serial" 2>/dev/null && break; sleep 0.05; done
+  taps=0 cloexec=0
+  for f in /proc/$pid/fdinfo/*; do
+    grep -q "^iff:.*clifd0" "$f" 2>/dev/null || continue
+    taps=$((taps + 1))
+    (( 0$(awk '/^flags/ {print $2}' "$f") & 02000000 )) && cloexec=$((cloexec + 1))
+  done
+  kill -TERM $pid; wait_vmm $pid; rc=$?
+  grep -q X "$work/netfd.serial" && [ $rc = 143 ] && [ $taps -gt 2 ] && [ $cloexec = $((taps - 2)) ]
+  check "net fd=: the VM boots on two inherited queues" $? \
+    "rc=$rc taps=$taps cloexec=$cloexec $(cat "$work/netfd.out")"
+else
+  echo "ok - net fd=: skipped, no /dev/net/tun or network namespace"
+fi
+
+# Idle start, as libvirt starts Cloud Hypervisor: no payload, the VM comes
+# with vm.create and vm.boot; vm.shutdown keeps the VMM for another boot.
+if command -v curl >/dev/null; then
+  rm -f "$sock"
+  "$vmm" --api-socket "$sock" >"$work/idle.out" 2>&1 &
+  pid=$!
+  wait_sock
+  out=$(api http://localhost/api/v1/vm.info)
+  [ "${out##*$'\n'}" = 404 ]; check "idle: no VM before vm.create" $? "$out"
+  body='{"memory":{"size":67108864},"payload":{"kernel":"'$first'"},"serial":{"mode":"File","file":"'$work/idle.serial'"}}'
+  out=$(api -X PUT -d "$body" http://localhost/api/v1/vm.create)
+  [ "${out##*$'\n'}" = 204 ]; check "idle: vm.create" $? "$out"
+  out=$(api -X PUT -d '{"cpus":{"boot_vcpus":"x"}}' http://localhost/api/v1/vm.create)
+  [ "${out##*$'\n'}" = 405 ]; check "idle: a second vm.create is refused" $? "$out"
+  out=$(api -X PUT http://localhost/api/v1/vm.boot)
+  for _ in $(seq 200); do grep -q X "$work/idle.serial" 2>/dev/null && break; sleep 0.05; done
+  [ "${out##*$'\n'}" = 204 ] && grep -q X "$work/idle.serial"; check "idle: vm.boot runs the guest" $? "$out"
+  out=$(api -X PUT http://localhost/api/v1/vm.shutdown)
+  info=$(api http://localhost/api/v1/vm.info)
+  [ "${out##*$'\n'}" = 204 ] && kill -0 $pid && grep -q '"state":"Created"' <<<"$info"
+  check "idle: vm.shutdown keeps the VMM" $? "$out $info"
+  out=$(api -X PUT http://localhost/api/v1/vm.boot)
+  [ "${out##*$'\n'}" = 204 ]; check "idle: vm.boot again" $? "$out"
+  out=$(api -X PUT http://localhost/api/v1/vmm.shutdown)
+  wait_vmm $pid; rc=$?
+  [ $rc = 0 ] && [ ! -e "$sock" ]; check "idle: vmm.shutdown ends it" $? "rc=$rc $(cat "$work/idle.out")"
+else
+  echo "ok - idle: skipped, curl is not installed"
+fi
+usage_error idle-no-api "--kernel: a kernel (or --firmware) is required" --memory size=64M
+
+# --config FILE: a VmConfig document; options after it add or override.
+usage_error config-missing "--config: cannot open '/nonexistent.json'" --config /nonexistent.json
+printf '{"cpus":{"boot_vcpus":1},"disks":[{"readonly":true}]}' >"$work/bad.json"
+usage_error config-bad "--config: disks\[0\]: path is required" --config "$work/bad.json"
+printf '{"memory":{"size":67108864},"payload":{"kernel":"%s"},"serial":{"mode":"Null"}}' "$first" >"$work/vm.json"
+rm -f "$work/config.serial"
+"$vmm" --config "$work/vm.json" --serial "file=$work/config.serial" >"$work/config.out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q X "$work/config.serial" 2>/dev/null && break; sleep 0.05; done
+kill -TERM $pid; wait_vmm $pid; rc=$?
+grep -q X "$work/config.serial" && [ $rc = 143 ]
+check "config: the VM from the file, the serial from the option after it" $? "rc=$rc $(cat "$work/config.out")"
+
 "$vmm" --kernel "$first" --memory size=64M --serial null --api-socket "$sock" >/dev/null 2>&1 &
 pid=$!
 wait_sock; kill -TERM $pid; wait_vmm $pid; rc=$?

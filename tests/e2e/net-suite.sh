@@ -16,13 +16,13 @@
 # Environment: PHYLLOME_NET_E2E_MB (MiB per direction in "xfer", default
 # 200). PHYLLOME_NET_E2E_QEMU=1 runs the guest-side cases under QEMU q35
 # (virtio-net-pci, vhost=off) instead of VMM, to check the harness itself;
-# tap-lifetime and bad-net test phyllome-vmm only and are skipped then;
+# tap-lifetime, bad-net and fd test phyllome-vmm only and are skipped then;
 # PHYLLOME_NET_E2E_QEMU_DEV=PROPS appends to its -device (e.g. status=off,
 # to see the cases fail).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="basic xfer mq link tap-lifetime bad-net"
+ALL="basic xfer mq link tap-lifetime bad-net fd"
 # The cases that load the rig (suite-lib.sh, rig_fault).
 LOAD_CASES="xfer mq"
 suite_args "$@"
@@ -63,7 +63,8 @@ list_taps() { local d; for d in /sys/class/net/*; do [ -e "$d/tun_flags" ] && ec
 # start_vm NAME CPUS STEP CMDLINE_EXTRA NET [NET...]: starts the VMM in the
 # background with serial to LOGS/NAME.log; sets vm_pid. NET is --net's
 # value; under PHYLLOME_NET_E2E_QEMU only one, translated for QEMU.
-vm_pid="" mon="" MEM=512M API_SOCK=""
+# VM_WRAP: a command that execs the VMM (tap-fds.py, for --net fd=).
+vm_pid="" mon="" MEM=512M API_SOCK="" VM_WRAP=()
 start_vm() {
   local name=$1 cpus=$2 step=$3 extra=$4
   shift 4
@@ -91,7 +92,7 @@ start_vm() {
   else
     local nets=() n
     for n in "$@"; do nets+=(--net "$n"); done
-    timeout -k 5 600 "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory "size=$MEM" \
+    timeout -k 5 600 "${VM_WRAP[@]}" "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory "size=$MEM" \
       --cpus "boot=$cpus" --serial "file=$LOGS/$name.log" --cmdline "$cmdline" \
       "${nets[@]}" ${API_SOCK:+--api-socket "path=$API_SOCK"} </dev/null >/dev/null 2>"$LOGS/$name.err" &
   fi
@@ -425,6 +426,36 @@ case_bad_net() {
   done
   [ "$(list_taps)" = "$before" ] || { bad bad-net "taps left behind: $(list_taps | tr '\n' ' ') (before: $(echo $before))"; return; }
   ok "bad-net (exit 2, one line each${msgs})"
+}
+
+# --net fd=, as libvirt passes a tap: a parent (tap-fds.py) opens two
+# queues of L1's multi-queue tap and execs the VMM with them inherited;
+# the guest pings L1 and back through them, the VMM works on duplicates
+# of its own, and the tap, which it did not create, stays with its
+# address.
+case_fd() {
+  if [ "$QEMU_MODE" = 1 ]; then skip fd "phyllome-vmm only"; return; fi
+  mktap "$TAP" "$HOST_IP/24" multi_queue || { bad fd "cannot create the tap"; return; }
+  VM_WRAP=(python3 "$here/tap-fds.py" "$TAP" 2 5)
+  boot_until fd 1 basic "" "wait-ping" 200 "fd=[5,6],mac=$MAC"
+  local rc=$?
+  VM_WRAP=()
+  [ $rc = 0 ] || { bad fd "no wait-ping from the guest (rc $rc): $(why fd)"; return; }
+  local hp taps=0 f
+  hp=$(host_ping "$GUEST_IP")
+  # Only the VMM holds the tap open (mktap's tap is persistent).
+  for f in /proc/[0-9]*/fdinfo/*; do grep -q "^iff:.*$TAP" "$f" 2>/dev/null && taps=$((taps + 1)); done
+  wait_for fd "done basic" 150
+  vm_exit; rc=$vm_rc
+  [ "$(field fd up mac)" = "$MAC" ] && [ "$(field fd up driver)" = virtio_net ] ||
+    { bad fd "guest interface: $(says fd up)"; return; }
+  [[ $(says fd ping-out) == ok* ]] || { bad fd "guest->L1 ping: $(says fd ping-out); $(why fd)"; return; }
+  [[ $hp == ok* ]] || { bad fd "L1->guest ping: $hp"; return; }
+  [ "$taps" -gt 2 ] || { bad fd "the VMM holds $taps descriptors of $TAP, want its 2 and duplicates"; return; }
+  [ "$rc" = 0 ] || { bad fd "exit $rc after the guest powered off: $(why fd)"; return; }
+  [ "$(ip -4 -o addr show dev "$TAP" | awk '{ print $4 }')" = "$HOST_IP/24" ] ||
+    { bad fd "the adopted tap lost its address: $(ip -4 -o addr show dev "$TAP" 2>&1)"; return; }
+  ok "fd (two inherited queues of $TAP: guest->L1 $(says fd ping-out | sed 's/ round-trip.*//'); L1->guest $hp; $taps descriptors of the tap in the VMM; the tap kept with its address after exit 0)"
 }
 
 suite_run

@@ -6,14 +6,21 @@
  * routes on a fake VM. The parser must never read past the bytes it was
  * given (each piece is an exact-size heap copy: ASan watches its end), must
  * account for every byte, and every answer must be a status with a body
- * the JSON writer produced.
+ * the JSON writer produced. The bodies of vm.create, vm.add-disk and
+ * vm.add-net go through the real VmConfig reader (jansson and the option
+ * parsers) into a configuration, and vm.add-net's may come with
+ * descriptors (a pipe's: never a tap, so always refused).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "api/api_routes.h"
 #include "api/http.h"
+#include "vmm/config/config.h"
+#include "vmm/config/config_json.h"
 
 static enum phy_vm_state f_state(void *ctx)
 {
@@ -70,6 +77,45 @@ static int f_screenshot(void *ctx, unsigned scanout, const char *path,
 	return -PHY_E_IO;
 }
 
+/* A whole VmConfig into a fresh configuration, as vm.create reads it. */
+static int f_create(void *ctx, const char *body, size_t len,
+		    struct phy_error *err)
+{
+	struct phy_config *cfg = phy_config_new();
+	int ret = config_json_apply(cfg, body, len, "vm.create", err);
+	if (!ret)
+		ret = phy_config_validate(cfg, err);
+	phy_config_free(cfg);
+	return ret;
+}
+
+/* Devices pile up in one configuration until it is full, then start
+ * again, so the checks against what is there already run too. */
+static struct phy_config *added;
+
+static struct phy_config *added_config(void)
+{
+	if (added && added->nr_items > 48) {
+		phy_config_free(added);
+		added = NULL;
+	}
+	if (!added)
+		added = phy_config_new();
+	return added;
+}
+
+static int f_add_disk(void *ctx, const char *body, size_t len,
+		      struct phy_error *err)
+{
+	return config_json_add_disk(added_config(), body, len, err);
+}
+
+static int f_add_net(void *ctx, const char *body, size_t len, const int *fds,
+		     unsigned nr_fds, struct phy_error *err)
+{
+	return config_json_add_net(added_config(), body, len, fds, nr_fds, err);
+}
+
 static const struct api_backend_ops ops = {
 	.state = f_state,
 	.pause = f_act,
@@ -77,6 +123,12 @@ static const struct api_backend_ops ops = {
 	.power_button = f_act,
 	.reboot = f_act,
 	.shutdown = f_act,
+	.vmm_shutdown = f_act,
+	.create = f_create,
+	.boot = f_act,
+	.delete = f_act,
+	.add_disk = f_add_disk,
+	.add_net = f_add_net,
 	.disk_stats = f_stats,
 	.net_stats = f_net_stats,
 	.gpu_stats = f_gpu_stats,
@@ -96,9 +148,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static enum phy_vm_state state = PHY_VM_RUNNING;
 	static struct api_reply reply;
-	static int ready;
+	static int ready, pipe_fds[2];
 	if (!ready) {
 		api_reply_init(&reply);
+		if (pipe(pipe_fds))
+			abort();
 		ready = 1;
 	}
 	struct api_backend b = {
@@ -115,10 +169,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.version = "fuzz",
 		},
 	};
-	/* The first byte sets how big the pieces arriving are. */
+	/* The first byte sets how big the pieces arriving are, and whether
+	 * (and how many) descriptors come with each request. */
 	if (size < 1)
 		return 0;
 	size_t piece = 1 + data[0] % 64;
+	unsigned nr_fds = data[0] >> 6;
+	const int fds[3] = { pipe_fds[0], pipe_fds[1], pipe_fds[0] };
 	data++;
 	size--;
 	char *buf = NULL;
@@ -152,6 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((size_t)n > len || !memchr(req.path, 0, sizeof(req.path)) ||
 		    (req.body_len && (req.body < buf || req.body + req.body_len > buf + n)))
 			abort();
+		req.fds = fds;
+		req.nr_fds = nr_fds;
 		api_route(&b, &req, &reply);
 		check_status(reply.status);
 		if (reply.status != 204 && (reply.body.failed || !reply.body.len))

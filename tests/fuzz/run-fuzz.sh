@@ -196,7 +196,18 @@ seeds() {
 		printf '\x02GET /api/v1/vm.pause HTTP/1.1\nA: b\n\n\r\nGET /x HTTP/1.1\r\n\r\n' >"$d/lf"
 		local j='{"path": "/tmp/a \u00e9\ud83d\ude00.png", "scanout": 1}'
 		printf '\x09PUT /api/v1/vm.screenshot HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s' \
-			"${#j}" "$j" >"$d/screenshot" ;;
+			"${#j}" "$j" >"$d/screenshot"
+		# VmConfig bodies: libvirt's vm.create, one with Cloud
+		# Hypervisor's defaults spelled out, vm.add-disk, and
+		# vm.add-net with descriptors (the first byte's top bits).
+		put_seed() { # FILE FIRST_BYTE ENDPOINT BODY
+			printf "\\x$2PUT /api/v1/$3 HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" \
+				"${#4}" "$4" >"$d/$1"
+		}
+		put_seed create-libvirt 10 vm.create '{"serial":{"mode":"Pty"},"cpus":{"boot_vcpus":2,"max_vcpus":2},"memory":{"size":536870912},"payload":{"kernel":"/k","cmdline":"console=ttyS0","initramfs":"/i"},"disks":[{"path":"/d.img","readonly":true}]}'
+		put_seed create-full 3f vm.create '{"cpus":{"boot_vcpus":1,"max_vcpus":1,"topology":null,"kvm_hyperv":false,"max_phys_bits":46,"affinity":null,"features":{}},"memory":{"size":1073741824,"mergeable":false,"hotplug_method":"Acpi","shared":true,"hugepages":false,"thp":true},"payload":{"firmware":"/fw.fd","kernel":null},"net":[{"tap":"t0","ip":"192.168.249.1","mask":"255.255.255.0","mac":"52:54:00:12:34:56","num_queues":2,"queue_size":256,"vhost_user":false,"vhost_mode":"Client","id":"_net0","fds":null,"offload_tso":true}],"rng":{"src":"/dev/urandom","iommu":false},"serial":{"file":"/s.log","mode":"File"},"console":{"mode":"Off"},"devices":[],"phyllome":{"gpu":{"mode":"2d","outputs":2},"display":"none"}}'
+		put_seed add-disk 20 vm.add-disk '{"path":"/d.img","readonly":false,"direct":true,"num_queues":2,"queue_size":128,"id":"d1"}'
+		put_seed add-net-fds 90 vm.add-net '{"id":"net0","mac":"52:54:00:00:00:02","num_queues":4,"queue_size":256}' ;;
 	esac
 }
 

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HTTP control API and the event monitor on a real VM (local /dev/kvm,
- * the lifecycle64 payload, which prints dots while it runs and exits when
- * its power button is pressed), configured as the CLI does it: --api-socket
- * and --event-monitor. Driven by raw socket writes and, when it is
- * installed, curl: vm.info before boot, ping, info, counters, pause and
- * resume (the guest's output stops and starts), reboot, garbage, half
- * requests, a flood of 200 connections while the guest keeps running,
- * shutdown, the power button, and the events all of this wrote.
+ * The VMM (phy_vmm) with its HTTP control API and event monitor on a real
+ * VM (local /dev/kvm, the lifecycle64 payload, which prints dots while it
+ * runs and exits when its power button is pressed), configured as the CLI
+ * does it: --api-socket and --event-monitor. Driven by raw socket writes
+ * and, when it is installed, curl: an idle start, vm.create with a
+ * VmConfig body, vm.boot, ping, info, counters, pause and resume (the
+ * guest's output stops and starts), reboot, garbage, half requests, a
+ * flood of 200 connections while the guest keeps running, vm.shutdown and
+ * a second vm.boot, vm.delete, vmm.shutdown; a VMM booted from its
+ * configuration and ended by its guest (the power button); and the events
+ * all of this wrote.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +25,7 @@
 
 #include "payload_file.h"
 #include "check.h"
+#include "api/vmm_control.h"
 #include "lib/library.h"
 #include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
@@ -150,32 +154,50 @@ static int curl(const char *method, const char *endpoint, char *out, size_t size
 	return atoi(nl + 1);
 }
 
-/* ---- the VM ---- */
+/* ---- the VMM ---- */
 
-static struct phy_vm *create_vm(uint8_t *code, size_t size, bool disk,
-				const char *gpu, struct phy_error *err)
+static struct vm_test_hooks test_hooks;
+
+/* A started VMM on sock_path and events_path; with `boot`, its
+ * configuration has a payload and the VM boots at once. */
+static struct phy_vmm *create_vmm(bool boot, bool disk, const char *gpu,
+				  struct phy_error *err)
 {
 	struct phy_config *cfg = phy_config_new();
-	struct vm_test_hooks hooks = { 0 };
-	if (gpu)
-		CHECK(phy_config_set(cfg, "gpu", gpu, err) == 0);
-	CHECK(phy_config_set(cfg, "memory", "size=64M", err) == 0);
-	CHECK(phy_config_set(cfg, "serial", "null", err) == 0);
 	char opt[128];
-	snprintf(opt, sizeof(opt), "path=%s", disk_path);
-	if (disk)
-		CHECK(phy_config_set(cfg, "disk", opt, err) == 0);
+	if (boot) {
+		if (gpu)
+			CHECK(phy_config_set(cfg, "gpu", gpu, err) == 0);
+		CHECK(phy_config_set(cfg, "memory", "size=64M", err) == 0);
+		CHECK(phy_config_set(cfg, "serial", "null", err) == 0);
+		CHECK(phy_config_set(cfg, "kernel", disk_path, err) == 0);
+		snprintf(opt, sizeof(opt), "path=%s", disk_path);
+		if (disk)
+			CHECK(phy_config_set(cfg, "disk", opt, err) == 0);
+	}
 	snprintf(opt, sizeof(opt), "path=%s", sock_path);
 	CHECK(phy_config_set(cfg, "api-socket", opt, err) == 0);
 	CHECK(phy_config_set(cfg, "event-monitor", events_path, err) == 0);
-	hooks.payload_mode = PAYLOAD_LONG64;
-	hooks.payload = code;
-	hooks.payload_size = size;
-	hooks.debug_exit_port = DEBUG_EXIT_PORT;
-	struct phy_vm *vm = NULL;
-	int ret = library_vm_create(cfg, &hooks, &vm, err);
+	const struct phy_vmm_hooks hooks = { .serial = serial_hook };
+	struct phy_vmm *vmm = NULL;
+	int ret = library_vmm_create(cfg, &test_hooks, &hooks, &vmm, err);
 	phy_config_free(cfg);
-	return ret ? NULL : vm;
+	if (!ret && (ret = phy_vmm_start(vmm, err))) {
+		phy_vmm_destroy(vmm);
+		vmm = NULL;
+	}
+	return ret ? NULL : vmm;
+}
+
+/* PUT endpoint with a body; the status, the answer in out. */
+static int put_body(const char *endpoint, const char *body, char *out,
+		    size_t size)
+{
+	char req[2048];
+	snprintf(req, sizeof(req),
+		 "PUT /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n"
+		 "Content-Length: %zu\r\n\r\n%s", endpoint, strlen(body), body);
+	return request(req, out, size);
 }
 
 /* 200 connections at once: some are served, the rest get 503; none hangs,
@@ -211,33 +233,65 @@ static void flood(void)
 	CHECK(ok + busy == FLOOD);
 }
 
-static void test_api_vm(uint8_t *code, size_t size)
+static void test_api_vm(void)
 {
 	struct phy_error err = { 0 };
-	struct phy_vm *vm = create_vm(code, size, true, NULL, &err);
-	CHECK(vm != NULL);
-	if (!vm) {
-		fprintf(stderr, "phy_vm_create: %s\n", err.message);
+	struct phy_vmm *vmm = create_vmm(false, false, NULL, &err);
+	CHECK(vmm != NULL);
+	if (!vmm) {
+		fprintf(stderr, "phy_vmm_create: %s\n", err.message);
 		return;
 	}
-	char out[16384];
+	char out[16384], body[1024];
 	struct stat st;
 	CHECK(lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
 	      (st.st_mode & 0777) == 0600);
 
-	/* A second VM cannot take a live socket. */
+	/* A second VMM cannot take a live socket. */
 	struct phy_error err2;
-	CHECK(create_vm(code, size, false, NULL, &err2) == NULL);
+	CHECK(create_vmm(false, false, NULL, &err2) == NULL);
 	CHECK_STR_CONTAINS(err2.message, "in use");
 
-	/* Served before the VM starts. */
+	/* Idle: no VM until vm.create, none running until vm.boot. */
+	CHECK(get("vmm.ping", out, sizeof(out)) == 200);
+	CHECK(get("vm.info", out, sizeof(out)) == 404);
+	CHECK(put("vm.boot") == 404);
+	CHECK(put("vm.pause") == 404);
+	CHECK(put_body("vm.create", "{\"memory\":{\"size\":67108864}}", out,
+		       sizeof(out)) == 400);
+	CHECK_STR_CONTAINS(out, "a kernel or firmware is required");
+	/* A VM that cannot be built: vm.boot says why, the VMM stays. */
+	snprintf(body, sizeof(body),
+		 "{\"memory\":{\"size\":67108864},\"payload\":{\"kernel\":\"%s\"},"
+		 "\"disks\":[{\"path\":\"%s/none.img\"}]}", disk_path, dir);
+	CHECK(put_body("vm.create", body, out, sizeof(out)) == 204);
+	CHECK(put_body("vm.boot", "", out, sizeof(out)) == 400);
+	CHECK_STR_CONTAINS(out, "vm.boot: --disk: cannot open");
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"state\":\"Created\"");
+	CHECK(put("vm.delete") == 204);
+	CHECK(get("vm.info", out, sizeof(out)) == 404);
+	snprintf(body, sizeof(body),
+		 "{\"cpus\":{\"boot_vcpus\":1,\"max_vcpus\":1},"
+		 "\"memory\":{\"size\":67108864},"
+		 "\"payload\":{\"kernel\":\"%s\"},"
+		 "\"disks\":[{\"path\":\"%s\"}],"
+		 "\"serial\":{\"mode\":\"Null\"},\"console\":{\"mode\":\"Off\"}}",
+		 disk_path, disk_path);
+	CHECK(put_body("vm.create", body, out, sizeof(out)) == 204);
+	CHECK(put_body("vm.create", body, out, sizeof(out)) == 405);
+	CHECK_STR_CONTAINS(out, "already created");
 	CHECK(get("vm.info", out, sizeof(out)) == 200);
 	CHECK_STR_CONTAINS(out, "\"state\":\"Created\"");
 	CHECK(put("vm.pause") == 405);
 	CHECK(put("vm.shutdown") == 405);
-
-	CHECK(phy_vm_set_serial_output(vm, serial_hook, NULL) == 0);
-	CHECK(phy_vm_start(vm, &err) == 0);
+	CHECK(vmm_control_vm(vmm) == NULL);
+	CHECK(put("vm.boot") == 204);
+	CHECK(put("vm.boot") == 405);
+	struct phy_vm *vm = vmm_control_vm(vmm);
+	CHECK(vm != NULL);
+	if (!vm)
+		return;
 	CHECK(guest_runs());
 
 	CHECK(get("vmm.ping", out, sizeof(out)) == 200);
@@ -250,6 +304,10 @@ static void test_api_vm(uint8_t *code, size_t size)
 	CHECK_STR_CONTAINS(out, "\"id\":\"_disk0\"");
 	CHECK(get("vm.counters", out, sizeof(out)) == 200);
 	CHECK_STR_CONTAINS(out, "{\"_disk0\":{\"read_bytes\":0,");
+	/* Hot-plug does not exist: a clear error, the config untouched. */
+	snprintf(body, sizeof(body), "{\"path\":\"%s\"}", disk_path);
+	CHECK(put_body("vm.add-disk", body, out, sizeof(out)) == 405);
+	CHECK_STR_CONTAINS(out, "hot-plug is not supported");
 
 	/* Pause: no guest code runs; resume: it does again. */
 	CHECK(put("vm.pause") == 204);
@@ -316,16 +374,27 @@ static void test_api_vm(uint8_t *code, size_t size)
 	/* The pause in the half request never happened. */
 	CHECK(guest_runs());
 
-	/* vmm.shutdown: the VM stops, phy_vm_wait() returns. */
-	CHECK(put("vmm.shutdown") == 204);
+	/* vm.shutdown: the VM goes, the VMM and the configuration stay, and
+	 * vm.boot starts it again. */
 	enum phy_exit_reason reason = PHY_EXIT_NONE;
-	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
-	CHECK(reason == PHY_EXIT_STOPPED);
-	/* Still served until the VM is destroyed. */
+	CHECK(put("vm.shutdown") == 204);
+	CHECK(vmm_control_vm(vmm) == NULL);
+	CHECK(!guest_runs());
+	CHECK(phy_vmm_wait(vmm, 0, &reason, &err) == -PHY_E_STATE);
 	CHECK(get("vm.info", out, sizeof(out)) == 200);
-	CHECK_STR_CONTAINS(out, "\"state\":\"Shutdown\"");
+	CHECK_STR_CONTAINS(out, "\"state\":\"Created\"");
 	CHECK(put("vm.shutdown") == 405);
-	phy_vm_destroy(vm);
+	CHECK(put("vm.boot") == 204);
+	CHECK(guest_runs());
+	/* vm.delete: the VM and its configuration go. */
+	CHECK(put("vm.delete") == 204);
+	CHECK(vmm_control_vm(vmm) == NULL);
+	CHECK(get("vm.info", out, sizeof(out)) == 404);
+	/* vmm.shutdown: phy_vmm_wait() returns. */
+	CHECK(put("vmm.shutdown") == 204);
+	CHECK(phy_vmm_wait(vmm, 10000, &reason, &err) == 0);
+	CHECK(reason == PHY_EXIT_STOPPED);
+	phy_vmm_destroy(vmm);
 	CHECK(lstat(sock_path, &st) == -1 && errno == ENOENT);
 }
 
@@ -343,19 +412,18 @@ static int screenshot(const char *body, char *out, size_t size)
  * through phy_vm_screenshot() (the payload never sets a scanout, so it
  * shows nothing: 409, no file), checks what it is asked, and vm.counters
  * has the GPU's object. A VM without a GPU says so. */
-static void test_screenshot_vm(uint8_t *code, size_t size)
+static void test_screenshot_vm(void)
 {
 	struct phy_error err = { 0 };
-	struct phy_vm *vm = create_vm(code, size, false, "mode=2d,outputs=2", &err);
-	CHECK(vm != NULL);
-	if (!vm) {
-		fprintf(stderr, "phy_vm_create: %s\n", err.message);
+	struct phy_vmm *vmm = create_vmm(true, false, "mode=2d,outputs=2", &err);
+	CHECK(vmm != NULL);
+	if (!vmm) {
+		fprintf(stderr, "phy_vmm_create: %s\n", err.message);
 		return;
 	}
 	char out[4096], body[256], png[128];
 	snprintf(png, sizeof(png), "%s/screen.png", dir);
 	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"scanout\":1}", png);
-	CHECK(phy_vm_start(vm, &err) == 0);
 	CHECK(screenshot(body, out, sizeof(out)) == 409);
 	CHECK_STR_CONTAINS(out, "{\"error\":\"virtio-gpu0: scanout 1 shows nothing\"}");
 	CHECK(access(png, F_OK) != 0);
@@ -368,43 +436,48 @@ static void test_screenshot_vm(uint8_t *code, size_t size)
 	CHECK_STR_CONTAINS(out, "{\"_gpu0\":{\"submits\":0,\"fences\":0,"
 			   "\"fence_latency_avg_us\":0.000,");
 	CHECK(put("vm.shutdown") == 204);
-	enum phy_exit_reason reason = PHY_EXIT_NONE;
-	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
-	phy_vm_destroy(vm);
+	/* No VM booted: nothing to take a picture of. */
+	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"scanout\":1}", png);
+	CHECK(screenshot(body, out, sizeof(out)) == 405);
+	CHECK_STR_CONTAINS(out, "not booted");
+	phy_vmm_destroy(vmm);
 
-	vm = create_vm(code, size, false, NULL, &err);
-	CHECK(vm != NULL);
-	if (!vm)
+	vmm = create_vmm(true, false, NULL, &err);
+	CHECK(vmm != NULL);
+	if (!vmm)
 		return;
 	CHECK(screenshot(body, out, sizeof(out)) == 409);
 	CHECK_STR_CONTAINS(out, "the VM has no GPU (--gpu)");
 	CHECK(get("vm.counters", out, sizeof(out)) == 200);
 	CHECK(strstr(out, "_gpu0") == NULL);
-	phy_vm_destroy(vm);
+	phy_vmm_destroy(vmm);
 }
 
-/* vm.power-button reaches the guest (which then exits by itself). */
-static void test_power_button(uint8_t *code, size_t size)
+/* A VMM whose configuration has a payload boots it at once; the guest
+ * hears vm.power-button and exits by itself, which ends the VMM. */
+static void test_power_button(void)
 {
 	struct phy_error err = { 0 };
-	struct phy_vm *vm = create_vm(code, size, false, NULL, &err);
-	CHECK(vm != NULL);
-	if (!vm)
+	struct phy_vmm *vmm = create_vmm(true, false, NULL, &err);
+	CHECK(vmm != NULL);
+	if (!vmm)
 		return;
-	CHECK(phy_vm_start(vm, &err) == 0);
+	struct phy_vm *vm = vmm_control_vm(vmm);
+	CHECK(vm != NULL && guest_runs());
 	CHECK(put("vm.power-button") == 204);
 	enum phy_exit_reason reason = PHY_EXIT_NONE;
-	CHECK(phy_vm_wait(vm, 10000, &reason, &err) == 0);
+	CHECK(phy_vmm_wait(vmm, 10000, &reason, &err) == 0);
 	CHECK(reason == PHY_EXIT_STOPPED);
-	CHECK(vm_debug_exit_value(vm) == 0x77);
-	phy_vm_destroy(vm);
+	CHECK(vm && vm_debug_exit_value(vm) == 0x77);
+	phy_vmm_destroy(vmm);
 }
 
-/* What both VMs wrote to the event monitor, in order. */
+/* What the VMMs wrote to the event monitor, in order. */
 static void test_events(void)
 {
 	static const char *const want[] = {
 		"\"vmm\",\"event\":\"starting\"",
+		"\"vm\",\"event\":\"deleted\"", /* the VM that could not boot */
 		"\"vm\",\"event\":\"booting\"", "\"vm\",\"event\":\"booted\"",
 		"\"vm\",\"event\":\"pausing\"", "\"vm\",\"event\":\"paused\"",
 		"\"vm\",\"event\":\"resuming\"", "\"vm\",\"event\":\"resumed\"",
@@ -412,8 +485,10 @@ static void test_events(void)
 		"\"vm\",\"event\":\"pausing\"", "\"vm\",\"event\":\"paused\"",
 		"\"vm\",\"event\":\"resuming\"", "\"vm\",\"event\":\"resumed\"",
 		"\"vm\",\"event\":\"shutdown\",\"properties\":{\"message\":\"stopped\"}",
+		"\"vm\",\"event\":\"booting\"", "\"vm\",\"event\":\"booted\"",
+		"\"vm\",\"event\":\"shutdown\",\"properties\":{\"message\":\"stopped\"}",
 		"\"vm\",\"event\":\"deleted\"", "\"vmm\",\"event\":\"shutdown\"",
-		/* the second VM appends */
+		/* the second VMM appends */
 		"\"vmm\",\"event\":\"starting\"",
 		"\"vm\",\"event\":\"booting\"", "\"vm\",\"event\":\"booted\"",
 		"\"vm\",\"event\":\"power-button\"",
@@ -462,10 +537,16 @@ int main(void)
 	uint8_t *code = payload_read("lifecycle64.bin", &size);
 	CHECK(code != NULL);
 	if (code) {
-		test_api_vm(code, size);
-		test_power_button(code, size);
+		test_hooks = (struct vm_test_hooks){
+			.payload_mode = PAYLOAD_LONG64,
+			.payload = code,
+			.payload_size = size,
+			.debug_exit_port = DEBUG_EXIT_PORT,
+		};
+		test_api_vm();
+		test_power_button();
 		test_events();
-		test_screenshot_vm(code, size);
+		test_screenshot_vm();
 	}
 	free(code);
 	unlink(events_path);

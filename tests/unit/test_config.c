@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Option parsing: good values land in the config, bad ones give an error
  * that names the option. */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "tun_helper.h"
 #include "vmm/config/config.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_gpu.h"
@@ -612,7 +616,7 @@ static void test_nets(void)
 
 	bad(c, "net", "", "--net");
 	bad(c, "net", "tap", "--net");
-	bad(c, "net", "mac=02:00:00:00:00:02", "tap= is required");
+	bad(c, "net", "mac=02:00:00:00:00:02", "tap= or fd= is required");
 	bad(c, "net", "tap=waytoolongname123", "tap=waytoolongname123");
 	bad(c, "net", "tap=a/b", "tap=a/b");
 	bad(c, "net", "tap=a:b", "tap=a:b");
@@ -654,6 +658,148 @@ static void test_nets(void)
 		 "--net: two devices have the MAC 02:00:00:00:00:09");
 	bad_pair("tap=,id=a", "tap=,id=a", "id=a is given twice");
 	phy_config_free(c);
+}
+
+/* --net fd=: what is wrong without looking at a descriptor. */
+static void test_net_fd_syntax(void)
+{
+	struct phy_config *c = phy_config_new();
+	int before = open_fd_count();
+	int pipefd[2], sv[2];
+	CHECK(pipe(pipefd) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	int null = open("/dev/null", O_RDWR);
+	bad(c, "net", "fd=[]", "--net: fd=[] gives no descriptor");
+	bad(c, "net", "fd=[3,", "--net: fd=[3, is not a descriptor number or a list");
+	bad(c, "net", "fd=[3,,4]", "--net: fd=[3,,4]: '' is not a descriptor number");
+	bad(c, "net", "fd=[3]x", "--net: fd=[3]x is not");
+	bad(c, "net", "fd=x", "--net: fd=x: 'x' is not a descriptor number");
+	bad(c, "net", "fd=-1", "--net: fd=-1: '-1' is not a descriptor number");
+	bad(c, "net", "fd=2147483648", "--net: fd=2147483648");
+	bad(c, "net", "fd=[3,3]", "--net: fd=3 is given twice");
+	bad(c, "net", "fd=[3,4,5,6,7,8,9,10,11]", "--net: fd=[3,4,5,6,7,8,9,10,11]: more than 8");
+	bad(c, "net", "tap=x,fd=3", "--net: give one of tap= and fd=");
+	bad(c, "net", "fd=[3,4],tap=", "--net: give one of tap= and fd=");
+	bad(c, "net", "fd=[3,4],num_queues=2",
+	    "--net: num_queues=2 does not match fd= (2 descriptors, one per queue pair: num_queues=4)");
+	bad(c, "net", "fd=99999", "--net: fd=99999 is not an open descriptor");
+	char v[64];
+	snprintf(v, sizeof(v), "fd=%d", pipefd[0]);
+	bad(c, "net", v, "not a tap (not a character device)");
+	snprintf(v, sizeof(v), "fd=%d,mac=02:00:00:00:00:01", sv[0]);
+	bad(c, "net", v, "not a tap (not a character device)");
+	snprintf(v, sizeof(v), "mac=02:00:00:00:00:01,fd=[%d]", null);
+	bad(c, "net", v, "is not a queue attached to a tap (TUNGETIFF)");
+	/* Through the library's struct, the same checks. */
+	int fds[9] = { null, pipefd[0], 20, 21, 22, 23, 24, 25, 26 };
+	struct phy_net_options o = { .fds = fds, .nr_fds = 2 };
+	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--net: fd=");
+	o.nr_fds = 9;
+	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "more than 8 descriptors");
+	o = (struct phy_net_options){ .nr_fds = 1 };
+	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK(config_count(c, &net_option) == 0);
+	phy_config_free(c);
+	close(null);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(sv[0]);
+	close(sv[1]);
+	CHECK(open_fd_count() == before);
+}
+
+/* --net fd= on real taps (in a network namespace of the test's own). */
+static void test_net_fd_taps(void)
+{
+	if (unshare(CLONE_NEWNET) || access("/dev/net/tun", R_OK | W_OK)) {
+		printf("test_config: no network namespace or /dev/net/tun (%s): --net fd= on taps skipped\n",
+		       strerror(errno));
+		return;
+	}
+	int before = open_fd_count();
+	int one = tun_queue("fdt0", TAP_FLAGS);
+	int mq0 = tun_queue("fdmq0", TAP_FLAGS | IFF_MULTI_QUEUE);
+	int mq1 = tun_queue("fdmq0", TAP_FLAGS | IFF_MULTI_QUEUE);
+	int tun = tun_queue("fdtun0", IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+	int nohdr = tun_queue("fdpi0", IFF_TAP | IFF_NO_PI);
+	REQUIRE(one >= 0 && mq0 >= 0 && mq1 >= 0 && tun >= 0 && nohdr >= 0);
+	int opened = open_fd_count();
+	struct phy_config *c = phy_config_new();
+	set(c, "kernel", "/k");
+	char v[80];
+
+	snprintf(v, sizeof(v), "fd=%d,ip=10.9.0.1", one);
+	CHECK(set(c, "net", v) == 0);
+	const struct net_config *n = NET(c, 0);
+	CHECK(n->nr_fds == 1 && n->pairs == 1 && n->given_fds[0] == one &&
+	      !strcmp(n->tap, "fdt0") && n->has_ip && !n->tap_given);
+	/* The configuration's own descriptor: a close-on-exec duplicate. */
+	CHECK(n->fds[0] >= 0 && n->fds[0] != one && (fcntl(n->fds[0], F_GETFD) & FD_CLOEXEC));
+	CHECK(open_fd_count() == opened + 1);
+	snprintf(v, sizeof(v), "fd=[%d,%d],num_queues=4,id=mq", mq0, mq1);
+	CHECK(set(c, "net", v) == 0);
+	CHECK(NET(c, 1)->pairs == 2 && NET(c, 1)->nr_fds == 2 && !strcmp(NET(c, 1)->tap, "fdmq0"));
+	CHECK(open_fd_count() == opened + 3);
+	/* A copy (the VM's) has duplicates of its own; freeing it closes them. */
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	CHECK(open_fd_count() == opened + 6);
+	CHECK(((const struct net_config *)config_item(&copy, &net_option, 1))->fds[1] != NET(c, 1)->fds[1]);
+	config_release(&copy);
+	CHECK(open_fd_count() == opened + 3);
+
+	/* Descriptors that are not what a virtio-net device needs. */
+	snprintf(v, sizeof(v), "fd=%d", tun);
+	bad(c, "net", v, "a tun (IP) device, not a tap");
+	snprintf(v, sizeof(v), "fd=%d", nohdr);
+	bad(c, "net", v, "tap fdpi0 was opened without IFF_VNET_HDR");
+	snprintf(v, sizeof(v), "fd=[%d,%d]", one, mq0);
+	bad(c, "net", v, "tap fdt0 is not a multi-queue tap");
+	snprintf(v, sizeof(v), "fd=[%d,%d]", mq0, one);
+	bad(c, "net", v, "tap fdt0 is not a multi-queue tap");
+	int mqd = dup(mq0);
+	snprintf(v, sizeof(v), "fd=[%d,%d]", mq0, mqd);
+	bad(c, "net", v, "are the same queue of tap fdmq0");
+	close(mqd);
+	/* The same tap for a second device: refused at validation. */
+	snprintf(v, sizeof(v), "fd=%d", one);
+	CHECK(set(c, "net", v) == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--net: two devices use tap fdt0");
+	phy_config_free(c);
+	CHECK(open_fd_count() == opened);
+
+	/* phy_config_add_net() checks against the devices there already:
+	 * a failure leaves the configuration, and the descriptors, as
+	 * they were; the caller's stay open either way. */
+	c = phy_config_new();
+	set(c, "kernel", "/k");
+	int q[2] = { mq0, mq1 };
+	struct phy_net_options o = { .fds = q, .nr_fds = 2, .mac = "02:00:00:00:00:07" };
+	CHECK(phy_config_add_net(c, &o, &err) == 0);
+	CHECK(NET(c, 0)->pairs == 2 && !strcmp(NET(c, 0)->tap, "fdmq0"));
+	o.mac = NULL;
+	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "two devices use tap fdmq0");
+	o = (struct phy_net_options){ .fds = &one, .nr_fds = 1, .mac = "02:00:00:00:00:07" };
+	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "two devices have the MAC");
+	o = (struct phy_net_options){ .fds = &one, .nr_fds = 1, .tap = "x" };
+	CHECK(phy_config_add_net(c, &o, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "give one of tap= and fd=");
+	o = (struct phy_net_options){ .fds = &one, .nr_fds = 1, .num_queues = 2 };
+	CHECK(phy_config_add_net(c, &o, &err) == 0);
+	CHECK(config_count(c, &net_option) == 2 && open_fd_count() == opened + 3);
+	CHECK(phy_config_validate(c, &err) == 0);
+	phy_config_free(c);
+	CHECK(open_fd_count() == opened);
+	close(one);
+	close(mq0);
+	close(mq1);
+	close(tun);
+	close(nohdr);
+	CHECK(open_fd_count() == before);
 }
 
 /* Random garbage never crashes the parser and always either succeeds or
@@ -704,6 +850,7 @@ int main(void)
 	test_console_modes();
 	test_disks();
 	test_nets();
+	test_net_fd_syntax();
 	test_rng();
 	test_firmware();
 	test_gpu();
@@ -712,5 +859,6 @@ int main(void)
 	test_api_fds();
 	test_garbage();
 	test_options_table();
+	test_net_fd_taps(); /* last: it moves the test to a network namespace */
 	return check_report("test_config");
 }

@@ -27,7 +27,7 @@
 
 /* Set with the stop signals blocked; until then the handler only records
  * the signal, and main acts on it. */
-static struct phy_vm *the_vm;
+static struct phy_vmm *the_vmm;
 static volatile sig_atomic_t stop_signal;
 /* The stdin thread feeds the VM until main destroys it. */
 static pthread_mutex_t input_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,8 +87,8 @@ static void raw_terminal(void)
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-	if (the_vm)
-		phy_vm_stop(the_vm); /* async-signal safe: an eventfd write */
+	if (the_vmm)
+		phy_vmm_stop(the_vmm); /* async-signal safe: an eventfd write */
 }
 
 static void stop_signals(sigset_t *set)
@@ -125,20 +125,20 @@ static void print_log(void *opaque, const char *msg)
 /* 1: fed, 0: the console's buffer is full, -1: the VM is gone. The
  * console on the terminal gets stdin; with none there, the serial port
  * does. */
-static int feed_byte(struct phy_vm *vm, uint8_t c)
+static int feed_byte(struct phy_vmm *vmm, uint8_t c)
 {
 	pthread_mutex_lock(&input_lock);
-	int which = input_closed ? -1 : phy_vm_tty_console(vm);
+	int which = input_closed ? -1 : phy_vmm_tty_console(vmm);
 	if (which < 0)
 		which = PHY_CONSOLE_SERIAL;
-	int n = input_closed ? -1 : phy_vm_console_input(vm, which, &c, 1);
+	int n = input_closed ? -1 : phy_vmm_console_input(vmm, which, &c, 1);
 	pthread_mutex_unlock(&input_lock);
 	return n;
 }
 
 static void *stdin_thread(void *arg)
 {
-	struct phy_vm *vm = arg;
+	struct phy_vmm *vmm = arg;
 	int escape = 0;
 	uint8_t buf[256];
 	for (;;) {
@@ -154,7 +154,7 @@ static void *stdin_thread(void *arg)
 				if (c == 'x' || c == 'X') {
 					pthread_mutex_lock(&input_lock);
 					if (!input_closed)
-						phy_vm_stop(vm);
+						phy_vmm_stop(vmm);
 					pthread_mutex_unlock(&input_lock);
 					return NULL;
 				}
@@ -166,9 +166,10 @@ static void *stdin_thread(void *arg)
 			}
 			/* The console's buffer drains as the guest reads it. */
 			int fed;
-			while ((fed = feed_byte(vm, c)) == 0)
+			while ((fed = feed_byte(vmm, c)) == 0)
 				usleep(1000);
-			if (fed < 0)
+			/* No VM booted (yet, or any more): the byte is lost. */
+			if (fed < 0 && fed != -PHY_E_STATE)
 				return NULL;
 		}
 	}
@@ -195,15 +196,16 @@ static void note_console(const char *name, const char *value)
 							      NULL;
 }
 
-/* "serial: pty /dev/pts/3", for scripts that attach to the console. */
-static void print_console_paths(struct phy_vm *vm)
+/* "serial: pty /dev/pts/3", for scripts that attach to the console (the
+ * VM booted from the command line; through the API, vm.info says). */
+static void print_console_paths(struct phy_vmm *vmm)
 {
 	static const char *const names[2] = { "serial", "console" };
 	for (int i = 0; i < 2; i++) {
 		char path[256];
 		if (console_kind[i] &&
-		    !phy_vm_console_path(vm, i ? PHY_CONSOLE_VIRTIO : PHY_CONSOLE_SERIAL,
-					 path, sizeof(path), NULL))
+		    !phy_vmm_console_path(vmm, i ? PHY_CONSOLE_VIRTIO : PHY_CONSOLE_SERIAL,
+					  path, sizeof(path), NULL))
 			fprintf(stderr, "%s: %s %s\n", names[i], console_kind[i], path);
 	}
 }
@@ -260,7 +262,15 @@ static int parse_args(int argc, char **argv, struct phy_config *cfg)
 	return 0;
 }
 
-static int exit_status(struct phy_vm *vm, enum phy_exit_reason reason,
+/* A user's mistake (a bad option, an image that cannot boot) or a host
+ * failure. */
+static int usage_or_failure(const struct phy_error *err)
+{
+	return err->code == PHY_E_INVALID || err->code == PHY_E_IMAGE ?
+		       EXIT_USAGE : 1;
+}
+
+static int exit_status(struct phy_vmm *vmm, enum phy_exit_reason reason,
 		       const struct phy_error *err)
 {
 	switch (reason) {
@@ -270,7 +280,7 @@ static int exit_status(struct phy_vm *vm, enum phy_exit_reason reason,
 		return stop_signal ? 128 + stop_signal : 0;
 	case PHY_EXIT_CRASH:
 		fprintf(stderr, "phyllome-vmm: guest crashed: %s",
-			phy_vm_crash_report(vm) ? phy_vm_crash_report(vm) : "\n");
+			phy_vmm_crash_report(vmm) ? phy_vmm_crash_report(vmm) : "\n");
 		return 1;
 	default:
 		fprintf(stderr, "phyllome-vmm: %s\n", err->message);
@@ -299,63 +309,62 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 
 	struct phy_error err = { 0 };
-	struct phy_vm *new_vm;
-	int ret = phy_vm_create(cfg, &new_vm, &err);
+	struct phy_vmm *new_vmm;
+	const struct phy_vmm_hooks hooks = { .log = print_log };
+	int ret = phy_vmm_create(cfg, &hooks, &new_vmm, &err);
 	phy_config_free(cfg);
 	if (ret) {
 		/* A stop signal may have cut a wait short (a FIFO's reader). */
 		if (stop_signal)
 			return 128 + stop_signal;
 		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
-		return (err.code == PHY_E_INVALID || err.code == PHY_E_IMAGE) ?
-			       EXIT_USAGE : 1;
+		return usage_or_failure(&err);
 	}
-	phy_vm_set_log(new_vm, print_log, NULL);
-	print_console_paths(new_vm);
-	/* The stop signals are taken on this thread only: the VM's threads
-	 * inherit them blocked, so none is inside the handler when the VM
-	 * is destroyed below. From here one stays pending until the VM
-	 * runs; one that came before stops the VM before it starts (its
-	 * --api-socket file is removed). */
+	/* The stop signals are taken on this thread only: the VMM's and the
+	 * VM's threads inherit them blocked, so none is inside the handler
+	 * when the VMM is destroyed below. From here one stays pending until
+	 * the VM runs; one that came before ends the VMM before it starts
+	 * (its --api-socket file is never made). */
 	sigset_t stop_set;
 	stop_signals(&stop_set);
 	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 	if (stop_signal) {
-		phy_vm_destroy(new_vm);
+		phy_vmm_destroy(new_vmm);
 		return 128 + stop_signal;
 	}
-	the_vm = new_vm;
-	raw_terminal();
-	if (phy_vm_start(the_vm, &err)) {
-		restore_terminal();
+	the_vmm = new_vmm;
+	if (phy_vmm_start(the_vmm, &err)) {
 		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
-		return 1;
+		phy_vmm_destroy(the_vmm);
+		return usage_or_failure(&err);
 	}
+	print_console_paths(the_vmm);
+	raw_terminal();
 	pthread_t input;
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int have_input = pthread_create(&input, NULL, stdin_thread, the_vm) == 0;
+	int have_input = pthread_create(&input, NULL, stdin_thread, the_vmm) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (have_input)
 		pthread_detach(input);
 	pthread_sigmask(SIG_UNBLOCK, &stop_set, NULL);
 
 	enum phy_exit_reason reason = PHY_EXIT_NONE;
-	phy_vm_wait(the_vm, -1, &reason, &err);
+	phy_vmm_wait(the_vmm, -1, &reason, &err);
 	restore_terminal();
-	int status = exit_status(the_vm, reason, &err);
-	/* Destroying the VM removes the --api-socket file and ends the
+	int status = exit_status(the_vmm, reason, &err);
+	/* Destroying the VMM removes the --api-socket file and ends the
 	 * --event-monitor stream. The stdin thread may still sit in read():
-	 * it is cut off from the VM, and the process exits without joining
+	 * it is cut off from the VMM, and the process exits without joining
 	 * it. */
 	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
-	struct phy_vm *vm = the_vm;
-	the_vm = NULL;
+	struct phy_vmm *vmm = the_vmm;
+	the_vmm = NULL;
 	pthread_mutex_lock(&input_lock);
 	input_closed = 1;
 	pthread_mutex_unlock(&input_lock);
-	phy_vm_destroy(vm);
+	phy_vmm_destroy(vmm);
 	fflush(stdout);
 	_exit(status);
 }

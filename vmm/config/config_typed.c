@@ -12,6 +12,8 @@
 
 #include "common/error.h"
 #include "vmm/config/config.h"
+#include "vmm/config/config_net.h"
+#include "vmm/config/options.h"
 
 int phy_config_set_kernel(struct phy_config *cfg, const char *kernel,
 			  const char *initramfs, const char *cmdline,
@@ -105,21 +107,40 @@ int phy_config_add_net(struct phy_config *cfg, const struct phy_net_options *o,
 	if (has_comma(o->tap) || has_comma(o->mac) || has_comma(o->ip) ||
 	    has_comma(o->mask) || has_comma(o->id))
 		return phy_err(err, PHY_E_INVALID, "--net: values may not contain ','");
+	if (o->nr_fds && !o->fds)
+		return phy_err(err, PHY_E_INVALID, "phy_config_add_net: nr_fds without fds");
 	struct kv_text t = { .len = 0 };
-	kv_add(&t, "tap=%s", o->tap ? o->tap : "");
+	/* With fds, tap= only when given (an error: one or the other). */
+	if (!o->nr_fds || (o->tap && o->tap[0]))
+		kv_add(&t, "tap=%s,", o->tap ? o->tap : "");
+	if (o->nr_fds) {
+		kv_add(&t, "fd=[");
+		for (unsigned i = 0; i < o->nr_fds; i++)
+			kv_add(&t, i ? ",%d" : "%d", o->fds[i]);
+		kv_add(&t, "],");
+	}
 	if (o->mac)
-		kv_add(&t, ",mac=%s", o->mac);
+		kv_add(&t, "mac=%s,", o->mac);
 	if (o->ip)
-		kv_add(&t, ",ip=%s", o->ip);
+		kv_add(&t, "ip=%s,", o->ip);
 	if (o->mask)
-		kv_add(&t, ",mask=%s", o->mask);
+		kv_add(&t, "mask=%s,", o->mask);
 	if (o->num_queues)
-		kv_add(&t, ",num_queues=%u", o->num_queues);
+		kv_add(&t, "num_queues=%u,", o->num_queues);
 	if (o->queue_size)
-		kv_add(&t, ",queue_size=%u", o->queue_size);
+		kv_add(&t, "queue_size=%u,", o->queue_size);
 	if (o->id)
-		kv_add(&t, ",id=%s", o->id);
+		kv_add(&t, "id=%s,", o->id);
 	if (t.over)
 		return phy_err(err, PHY_E_INVALID, "--net: a value is too long");
-	return phy_config_set(cfg, "net", t.buf, err);
+	if (t.len)
+		t.buf[--t.len] = '\0'; /* the last ',' */
+	int ret = phy_config_set(cfg, "net", t.buf, err);
+	/* Checked against the other devices now, so that a NIC added to a
+	 * configuration already validated (before boot: vm.add-net) either
+	 * fits or leaves it as it was. --net adds no default item, so the
+	 * new one is the last. */
+	if (!ret && (ret = net_option.validate(cfg, err)))
+		config_drop_item(cfg, cfg->nr_items - 1);
+	return ret;
 }

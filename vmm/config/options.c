@@ -9,16 +9,19 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
+#include "vmm/config/config_json.h"
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/endpoint.h"
@@ -215,6 +218,39 @@ static int set_screenshot(struct phy_config *cfg, const char *v,
 	return set_path(&cfg->screenshot_on_exit, "screenshot-on-exit", v, err);
 }
 
+/* --config FILE: a VmConfig document, read whole (it is small) and applied
+ * as the options it spells; options after it add to or override it. */
+static int set_config(struct phy_config *cfg, const char *v,
+		      struct phy_error *err)
+{
+	int fd = open(v, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return phy_err(err, PHY_E_INVALID, "--config: cannot open '%s': %s", v,
+			       strerror(errno));
+	char *text = malloc(CONFIG_JSON_MAX + 1);
+	size_t len = 0;
+	ssize_t n = 1;
+	while (text && n > 0 && len <= CONFIG_JSON_MAX) {
+		n = read(fd, text + len, CONFIG_JSON_MAX + 1 - len);
+		if (n > 0)
+			len += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			n = 1;
+	}
+	int e = errno;
+	close(fd);
+	int ret;
+	if (!text)
+		ret = phy_err(err, PHY_E_NOMEM, "--config: out of memory");
+	else if (n < 0)
+		ret = phy_err(err, PHY_E_INVALID, "--config: cannot read '%s': %s", v,
+			      strerror(e));
+	else
+		ret = config_json_apply(cfg, text, len, "--config", err);
+	free(text);
+	return ret;
+}
+
 static int set_api_socket(struct phy_config *cfg, const char *v,
 			  struct phy_error *err)
 {
@@ -235,6 +271,9 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
  * option. A new device's option is one row here.
  */
 #define OPTIONS(MACHINE, DEVICE)                                              \
+	MACHINE("config", "FILE",                                             \
+		"a VM described as Cloud Hypervisor's VmConfig JSON (vm.create's " \
+		"body); later options add to or override it", set_config)    \
 	MACHINE("kernel", "PATH",                                             \
 		"Linux kernel: bzImage or ELF vmlinux with a PVH note", set_kernel) \
 	MACHINE("initramfs", "PATH",                                          \
@@ -262,8 +301,8 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	       "virtio-blk disk on a raw image or block device (repeatable, up to 16)", \
 	       disk_option)                                                   \
 	DEVICE("net",                                                         \
-	       "tap=NAME[,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]", \
-	       "virtio-net on a tap device, created when NAME is new or empty (repeatable, up to 8)", \
+	       "tap=NAME|fd=N|fd=[N,M,...][,mac=MAC][,ip=IP,mask=MASK][,num_queues=N][,queue_size=N][,id=ID]", \
+	       "virtio-net on a tap device, created when NAME is new or empty, or on the queues of an open one (fd=) (repeatable, up to 8)", \
 	       net_option)                                                    \
 	DEVICE("gpu",                                                         \
 	       "mode=virgl|2d[,width=W,height=H][,outputs=N][,max_hostmem=SIZE]", \
@@ -316,8 +355,7 @@ const struct device_option *config_device_option(size_t i)
 	return i < NR_OPTIONS ? handlers[i].dev : NULL;
 }
 
-/* Removes item i, keeping the others in order. */
-static void drop_item(struct phy_config *cfg, unsigned i)
+void config_drop_item(struct phy_config *cfg, unsigned i)
 {
 	struct config_item *it = &cfg->items[i];
 	if (it->opt->release)
@@ -333,7 +371,7 @@ int config_add_device(struct phy_config *cfg, const struct device_option *opt,
 	if (opt->can_be_off && !strcmp(value, "off")) {
 		for (unsigned i = cfg->nr_items; i-- > 0;)
 			if (cfg->items[i].opt == opt)
-				drop_item(cfg, i);
+				config_drop_item(cfg, i);
 		return 0;
 	}
 	unsigned have = config_count(cfg, opt);
@@ -362,7 +400,7 @@ int config_add_device(struct phy_config *cfg, const struct device_option *opt,
 	}
 	for (unsigned i = cfg->nr_items; i-- > 0;)
 		if (cfg->items[i].opt == opt && cfg->items[i].is_default)
-			drop_item(cfg, i);
+			config_drop_item(cfg, i);
 	cfg->items[cfg->nr_items++] = (struct config_item){ opt, conf, is_default };
 	return 0;
 }
@@ -411,7 +449,9 @@ int config_validate(const struct phy_config *cfg, bool boot_given,
 {
 	if (!cfg)
 		return phy_err(err, PHY_E_INVALID, "no configuration");
-	if (!cfg->kernel && !boot_given && !config_firmware(cfg))
+	/* With a control API, the VM may come later (vm.create). */
+	bool api = cfg->api_socket || cfg->api_socket_fd >= 0;
+	if (!cfg->kernel && !boot_given && !config_firmware(cfg) && !api)
 		return phy_err(err, PHY_E_INVALID,
 			       "--kernel: a kernel (or --firmware) is required");
 	if (cfg->initramfs && !cfg->kernel)

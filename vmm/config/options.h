@@ -18,6 +18,9 @@ const struct device_option *config_device_option(size_t i);
 int config_add_device(struct phy_config *cfg, const struct device_option *opt,
 		      const char *value, bool is_default, struct phy_error *err);
 
+/* Removes item i (releasing what it owns), keeping the others in order. */
+void config_drop_item(struct phy_config *cfg, unsigned i);
+
 /* phy_config_validate(); boot_given: the VM boots something other than
  * --kernel (a test payload), so no kernel is needed. */
 int config_validate(const struct phy_config *cfg, bool boot_given,

@@ -43,6 +43,25 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The comma that ends the item at tok, or NULL. A value that starts
+ * with '[' is a list ("fd=[3,4]", Cloud Hypervisor's form): its commas
+ * up to the matching ']' belong to it; without one it runs to the end,
+ * for the key's own parser to refuse. */
+static char *item_end(char *tok)
+{
+	char *p = tok + strcspn(tok, ",=");
+	if (*p != '=' || p[1] != '[')
+		return strchr(tok, ',');
+	unsigned depth = 0;
+	for (p++; *p; p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']' && --depth == 0)
+			return strchr(p, ',');
+	}
+	return NULL;
+}
+
 int parse_kv_list(void *target, const char *opt, const char *value,
 		  kv_fn fn, struct phy_error *err)
 {
@@ -52,7 +71,7 @@ int parse_kv_list(void *target, const char *opt, const char *value,
 	int ret = 0;
 	/* Empty items ("a=1,,b=2") are mistakes, so no strtok here. */
 	for (char *tok = copy, *next; tok && !ret; tok = next) {
-		next = strchr(tok, ',');
+		next = item_end(tok);
 		if (next)
 			*next++ = '\0';
 		char *eq = strchr(tok, '=');

@@ -10,7 +10,8 @@
 
 /*
  * Walks "k1=v1,k2=v2": calls fn for each pair. Unknown keys and missing
- * values are errors naming the option and the key.
+ * values are errors naming the option and the key. A value in brackets
+ * keeps its commas: "fd=[3,4],mac=..." gives fd the value "[3,4]".
  */
 typedef int (*kv_fn)(void *target, const char *opt, const char *key,
 		     const char *val, struct phy_error *err);

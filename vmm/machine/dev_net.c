@@ -20,7 +20,9 @@ static int net_open(struct vm_device *d, struct phy_error *err)
 		return phy_err(err, PHY_E_NOMEM, "--net: out of memory");
 	t->link_fd = -1;
 	d->state = t;
-	struct tap_params p = { c->tap, c->has_ip, c->ip, c->mask, c->pairs };
+	/* fd=: the tap adopts duplicates of the configuration's own. */
+	struct tap_params p = { c->tap, c->has_ip, c->ip, c->mask, c->pairs,
+				c->nr_fds ? c->fds : NULL, c->nr_fds };
 	return tap_open(t, &p, err);
 }
 
