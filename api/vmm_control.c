@@ -63,11 +63,31 @@ static void signal_end(struct phy_vmm *v)
 	(void)w; /* a full counter is still readable */
 }
 
+/* A booted VM's pty path for `which` in rt's buffer, as Cloud
+ * Hypervisor's vm.info has it in config.serial.file / config.console.file;
+ * NULL without one. */
+static const char *pty_path(struct phy_vmm *v, enum serial_mode mode,
+			    enum phy_console which, char *buf, size_t size)
+{
+	return v->vm && mode == SERIAL_PTY &&
+			       !phy_vm_console_path(v->vm, which, buf, size, NULL)
+		       ? buf
+		       : NULL;
+}
+
 /* What vm.info and vm.counters describe; NULL config when none. */
 static void describe(struct phy_vmm *v)
 {
 	free(v->config_json);
-	v->config_json = v->cfg ? config_json_dump(v->cfg, NULL) : NULL;
+	char serial[128], console[128];
+	struct config_json_runtime rt = { 0 };
+	if (v->cfg) {
+		rt.serial_file = pty_path(v, v->cfg->serial, PHY_CONSOLE_SERIAL,
+					  serial, sizeof(serial));
+		rt.console_file = pty_path(v, v->cfg->console, PHY_CONSOLE_VIRTIO,
+					   console, sizeof(console));
+	}
+	v->config_json = v->cfg ? config_json_dump(v->cfg, &rt) : NULL;
 	struct api_vm_desc *d = &v->backend.desc;
 	const struct phy_config *cfg = v->cfg;
 	d->config_json = v->config_json;
@@ -128,6 +148,7 @@ static int boot_locked(struct phy_vmm *v, struct phy_error *err)
 		return ret;
 	}
 	v->vm = vm;
+	describe(v); /* the consoles' pty paths */
 	return 0;
 }
 
@@ -142,6 +163,7 @@ static void shutdown_vm_locked(struct phy_vmm *v)
 	phy_vm_wait(v->vm, -1, &reason, NULL);
 	phy_vm_destroy(v->vm);
 	v->vm = NULL;
+	describe(v);
 }
 
 /* ---- the API's backend ---- */
@@ -496,6 +518,31 @@ int phy_vmm_serial_input(struct phy_vmm *v, const uint8_t *buf, size_t len)
 		return -PHY_E_INVALID;
 	return LOCKED(v, v->vm ? phy_vm_serial_input(v->vm, buf, len)
 			       : -PHY_E_STATE);
+}
+
+int phy_vmm_console_input(struct phy_vmm *v, enum phy_console which,
+			  const uint8_t *buf, size_t len)
+{
+	if (!v)
+		return -PHY_E_INVALID;
+	return LOCKED(v, v->vm ? phy_vm_console_input(v->vm, which, buf, len)
+			       : -PHY_E_STATE);
+}
+
+int phy_vmm_console_path(struct phy_vmm *v, enum phy_console which, char *buf,
+			 size_t size, struct phy_error *err)
+{
+	if (!v)
+		return phy_err(err, PHY_E_INVALID, "phy_vmm_console_path: NULL VMM");
+	return LOCKED(v, v->vm ? phy_vm_console_path(v->vm, which, buf, size, err)
+			       : phy_err(err, PHY_E_STATE, "no VM is booted"));
+}
+
+int phy_vmm_tty_console(struct phy_vmm *v)
+{
+	if (!v)
+		return -PHY_E_INVALID;
+	return LOCKED(v, v->vm ? phy_vm_tty_console(v->vm) : -PHY_E_STATE);
 }
 
 const char *phy_vmm_crash_report(struct phy_vmm *v)

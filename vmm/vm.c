@@ -96,7 +96,7 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 	vm->kvm.fd = -1;
 	vm->mem.memfd = -1;
 	vm->m.vm_fd = -1;
-	vm->serial.fd = -1;
+	chardev_init(&vm->serial);
 	if (hooks)
 		vm->hooks = *hooks;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -116,8 +116,6 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 	ret = load_images(vm, err);
 	if (!ret)
 		ret = vm_devices_open(vm, err);
-	if (!ret)
-		ret = serial_sink_open(&vm->serial, &vm->cfg, err);
 	if (!ret)
 		ret = kvm_host_open(&vm->kvm, "/dev/kvm", err);
 	if (!ret)
@@ -275,7 +273,7 @@ static void *supervisor_thread(void *arg)
 		stop_vcpus(vm);
 		req = VM_REQ_ERROR;
 	}
-	serial_sink_flush(&vm->serial);
+	chardev_flush(&vm->serial);
 	vm_devices_stopped(vm);
 	pthread_mutex_lock(&vm->lock);
 	vm->run_error = err;
@@ -432,7 +430,6 @@ void phy_vm_destroy(struct phy_vm *vm)
 	boot_image_close(&vm->kernel);
 	boot_image_close(&vm->initrd);
 	vm_devices_close(vm);
-	serial_sink_close(&vm->serial);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
 	/* No thread is left to emit an event: the monitor's last lines. */

@@ -2,8 +2,9 @@
 /*
  * The VM behind the opaque struct phy_vm. A VM owns what survives a guest
  * reboot (configuration, guest RAM, the kernel and initrd images, the
- * serial sink); its `machine` is what a reboot rebuilds from scratch (the
- * KVM VM, vCPUs, buses and devices), which makes a reset exact.
+ * serial console's host end); its `machine` is what a reboot rebuilds
+ * from scratch (the KVM VM, vCPUs, buses and devices), which makes a
+ * reset exact.
  */
 #ifndef PHY_VMM_VM_INTERNAL_H
 #define PHY_VMM_VM_INTERNAL_H
@@ -21,7 +22,7 @@
 #include "vmm/frontend.h"
 #include "vmm/kvm.h"
 #include "vmm/machine/machine.h"
-#include "vmm/serial_sink.h"
+#include "vmm/chardev.h"
 
 struct kvm_run;
 struct vm_device;
@@ -125,9 +126,10 @@ struct phy_vm {
 	unsigned vcpus_parked; /* of those, parked (lock) */
 	_Atomic bool host_reboot; /* the pending reset is phy_vm_reboot()'s */
 
-	/* Where the guest's serial output goes; the UART lock serialises
+	/* Where the guest's serial output goes (opened and closed by the
+	 * COM1 row, dev_com1.c); the UART lock serialises
 	 * calls into it. */
-	struct serial_sink serial;
+	struct chardev serial;
 };
 
 /* Records a request (first wins) and wakes the supervisor. Async-signal

@@ -159,3 +159,20 @@ void virtio_dev_read_config(struct virtio_dev *dev, uint32_t off, void *data,
 	else
 		memset(data, 0, len);
 }
+
+bool virtio_dev_next_chain(struct virtio_dev *dev, unsigned q,
+			   struct vq_chain *c)
+{
+	struct virtqueue *vq = &dev->queues[q];
+	for (;;) {
+		int r = vq_pop(vq, dev->mem, c);
+		if (r > 0)
+			return true;
+		if (r < 0) {
+			virtio_dev_fail(dev, (int)q, vq->error);
+			return false;
+		}
+		if (!vq_set_notify(vq, true))
+			return false;
+	}
+}

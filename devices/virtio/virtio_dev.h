@@ -122,6 +122,15 @@ void virtio_dev_fail(struct virtio_dev *dev, int q, const char *why);
  * configuration interrupt once the driver is running. */
 void virtio_dev_config_changed(struct virtio_dev *dev);
 
+/*
+ * Takes the next chain of queue q into c: true; or false when the ring is
+ * empty (a notification is then asked for, unless buffers arrived
+ * meanwhile: those are taken) or malformed (the device then needs a
+ * reset, with the queue's error).
+ */
+bool virtio_dev_next_chain(struct virtio_dev *dev, unsigned q,
+			   struct vq_chain *c);
+
 /* After pushing used buffers on queue q: interrupt the driver when it
  * asked for one (EVENT_IDX or the NO_INTERRUPT flag). */
 void virtio_dev_signal_queue(struct virtio_dev *dev, unsigned q);

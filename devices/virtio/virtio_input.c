@@ -232,27 +232,6 @@ static void pending_push(struct virtio_input *in,
 
 /* ---- the queues (loop thread, dev.lock held) ---- */
 
-/* Takes the next chain of queue q into in->chain: true, or false when
- * the ring is empty (a notification is then asked for, unless buffers
- * arrived meanwhile: those are taken) or malformed (the device then
- * needs a reset). */
-static bool next_chain(struct virtio_input *in, unsigned q)
-{
-	struct virtqueue *vq = &in->vqs[q];
-
-	for (;;) {
-		int r = vq_pop(vq, in->mem, &in->chain);
-		if (r > 0)
-			return true;
-		if (r < 0) {
-			virtio_dev_fail(&in->dev, (int)q, vq->error);
-			return false;
-		}
-		if (!vq_set_notify(vq, true))
-			return false;
-	}
-}
-
 /* Writes pending events into the driver's buffers, one each, until
  * either runs out; returns whether any buffer was used. */
 static bool deliver(struct virtio_input *in)
@@ -261,7 +240,7 @@ static bool deliver(struct virtio_input *in)
 	bool used = false;
 
 	while (in->count && virtio_dev_running(&in->dev) &&
-	       next_chain(in, EVENTQ)) {
+	       virtio_dev_next_chain(&in->dev, EVENTQ, c)) {
 		if (c->nr_out || c->in_len < EV_SIZE) {
 			virtio_dev_fail(&in->dev, EVENTQ,
 					c->nr_out ? "event buffer is not writable"
@@ -304,7 +283,8 @@ static bool drain_status(struct virtio_input *in)
 	struct vq_chain *c = &in->chain;
 	bool used = false;
 
-	while (virtio_dev_running(&in->dev) && next_chain(in, STATUSQ)) {
+	while (virtio_dev_running(&in->dev) &&
+	       virtio_dev_next_chain(&in->dev, STATUSQ, c)) {
 		if (c->out_len < EV_SIZE) {
 			virtio_dev_fail(&in->dev, STATUSQ,
 					"status buffer is shorter than an event");

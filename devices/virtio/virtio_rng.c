@@ -150,24 +150,6 @@ static bool ring_has_work(const struct virtqueue *vq)
 	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
 }
 
-/* Takes the next chain: true, or false when the ring is empty (a
- * notification is then asked for, unless buffers arrived meanwhile:
- * those are taken) or malformed (the device then needs a reset). */
-static bool next_chain(struct virtio_rng *rng)
-{
-	for (;;) {
-		int r = vq_pop(&rng->vq, rng->mem, &rng->chain);
-		if (r > 0)
-			return true;
-		if (r < 0) {
-			virtio_dev_fail(&rng->dev, REQUESTQ, rng->vq.error);
-			return false;
-		}
-		if (!vq_set_notify(&rng->vq, true))
-			return false;
-	}
-}
-
 static bool submit_read(struct virtio_rng *rng)
 {
 	struct io_uring_sqe *sqe = io_loop_sqe(rng->loop, &rng->read.op);
@@ -249,7 +231,7 @@ static void pump(struct virtio_rng *rng)
 				return;
 			}
 		}
-		if (!next_chain(rng))
+		if (!virtio_dev_next_chain(&rng->dev, REQUESTQ, &rng->chain))
 			return;
 		if (c->nr_out) {
 			fail_device(rng, "request has a device-readable buffer");

@@ -184,9 +184,44 @@ PHY_API int phy_vm_set_serial_output(struct phy_vm *vm,
 typedef void (*phy_log_fn)(void *opaque, const char *message);
 PHY_API int phy_vm_set_log(struct phy_vm *vm, phy_log_fn fn, void *opaque);
 
-/* Feeds bytes to the guest's serial input (thread-safe). */
+/* Feeds bytes to the guest's serial input (thread-safe): the same as
+ * phy_vm_console_input(vm, PHY_CONSOLE_SERIAL, buf, len). */
 PHY_API int phy_vm_serial_input(struct phy_vm *vm, const uint8_t *buf,
 				size_t len);
+
+/* The guest's two consoles: the 16550A at COM1 (--serial, ttyS0) and the
+ * virtio console (--console, hvc0). */
+enum phy_console {
+	PHY_CONSOLE_SERIAL = 0,
+	PHY_CONSOLE_VIRTIO = 1,
+};
+
+/*
+ * Feeds bytes to a console's input, from any thread. Returns how many it
+ * took (the UART's and the virtio console's 4 KiB buffers may take fewer;
+ * 0 when full, when the guest's driver is not running yet, or
+ * when the VM has no such console): offer the rest again later. Negative
+ * PHY_E_INVALID for a NULL vm, a NULL buf with len > 0 or an unknown
+ * console. A pty or socket console's own client feeds it too.
+ */
+PHY_API int phy_vm_console_input(struct phy_vm *vm, enum phy_console which,
+				 const uint8_t *buf, size_t len);
+
+/*
+ * The path of a console in pty or socket mode: the pty's slave
+ * ("/dev/pts/3", for a terminal program or Cloud Hypervisor's
+ * config.serial.file) or the socket's path, NUL-terminated in buf. Valid
+ * from phy_vm_create() to phy_vm_destroy() (the back end lives as long as
+ * the VM, across guest reboots); any thread. PHY_E_INVALID when that
+ * console is off or in another mode, or buf is too small.
+ */
+PHY_API int phy_vm_console_path(const struct phy_vm *vm, enum phy_console which,
+				char *buf, size_t size, struct phy_error *err);
+
+/* Which console is on the VMM's terminal (mode tty; at most one is):
+ * PHY_CONSOLE_SERIAL or PHY_CONSOLE_VIRTIO, or -PHY_E_INVALID when neither.
+ * A front-end owning the terminal feeds its input there. */
+PHY_API int phy_vm_tty_console(const struct phy_vm *vm);
 
 /* Starts the VM's threads and returns, once PHY_EVENT_STARTED has been
  * delivered, without waiting for the guest. PHY_E_STATE unless CREATED. */
@@ -439,6 +474,14 @@ PHY_API int phy_vmm_stop(struct phy_vmm *vmm);
 /* Feeds the serial input of the VM booted now; PHY_E_STATE when none. */
 PHY_API int phy_vmm_serial_input(struct phy_vmm *vmm, const uint8_t *buf,
 				 size_t len);
+
+/* phy_vm_console_input(), phy_vm_console_path() and phy_vm_tty_console()
+ * of the VM booted now; -PHY_E_STATE when none is. */
+PHY_API int phy_vmm_console_input(struct phy_vmm *vmm, enum phy_console which,
+				  const uint8_t *buf, size_t len);
+PHY_API int phy_vmm_console_path(struct phy_vmm *vmm, enum phy_console which,
+				 char *buf, size_t size, struct phy_error *err);
+PHY_API int phy_vmm_tty_console(struct phy_vmm *vmm);
 
 /* After phy_vmm_wait() reported PHY_EXIT_CRASH: phy_vm_crash_report() of
  * the VM; NULL otherwise. Valid until phy_vmm_destroy(). */

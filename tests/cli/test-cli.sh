@@ -57,8 +57,14 @@ usage_error cpus-range "--cpus" --kernel "$first" --cpus boot=300
 usage_error cpus-syntax "--cpus" --kernel "$first" --cpus 4
 usage_error memory-size "--memory" --kernel "$first" --memory size=12Q
 usage_error memory-small "--memory" --kernel "$first" --memory size=1M
-usage_error serial "--serial" --kernel "$first" --serial pty
-usage_error console "--console" --kernel "$first" --console tty
+usage_error serial "--serial" --kernel "$first" --serial pts
+usage_error serial-socket "--serial: socket= needs a path" --kernel "$first" --serial socket=
+usage_error console "--console: 'maybe'" --kernel "$first" --console maybe
+usage_error console-tty "--console: tty, but --serial" --kernel "$first" --console tty
+usage_error two-tty "--console: tty, but --serial" --kernel "$first" --serial tty --console tty
+touch "$work/exists.sock"
+usage_error socket-exists "--console: socket=$work/exists.sock: the path exists" \
+  --kernel "$first" --serial null --console "socket=$work/exists.sock"
 usage_error positional "unexpected argument" "$first"
 usage_error not-kernel "not a Linux kernel" --kernel /etc/hostname
 usage_error serial-file "--serial" --kernel "$first" --serial file=/nonexistent/dir/log
@@ -80,6 +86,46 @@ for _ in $(seq 200); do grep -q X "$work/serial.log" 2>/dev/null && break; sleep
 kill -INT $pid; wait_vmm $pid; rc=$?
 grep -q X "$work/serial.log" && [ ! -s "$work/quiet" ] && [ $rc = 130 ]
 check "serial file + SIGINT" $? "rc=$rc stdout=$(cat "$work/quiet")"
+
+# Serial on a pty and on a socket, the virtio console on the other: the
+# paths printed on stderr at start, the guest's X (printed before anyone
+# attached) read from each serial back end, the socket file gone after.
+rm -f "$work/con.sock" "$work/ser.sock"
+out=$(python3 - "$vmm" "$first" "$work" <<'PY'
+import os, re, select, signal, socket, subprocess, sys
+vmm, first, work = sys.argv[1:4]
+def read_x(fd):
+    data = b""
+    while b"X" not in data and select.select([fd], [], [], 10)[0]:
+        chunk = os.read(fd, 64)
+        if not chunk:
+            break
+        data += chunk
+    return data
+for serial, console in (("pty", "socket=%s/con.sock" % work),
+                        ("socket=%s/ser.sock" % work, "pty")):
+    p = subprocess.Popen([vmm, "--kernel", first, "--memory", "size=64M",
+                          "--serial", serial, "--console", console],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    lines = p.stderr.readline().decode() + p.stderr.readline().decode()
+    m = re.search(r"^serial: (pty|socket) (\S+)$", lines, re.M)
+    c = re.search(r"^console: (pty|socket) (\S+)$", lines, re.M)
+    if not m or not c:
+        print("bad lines: %r" % lines); p.kill(); sys.exit(1)
+    if m.group(1) == "pty":
+        fd = os.open(m.group(2), os.O_RDWR | os.O_NOCTTY)
+    else:
+        s = socket.socket(socket.AF_UNIX); s.connect(m.group(2)); fd = s.fileno()
+    got = read_x(fd)
+    p.send_signal(signal.SIGTERM); rc = p.wait(30)
+    sock = [x.group(2) for x in (m, c) if x.group(1) == "socket"][0]
+    print(serial, repr(got), rc, os.path.exists(sock))
+    if b"X" not in got or rc != 143 or os.path.exists(sock):
+        sys.exit(1)
+PY
+)
+check "serial pty and socket, console socket and pty" $? "$out"
 
 # SIGINT while the VM is still being built (phy_vm_create() waits in open()
 # for the reader of an --event-monitor FIFO): exit 130, nothing printed.

@@ -10,7 +10,7 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive bad-images machine"
+ALL="boot-1cpu-256m boot-4cpu boot-4g boot-pvh reboot interactive consoles bad-images machine"
 MARK=PHYLLOME-GUEST
 suite_args "$@"
 VMM=$1
@@ -181,6 +181,15 @@ case_interactive() {
   [ "$(cat "$LOGS/interactive.rc" 2>/dev/null)" = 0 ] || { bad $name "exit status $(cat "$LOGS/interactive.rc" 2>/dev/null) after poweroff, want 0"; return; }
   cmp -s "$LOGS/stty.before" "$LOGS/stty.after" || { bad $name "terminal settings not restored"; return; }
   ok "$name (typed a command into the guest shell, exit 0, terminal restored)"
+}
+
+# --serial pty and --console socket= (virtio-console, hvc0): a host-side
+# client on each, typing into the guest's shells, across a guest reboot
+# (tests/e2e/console-check.py).
+case_consoles() {
+  local out
+  out=$(python3 "$(dirname "$0")/console-check.py" "$VMM" "$KERNEL" "$INITRD" "$LOGS/consoles")
+  if [ $? = 0 ]; then ok "consoles ($out)"; else bad consoles "$out"; fi
 }
 
 # Guest RAM of each kind: 4 KiB pages, a shared memfd, and (4 GiB, both

@@ -22,6 +22,7 @@
 
 #include "devices/virtio/virtio_input.h"
 #include "fuzz_prog.h"
+#include "fuzz_ring.h"
 #include "virtio_sim.h"
 
 #define FZ_RAM 0x40000 /* rings and indirect tables, then buffers */
@@ -66,71 +67,8 @@ static struct fz *fz_get(void)
 
 static void start(struct virtio_sim *sim, uint8_t k)
 {
-	uint64_t f = 1ull << VIRTIO_F_VERSION_1;
-	if (k & 1)
-		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	if (k & 2)
-		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
-	if (sim_negotiate(sim, f))
+	if (fz_start(sim, k, 2, FZ_QSIZE))
 		die("features refused");
-	sim_queue_setup(sim, 0, FZ_QSIZE);
-	if (!(k & 4)) /* a driver may leave the statusq off */
-		sim_queue_setup(sim, 1, FZ_QSIZE);
-	sim_driver_ok(sim);
-}
-
-/* Queue q's driver-side ring, when the simulator has set one up. */
-static struct sim_queue *ring(struct virtio_sim *sim, unsigned q)
-{
-	return sim->q[q].desc ? &sim->q[q] : NULL;
-}
-
-/* A chain of 1..4 buffers written at a head the input names (not from
- * a free list: raw writes may have broken any), direct or through an
- * indirect table anywhere, then made available. */
-static void add_chain(struct virtio_sim *sim, struct prog *g)
-{
-	uint8_t k = prog_byte(g);
-	struct sim_queue *sq = ring(sim, (k >> 2) & 1);
-	uint16_t head = prog_byte(g), n = (k & 3) + 1;
-	struct vring_desc d[4];
-	for (unsigned i = 0; i < n; i++) {
-		d[i].addr = prog_address(g, FZ_RAM);
-		d[i].len = prog_byte(g);
-		d[i].flags = (prog_byte(g) & 1 ? VRING_DESC_F_WRITE : 0) |
-			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
-	}
-	if (!sq)
-		return;
-	head %= sq->size;
-	if (k & 8) {
-		uint64_t at = prog_address(g, FZ_RAM);
-		struct vring_desc *t = sim_ptr(sim, at, sizeof(d[0]) * n);
-		if (!t)
-			return;
-		for (unsigned i = 0; i < n; i++)
-			d[i].next = (uint16_t)(i + 1);
-		memcpy(t, d, sizeof(d[0]) * n);
-		sq->desc[head] = (struct vring_desc){
-			at, (uint32_t)sizeof(d[0]) * n, VRING_DESC_F_INDIRECT, 0};
-	} else {
-		for (unsigned i = 0; i < n; i++) {
-			d[i].next = (uint16_t)((head + i + 1) % sq->size);
-			sq->desc[(head + i) % sq->size] = d[i];
-		}
-	}
-	sim_publish(sim, sq->index, head);
-}
-
-static void raw_desc(struct virtio_sim *sim, struct prog *g)
-{
-	uint8_t k = prog_byte(g);
-	struct vring_desc *d = sim_desc(sim, k & 1, (uint16_t)(k >> 1));
-	uint64_t addr = prog_address(g, FZ_RAM);
-	uint32_t len = prog_byte(g);
-	uint16_t flags = prog_byte(g) & 7, next = prog_byte(g);
-	if (d && ring(sim, k & 1))
-		*d = (struct vring_desc){addr, len, flags, next};
 }
 
 static void config_write(struct virtio_dev *dev, struct prog *g)
@@ -164,18 +102,6 @@ static void send(struct fz *f, int k, struct prog *g)
 	f->sent[k] += n;
 }
 
-/* The driver takes back what the device used. (Nothing is checked in
- * the entries: buffers may overlap the rings, and the device's events
- * then land in them.) */
-static void take_used(struct virtio_sim *sim)
-{
-	uint16_t id;
-	uint32_t len;
-	for (unsigned q = 0; q < 2; q++)
-		while (ring(sim, q) && sim_get_used(sim, q, &id, &len)) {
-		}
-}
-
 static void check_counts(struct fz *f, int k)
 {
 	struct virtio_input_stats st;
@@ -196,46 +122,12 @@ static void step(struct fz *f, int k, uint8_t op, struct prog *g)
 	case 1:
 		send(f, k, g);
 		break;
-	case 2:
-		add_chain(sim, g);
-		break;
-	case 3:
-		raw_desc(sim, g);
-		break;
-	case 4: {
-		struct sim_queue *sq = ring(sim, prog_byte(g) & 1);
-		uint16_t head = prog_byte(g);
-		if (sq)
-			sim_publish(sim, sq->index, head);
-		break;
-	}
-	case 5: {
-		uint8_t q = prog_byte(g);
-		if (q & 0x80)
-			sim->dev->ops->queue_notify(sim->dev, q & 0x7f);
-		else
-			sim_kick(sim, q & 1);
-		break;
-	}
-	case 6:
-		sim_run(sim);
-		break;
 	case 7:
 		sim_set_status(sim, 0);
 		start(sim, prog_byte(g));
 		break;
-	case 8:
-		take_used(sim);
-		break;
-	case 9: {
-		struct sim_queue *sq = ring(sim, prog_byte(g) & 1);
-		uint8_t by = prog_byte(g);
-		if (sq)
-			__atomic_store_n(&sq->avail->idx,
-					 (uint16_t)(sq->avail->idx + by),
-					 __ATOMIC_RELEASE);
-		break;
-	}
+	default:
+		fz_ring_step(sim, op % 10, g, FZ_RAM);
 	}
 }
 
@@ -258,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_counts(f, k);
 	}
 	sim_run(sim);
-	take_used(sim);
+	fz_take_used(sim);
 	check_counts(f, k);
 	/* A reset forgets what waits for buffers. */
 	sim_set_status(sim, 0);

@@ -30,6 +30,7 @@
 #include "common/io_loop.h"
 #include "devices/virtio/virtio_rng.h"
 #include "fuzz_prog.h"
+#include "fuzz_ring.h"
 #include "virtio_sim.h"
 
 #define FZ_RAM 0x40000 /* rings and indirect tables, then buffers */
@@ -103,16 +104,8 @@ static struct fz *fz_get(void)
 
 static void start(struct virtio_sim *sim, uint8_t k)
 {
-	uint64_t f = 1ull << VIRTIO_F_VERSION_1;
-	if (k & 1)
-		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	if (k & 2)
-		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
-	if (sim_negotiate(sim, f))
+	if (fz_start(sim, k, 1, FZ_QSIZE))
 		die("features refused");
-	if (!(k & 4)) /* a driver may leave the queue off */
-		sim_queue_setup(sim, 0, FZ_QSIZE);
-	sim_driver_ok(sim);
 }
 
 /* A vCPU resets the device while the loop runs (a read or a timeout may
@@ -151,26 +144,9 @@ static void add_chain(struct virtio_sim *sim, struct prog *g)
 		d[i].flags = ((prog_byte(g) & 7) ? VRING_DESC_F_WRITE : 0) |
 			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 	}
-	if (!sq)
-		return;
-	head %= sq->size;
-	if (k & 8) {
-		uint64_t at = prog_address(g, FZ_RAM);
-		struct vring_desc *t = sim_ptr(sim, at, sizeof(d[0]) * n);
-		if (!t)
-			return;
-		for (unsigned i = 0; i < n; i++)
-			d[i].next = (uint16_t)(i + 1);
-		memcpy(t, d, sizeof(d[0]) * n);
-		sq->desc[head] = (struct vring_desc){
-			at, (uint32_t)sizeof(d[0]) * n, VRING_DESC_F_INDIRECT, 0};
-	} else {
-		for (unsigned i = 0; i < n; i++) {
-			d[i].next = (uint16_t)((head + i + 1) % sq->size);
-			sq->desc[(head + i) % sq->size] = d[i];
-		}
-	}
-	sim_publish(sim, 0, head);
+	uint64_t at = k & 8 ? prog_address(g, FZ_RAM) : 0;
+	if (sq)
+		fz_place_chain(sim, sq, head % sq->size, d, n, k & 8, at);
 }
 
 static void raw_desc(struct virtio_sim *sim, struct prog *g)

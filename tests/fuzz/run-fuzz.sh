@@ -97,6 +97,15 @@ seeds() {
 		printf '\x83\x01\x01\x00\x08\x05\x02\x40\x00zz\x07' >"$d/reset" ;;
 	virtio_gpu)
 		"$bin/make-seeds-virtio-gpu" "$work/seeds-virtio_gpu" ;;
+	virtio_console)
+		# Seeds, programs in fuzz_virtio_console.c's format (byte 0: the
+		# features; then steps): a receive buffer, 32 bytes of input,
+		# a run and the used entry taken back; a 16-byte transmit
+		# buffer kicked; a reset with input waiting and a restart.
+		local d="$work/seeds-virtio_console"
+		printf '\x03\x02\x00\x00\x00\x30\x40\x01\x05\x00\x00\x20\x00\x06\x08' >"$d/receive"
+		printf '\x03\x02\x04\x00\x00\x38\x10\x00\x05\x01\x06\x08' >"$d/transmit"
+		printf '\x03\x00\x00\x10\x07\x01\x02\x08\x01\x00\x30\x40\x01\x00\x30\x40\x01\x00\x00\x00\x05\x00\x06' >"$d/reset" ;;
 	virtio_input)
 		# Seeds, programs in fuzz_virtio_input.c's format: a keyboard with
 		# eight event buffers, a key pressed and released, a configuration

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -665,6 +668,80 @@ static void test_gpu_machine(void)
 	guest_destroy(&plain);
 }
 
+/* Whether a connected client's peer is still there (no EOF, no hang-up). */
+static bool peer_alive(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b;
+	if (poll(&p, 1, 0) <= 0)
+		return true;
+	return !(p.revents & (POLLHUP | POLLERR)) &&
+	       !(p.revents & POLLIN && recv(fd, &b, 1, MSG_PEEK) == 0);
+}
+
+/* The virtio console on a machine: its socket and its path through the
+ * public calls, living through a reboot with its client attached; the
+ * calls' answers for a console that is not a pty or socket. */
+static void test_console_machine(void)
+{
+	struct guest g;
+	struct phy_error err = { 0 };
+	char sock[64], path[128];
+	snprintf(sock, sizeof(sock), "/tmp/phy-lifecycle-con.%d.sock", (int)getpid());
+	char opt[80];
+	snprintf(opt, sizeof(opt), "socket=%s", sock);
+	if (!guest_create(&g, "lifecycle64.bin", PAYLOAD_LONG64, "boot=1", "console", opt))
+		return;
+	CHECK(phy_vm_console_path(g.vm, PHY_CONSOLE_VIRTIO, path, sizeof(path), &err) == 0);
+	CHECK(!strcmp(path, sock));
+	CHECK(phy_vm_console_path(g.vm, PHY_CONSOLE_VIRTIO, path, 8, &err) == -PHY_E_INVALID);
+	CHECK(phy_vm_console_path(g.vm, PHY_CONSOLE_SERIAL, path, sizeof(path), &err) ==
+	      -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--serial: not a pty or socket");
+	CHECK(phy_vm_console_path(g.vm, (enum phy_console)7, path, sizeof(path), &err) ==
+	      -PHY_E_INVALID);
+	CHECK(phy_vm_tty_console(g.vm) == PHY_CONSOLE_SERIAL);
+	CHECK(phy_vm_console_input(g.vm, (enum phy_console)7, (const uint8_t *)"x", 1) ==
+	      -PHY_E_INVALID);
+	CHECK(vm_device_count(g.vm, &virtio_console_type) == 1);
+
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	CHECK(phy_vm_start(g.vm, &err) == 0);
+	CHECK(runs(&g.rec));
+	/* The payload has no virtio driver: the console takes no input. */
+	CHECK(phy_vm_console_input(g.vm, PHY_CONSOLE_VIRTIO, (const uint8_t *)"x", 1) == 0);
+	CHECK(others_block_signals()); /* the console's thread too */
+	CHECK(phy_vm_reboot(g.vm, &err) == 0);
+	CHECK(WAIT_FOR(phy_vm_reboot_count(g.vm) == 1 && g.rec.banners == 2, 10000));
+	CHECK(runs(&g.rec));
+	/* The host end belongs to the VM: same path, same client. */
+	CHECK(phy_vm_console_path(g.vm, PHY_CONSOLE_VIRTIO, path, sizeof(path), &err) == 0);
+	CHECK(!strcmp(path, sock));
+	CHECK(peer_alive(c));
+	CHECK(phy_vm_stop(g.vm) == 0);
+	enum phy_exit_reason why;
+	CHECK(phy_vm_wait(g.vm, 10000, &why, &err) == 0 && why == PHY_EXIT_STOPPED);
+	guest_destroy(&g);
+	CHECK(!peer_alive(c));
+	CHECK(access(sock, F_OK) != 0); /* removed with the VM */
+	close(c);
+
+	/* A pty serial port and no virtio console. */
+	if (!guest_create(&g, "lifecycle64.bin", PAYLOAD_LONG64, "boot=1", "serial", "pty"))
+		return;
+	CHECK(phy_vm_console_path(g.vm, PHY_CONSOLE_SERIAL, path, sizeof(path), &err) == 0);
+	CHECK(!strncmp(path, "/dev/pts/", 9));
+	CHECK(phy_vm_console_path(g.vm, PHY_CONSOLE_VIRTIO, path, sizeof(path), &err) ==
+	      -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--console: not a pty or socket");
+	CHECK(phy_vm_tty_console(g.vm) == -PHY_E_INVALID);
+	CHECK(phy_vm_console_input(g.vm, PHY_CONSOLE_VIRTIO, (const uint8_t *)"x", 1) == 0);
+	guest_destroy(&g);
+}
+
 int main(void)
 {
 	test_lifecycle();
@@ -675,5 +752,6 @@ int main(void)
 	test_device_error_event();
 	test_two_vms();
 	test_gpu_machine();
+	test_console_machine();
 	return check_report("test_lifecycle");
 }

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failures;
@@ -18,6 +19,17 @@ static int check_count;
 			check_failures++;                                     \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
 				__LINE__, #cond);                             \
+		}                                                             \
+	} while (0)
+
+/* A set-up step the whole test program depends on (in helpers that
+ * return a value): a failure is reported and the program exits 1. */
+#define NEED(cond)                                                            \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: set-up failed: %s\n",         \
+				__FILE__, __LINE__, #cond);                   \
+			exit(1);                                              \
 		}                                                             \
 	} while (0)
 

@@ -73,6 +73,14 @@ static void test_null_vm(void)
 		     -PHY_E_INVALID);
 	CHECK_EQ_U64(phy_vm_serial_input(NULL, (const uint8_t *)"x", 1),
 		     -PHY_E_INVALID);
+	CHECK_EQ_U64(phy_vm_console_input(NULL, PHY_CONSOLE_VIRTIO,
+					  (const uint8_t *)"x", 1),
+		     -PHY_E_INVALID);
+	CHECK_EQ_U64(phy_vm_tty_console(NULL), -PHY_E_INVALID);
+	char path[64];
+	CHECK_EQ_U64(phy_vm_console_path(NULL, PHY_CONSOLE_SERIAL, path,
+					 sizeof(path), NULL),
+		     -PHY_E_INVALID);
 	CHECK(phy_vm_state(NULL) == PHY_VM_STOPPED);
 	CHECK(phy_vm_crash_report(NULL) == NULL);
 	CHECK_EQ_U64(phy_vm_reboot_count(NULL), 0);

@@ -41,6 +41,60 @@ static void bad(struct phy_config *c, const char *o, const char *v,
 	CHECK(strchr(err.message, '\n') == NULL);
 }
 
+/* --serial and --console: every mode, and the checks across them. */
+static void test_console_modes(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "kernel", "/k") == 0);
+	CHECK(set(c, "console", "pty") == 0 && c->console == SERIAL_PTY &&
+	      !c->console_path);
+	CHECK(set(c, "console", "socket=/tmp/con.sock") == 0 &&
+	      c->console == SERIAL_SOCKET && !strcmp(c->console_path, "/tmp/con.sock"));
+	CHECK(set(c, "console", "file=/tmp/con.log") == 0 &&
+	      c->console == SERIAL_FILE && !strcmp(c->console_path, "/tmp/con.log"));
+	CHECK(set(c, "console", "null") == 0 && c->console == SERIAL_NULL &&
+	      !c->console_path);
+	CHECK(set(c, "serial", "pty") == 0 && c->serial == SERIAL_PTY && !c->serial_path);
+	CHECK(set(c, "serial", "socket=/tmp/ser.sock") == 0 &&
+	      c->serial == SERIAL_SOCKET && !strcmp(c->serial_path, "/tmp/ser.sock"));
+	/* A socket path that cannot fit sun_path. */
+	char longp[200];
+	memset(longp, 'a', sizeof(longp));
+	memcpy(longp, "socket=/", 8);
+	longp[sizeof(longp) - 1] = '\0';
+	bad(c, "console", longp, "--console: socket=: the path is longer");
+	CHECK(c->console == SERIAL_NULL); /* left as it was */
+
+	/* One terminal: both tty is an error naming --console. */
+	CHECK(set(c, "serial", "tty") == 0 && set(c, "console", "tty") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--console: tty, but --serial");
+	CHECK(set(c, "serial", "pty") == 0);
+	CHECK(phy_config_validate(c, &err) == 0);
+	/* The same path for both, or for a console and the API socket. */
+	CHECK(set(c, "serial", "socket=/tmp/same") == 0 &&
+	      set(c, "console", "socket=/tmp/same") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--console: '/tmp/same' is also the --serial's");
+	CHECK(set(c, "console", "file=/tmp/other") == 0);
+	CHECK(phy_config_validate(c, &err) == 0);
+	CHECK(set(c, "api-socket", "/tmp/same") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--serial: '/tmp/same' is also the --api-socket");
+
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	CHECK(copy.console_path != c->console_path &&
+	      !strcmp(copy.console_path, "/tmp/other"));
+	config_release(&copy);
+
+	CHECK(set(c, "api-socket", "/tmp/api") == 0);
+	CHECK(set(c, "serial", "tty") == 0 && !c->serial_path);
+	CHECK(set(c, "console", "off") == 0 && !c->console_path);
+	CHECK(phy_config_validate(c, &err) == 0);
+	phy_config_free(c);
+}
+
 static void test_sizes(void)
 {
 	uint64_t v;
@@ -86,7 +140,7 @@ static void test_good(void)
 	CHECK(set(c, "serial", "file=/tmp/x.log") == 0 && c->serial == SERIAL_FILE);
 	CHECK(!strcmp(c->serial_path, "/tmp/x.log"));
 	CHECK(set(c, "serial", "tty") == 0 && c->serial == SERIAL_TTY);
-	CHECK(set(c, "console", "off") == 0 && c->console_off);
+	CHECK(set(c, "console", "off") == 0 && c->console == SERIAL_OFF);
 	CHECK(phy_config_validate(c, &err) == 0);
 
 	struct phy_config copy;
@@ -121,10 +175,15 @@ static void test_bad(void)
 	/* A bad key later in the list leaves the earlier ones unset. */
 	bad(c, "memory", "size=1G,thp=off,shared=2", "--memory: shared=2");
 	CHECK(c->memory == 512ULL << 20 && c->memory_thp);
-	bad(c, "serial", "pty", "--serial");
-	bad(c, "serial", "file=", "--serial");
+	bad(c, "serial", "pts", "--serial: 'pts' is not one of");
+	bad(c, "serial", "file=", "--serial: file= needs a path");
+	bad(c, "serial", "socket=", "--serial: socket= needs a path");
 	bad(c, "serial", "", "--serial");
-	bad(c, "console", "tty", "--console");
+	bad(c, "serial", "Pty", "--serial");
+	bad(c, "console", "maybe", "--console: 'maybe' is not one of");
+	bad(c, "console", "socket=", "--console: socket= needs a path");
+	bad(c, "console", "file=", "--console: file= needs a path");
+	bad(c, "console", "tty,pty", "--console");
 	CHECK(phy_config_set(c, "kernel", NULL, &err) == -PHY_E_INVALID);
 	CHECK(phy_config_set(NULL, "kernel", "x", &err) == -PHY_E_INVALID);
 	CHECK(phy_config_set(c, "kernel", "x", NULL) == 0); /* err optional */
@@ -788,6 +847,7 @@ int main(void)
 	test_sizes();
 	test_good();
 	test_bad();
+	test_console_modes();
 	test_disks();
 	test_nets();
 	test_net_fd_syntax();

@@ -34,6 +34,9 @@ static pthread_mutex_t input_lock = PTHREAD_MUTEX_INITIALIZER;
 static int input_closed;
 static struct termios saved_tio;
 static int tio_saved;
+/* Whether --serial / --console asked for a pty or a socket: their paths
+ * are printed at start (phy_vm_console_path). */
+static const char *console_kind[2];
 
 static void usage(FILE *f)
 {
@@ -55,7 +58,8 @@ static void usage(FILE *f)
 	}
 	fprintf(f,
 		"  --%-13s %-24s %s\n  --%-13s %-24s %s\n"
-		"\nOn a terminal the serial console is interactive; Ctrl-A x quits.\n"
+		"\nOn a terminal the console there (--serial tty, the default, or\n"
+		"--console tty) is interactive; Ctrl-A x quits.\n"
 		"Exit status: 0 guest powered off, 1 guest crash or host failure,\n"
 		"2 bad usage or unbootable image, 128+N stopped by signal N.\n",
 		"help", "", "show this help", "version", "", "show the version");
@@ -109,7 +113,7 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Feeds stdin to the guest's serial port; Ctrl-A x stops the VM. */
+/* Feeds stdin to the guest's console; Ctrl-A x stops the VM. */
 /* The guest may share the terminal, which is in raw mode: end lines with
  * \r\n there. */
 static void print_log(void *opaque, const char *msg)
@@ -118,11 +122,16 @@ static void print_log(void *opaque, const char *msg)
 	fprintf(stderr, "phyllome-vmm: %s%s", msg, isatty(STDERR_FILENO) ? "\r\n" : "\n");
 }
 
-/* 1: fed, 0: the UART is full, -1: the VM is gone. */
+/* 1: fed, 0: the console's buffer is full, -1: the VM is gone. The
+ * console on the terminal gets stdin; with none there, the serial port
+ * does. */
 static int feed_byte(struct phy_vmm *vmm, uint8_t c)
 {
 	pthread_mutex_lock(&input_lock);
-	int n = input_closed ? -1 : phy_vmm_serial_input(vmm, &c, 1);
+	int which = input_closed ? -1 : phy_vmm_tty_console(vmm);
+	if (which < 0)
+		which = PHY_CONSOLE_SERIAL;
+	int n = input_closed ? -1 : phy_vmm_console_input(vmm, which, &c, 1);
 	pthread_mutex_unlock(&input_lock);
 	return n;
 }
@@ -155,7 +164,7 @@ static void *stdin_thread(void *arg)
 				escape = 1;
 				continue;
 			}
-			/* The UART buffer drains as the guest reads it. */
+			/* The console's buffer drains as the guest reads it. */
 			int fed;
 			while ((fed = feed_byte(vmm, c)) == 0)
 				usleep(1000);
@@ -175,6 +184,30 @@ static void print_version(const char *argv0)
 		       phy_version());
 	else
 		printf("phyllome-vmm %s\n", phy_version());
+}
+
+static void note_console(const char *name, const char *value)
+{
+	int which = !strcmp(name, "serial") ? 0 : !strcmp(name, "console") ? 1 : -1;
+	if (which < 0)
+		return;
+	console_kind[which] = !strcmp(value, "pty")             ? "pty" :
+			      !strncmp(value, "socket=", 7) ? "socket" :
+							      NULL;
+}
+
+/* "serial: pty /dev/pts/3", for scripts that attach to the console (the
+ * VM booted from the command line; through the API, vm.info says). */
+static void print_console_paths(struct phy_vmm *vmm)
+{
+	static const char *const names[2] = { "serial", "console" };
+	for (int i = 0; i < 2; i++) {
+		char path[256];
+		if (console_kind[i] &&
+		    !phy_vmm_console_path(vmm, i ? PHY_CONSOLE_VIRTIO : PHY_CONSOLE_SERIAL,
+					  path, sizeof(path), NULL))
+			fprintf(stderr, "%s: %s %s\n", names[i], console_kind[i], path);
+	}
 }
 
 static int parse_args(int argc, char **argv, struct phy_config *cfg)
@@ -220,6 +253,7 @@ static int parse_args(int argc, char **argv, struct phy_config *cfg)
 			fprintf(stderr, "phyllome-vmm: %s\n", err.message);
 			return -1;
 		}
+		note_console(name, value);
 	}
 	if (phy_config_validate(cfg, &err)) {
 		fprintf(stderr, "phyllome-vmm: %s\n", err.message);
@@ -304,6 +338,7 @@ int main(int argc, char **argv)
 		phy_vmm_destroy(the_vmm);
 		return usage_or_failure(&err);
 	}
+	print_console_paths(the_vmm);
 	raw_terminal();
 	pthread_t input;
 	sigset_t all, old;

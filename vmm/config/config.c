@@ -18,6 +18,7 @@ struct phy_config *phy_config_new(void)
 	cfg->memory = CONFIG_DEFAULT_MEMORY;
 	cfg->memory_thp = true;
 	cfg->serial = SERIAL_TTY;
+	cfg->console = SERIAL_OFF;
 	cfg->api_socket_fd = cfg->event_monitor_fd = -1;
 	size_t n;
 	phy_config_options(&n);
@@ -47,6 +48,7 @@ void config_release(struct phy_config *cfg)
 	free(cfg->initramfs);
 	free(cfg->cmdline);
 	free(cfg->serial_path);
+	free(cfg->console_path);
 	free(cfg->api_socket);
 	free(cfg->event_monitor);
 	free(cfg->screenshot_on_exit);
@@ -74,7 +76,7 @@ static int dup_str(char **s)
 static int copy_owned(struct phy_config *dst)
 {
 	char **strs[] = { &dst->kernel, &dst->initramfs, &dst->cmdline,
-			  &dst->serial_path, &dst->api_socket, &dst->event_monitor,
+			  &dst->serial_path, &dst->console_path, &dst->api_socket, &dst->event_monitor,
 			  &dst->screenshot_on_exit };
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)

@@ -15,11 +15,15 @@
 
 struct device_option;
 
+/* Where a console goes: --serial (the UART) and --console (virtio-console)
+ * alike (vmm/chardev.h). */
 enum serial_mode {
-	SERIAL_TTY,  /* the VMM's stdout (and the CLI feeds stdin) */
-	SERIAL_OFF,  /* no UART at all */
-	SERIAL_NULL, /* a UART whose output is discarded */
-	SERIAL_FILE, /* output appended to a file */
+	SERIAL_TTY,    /* the VMM's stdout (and the CLI feeds stdin) */
+	SERIAL_OFF,    /* no device at all */
+	SERIAL_NULL,   /* a device whose output is discarded */
+	SERIAL_FILE,   /* output written to a file (path) */
+	SERIAL_PTY,    /* a pseudo-terminal the VMM opens */
+	SERIAL_SOCKET, /* a Unix socket the VMM listens on (path) */
 };
 
 enum display_mode {
@@ -50,9 +54,10 @@ struct phy_config {
 	uint64_t memory;
 	bool memory_thp;    /* advise transparent huge pages (default on) */
 	bool memory_shared; /* a memfd instead of private memory */
-	enum serial_mode serial;
-	char *serial_path;
-	bool console_off;
+	enum serial_mode serial;  /* --serial, default tty */
+	char *serial_path;        /* file= or socket=; NULL for the others */
+	enum serial_mode console; /* --console (virtio-console), default off */
+	char *console_path;
 	enum display_mode display;
 	char *screenshot_on_exit; /* PNG of scanout 0 when the VM stops */
 	/* --api-socket and --event-monitor: a path, or fd=N (a descriptor

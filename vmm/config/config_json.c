@@ -749,13 +749,15 @@ static json_t *console_json(enum serial_mode mode, const char *path,
 	static const char *const names[] = {
 		[SERIAL_TTY] = "Tty", [SERIAL_OFF] = "Off",
 		[SERIAL_NULL] = "Null", [SERIAL_FILE] = "File",
+		[SERIAL_PTY] = "Pty", [SERIAL_SOCKET] = "Socket",
 	};
 	const char *name = (unsigned)mode < sizeof(names) / sizeof(names[0]) &&
 			   names[mode] ? names[mode] : "Off";
 	const char *file = runtime_file ? runtime_file :
 			   mode == SERIAL_FILE ? path : NULL;
-	return json_pack("{s:o,s:s,s:n}", "file", str_or_null(file), "mode",
-			 name, "socket");
+	return json_pack("{s:o,s:s,s:o}", "file", str_or_null(file), "mode",
+			 name, "socket",
+			 str_or_null(mode == SERIAL_SOCKET ? path : NULL));
 }
 
 static json_t *ours_json(const struct phy_config *cfg,
@@ -802,8 +804,8 @@ char *config_json_dump(const struct phy_config *cfg,
 		"disks", disks_json(cfg), "net", nets_json(cfg),
 		"rng", rng ? json_pack("{s:s}", "src", rng->src) : json_null(),
 		"serial", console_json(cfg->serial, cfg->serial_path, rt->serial_file),
-		/* There is no virtio console yet: always off. */
-		"console", console_json(SERIAL_OFF, NULL, rt->console_file),
+		"console", console_json(cfg->console, cfg->console_path,
+					rt->console_file),
 		"phyllome", ours_json(cfg, fw));
 	if (!root)
 		return NULL;

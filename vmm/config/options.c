@@ -101,27 +101,54 @@ static int memory_kv(void *target, const char *opt, const char *key,
 	return 0;
 }
 
+/* --serial and --console: tty, off, null, pty, file=PATH, socket=PATH. */
+static int set_char_mode(enum serial_mode *mode, char **path, const char *opt,
+			 const char *value, struct phy_error *err)
+{
+	static const struct {
+		const char *word;
+		enum serial_mode mode;
+	} words[] = { { "tty", SERIAL_TTY }, { "off", SERIAL_OFF },
+		      { "null", SERIAL_NULL }, { "pty", SERIAL_PTY } };
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strcmp(value, words[i].word))
+			continue;
+		*mode = words[i].mode;
+		free(*path);
+		*path = NULL;
+		return 0;
+	}
+	enum serial_mode m;
+	const char *p;
+	if (!strncmp(value, "file=", 5)) {
+		m = SERIAL_FILE;
+		p = value + 5;
+	} else if (!strncmp(value, "socket=", 7)) {
+		m = SERIAL_SOCKET;
+		p = value + 7;
+	} else {
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: '%s' is not one of tty, off, null, pty, file=PATH, socket=PATH",
+			       opt, value);
+	}
+	if (!*p)
+		return phy_err(err, PHY_E_INVALID, "--%s: %.*s needs a path", opt,
+			       (int)(p - value), value);
+	if (m == SERIAL_SOCKET &&
+	    strlen(p) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return phy_err(err, PHY_E_INVALID,
+			       "--%s: socket=: the path is longer than %zu bytes", opt,
+			       sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (dup_opt(path, p))
+		return phy_err(err, PHY_E_NOMEM, "--%s: out of memory", opt);
+	*mode = m;
+	return 0;
+}
+
 static int set_serial(struct phy_config *cfg, const char *value,
 		      struct phy_error *err)
 {
-	if (!strcmp(value, "tty")) {
-		cfg->serial = SERIAL_TTY;
-	} else if (!strcmp(value, "off")) {
-		cfg->serial = SERIAL_OFF;
-	} else if (!strcmp(value, "null")) {
-		cfg->serial = SERIAL_NULL;
-	} else if (!strncmp(value, "file=", 5)) {
-		if (!value[5])
-			return phy_err(err, PHY_E_INVALID, "--serial: file= needs a path");
-		if (dup_opt(&cfg->serial_path, value + 5))
-			return phy_err(err, PHY_E_NOMEM, "--serial: out of memory");
-		cfg->serial = SERIAL_FILE;
-	} else {
-		return phy_err(err, PHY_E_INVALID,
-			       "--serial: '%s' is not one of tty, off, null, file=PATH",
-			       value);
-	}
-	return 0;
+	return set_char_mode(&cfg->serial, &cfg->serial_path, "serial", value, err);
 }
 
 static int set_path(char **dst, const char *opt, const char *value,
@@ -167,12 +194,7 @@ static int set_memory(struct phy_config *cfg, const char *v,
 static int set_console(struct phy_config *cfg, const char *v,
 		       struct phy_error *err)
 {
-	if (strcmp(v, "off"))
-		return phy_err(err, PHY_E_INVALID,
-			       "--console: '%s' is not supported (only 'off': there is no virtio console yet)",
-			       v);
-	cfg->console_off = true;
-	return 0;
+	return set_char_mode(&cfg->console, &cfg->console_path, "console", v, err);
 }
 
 static int set_display(struct phy_config *cfg, const char *v,
@@ -269,10 +291,11 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 		"guest RAM, e.g. 512M or 4G (default 512M), on transparent huge " \
 		"pages (default thp=on), private unless shared=on (a memfd)", \
 		set_memory)                                                   \
-	MACHINE("serial", "tty|off|null|file=PATH",                           \
+	MACHINE("serial", "tty|off|null|pty|file=PATH|socket=PATH",           \
 		"where COM1 goes (default tty)", set_serial)                  \
-	MACHINE("console", "off",                                             \
-		"virtio console (not implemented yet: only 'off')", set_console) \
+	MACHINE("console", "off|tty|null|pty|file=PATH|socket=PATH",          \
+		"a virtio console (hvc0) and where it goes (default off)",    \
+		set_console)                                                  \
 	DEVICE("disk",                                                        \
 	       "path=IMG[,readonly=on][,direct=on][,num_queues=N][,queue_size=N][,id=ID]", \
 	       "virtio-blk disk on a raw image or block device (repeatable, up to 16)", \
@@ -399,6 +422,28 @@ int phy_config_set(struct phy_config *cfg, const char *option,
 	return phy_err(err, PHY_E_INVALID, "unknown option '--%s'", option);
 }
 
+/* One terminal, and one owner for each path. */
+static int validate_consoles(const struct phy_config *cfg, struct phy_error *err)
+{
+	if (cfg->serial == SERIAL_TTY && cfg->console == SERIAL_TTY)
+		return phy_err(err, PHY_E_INVALID,
+			       "--console: tty, but --serial is on the terminal too "
+			       "(only one may be; e.g. --serial null)");
+	const char *s = cfg->serial_path, *c = cfg->console_path;
+	if (s && c && !strcmp(s, c))
+		return phy_err(err, PHY_E_INVALID, "--console: '%s' is also the --serial's",
+			       c);
+	const char *api = cfg->api_socket, *mon = cfg->event_monitor;
+	for (int i = 0; i < 2; i++) {
+		const char *p = i ? c : s, *opt = i ? "console" : "serial";
+		if (p && ((api && !strcmp(p, api)) || (mon && !strcmp(p, mon))))
+			return phy_err(err, PHY_E_INVALID,
+				       "--%s: '%s' is also the --%s", opt, p,
+				       api && !strcmp(p, api) ? "api-socket" : "event-monitor");
+	}
+	return 0;
+}
+
 int config_validate(const struct phy_config *cfg, bool boot_given,
 		    struct phy_error *err)
 {
@@ -429,9 +474,12 @@ int config_validate(const struct phy_config *cfg, bool boot_given,
 		return phy_err(err, PHY_E_INVALID,
 			       "--event-monitor: fd=%d is also the --api-socket",
 			       cfg->event_monitor_fd);
+	int ret = validate_consoles(cfg, err);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		const struct device_option *opt = handlers[i].dev;
-		int ret = opt && opt->validate ? opt->validate(cfg, err) : 0;
+		ret = opt && opt->validate ? opt->validate(cfg, err) : 0;
 		if (ret)
 			return ret;
 	}

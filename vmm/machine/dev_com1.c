@@ -1,18 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The serial console: a 16550A at COM1, unless --serial off. Its output
- * goes to the VM's serial sink (vm.c); input arrives from any thread
- * through phy_vm_serial_input(), so the UART is published under vm->lock. */
+/* The serial console: a 16550A at COM1, unless --serial off. Its back end
+ * (vm->serial, vmm/chardev.h) lives as long as the VM: opened and closed
+ * here. Input arrives from any thread (phy_vm_console_input(), the back
+ * end's thread for pty and socket), so the UART is published under
+ * vm->lock. */
 #include <stdlib.h>
 
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "devices/legacy/uart_8250.h"
 #include "vmm/machine/device.h"
+#include "vmm/machine/rows.h"
 #include "vmm/vm_internal.h"
 
 static unsigned com1_count(const struct phy_vm *vm)
 {
 	return vm->cfg.serial != SERIAL_OFF;
+}
+
+size_t vm_com1_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vm_device *d = opaque;
+	/* The UART is rebuilt on reboot; the lock keeps it alive meanwhile. */
+	pthread_mutex_lock(&d->vm->lock);
+	size_t n = d->dev ? uart_input(d->dev, buf, len) : 0;
+	pthread_mutex_unlock(&d->vm->lock);
+	return n;
+}
+
+static int com1_open(struct vm_device *d, struct phy_error *err)
+{
+	const struct phy_config *cfg = &d->vm->cfg;
+	return chardev_open(&d->vm->serial, cfg->serial, cfg->serial_path, "serial",
+			    vm_com1_input, d, err);
+}
+
+static void com1_close(struct vm_device *d)
+{
+	chardev_close(&d->vm->serial);
 }
 
 static void com1_irq(void *opaque, int level)
@@ -24,7 +49,7 @@ static void com1_irq(void *opaque, int level)
 static int com1_create(struct vm_device *d, struct machine *m,
 		       struct phy_error *err)
 {
-	struct uart_8250 *uart = uart_create(com1_irq, d, serial_sink_write,
+	struct uart_8250 *uart = uart_create(com1_irq, d, chardev_write,
 					     &d->vm->serial);
 	if (!uart)
 		return phy_err(err, PHY_E_NOMEM, "serial: out of memory");
@@ -51,19 +76,9 @@ static void com1_aml(void *d, struct aml *a)
 const struct device_type com1_type = {
 	.name = "com1",
 	.count = com1_count,
+	.open = com1_open,
+	.close = com1_close,
 	.create = com1_create,
 	.destroy = com1_destroy,
 	.aml = com1_aml,
 };
-
-int phy_vm_serial_input(struct phy_vm *vm, const uint8_t *buf, size_t len)
-{
-	if (!vm || (!buf && len))
-		return -PHY_E_INVALID;
-	/* The UART is rebuilt on reboot; the lock keeps it alive meanwhile. */
-	pthread_mutex_lock(&vm->lock);
-	struct vm_device *d = vm_device_find(vm, &com1_type, 0);
-	size_t n = d && d->dev ? uart_input(d->dev, buf, len) : 0;
-	pthread_mutex_unlock(&vm->lock);
-	return (int)n;
-}

@@ -402,7 +402,7 @@ void machine_teardown(struct phy_vm *vm)
 	free(m->vcpus);
 	m->vcpus = NULL;
 	m->nr_vcpus = 0;
-	serial_sink_flush(&vm->serial);
+	chardev_flush(&vm->serial);
 	/* The window lets go of the devices before they go. */
 	vm_frontends_machine(vm, false);
 	/* Before the KVM VM fd closes, so a power button press from another
