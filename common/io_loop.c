@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#define _GNU_SOURCE
 #include "common/io_loop.h"
 
 #include <errno.h>
@@ -310,6 +311,8 @@ int io_loop_run_once(struct io_loop *loop, bool wait)
 static void *loop_thread(void *opaque)
 {
 	struct io_loop *loop = opaque;
+	/* Named for ps and libvirt's thread list, not after its creator. */
+	pthread_setname_np(pthread_self(), "phy-devices");
 	while (!loop->stopping)
 		if (io_loop_run_once(loop, true) < 0)
 			break;

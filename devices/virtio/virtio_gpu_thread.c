@@ -121,6 +121,7 @@ static void gpu_loop(struct virtio_gpu *gpu)
 static void *gpu_thread(void *opaque)
 {
 	struct virtio_gpu *gpu = opaque;
+	pthread_setname_np(pthread_self(), "phy-gpu");
 
 	if (gpu->virgl)
 		gpu_virgl_start(gpu);

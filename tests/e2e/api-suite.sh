@@ -10,13 +10,17 @@
 #
 # The "http" case drives the phyllome-vmm command (next to EMBED's
 # directory, or $PHYLLOME_VMM) through --api-socket with curl, as a Cloud
-# Hypervisor tool would, and reads --event-monitor's lines.
+# Hypervisor tool would, and reads --event-monitor's lines. The "libvirt"
+# case replays libvirt's ch driver on it, called cloud-hypervisor
+# (libvirt-sequence.py: idle start, vm.create, a tap by SCM_RIGHTS,
+# vm.boot, the guest's shell on the pty from vm.info, ping, pause,
+# vm.shutdown and vm.boot again, vmm.shutdown, then --config).
 #
 # Usage: api-suite.sh EMBED GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="embed-one embed-two http"
+ALL="embed-one embed-two http libvirt"
 suite_args "$@"
 EMBED=$1
 
@@ -150,6 +154,22 @@ case_http() {
   done
   [ -z "$got" ] || { bad $name "event monitor lacks:$got ($(wc -l <"$ev") lines)"; return; }
   ok "$name (ping, info, counters, pause: serial silent, 405 on pausing twice, resume, garbage/half/oversized/200 connections, reboot, power button -> exit 0; $(wc -l <"$ev") event lines)"
+}
+
+case_libvirt() {
+  local vmm=${PHYLLOME_VMM:-$(cd "$(dirname "$EMBED")/.." && pwd)/phyllome-vmm}
+  local work=/tmp/phy-e2e-libvirt.$$
+  rm -rf "$work"
+  timeout -k 5 900 python3 "$here/libvirt-sequence.py" "$vmm" "$KERNEL" "$INITRD" "$work" \
+    >"$LOGS/libvirt.out" 2>&1
+  local rc=$?
+  cp "$work/vmm.log" "$LOGS/libvirt-vmm.log" 2>/dev/null
+  rm -rf "$work"
+  if [ $rc -eq 0 ] && grep -q "^libvirt-sequence: ok" "$LOGS/libvirt.out"; then
+    ok "libvirt ($(grep -c '^  ' "$LOGS/libvirt.out") steps: create, add-net by SCM_RIGHTS, boot, pty shell, ping, pause, shutdown, boot again, vmm.shutdown, --config)"
+  else
+    bad libvirt "exit $rc: $(grep -a 'FAIL' "$LOGS/libvirt.out" | tail -1 | head -c 400)"
+  fi
 }
 
 case_embed_one() { embed_case embed-one; }
