@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Runs the libFuzzer targets (ASan + UBSan) for a bounded time, each from
-# its seeds and the corpus it grew before. CMake builds them, in a fuzz
-# tree (tests/fuzz/CMakeLists.txt): this configures it (clang,
+# its seeds, the corpus kept in the repository (tests/fuzz/corpus/TARGET,
+# read only) and the corpus it grew before in WORK_DIR. CMake builds them,
+# in a fuzz tree (tests/fuzz/CMakeLists.txt): this configures it (clang,
 # -DPHYLLOME_FUZZ=ON and the -D options) and builds the targets first.
-# Usage: run-fuzz.sh [-B FUZZ_TREE] [-D NAME=VALUE]... SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
+# Usage: run-fuzz.sh [-B FUZZ_TREE] [-D NAME=VALUE]... [-M] SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]
 #   FUZZ_TREE  the fuzz tree's build directory (default: WORK_DIR/fuzz-build)
 #   WORK_DIR   where seeds-TARGET/ and corpus-TARGET/ are kept
+#   -M         after each run, SOURCE_DIR/tests/fuzz/corpus/TARGET becomes
+#              the minimal set (libFuzzer's -merge=1) of itself, the seeds
+#              and what the run found: how the repository's corpus grows
+#              (then commit it, see docs/testing.md)
 # Targets: those of SOURCE_DIR/tests/fuzz/fuzz_TARGET.c (boot, virtio_blk, http...;
 # default: all, SECONDS each).
 # One target by hand, e.g. 60 s of virtio_blk without SDL:
 #   tests/fuzz/run-fuzz.sh -D PHYLLOME_SDL=OFF . /tmp/fuzz 60 virtio_blk
 set -euo pipefail
 usage() {
-	echo "usage: run-fuzz.sh [-B FUZZ_TREE] [-D NAME=VALUE]... SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]" >&2
+	echo "usage: run-fuzz.sh [-B FUZZ_TREE] [-D NAME=VALUE]... [-M] SOURCE_DIR WORK_DIR [SECONDS [TARGET...]]" >&2
 	exit 2
 }
-tree= defs=()
-while getopts B:D: opt; do
+tree= defs=() merge=
+while getopts B:D:M opt; do
 	case $opt in
 	B) tree=$OPTARG ;;
 	D) defs+=("-D$OPTARG") ;;
+	M) merge=1 ;;
 	*) usage ;;
 	esac
 done
@@ -218,7 +224,20 @@ export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan-virtio-gpu.supp:print_sup
 for t in "${targets[@]}"; do
 	mkdir -p "$work/corpus-$t" "$work/seeds-$t"
 	seeds "$t"
+	# New inputs go to the first directory only: the repository's corpus
+	# is read, never written, unless -M merges into it below.
+	kept=()
+	[ ! -d "$src/tests/fuzz/corpus/$t" ] || kept=("$src/tests/fuzz/corpus/$t")
 	"$bin/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
-		"$work/corpus-$t" "$work/seeds-$t" 2>&1 | tail -15
+		"$work/corpus-$t" "$work/seeds-$t" "${kept[@]}" 2>&1 | tail -15
 	echo "fuzz_$t: ${secs}s without a crash or sanitizer report"
+	if [ -n "$merge" ]; then
+		rm -rf "$work/merge-$t"
+		mkdir -p "$work/merge-$t" "$src/tests/fuzz/corpus/$t"
+		"$bin/fuzz_$t" -merge=1 -rss_limit_mb=2048 "$work/merge-$t" \
+			"$src/tests/fuzz/corpus/$t" "$work/seeds-$t" "$work/corpus-$t" 2>&1 | tail -1
+		rm -rf "$src/tests/fuzz/corpus/$t"
+		mv "$work/merge-$t" "$src/tests/fuzz/corpus/$t"
+		echo "fuzz_$t: tests/fuzz/corpus/$t has $(ls "$src/tests/fuzz/corpus/$t" | wc -l) inputs"
+	fi
 done

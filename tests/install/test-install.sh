@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs into a scratch prefix, then builds a consumer with pkg-config
 # against the shared and the static library and runs both.
-# Usage: test-install.sh BUILD_DIR SOURCE_DIR VERSION WORK_DIR
+# Usage: test-install.sh BUILD_DIR SOURCE_DIR VERSION WORK_DIR [CONSUMER_FLAGS]
+# CONSUMER_FLAGS: what the consumers are compiled and linked with besides
+# pkg-config's flags (a sanitizer tree's -fsanitize=..., whose library
+# needs the sanitizers' runtimes as every program built with them does).
 set -euo pipefail
-build=$1 src=$2 version=$3 work=$4
+build=$1 src=$2 version=$3 work=$4 extra=${5:-}
 rm -rf "$work"
 mkdir -p "$work"
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
@@ -14,7 +17,7 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 [ "$(pkg-config --modversion phyllome-vmm)" = "$version" ]
 sed "s/@V@/$version/" "$src/tests/install/consumer.c" >"$work/consumer.c"
 # Installed with the build's prefix baked in, so point the flags at ours.
-cflags="-I$work/prefix/include"
+cflags="-I$work/prefix/include $extra"
 libdir=$(dirname "$(dirname "$pc")")
 cc -std=c11 -Wall -Werror $cflags "$work/consumer.c" -L"$libdir" -lphyllome-vmm \
    -Wl,-rpath,"$libdir" -o "$work/consumer-shared"

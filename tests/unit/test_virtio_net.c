@@ -1028,7 +1028,8 @@ static uint8_t ctrl(struct rig *r, unsigned q, uint8_t cls, uint8_t cmd,
 	uint8_t *p = sim_ptr(r->sim, gpa, 64);
 	p[0] = cls;
 	p[1] = cmd;
-	memcpy(p + 2, data, len);
+	if (len) /* data may be NULL then: memcpy's arguments must not be */
+		memcpy(p + 2, data, len);
 	p[32] = 0xff;
 	struct sim_buf b[2] = { { gpa, (uint32_t)(2 + len), false }, { gpa + 32, 1, true } };
 	CHECK(sim_add(r->sim, q, b, 2, false) >= 0);

@@ -301,12 +301,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "phyllome-vmm: out of memory\n");
 		return 1;
 	}
-	if (argc == 1) {
+	if (argc == 1)
 		usage(stderr);
+	if (argc == 1 || parse_args(argc, argv, cfg)) {
+		phy_config_free(cfg);
 		return EXIT_USAGE;
 	}
-	if (parse_args(argc, argv, cfg))
-		return EXIT_USAGE;
 
 	struct phy_error err = { 0 };
 	struct phy_vmm *new_vmm;
