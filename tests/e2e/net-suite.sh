@@ -442,16 +442,27 @@ case_fd() {
   VM_WRAP=()
   [ $rc = 0 ] || { bad fd "no wait-ping from the guest (rc $rc): $(why fd)"; return; }
   local hp taps=0 f
-  hp=$(host_ping "$GUEST_IP")
-  # Only the VMM holds the tap open (mktap's tap is persistent).
+  # Only the VMM holds the tap open (mktap's tap is persistent). Counted
+  # before the ping, which lets the guest go on to power off.
   for f in /proc/[0-9]*/fdinfo/*; do grep -q "^iff:.*$TAP" "$f" 2>/dev/null && taps=$((taps + 1)); done
+  local seen=""
+  if [ "$taps" -le 2 ]; then # what the VMM's descriptors are, for the report
+    local p
+    for p in $(pgrep -f "fd=\\[5,6\\]"); do
+      seen="$seen pid $p ($(tr -d '\n' </proc/$p/comm 2>/dev/null)):"
+      for f in /proc/$p/fd/*; do
+        seen="$seen ${f##*/}->$(readlink "$f" 2>/dev/null)/$(grep -h '^iff' "/proc/$p/fdinfo/${f##*/}" 2>/dev/null | tr -d '\t')"
+      done
+    done
+  fi
+  hp=$(host_ping "$GUEST_IP")
   wait_for fd "done basic" 150
   vm_exit; rc=$vm_rc
   [ "$(field fd up mac)" = "$MAC" ] && [ "$(field fd up driver)" = virtio_net ] ||
     { bad fd "guest interface: $(says fd up)"; return; }
   [[ $(says fd ping-out) == ok* ]] || { bad fd "guest->L1 ping: $(says fd ping-out); $(why fd)"; return; }
   [[ $hp == ok* ]] || { bad fd "L1->guest ping: $hp"; return; }
-  [ "$taps" -gt 2 ] || { bad fd "the VMM holds $taps descriptors of $TAP, want its 2 and duplicates"; return; }
+  [ "$taps" -gt 2 ] || { bad fd "the VMM holds $taps descriptors of $TAP, want its 2 and duplicates;$seen"; return; }
   [ "$rc" = 0 ] || { bad fd "exit $rc after the guest powered off: $(why fd)"; return; }
   [ "$(ip -4 -o addr show dev "$TAP" | awk '{ print $4 }')" = "$HOST_IP/24" ] ||
     { bad fd "the adopted tap lost its address: $(ip -4 -o addr show dev "$TAP" 2>&1)"; return; }
