@@ -19,6 +19,7 @@
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
+#include "vmm/config/config_balloon.h"
 
 /* The n-th --disk and --net, as the parser stored them. */
 #define DISK(c, n) ((const struct disk_config *)config_item((c), &disk_option, (n)))
@@ -579,6 +580,49 @@ static void test_vsock(void)
 	phy_config_free(c);
 }
 
+/* --balloon: Cloud Hypervisor's syntax, one device, not above the VM's
+ * memory (checked at validation, whichever option came first). */
+static void test_balloon(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "balloon", "size=256M,deflate_on_oom=on,free_page_reporting=on") == 0);
+	const struct balloon_config *b = config_item(c, &balloon_option, 0);
+	CHECK(b && b->size == 256u << 20 && b->deflate_on_oom && b->free_page_reporting);
+	bad(c, "balloon", "size=0", "--balloon: given twice");
+	struct phy_error e = {0};
+	CHECK(set(c, "memory", "size=256M") == 0);
+	CHECK(phy_config_validate(c, &e) != 0 || !c->kernel);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(set(c, "kernel", "/k") == 0);
+	CHECK(set(c, "balloon", "size=1G") == 0);
+	CHECK(phy_config_validate(c, &e) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(e.message, "--balloon: size=1073741824 is more than the VM's memory");
+	CHECK(set(c, "memory", "size=2G") == 0);
+	CHECK(phy_config_validate(c, &e) == 0);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(set(c, "balloon", "size=0") == 0);
+	b = config_item(c, &balloon_option, 0);
+	CHECK(b && b->size == 0 && !b->deflate_on_oom);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	bad(c, "balloon", "", "--balloon");
+	bad(c, "balloon", "deflate_on_oom=on", "--balloon: size= is required");
+	bad(c, "balloon", "size=", "--balloon");
+	bad(c, "balloon", "size=1x", "--balloon: size=1x is not a size");
+	bad(c, "balloon", "size=4097", "--balloon: size=4097 is not a size in 4 KiB pages");
+	bad(c, "balloon", "size=-1", "--balloon: size=-1");
+	bad(c, "balloon", "size=1M,deflate_on_oom=yes", "deflate_on_oom=yes is not on or off");
+	bad(c, "balloon", "size=1M,free_page_reporting=2", "free_page_reporting=2 is not on or off");
+	bad(c, "balloon", "size=1M,free_page_hint=on", "unknown key 'free_page_hint'");
+	CHECK(config_count(c, &balloon_option) == 0);
+	phy_config_free(c);
+}
+
 static void test_nets(void)
 {
 	struct phy_config *c = phy_config_new();
@@ -794,7 +838,7 @@ static void test_net_fd_taps(void)
 static void test_garbage(void)
 {
 	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel",
-				      "disk", "api-socket", "event-monitor", "rng", "vsock" };
+				      "disk", "api-socket", "event-monitor", "rng", "vsock", "balloon" };
 	unsigned seed = 12345;
 	struct phy_config *c = phy_config_new();
 	for (int i = 0; i < 20000; i++) {
@@ -839,6 +883,7 @@ int main(void)
 	test_net_fd_syntax();
 	test_rng();
 	test_vsock();
+	test_balloon();
 	test_firmware();
 	test_gpu();
 	test_typed();

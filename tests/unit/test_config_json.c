@@ -63,6 +63,7 @@ static void test_round_trip(void)
 		{ "net", "tap=,id=lan" },
 		{ "rng", "src=/dev/random" },
 		{ "vsock", "cid=42,socket=/run/v.sock,id=vs" },
+		{ "balloon", "size=256M,free_page_reporting=on" },
 		{ "serial", "file=/tmp/s.log" },
 		{ "gpu", "mode=2d,outputs=2,width=800,height=600" },
 		{ "screenshot-on-exit", "/tmp/shot.png" },
@@ -82,6 +83,8 @@ static void test_round_trip(void)
 	CHECK_STR_CONTAINS(text, "\"rng\":{\"src\":\"/dev/random\"}");
 	CHECK_STR_CONTAINS(text, "\"vsock\":{\"cid\":42,\"socket\":\"/run/v.sock\",\"iommu\":false,"
 				 "\"id\":\"vs\",\"pci_segment\":0}");
+	CHECK_STR_CONTAINS(text, "\"balloon\":{\"size\":268435456,\"deflate_on_oom\":false,"
+				 "\"free_page_reporting\":true}");
 	CHECK_STR_CONTAINS(text, "\"serial\":{\"file\":\"/tmp/s.log\",\"mode\":\"File\",\"socket\":null}");
 	CHECK_STR_CONTAINS(text, "\"gpu\":{\"mode\":\"2d\",\"width\":800,\"height\":600,\"outputs\":2");
 	free(text);
@@ -95,6 +98,7 @@ static void test_round_trip(void)
 	CHECK_STR_CONTAINS(text, "\"disks\":null");
 	CHECK_STR_CONTAINS(text, "\"kernel\":null");
 	CHECK_STR_CONTAINS(text, "\"vsock\":null");
+	CHECK_STR_CONTAINS(text, "\"balloon\":null");
 	free(text);
 	CHECK(phy_config_set(c, "firmware", "path=/fw.fd,vars=/v.fd,vars_template=/t.fd", &err) == 0);
 	CHECK(phy_config_set(c, "rng", "off", &err) == 0);
@@ -227,6 +231,11 @@ static void test_bad_documents(void)
 	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"pci_segment\":1}}", "vsock.pci_segment: not supported");
 	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"port\":1}}", "vsock.port: unknown member");
 	bad("{\"vsock\":[]}", "vsock: expected an object");
+	bad("{\"balloon\":{}}", "balloon: size is required");
+	bad("{\"balloon\":{\"size\":-5}}", "balloon.size: expected an integer");
+	bad("{\"balloon\":{\"size\":4097}}", "balloon: --balloon: size=4097 is not a size");
+	bad("{\"balloon\":{\"size\":4096,\"deflate_on_oom\":1}}", "balloon.deflate_on_oom: expected true or false");
+	bad("{\"balloon\":{\"size\":4096,\"free_page_hint\":true}}", "balloon.free_page_hint: unknown member");
 	bad("{\"phyllome\":{\"gpu\":{\"mode\":\"3d\"}}}", "phyllome.gpu: --gpu");
 	bad("{\"phyllome\":{\"gpu\":{\"mode\":\"2d,outputs=9\"}}}", "phyllome.gpu");
 	bad("{\"phyllome\":{\"windows\":1}}", "phyllome.windows: unknown member");

@@ -24,6 +24,7 @@
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
+#include "vmm/config/config_balloon.h"
 
 /* Arrays past this are refused before anything is added. */
 #define JSON_MAX_ARRAY 64
@@ -474,6 +475,31 @@ static int apply_vsock(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	return ret;
 }
 
+/* BalloonConfig: --balloon size=N[,deflate_on_oom=on][,free_page_reporting=on]. */
+static int apply_balloon(struct phy_config *cfg, const struct jpath *p, json_t *o)
+{
+	static const char *const known[] = {
+		"size", "deflate_on_oom", "free_page_reporting", NULL,
+	};
+	uint64_t size = 0;
+	bool has_size = false, oom = false, report = false;
+	int ret = check_members(p, o, known, NULL);
+	if (!ret)
+		ret = get_uint(p, o, "size", UINT64_MAX >> 1, &size, &has_size);
+	if (!ret)
+		ret = get_bool(p, o, "deflate_on_oom", &oom);
+	if (!ret)
+		ret = get_bool(p, o, "free_page_reporting", &report);
+	if (ret)
+		return ret;
+	if (!has_size)
+		return jfail(p, "size is required");
+	char v[96];
+	snprintf(v, sizeof(v), "size=%" PRIu64 ",deflate_on_oom=%s,free_page_reporting=%s",
+		 size, oom ? "on" : "off", report ? "on" : "off");
+	return jwrap(p, phy_config_set(cfg, "balloon", v, p->err));
+}
+
 /* ConsoleConfig (serial, console): the option's value spelled from mode. */
 static int apply_console(struct phy_config *cfg, const struct jpath *p,
 			 json_t *o, const char *option)
@@ -580,10 +606,10 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
 	static const char *const known[] = {
 		"cpus", "memory", "payload", "disks", "net", "rng", "serial",
-		"console", "phyllome", "vsock", NULL,
+		"console", "phyllome", "vsock", "balloon", NULL,
 	};
 	static const struct ch_default defaults[] = {
-		{ "rate_limit_groups", "null" }, { "balloon", "null" },
+		{ "rate_limit_groups", "null" },
 		{ "fs", "null" }, { "pmem", "null" }, { "devices", "[]" },
 		{ "user_devices", "null" }, { "vdpa", "null" },
 		{ "pvpanic", "false" }, { "iommu", "false" },
@@ -622,6 +648,7 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 		ret = phy_config_set(cfg, "rng", "off", p->err);
 	SECTION("rng", apply_rng(cfg, &s, member(o, "rng")))
 	SECTION("vsock", apply_vsock(cfg, &s, member(o, "vsock")))
+	SECTION("balloon", apply_balloon(cfg, &s, member(o, "balloon")))
 	SECTION("serial", apply_console(cfg, &s, member(o, "serial"), "serial"))
 	SECTION("console", apply_console(cfg, &s, member(o, "console"), "console"))
 	SECTION("phyllome", apply_ours(cfg, &s, ours))
@@ -825,6 +852,16 @@ static json_t *vsock_json(const struct phy_config *cfg)
 			 "id", str_or_null(v->id[0] ? v->id : NULL), "pci_segment", 0);
 }
 
+static json_t *balloon_json(const struct phy_config *cfg)
+{
+	const struct balloon_config *b = config_item(cfg, &balloon_option, 0);
+	if (!b)
+		return json_null();
+	return json_pack("{s:I,s:b,s:b}", "size", (json_int_t)b->size,
+			 "deflate_on_oom", b->deflate_on_oom,
+			 "free_page_reporting", b->free_page_reporting);
+}
+
 char *config_json_dump(const struct phy_config *cfg,
 		       const struct config_json_runtime *rt)
 {
@@ -854,7 +891,8 @@ char *config_json_dump(const struct phy_config *cfg,
 		/* There is no virtio console yet: always off. */
 		"console", console_json(SERIAL_OFF, NULL, rt->console_file),
 		"phyllome", ours_json(cfg, fw));
-	if (!root || json_object_set_new(root, "vsock", vsock_json(cfg))) {
+	if (!root || json_object_set_new(root, "vsock", vsock_json(cfg)) ||
+	    json_object_set_new(root, "balloon", balloon_json(cfg))) {
 		json_decref(root);
 		return NULL;
 	}
