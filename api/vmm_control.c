@@ -18,6 +18,7 @@
 #include "api/api_server.h"
 #include "api/event_monitor.h"
 #include "vmm/config/config.h"
+#include "vmm/config/config_balloon.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
@@ -76,6 +77,7 @@ static void describe(struct phy_vmm *v)
 	d->nr_nets = cfg ? config_count(cfg, &net_option) : 0;
 	const struct gpu_config *gpu = cfg ? config_gpu(cfg) : NULL;
 	d->gpu_outputs = gpu ? gpu->outputs : 0;
+	d->balloon = cfg && config_count(cfg, &balloon_option);
 	for (unsigned i = 0; i < d->nr_disks; i++) {
 		config_disk_id(cfg, i, v->disk_ids[i], sizeof(v->disk_ids[i]));
 		v->disk_id_ptrs[i] = v->disk_ids[i];
@@ -315,6 +317,21 @@ static int be_gpu_stats(void *ctx, struct phy_gpu_stats *out,
 			 phy_vm_gpu_stats(v->vm, out, err));
 }
 
+static int be_balloon_stats(void *ctx, struct phy_balloon_stats *out,
+			    struct phy_error *err)
+{
+	struct phy_vmm *v = ctx;
+	return LOCKED(v, need_vm(v, "vm.counters", err) ?:
+			 phy_vm_balloon_stats(v->vm, out, err));
+}
+
+static int be_resize_balloon(void *ctx, uint64_t bytes, struct phy_error *err)
+{
+	struct phy_vmm *v = ctx;
+	return LOCKED(v, need_vm(v, "vm.resize", err) ?:
+			 phy_vm_set_balloon(v->vm, bytes, err));
+}
+
 static int be_screenshot(void *ctx, unsigned scanout, const char *path,
 			 struct phy_error *err)
 {
@@ -339,6 +356,8 @@ static const struct api_backend_ops vmm_ops = {
 	.disk_stats = be_disk_stats,
 	.net_stats = be_net_stats,
 	.gpu_stats = be_gpu_stats,
+	.balloon_stats = be_balloon_stats,
+	.resize_balloon = be_resize_balloon,
 	.screenshot = be_screenshot,
 };
 
