@@ -189,8 +189,12 @@ static void serve(struct virtio_balloon *b, unsigned q)
 			virtio_dev_fail(&b->dev, (int)q, vq->error);
 			return;
 		}
-		if (r == 0)
+		/* Empty: ask for the driver's next buffer (with EVENT_IDX it
+		 * would not notify otherwise), unless it came meanwhile. */
+		if (r == 0 && !vq_set_notify(vq, true))
 			return;
+		if (r == 0)
+			continue;
 		const char *why = role == ROLE_STATS ? take_stats(b)
 				  : role == ROLE_REPORTING ? take_report(b)
 				  : take_pages(b, role == ROLE_INFLATE);
@@ -247,6 +251,7 @@ static void balloon_wake(void *opaque)
 		vq_push(&b->vqs[q], b->stats_head, 0);
 		b->has_stats_buf = false;
 		virtio_dev_signal_queue(&b->dev, q);
+		serve(b, q); /* the next buffer: taken, or notified */
 	}
 	pthread_mutex_unlock(&b->dev.lock);
 }

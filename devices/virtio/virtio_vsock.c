@@ -48,6 +48,18 @@ void vsock_queue_rst(struct virtio_vsock *v, uint32_t guest_port,
 		v->rsts[v->nr_rsts++] = (struct vsock_rst){guest_port, host_port};
 }
 
+/* The next chain: 1, 0 when the ring is empty (the driver is then asked
+ * to notify its next buffer: with EVENT_IDX it would not otherwise), -1
+ * when it is malformed. */
+static int pop(struct virtio_vsock *v, struct virtqueue *vq)
+{
+	for (;;) {
+		int r = vq_pop(vq, v->mem, &v->chain);
+		if (r || !vq_set_notify(vq, true))
+			return r;
+	}
+}
+
 /* ---- to the guest (rx) ---- */
 
 static void fill_hdr(struct virtio_vsock *v, struct virtio_vsock_hdr *h,
@@ -165,7 +177,7 @@ void vsock_fill_rx(struct virtio_vsock *v)
 	struct virtqueue *vq = &v->vqs[VSOCK_RXQ];
 
 	while (vsock_serving(v) && vq->ready && rx_work(v)) {
-		int r = vq_pop(vq, v->mem, &v->chain);
+		int r = pop(v, vq);
 		if (r < 0) {
 			fail(v, VSOCK_RXQ, vq->error);
 			return;
@@ -333,7 +345,7 @@ static void drain_tx(struct virtio_vsock *v)
 	struct virtqueue *vq = &v->vqs[VSOCK_TXQ];
 
 	while (vsock_serving(v) && vq->ready) {
-		int r = vq_pop(vq, v->mem, &v->chain);
+		int r = pop(v, vq);
 		if (r < 0) {
 			fail(v, VSOCK_TXQ, vq->error);
 			return;
@@ -354,7 +366,7 @@ static void post_event(struct virtio_vsock *v)
 	struct virtqueue *vq = &v->vqs[VSOCK_EVQ];
 	if (!v->event_pending || !vsock_serving(v) || !vq->ready)
 		return;
-	int r = vq_pop(vq, v->mem, &v->chain);
+	int r = pop(v, vq);
 	if (r < 0) {
 		fail(v, VSOCK_EVQ, vq->error);
 		return;

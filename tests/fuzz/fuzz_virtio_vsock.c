@@ -66,7 +66,7 @@ static int listen_at(const char *path)
 
 static void start(struct fz *f)
 {
-	if (sim_negotiate(f->sim, 1ull << VIRTIO_F_VERSION_1))
+	if (sim_negotiate(f->sim, 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_RING_F_EVENT_IDX))
 		die("features refused");
 	for (unsigned q = 0; q < 3; q++)
 		sim_queue_setup(f->sim, q, FZ_QSIZE);

@@ -26,7 +26,7 @@
 #include "virtio_sim.h"
 
 #define F(bit) (1ull << (bit))
-#define F_V1 F(VIRTIO_F_VERSION_1)
+#define F_V1 (F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX)) /* as Linux */
 #define RAM (32u << 20)
 #define PAGE 4096u
 
@@ -67,6 +67,16 @@ static struct virtio_balloon_stats stats(struct rig *r)
 	return st;
 }
 
+/* Adds a chain and notifies when the driver must (EVENT_IDX). */
+static int add_kick(struct virtio_sim *sim, unsigned q, const struct sim_buf *b, unsigned n)
+{
+	uint16_t old = sim->q[q].avail_idx;
+	int head = sim_add(sim, q, b, n, false);
+	if (head >= 0 && sim_kick_needed(sim, q, old))
+		sim_kick(sim, q);
+	return head;
+}
+
 static void pump(struct rig *r)
 {
 	for (int i = 0; i < 10; i++) {
@@ -100,8 +110,7 @@ static void send_pfns(struct rig *r, unsigned q, const uint32_t *pfns, unsigned 
 	uint64_t gpa = sim_alloc(r->sim, n * 4u, 8);
 	memcpy(sim_ptr(r->sim, gpa, n * 4u), pfns, n * 4u);
 	struct sim_buf b = {gpa, n * 4u, false};
-	REQUIRE(sim_add(r->sim, q, &b, 1, false) >= 0);
-	sim_kick(r->sim, q);
+	REQUIRE(add_kick(r->sim, q, &b, 1) >= 0);
 	pump(r);
 }
 
@@ -203,16 +212,14 @@ static void test_reporting(void)
 				 F(VIRTIO_BALLOON_F_REPORTING), 4, 64) == 0);
 	uint64_t gpa = touched(&r, 4u << 20);
 	struct sim_buf b[2] = {{gpa, 2u << 20, true}, {gpa + (3u << 20), 1u << 20, true}};
-	REQUIRE(sim_add(r.sim, 3, b, 2, false) >= 0);
-	sim_kick(r.sim, 3);
+	REQUIRE(add_kick(r.sim, 3, b, 2) >= 0);
 	pump(&r);
 	CHECK(used(&r, 3));
 	CHECK_EQ_U64(stats(&r).reported_bytes, 3u << 20);
 	CHECK_EQ_U64(resident(&r, gpa, 4u << 20), 256);
 	/* A range not page-aligned. */
 	struct sim_buf bad = {gpa + 512, PAGE, true};
-	REQUIRE(sim_add(r.sim, 3, &bad, 1, false) >= 0);
-	sim_kick(r.sim, 3);
+	REQUIRE(add_kick(r.sim, 3, &bad, 1) >= 0);
 	pump(&r);
 	CHECK(sim_needs_reset(r.sim));
 	CHECK_STR_CONTAINS(r.sim->last_log, "not page-aligned");
@@ -223,8 +230,7 @@ static void test_reporting(void)
 	REQUIRE(sim_start(r.sim, F_V1 | F(VIRTIO_BALLOON_F_REPORTING), 3, 64) == 0);
 	gpa = touched(&r, 2u << 20);
 	struct sim_buf one = {gpa, 2u << 20, true};
-	REQUIRE(sim_add(r.sim, 2, &one, 1, false) >= 0);
-	sim_kick(r.sim, 2);
+	REQUIRE(add_kick(r.sim, 2, &one, 1) >= 0);
 	pump(&r);
 	CHECK(used(&r, 2));
 	CHECK_EQ_U64(resident(&r, gpa, 2u << 20), 0);
@@ -248,8 +254,7 @@ static void test_stats(void)
 	uint64_t gpa = sim_alloc(r.sim, sizeof(rec), 8);
 	memcpy(sim_ptr(r.sim, gpa, sizeof(rec)), rec, sizeof(rec));
 	struct sim_buf b = {gpa, sizeof(rec), false};
-	REQUIRE(sim_add(r.sim, 2, &b, 1, false) >= 0);
-	sim_kick(r.sim, 2);
+	REQUIRE(add_kick(r.sim, 2, &b, 1) >= 0);
 	pump(&r);
 	CHECK(!used(&r, 2)); /* held */
 	struct virtio_balloon_stats st = stats(&r); /* and asks for more */
@@ -261,8 +266,7 @@ static void test_stats(void)
 	CHECK(r.sim->q[2].interrupts > 0);
 	/* A writable stats buffer is a driver error. */
 	b.writable = true;
-	REQUIRE(sim_add(r.sim, 2, &b, 1, false) >= 0);
-	sim_kick(r.sim, 2);
+	REQUIRE(add_kick(r.sim, 2, &b, 1) >= 0);
 	pump(&r);
 	CHECK(sim_needs_reset(r.sim));
 	/* A reset forgets what the driver held; the target stays. */

@@ -30,6 +30,8 @@
 #include "virtio_sim.h"
 
 #define F_V1 (1ull << VIRTIO_F_VERSION_1)
+/* What Linux's driver takes: notifications by EVENT_IDX. */
+#define F_ALL (F_V1 | 1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_RING_F_INDIRECT_DESC)
 #define RAM (16u << 20)
 #define CID 3
 #define HDR ((uint32_t)sizeof(struct virtio_vsock_hdr))
@@ -126,11 +128,19 @@ static int rig_start(struct rig *r, uint32_t buf_alloc)
 {
 	if (rig_open(r, buf_alloc))
 		return -1;
-	return sim_start(r->sim, F_V1, 3, QSIZE);
+	return sim_start(r->sim, F_ALL, 3, QSIZE);
+}
+
+/* Notifies queue q when the driver must (EVENT_IDX), as Linux does. */
+static void kick(struct rig *r, unsigned q, uint16_t old)
+{
+	if (sim_kick_needed(r->sim, q, old))
+		sim_kick(r->sim, q);
 }
 
 static void rx_post(struct rig *r, unsigned n)
 {
+	uint16_t old = r->sim->q[RXQ].avail_idx;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t gpa = sim_alloc(r->sim, RXBUF, 8);
 		struct sim_buf b = {gpa, RXBUF, true};
@@ -139,7 +149,7 @@ static void rx_post(struct rig *r, unsigned n)
 			abort();
 		r->rx_gpa[head] = gpa;
 	}
-	sim_kick(r->sim, RXQ);
+	kick(r, RXQ, old);
 }
 
 struct pkt {
@@ -161,9 +171,10 @@ static int rx_get(struct rig *r, struct pkt *p)
 	p->len = len - HDR;
 	memcpy(p->data, b + HDR, p->len);
 	struct sim_buf sb = {r->rx_gpa[id], RXBUF, true};
+	uint16_t old = r->sim->q[RXQ].avail_idx;
 	int head = sim_add(r->sim, RXQ, &sb, 1, false);
 	r->rx_gpa[head] = sb.gpa;
-	sim_kick(r->sim, RXQ);
+	kick(r, RXQ, old);
 	return 1;
 }
 
@@ -196,8 +207,9 @@ static void tx_send(struct rig *r, const struct txp *t)
 	if (t->len)
 		memcpy(sim_ptr(r->sim, gpa + HDR, t->len), t->data, t->len);
 	struct sim_buf b = {gpa, HDR + t->len, false};
+	uint16_t old = r->sim->q[TXQ].avail_idx;
 	REQUIRE(sim_add(r->sim, TXQ, &b, 1, false) >= 0);
-	sim_kick(r->sim, TXQ);
+	kick(r, TXQ, old);
 	pump(r);
 	uint16_t id;
 	uint32_t len;
@@ -576,7 +588,7 @@ static void test_resets(void)
 
 	/* The driver again, and a transport reset: the event and the
 	 * connections' end. */
-	REQUIRE(sim_start(r.sim, F_V1, 3, QSIZE) == 0);
+	REQUIRE(sim_start(r.sim, F_ALL, 3, QSIZE) == 0);
 	rx_post(&r, 16);
 	uint64_t ev = sim_alloc(r.sim, 8, 8);
 	struct sim_buf eb = {ev, 8, true};
@@ -747,7 +759,7 @@ static void test_bad_packets(void)
 	CHECK_STR_CONTAINS(r.sim->last_log, "len");
 
 	/* A chain shorter than the header. */
-	REQUIRE(sim_start(r.sim, F_V1, 3, QSIZE) == 0);
+	REQUIRE(sim_start(r.sim, F_ALL, 3, QSIZE) == 0);
 	uint64_t g = sim_alloc(r.sim, 16, 8);
 	struct sim_buf sb = {g, 16, false};
 	REQUIRE(sim_add(r.sim, TXQ, &sb, 1, false) >= 0);
@@ -757,7 +769,7 @@ static void test_bad_packets(void)
 	CHECK_STR_CONTAINS(r.sim->last_log, "shorter");
 
 	/* An rx buffer the device cannot write. */
-	REQUIRE(sim_start(r.sim, F_V1, 3, QSIZE) == 0);
+	REQUIRE(sim_start(r.sim, F_ALL, 3, QSIZE) == 0);
 	sb = (struct sim_buf){sim_alloc(r.sim, RXBUF, 8), RXBUF, false};
 	REQUIRE(sim_add(r.sim, RXQ, &sb, 1, false) >= 0);
 	sim_kick(r.sim, RXQ);
