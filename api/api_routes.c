@@ -193,6 +193,25 @@ static void balloon_counters(struct json_buf *j, const struct phy_balloon_stats 
 	json_lit(j, "}");
 }
 
+static void vsock_counters(struct json_buf *j, const struct phy_vsock_stats *s)
+{
+	json_lit(j, "{\"host_connects\":");
+	json_u64(j, s->host_connects);
+	json_lit(j, ",\"guest_connects\":");
+	json_u64(j, s->guest_connects);
+	json_lit(j, ",\"connections\":");
+	json_u64(j, s->conns);
+	json_lit(j, ",\"rx_bytes\":");
+	json_u64(j, s->rx_bytes);
+	json_lit(j, ",\"tx_bytes\":");
+	json_u64(j, s->tx_bytes);
+	json_lit(j, ",\"resets\":");
+	json_u64(j, s->resets);
+	json_lit(j, ",\"bad_packets\":");
+	json_u64(j, s->bad_packets);
+	json_lit(j, "}");
+}
+
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -255,6 +274,20 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 		json_lit(j, b->desc.nr_disks + b->desc.nr_nets + b->desc.gpu_outputs
 			 ? ",\"__balloon\":" : "\"__balloon\":");
 		balloon_counters(j, &s);
+	}
+	if (b->desc.vsock_id) {
+		struct phy_vsock_stats s;
+		struct phy_error err = { 0 };
+		int ret = b->ops->vsock_stats(b->ctx, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
+			return;
+		}
+		if (b->desc.nr_disks + b->desc.nr_nets + b->desc.gpu_outputs + b->desc.balloon)
+			json_lit(j, ",");
+		json_str(j, b->desc.vsock_id);
+		json_lit(j, ":");
+		vsock_counters(j, &s);
 	}
 	json_lit(j, "}");
 	r->status = 200;

@@ -50,6 +50,8 @@ struct api_backend_ops {
 	int (*balloon_stats)(void *ctx, struct phy_balloon_stats *out,
 			     struct phy_error *err);
 	int (*resize_balloon)(void *ctx, uint64_t bytes, struct phy_error *err);
+	int (*vsock_stats)(void *ctx, struct phy_vsock_stats *out,
+			   struct phy_error *err);
 	/* Writes scanout `scanout` as a PNG at `path` (absolute). */
 	int (*screenshot)(void *ctx, unsigned scanout, const char *path,
 			  struct phy_error *err);
@@ -67,6 +69,7 @@ struct api_vm_desc {
 	const char *const *net_ids;  /* vm.counters keys, one per NIC */
 	unsigned gpu_outputs;        /* the GPU's scanouts; 0: no GPU */
 	bool balloon;                /* --balloon: vm.resize, "__balloon" */
+	const char *vsock_id;        /* --vsock's vm.counters key; NULL: none */
 	const char *version;
 };
 

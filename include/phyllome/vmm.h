@@ -383,6 +383,23 @@ PHY_API int phy_vm_net_stats(const struct phy_vm *vm, unsigned index,
 			     struct phy_net_stats *out,
 			     struct phy_error *err);
 
+/* The vsock device (--vsock) since the VM was created; counts survive
+ * guest reboots, connections do not. */
+struct phy_vsock_stats {
+	uint64_t host_connects;  /* connections host programs opened (OK sent) */
+	uint64_t guest_connects; /* connections the guest opened to PATH_P */
+	uint64_t conns;          /* open now */
+	uint64_t rx_bytes;       /* stream bytes given to the guest */
+	uint64_t tx_bytes;       /* stream bytes taken from the guest */
+	uint64_t resets;         /* connections ended by RST, either way */
+	uint64_t bad_packets;    /* guest packets answered RST (CID, type, op) */
+};
+
+/* Fills *out; PHY_E_INVALID when the VM has no vsock device. Any thread. */
+PHY_API int phy_vm_vsock_stats(const struct phy_vm *vm,
+			       struct phy_vsock_stats *out,
+			       struct phy_error *err);
+
 /* The balloon (--balloon) since the VM was created: counts survive
  * guest reboots, what the guest holds does not. */
 #define PHY_BALLOON_GUEST_STATS 16

@@ -272,6 +272,15 @@ static int f_balloon_stats(void *c, struct phy_balloon_stats *s, struct phy_erro
 	return 0;
 }
 
+static int f_vsock_stats(void *c, struct phy_vsock_stats *s, struct phy_error *e)
+{
+	*s = (struct phy_vsock_stats){
+		.host_connects = 3, .guest_connects = 2, .conns = 1,
+		.rx_bytes = 100, .tx_bytes = 200, .resets = 4, .bad_packets = 5,
+	};
+	return 0;
+}
+
 static int f_resize_balloon(void *c, uint64_t bytes, struct phy_error *e)
 {
 	struct fake_vm *f = c;
@@ -299,6 +308,7 @@ static const struct api_backend_ops fake_ops = {
 	.gpu_stats = f_gpu_stats,
 	.balloon_stats = f_balloon_stats,
 	.resize_balloon = f_resize_balloon,
+	.vsock_stats = f_vsock_stats,
 	.screenshot = f_screenshot,
 };
 
@@ -515,6 +525,15 @@ static void test_balloon_routes(void)
 			   "\"actual_bytes\":16777216,\"inflated_pages\":4096,"
 			   "\"deflated_pages\":1,\"reported_bytes\":8192,"
 			   "\"free_memory\":1000,\"total_memory\":2000}}");
+
+	/* The vsock device's, by its id. */
+	b.desc.vsock_id = "vs\"0";
+	CHECK(route(&b, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"free_memory\":1000,\"total_memory\":2000},"
+			   "\"vs\\\"0\":{\"host_connects\":3,\"guest_connects\":2,"
+			   "\"connections\":1,\"rx_bytes\":100,\"tx_bytes\":200,"
+			   "\"resets\":4,\"bad_packets\":5}}");
+	b.desc.vsock_id = NULL;
 
 	CHECK(resize(&b, "{\"desired_balloon\":268435456}", &r) == 204);
 	CHECK_EQ_U64(f.resizes, 1);
