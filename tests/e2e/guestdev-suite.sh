@@ -4,6 +4,11 @@
 # default guest and the hook in tests/e2e/guestdev-guest (run-e2e.sh
 # --guest-extra), which touches most of the guest's RAM and frees it
 # again, reporting on "PHYLLOME-GD: " lines.
+#   vsock      Cloud Hypervisor's hybrid vsock with Linux's driver: two host
+#              programs at once through SOCKET ("CONNECT 1234", "OK <port>")
+#              and two guest connections at once to SOCKET_5000, 25 MiB
+#              each, every CRC-32 equal on both sides (vsock-host.py and
+#              the guest's vsock-peer)
 #   balloon    PUT vm.resize desired_balloon=256 MiB: Linux's virtio_balloon
 #              inflates to it (vm.counters' __balloon actual_bytes), the
 #              VMM's RSS drops by at least 200 MiB, vm.info's
@@ -17,7 +22,7 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="balloon reporting bad-balloon"
+ALL="vsock balloon reporting bad-balloon"
 MARK=PHYLLOME-GD
 suite_args "$@"
 VMM=$1
@@ -49,6 +54,33 @@ wait_counter() { # NAME VALUE SECONDS
   local i
   for ((i = 0; i < $3 * 2; i++)); do [ "$(counter "$1")" = "$2" ] && return 0; sleep 0.5; done
   return 1
+}
+
+case_vsock() {
+  local sock=$LOGS/v.sock rc
+  rm -f "$sock" "${sock}_5000"
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M \
+    --serial "file=$LOGS/vsock.log" --vsock "cid=3,socket=$sock" \
+    --cmdline "console=ttyS0 quiet phyllome.action=poweroff phyllome.guestdev=vsock" \
+    2>"$LOGS/vsock.err" &
+  vmm_pid=$!
+  timeout 400 python3 "$here/vsock-host.py" "$sock" "$LOGS/vsock.log" 26214400 2 >"$LOGS/vsock-host.out" 2>&1
+  rc=$?
+  [ $rc = 0 ] || { bad vsock "host side (exit $rc): $(tail -2 "$LOGS/vsock-host.out" | tr '\n' ' ') $(why 0 vsock)"; stop; return; }
+  wait_saw vsock "vsock done" 300 || { bad vsock "the guest did not finish: $(why $? vsock)"; stop; return; }
+  local n=0 line
+  while read -r line; do
+    # "MARK: sent N CRC answer GOT N CRC": what it sent, what the host got
+    local n1 c1 n2 c2
+    read -r _ _ n1 c1 _ _ n2 c2 <<<"$line"
+    [ "$n1 $c1" = "$n2 $c2" ] || { bad vsock "guest to host: $line"; stop; return; }
+    n=$((n + 1))
+  done < <(grep -a "^$MARK: sent" "$LOGS/vsock.log" | tr -d '\r')
+  [ $n = 2 ] || { bad vsock "$n guest connections reported, not 2: $(why 0 vsock)"; stop; return; }
+  wait "$vmm_pid"
+  rc=$?
+  [ $rc = 0 ] || { bad vsock "the VMM exited $rc: $(tail -1 "$LOGS/vsock.err")"; return; }
+  ok "vsock (2 host-initiated and 2 guest-initiated connections at once, 25 MiB each, CRC-32 equal)"
 }
 
 case_balloon() {
