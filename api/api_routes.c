@@ -172,43 +172,24 @@ static void balloon_counters(struct json_buf *j, const struct phy_balloon_stats 
 		"free_memory", "total_memory", "available_memory", "disk_caches",
 		"hugetlb_allocations", "hugetlb_failures",
 	};
-	json_lit(j, "{\"target_bytes\":");
-	json_u64(j, s->target_bytes);
-	json_lit(j, ",\"actual_bytes\":");
-	json_u64(j, s->actual_bytes);
-	json_lit(j, ",\"inflated_pages\":");
-	json_u64(j, s->inflated_pages);
-	json_lit(j, ",\"deflated_pages\":");
-	json_u64(j, s->deflated_pages);
-	json_lit(j, ",\"reported_bytes\":");
-	json_u64(j, s->reported_bytes);
+	json_printf(j, "{\"target_bytes\":%llu,\"actual_bytes\":%llu,"
+		    "\"inflated_pages\":%llu,\"deflated_pages\":%llu,\"reported_bytes\":%llu",
+		    U(s->target_bytes), U(s->actual_bytes), U(s->inflated_pages),
+		    U(s->deflated_pages), U(s->reported_bytes));
 	for (unsigned t = 0; t < sizeof(guest) / sizeof(guest[0]); t++) {
-		if (!(s->guest_stats_valid & (1u << t)))
-			continue;
-		json_lit(j, ",");
-		json_str(j, guest[t]);
-		json_lit(j, ":");
-		json_u64(j, s->guest_stats[t]);
+		if (s->guest_stats_valid & (1u << t))
+			json_printf(j, ",\"%s\":%llu", guest[t], U(s->guest_stats[t]));
 	}
 	json_lit(j, "}");
 }
 
 static void vsock_counters(struct json_buf *j, const struct phy_vsock_stats *s)
 {
-	json_lit(j, "{\"host_connects\":");
-	json_u64(j, s->host_connects);
-	json_lit(j, ",\"guest_connects\":");
-	json_u64(j, s->guest_connects);
-	json_lit(j, ",\"connections\":");
-	json_u64(j, s->conns);
-	json_lit(j, ",\"rx_bytes\":");
-	json_u64(j, s->rx_bytes);
-	json_lit(j, ",\"tx_bytes\":");
-	json_u64(j, s->tx_bytes);
-	json_lit(j, ",\"resets\":");
-	json_u64(j, s->resets);
-	json_lit(j, ",\"bad_packets\":");
-	json_u64(j, s->bad_packets);
+	json_printf(j, "{\"host_connects\":%llu,\"guest_connects\":%llu,"
+		    "\"connections\":%llu,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
+		    "\"resets\":%llu,\"bad_packets\":%llu",
+		    U(s->host_connects), U(s->guest_connects), U(s->conns),
+		    U(s->rx_bytes), U(s->tx_bytes), U(s->resets), U(s->bad_packets));
 	json_lit(j, "}");
 }
 
