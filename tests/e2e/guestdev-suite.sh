@@ -32,7 +32,8 @@ MIB=$((1024 * 1024))
 # its guest filling RAM then waiting.
 start() {
   local name=$1
-  sock=$LOGS/$name.sock
+  # Sockets in /tmp: the log directory is a 9p share in the rig.
+  sock=/tmp/guestdev-suite.$$.$name.sock
   rm -f "$sock"
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M,thp=off \
     --serial "file=$LOGS/$name.log" --balloon "$2" --api-socket "path=$sock" \
@@ -57,7 +58,7 @@ wait_counter() { # NAME VALUE SECONDS
 }
 
 case_vsock() {
-  local sock=$LOGS/v.sock rc
+  local sock=/tmp/guestdev-suite.$$.v.sock rc
   rm -f "$sock" "${sock}_5000"
   "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M \
     --serial "file=$LOGS/vsock.log" --vsock "cid=3,socket=$sock" \
