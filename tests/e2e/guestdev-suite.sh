@@ -67,6 +67,7 @@ case_vsock() {
   vmm_pid=$!
   timeout 400 python3 "$here/vsock-host.py" "$sock" "$LOGS/vsock.log" 26214400 2 >"$LOGS/vsock-host.out" 2>&1
   rc=$?
+  rm -f "${sock}_5000"
   [ $rc = 0 ] || { bad vsock "host side (exit $rc): $(tail -2 "$LOGS/vsock-host.out" | tr '\n' ' ') $(why 0 vsock)"; stop; return; }
   wait_saw vsock "vsock done" 300 || { bad vsock "the guest did not finish: $(why $? vsock)"; stop; return; }
   local n=0 line
