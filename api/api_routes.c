@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "api/api_routes.h"
+#include "api/json_read.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -71,6 +72,17 @@ static int error_status(const struct api_backend *b, int ret)
 	return 500;
 }
 
+/* What the guest's balloon holds now, 0 without one (or a VM). */
+static uint64_t balloon_actual(const struct api_backend *b)
+{
+	struct phy_balloon_stats s;
+	struct phy_error err = { 0 };
+	if (!b->desc.balloon || !b->ops->balloon_stats ||
+	    b->ops->balloon_stats(b->ctx, &s, &err) || s.actual_bytes > b->desc.memory_size)
+		return 0;
+	return s.actual_bytes;
+}
+
 static void vm_info(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -83,7 +95,7 @@ static void vm_info(const struct api_backend *b, struct api_reply *r)
 	json_lit(j, ",\"state\":");
 	json_str(j, api_state_name(b->ops->state(b->ctx)));
 	json_lit(j, ",\"memory_actual_size\":");
-	json_u64(j, b->desc.memory_size);
+	json_u64(j, b->desc.memory_size - balloon_actual(b));
 	json_lit(j, "}");
 	r->status = 200;
 }
@@ -151,6 +163,36 @@ static void gpu_counters(struct json_buf *j, const struct phy_gpu_stats *s)
 	json_lit(j, "}");
 }
 
+/* Cloud Hypervisor's balloon counter names, then ours and the guest's
+ * own numbers (those it reported). */
+static void balloon_counters(struct json_buf *j, const struct phy_balloon_stats *s)
+{
+	static const char *const guest[] = {
+		"swap_in", "swap_out", "major_faults", "minor_faults",
+		"free_memory", "total_memory", "available_memory", "disk_caches",
+		"hugetlb_allocations", "hugetlb_failures",
+	};
+	json_printf(j, "{\"target_bytes\":%llu,\"actual_bytes\":%llu,"
+		    "\"inflated_pages\":%llu,\"deflated_pages\":%llu,\"reported_bytes\":%llu",
+		    U(s->target_bytes), U(s->actual_bytes), U(s->inflated_pages),
+		    U(s->deflated_pages), U(s->reported_bytes));
+	for (unsigned t = 0; t < sizeof(guest) / sizeof(guest[0]); t++) {
+		if (s->guest_stats_valid & (1u << t))
+			json_printf(j, ",\"%s\":%llu", guest[t], U(s->guest_stats[t]));
+	}
+	json_lit(j, "}");
+}
+
+static void vsock_counters(struct json_buf *j, const struct phy_vsock_stats *s)
+{
+	json_printf(j, "{\"host_connects\":%llu,\"guest_connects\":%llu,"
+		    "\"connections\":%llu,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
+		    "\"resets\":%llu,\"bad_packets\":%llu",
+		    U(s->host_connects), U(s->guest_connects), U(s->conns),
+		    U(s->rx_bytes), U(s->tx_bytes), U(s->resets), U(s->bad_packets));
+	json_lit(j, "}");
+}
+
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -201,6 +243,32 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 		json_lit(j, b->desc.nr_disks + b->desc.nr_nets ? ",\"_gpu0\":"
 							   : "\"_gpu0\":");
 		gpu_counters(j, &s);
+	}
+	if (b->desc.balloon) {
+		struct phy_balloon_stats s;
+		struct phy_error err = { 0 };
+		int ret = b->ops->balloon_stats(b->ctx, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
+			return;
+		}
+		json_lit(j, b->desc.nr_disks + b->desc.nr_nets + b->desc.gpu_outputs
+			 ? ",\"__balloon\":" : "\"__balloon\":");
+		balloon_counters(j, &s);
+	}
+	if (b->desc.vsock_id) {
+		struct phy_vsock_stats s;
+		struct phy_error err = { 0 };
+		int ret = b->ops->vsock_stats(b->ctx, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
+			return;
+		}
+		if (b->desc.nr_disks + b->desc.nr_nets + b->desc.gpu_outputs + b->desc.balloon)
+			json_lit(j, ",");
+		json_str(j, b->desc.vsock_id);
+		json_lit(j, ":");
+		vsock_counters(j, &s);
 	}
 	json_lit(j, "}");
 	r->status = 200;
@@ -278,6 +346,39 @@ static void vm_add_net(const struct api_backend *b,
 			      &err, "vm.add-net");
 }
 
+/* PUT vm.resize {"desired_balloon": BYTES}: the balloon's target, as
+ * Cloud Hypervisor has it; there is no CPU or memory hotplug. */
+static void vm_resize(const struct api_backend *b,
+		      const struct http_request *req, struct api_reply *r)
+{
+	uint64_t balloon = 0, vcpus = 0, ram = 0;
+	char msg[200], why[160];
+	struct json_field f[] = {
+		{ "desired_balloon", JSON_FIELD_UINT, false, .uint = &balloon, .max = UINT64_MAX >> 1 },
+		{ "desired_vcpus", JSON_FIELD_UINT, false, .uint = &vcpus, .max = 255 },
+		{ "desired_ram", JSON_FIELD_UINT, false, .uint = &ram, .max = UINT64_MAX >> 1 },
+	};
+	if (!has_body(req, r))
+		return;
+	const char *e = NULL;
+	if (json_read_object(req->body, req->body_len, f, 3, why, sizeof(why)))
+		e = why;
+	else if (f[1].seen || f[2].seen)
+		e = "desired_vcpus and desired_ram are not supported (no CPU or memory hotplug)";
+	else if (!f[0].seen)
+		e = "desired_balloon is required";
+	else if (b->desc.config_json && !b->desc.balloon)
+		e = "the VM has no balloon (--balloon)";
+	if (e) {
+		snprintf(msg, sizeof(msg), "vm.resize: %s", e);
+		api_reply_error(r, 400, msg);
+		return;
+	}
+	struct phy_error err = { 0 };
+	action_result(b, r, b->ops->resize_balloon(b->ctx, balloon, &err), &err,
+		      "vm.resize");
+}
+
 static const struct route {
 	const char *name; /* after API_PATH_PREFIX */
 	enum http_method method;
@@ -301,6 +402,7 @@ static const struct route {
 	{ "vm.reboot", HTTP_PUT, vm_reboot, NULL },
 	{ "vm.power-button", HTTP_PUT, vm_power_button, NULL },
 	{ "vm.screenshot", HTTP_PUT, NULL, api_vm_screenshot },
+	{ "vm.resize", HTTP_PUT, NULL, vm_resize },
 };
 
 static const struct route *find_route(const char *path)

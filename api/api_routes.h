@@ -46,6 +46,12 @@ struct api_backend_ops {
 			 struct phy_error *err);
 	int (*gpu_stats)(void *ctx, struct phy_gpu_stats *out,
 			 struct phy_error *err);
+	/* The balloon (desc.balloon): counters, and vm.resize's target. */
+	int (*balloon_stats)(void *ctx, struct phy_balloon_stats *out,
+			     struct phy_error *err);
+	int (*resize_balloon)(void *ctx, uint64_t bytes, struct phy_error *err);
+	int (*vsock_stats)(void *ctx, struct phy_vsock_stats *out,
+			   struct phy_error *err);
 	/* Writes scanout `scanout` as a PNG at `path` (absolute). */
 	int (*screenshot)(void *ctx, unsigned scanout, const char *path,
 			  struct phy_error *err);
@@ -62,6 +68,8 @@ struct api_vm_desc {
 	unsigned nr_nets;
 	const char *const *net_ids;  /* vm.counters keys, one per NIC */
 	unsigned gpu_outputs;        /* the GPU's scanouts; 0: no GPU */
+	bool balloon;                /* --balloon: vm.resize, "__balloon" */
+	const char *vsock_id;        /* --vsock's vm.counters key; NULL: none */
 	const char *version;
 };
 

@@ -18,6 +18,8 @@
 #include "api/api_server.h"
 #include "api/event_monitor.h"
 #include "vmm/config/config.h"
+#include "vmm/config/config_balloon.h"
+#include "vmm/config/config_vsock.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
@@ -47,6 +49,7 @@ struct phy_vmm {
 	char disk_ids[CONFIG_MAX_DISKS][CONFIG_DISK_ID_LEN + 16];
 	const char *disk_id_ptrs[CONFIG_MAX_DISKS];
 	char net_ids[CONFIG_MAX_NETS][CONFIG_NET_ID_LEN + 16];
+	char vsock_id[CONFIG_VSOCK_ID_LEN + 1];
 	const char *net_id_ptrs[CONFIG_MAX_NETS];
 };
 
@@ -96,6 +99,11 @@ static void describe(struct phy_vmm *v)
 	d->nr_nets = cfg ? config_count(cfg, &net_option) : 0;
 	const struct gpu_config *gpu = cfg ? config_gpu(cfg) : NULL;
 	d->gpu_outputs = gpu ? gpu->outputs : 0;
+	d->balloon = cfg && config_count(cfg, &balloon_option);
+	const struct vsock_config *vs = cfg ? config_item(cfg, &vsock_option, 0) : NULL;
+	/* Cloud Hypervisor's name for one without an id. */
+	snprintf(v->vsock_id, sizeof(v->vsock_id), "%s", vs && vs->id[0] ? vs->id : "_vsock0");
+	d->vsock_id = vs ? v->vsock_id : NULL;
 	for (unsigned i = 0; i < d->nr_disks; i++) {
 		config_disk_id(cfg, i, v->disk_ids[i], sizeof(v->disk_ids[i]));
 		v->disk_id_ptrs[i] = v->disk_ids[i];
@@ -347,6 +355,29 @@ static int be_gpu_stats(void *ctx, struct phy_gpu_stats *out,
 			 phy_vm_gpu_stats(v->vm, out, err));
 }
 
+static int be_balloon_stats(void *ctx, struct phy_balloon_stats *out,
+			    struct phy_error *err)
+{
+	struct phy_vmm *v = ctx;
+	return LOCKED(v, need_vm(v, "vm.counters", err) ?:
+			 phy_vm_balloon_stats(v->vm, out, err));
+}
+
+static int be_vsock_stats(void *ctx, struct phy_vsock_stats *out,
+			  struct phy_error *err)
+{
+	struct phy_vmm *v = ctx;
+	return LOCKED(v, need_vm(v, "vm.counters", err) ?:
+			 phy_vm_vsock_stats(v->vm, out, err));
+}
+
+static int be_resize_balloon(void *ctx, uint64_t bytes, struct phy_error *err)
+{
+	struct phy_vmm *v = ctx;
+	return LOCKED(v, need_vm(v, "vm.resize", err) ?:
+			 phy_vm_set_balloon(v->vm, bytes, err));
+}
+
 static int be_screenshot(void *ctx, unsigned scanout, const char *path,
 			 struct phy_error *err)
 {
@@ -371,6 +402,9 @@ static const struct api_backend_ops vmm_ops = {
 	.disk_stats = be_disk_stats,
 	.net_stats = be_net_stats,
 	.gpu_stats = be_gpu_stats,
+	.balloon_stats = be_balloon_stats,
+	.vsock_stats = be_vsock_stats,
+	.resize_balloon = be_resize_balloon,
 	.screenshot = be_screenshot,
 };
 

@@ -156,3 +156,22 @@ void guest_mem_clear(struct guest_mem *mem)
 		return;
 	memset(mem->base, 0, mem->mapped);
 }
+
+int guest_mem_discard(const struct guest_mem *mem, void *hva, uint64_t len)
+{
+	uint8_t *p = hva;
+	const struct guest_mem_region *in = NULL;
+	for (unsigned i = 0; i < mem->nr_regions && !in; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+		if (p >= r->hva && len <= r->size && (uint64_t)(p - r->hva) <= r->size - len)
+			in = r;
+	}
+	if (!in || !len || ((len | (uintptr_t)p) & 4095)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mem->memfd >= 0)
+		return fallocate(mem->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)(p - mem->base), (off_t)len);
+	return madvise(p, len, MADV_DONTNEED);
+}

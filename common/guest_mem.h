@@ -58,4 +58,13 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa,
 /* Zeroes all of guest RAM (used on reset). */
 void guest_mem_clear(struct guest_mem *mem);
 
+/*
+ * Gives the len bytes of guest RAM at host address hva back to the host
+ * (a balloon's pages): a hole punched in the memfd, or private pages
+ * dropped; they read as zeroes afterwards. 4 KiB-aligned and inside one
+ * RAM region, else -1 (EINVAL) with nothing touched; -1 with errno when
+ * the kernel refuses.
+ */
+int guest_mem_discard(const struct guest_mem *mem, void *hva, uint64_t len);
+
 #endif

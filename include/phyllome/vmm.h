@@ -418,6 +418,53 @@ PHY_API int phy_vm_net_stats(const struct phy_vm *vm, unsigned index,
 			     struct phy_net_stats *out,
 			     struct phy_error *err);
 
+/* The vsock device (--vsock) since the VM was created; counts survive
+ * guest reboots, connections do not. */
+struct phy_vsock_stats {
+	uint64_t host_connects;  /* connections host programs opened (OK sent) */
+	uint64_t guest_connects; /* connections the guest opened to PATH_P */
+	uint64_t conns;          /* open now */
+	uint64_t rx_bytes;       /* stream bytes given to the guest */
+	uint64_t tx_bytes;       /* stream bytes taken from the guest */
+	uint64_t resets;         /* connections ended by RST, either way */
+	uint64_t bad_packets;    /* guest packets answered RST (CID, type, op) */
+};
+
+/* Fills *out; PHY_E_INVALID when the VM has no vsock device. Any thread. */
+PHY_API int phy_vm_vsock_stats(const struct phy_vm *vm,
+			       struct phy_vsock_stats *out,
+			       struct phy_error *err);
+
+/* The balloon (--balloon) since the VM was created: counts survive
+ * guest reboots, what the guest holds does not. */
+#define PHY_BALLOON_GUEST_STATS 16
+struct phy_balloon_stats {
+	uint64_t target_bytes;   /* what the guest is asked to hold */
+	uint64_t actual_bytes;   /* what its driver says it holds */
+	uint64_t inflated_pages; /* 4 KiB pages given back to the host */
+	uint64_t deflated_pages; /* taken back by the guest */
+	uint64_t reported_bytes; /* free page reporting, given back */
+	/* The guest's last statistics by the virtio spec's tag
+	 * (VIRTIO_BALLOON_S_*: 0 swap_in, 1 swap_out, 2 major_faults,
+	 * 3 minor_faults, 4 free_memory, 5 total_memory, 6 available_memory,
+	 * 7 disk_caches, 8 hugetlb_allocations, 9 hugetlb_failures); bit i
+	 * of guest_stats_valid: tag i was reported. */
+	uint64_t guest_stats[PHY_BALLOON_GUEST_STATS];
+	uint32_t guest_stats_valid;
+};
+
+/* Fills *out (and asks the guest for fresh statistics);
+ * PHY_E_INVALID when the VM has no balloon. Any thread. */
+PHY_API int phy_vm_balloon_stats(const struct phy_vm *vm,
+				 struct phy_balloon_stats *out,
+				 struct phy_error *err);
+
+/* Asks the guest to give `bytes` of its RAM back (Cloud Hypervisor's
+ * vm.resize desired_balloon): 4 KiB pages, at most the VM's memory,
+ * else PHY_E_INVALID. Kept across guest reboots. Any thread. */
+PHY_API int phy_vm_set_balloon(struct phy_vm *vm, uint64_t bytes,
+			       struct phy_error *err);
+
 /* ---- A VMM: one Cloud Hypervisor process ------------------------------ */
 
 /*

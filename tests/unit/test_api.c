@@ -55,6 +55,12 @@ static void test_null_vm(void)
 		       "phy_vm_power_button");
 	expect_invalid(phy_vm_reboot(NULL, &err), &err, "phy_vm_reboot");
 	expect_invalid(phy_vm_disk_stats(NULL, 0, &stats, &err), &err, "NULL");
+	struct phy_balloon_stats bst;
+	struct phy_vsock_stats vst;
+	expect_invalid(phy_vm_vsock_stats(NULL, &vst, &err), &err, "phy_vm_vsock_stats: NULL");
+	expect_invalid(phy_vm_balloon_stats(NULL, &bst, &err), &err, "phy_vm_balloon_stats: NULL");
+	expect_invalid(phy_vm_set_balloon(NULL, 4096, &err), &err, "phy_vm_set_balloon: NULL");
+	CHECK_EQ_U64(phy_vm_set_balloon(NULL, 0, NULL), -PHY_E_INVALID);
 
 	/* A NULL err is always allowed. */
 	CHECK_EQ_U64(phy_vm_start(NULL, NULL), -PHY_E_INVALID);

@@ -18,6 +18,8 @@
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_rng.h"
+#include "vmm/config/config_vsock.h"
+#include "vmm/config/config_balloon.h"
 
 /* The n-th --disk and --net, as the parser stored them. */
 #define DISK(c, n) ((const struct disk_config *)config_item((c), &disk_option, (n)))
@@ -592,6 +594,94 @@ static void test_rng(void)
 	phy_config_free(c);
 }
 
+/* --vsock: Cloud Hypervisor's syntax, one device, the spec's reserved
+ * CIDs and garbage refused naming the option. */
+static void test_vsock(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(config_count(c, &vsock_option) == 0);
+	CHECK(set(c, "vsock", "cid=3,socket=/tmp/v.sock,id=vs0,iommu=off,pci_segment=0") == 0);
+	const struct vsock_config *v = config_item(c, &vsock_option, 0);
+	CHECK(v && v->cid == 3 && !strcmp(v->socket, "/tmp/v.sock") && !strcmp(v->id, "vs0"));
+	bad(c, "vsock", "cid=4,socket=/tmp/w", "--vsock: given twice");
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	const struct vsock_config *vc = config_item(&copy, &vsock_option, 0);
+	CHECK(vc && vc->socket != v->socket && !strcmp(vc->socket, "/tmp/v.sock"));
+	config_release(&copy);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(set(c, "vsock", "socket=/s,cid=4294967294") == 0);
+	v = config_item(c, &vsock_option, 0);
+	CHECK(v && v->cid == 4294967294u);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	bad(c, "vsock", "", "--vsock");
+	bad(c, "vsock", "cid=3", "--vsock: socket= is required");
+	bad(c, "vsock", "socket=/s", "--vsock: cid= is required");
+	bad(c, "vsock", "cid=0,socket=/s", "--vsock: cid=0 is reserved");
+	bad(c, "vsock", "cid=1,socket=/s", "--vsock: cid=1 is reserved");
+	bad(c, "vsock", "cid=2,socket=/s", "--vsock: cid=2 is reserved");
+	bad(c, "vsock", "cid=4294967295,socket=/s", "--vsock: cid=4294967295 is reserved");
+	bad(c, "vsock", "cid=99999999999999999999,socket=/s", "--vsock: cid=");
+	bad(c, "vsock", "cid=-3,socket=/s", "--vsock: cid=-3");
+	bad(c, "vsock", "cid=x,socket=/s", "--vsock: cid=x");
+	bad(c, "vsock", "cid=3,socket=", "--vsock: socket= needs a path");
+	bad(c, "vsock", "cid=3,socket=/a,socket=/b", "socket= given twice");
+	bad(c, "vsock", "cid=3,socket=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too long for a Unix socket");
+	bad(c, "vsock", "cid=3,socket=/s,iommu=on", "iommu=on is not supported");
+	bad(c, "vsock", "cid=3,socket=/s,pci_segment=1", "only segment 0");
+	bad(c, "vsock", "cid=3,socket=/s,port=1", "unknown key 'port'");
+	CHECK(config_count(c, &vsock_option) == 0);
+	phy_config_free(c);
+}
+
+/* --balloon: Cloud Hypervisor's syntax, one device, not above the VM's
+ * memory (checked at validation, whichever option came first). */
+static void test_balloon(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "balloon", "size=256M,deflate_on_oom=on,free_page_reporting=on") == 0);
+	const struct balloon_config *b = config_item(c, &balloon_option, 0);
+	CHECK(b && b->size == 256u << 20 && b->deflate_on_oom && b->free_page_reporting);
+	bad(c, "balloon", "size=0", "--balloon: given twice");
+	struct phy_error e = {0};
+	CHECK(set(c, "memory", "size=256M") == 0);
+	CHECK(phy_config_validate(c, &e) != 0 || !c->kernel);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(set(c, "kernel", "/k") == 0);
+	CHECK(set(c, "balloon", "size=1G") == 0);
+	CHECK(phy_config_validate(c, &e) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(e.message, "--balloon: size=1073741824 is more than the VM's memory");
+	CHECK(set(c, "memory", "size=2G") == 0);
+	CHECK(phy_config_validate(c, &e) == 0);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	CHECK(set(c, "balloon", "size=0") == 0);
+	b = config_item(c, &balloon_option, 0);
+	CHECK(b && b->size == 0 && !b->deflate_on_oom);
+	phy_config_free(c);
+
+	c = phy_config_new();
+	bad(c, "balloon", "", "--balloon");
+	bad(c, "balloon", "deflate_on_oom=on", "--balloon: size= is required");
+	bad(c, "balloon", "size=", "--balloon");
+	bad(c, "balloon", "size=1x", "--balloon: size=1x is not a size");
+	bad(c, "balloon", "size=4097", "--balloon: size=4097 is not a size in 4 KiB pages");
+	bad(c, "balloon", "size=-1", "--balloon: size=-1");
+	bad(c, "balloon", "size=1M,deflate_on_oom=yes", "deflate_on_oom=yes is not on or off");
+	bad(c, "balloon", "size=1M,free_page_reporting=2", "free_page_reporting=2 is not on or off");
+	bad(c, "balloon", "size=1M,free_page_hint=on", "unknown key 'free_page_hint'");
+	CHECK(config_count(c, &balloon_option) == 0);
+	phy_config_free(c);
+}
+
 static void test_nets(void)
 {
 	struct phy_config *c = phy_config_new();
@@ -807,7 +897,7 @@ static void test_net_fd_taps(void)
 static void test_garbage(void)
 {
 	static const char *opts[] = { "cpus", "memory", "serial", "console", "kernel",
-				      "disk", "api-socket", "event-monitor", "rng" };
+				      "disk", "api-socket", "event-monitor", "rng", "vsock", "balloon" };
 	unsigned seed = 12345;
 	struct phy_config *c = phy_config_new();
 	for (int i = 0; i < 20000; i++) {
@@ -816,7 +906,7 @@ static void test_garbage(void)
 		for (int j = 0; j < n; j++)
 			v[j] = "bootmaxsize=,0123456789GMKfile/x\xffpathreadonlyqueue_snum"[rand_r(&seed) % 55];
 		v[n] = 0;
-		const char *o = opts[rand_r(&seed) % 9];
+		const char *o = opts[rand_r(&seed) % (sizeof(opts) / sizeof(opts[0]))];
 		if (set(c, o, v) != 0) {
 			char name[32];
 			snprintf(name, sizeof(name), "--%s", o);
@@ -852,6 +942,8 @@ int main(void)
 	test_nets();
 	test_net_fd_syntax();
 	test_rng();
+	test_vsock();
+	test_balloon();
 	test_firmware();
 	test_gpu();
 	test_typed();

@@ -62,6 +62,8 @@ static void test_round_trip(void)
 		{ "net", "tap=tap7,mac=52:54:00:00:00:01,num_queues=4,ip=10.0.0.1,mask=255.255.0.0" },
 		{ "net", "tap=,id=lan" },
 		{ "rng", "src=/dev/random" },
+		{ "vsock", "cid=42,socket=/run/v.sock,id=vs" },
+		{ "balloon", "size=256M,free_page_reporting=on" },
 		{ "serial", "file=/tmp/s.log" },
 		{ "gpu", "mode=2d,outputs=2,width=800,height=600" },
 		{ "screenshot-on-exit", "/tmp/shot.png" },
@@ -79,6 +81,10 @@ static void test_round_trip(void)
 	CHECK_STR_CONTAINS(text, "\"ip\":\"10.0.0.1\",\"mask\":\"255.255.0.0\"");
 	CHECK_STR_CONTAINS(text, "\"id\":\"_net0\"");
 	CHECK_STR_CONTAINS(text, "\"rng\":{\"src\":\"/dev/random\"}");
+	CHECK_STR_CONTAINS(text, "\"vsock\":{\"cid\":42,\"socket\":\"/run/v.sock\",\"iommu\":false,"
+				 "\"id\":\"vs\",\"pci_segment\":0}");
+	CHECK_STR_CONTAINS(text, "\"balloon\":{\"size\":268435456,\"deflate_on_oom\":false,"
+				 "\"free_page_reporting\":true}");
 	CHECK_STR_CONTAINS(text, "\"serial\":{\"file\":\"/tmp/s.log\",\"mode\":\"File\",\"socket\":null}");
 	CHECK_STR_CONTAINS(text, "\"gpu\":{\"mode\":\"2d\",\"width\":800,\"height\":600,\"outputs\":2");
 	free(text);
@@ -91,6 +97,8 @@ static void test_round_trip(void)
 	text = config_json_dump(c, NULL);
 	CHECK_STR_CONTAINS(text, "\"disks\":null");
 	CHECK_STR_CONTAINS(text, "\"kernel\":null");
+	CHECK_STR_CONTAINS(text, "\"vsock\":null");
+	CHECK_STR_CONTAINS(text, "\"balloon\":null");
 	free(text);
 	CHECK(phy_config_set(c, "firmware", "path=/fw.fd,vars=/v.fd,vars_template=/t.fd", &err) == 0);
 	CHECK(phy_config_set(c, "rng", "off", &err) == 0);
@@ -212,7 +220,22 @@ static void test_bad_documents(void)
 	bad("{\"serial\":{\"mode\":\"File\"}}", "serial: mode File needs file");
 	bad("{\"serial\":{}}", "serial: mode is required");
 	bad("{\"devices\":[{\"path\":\"/sys/bus/pci/devices/0000:01:00.0/\"}]}", "devices: not supported");
-	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\"}}", "vsock: not supported");
+	bad("{\"vsock\":{\"socket\":\"/v\"}}", "vsock: cid is required");
+	bad("{\"vsock\":{\"cid\":3}}", "vsock: socket is required");
+	bad("{\"vsock\":{\"cid\":2,\"socket\":\"/v\"}}", "vsock: --vsock: cid=2 is reserved");
+	bad("{\"vsock\":{\"cid\":4294967295,\"socket\":\"/v\"}}", "vsock: --vsock: cid=4294967295");
+	bad("{\"vsock\":{\"cid\":4294967296,\"socket\":\"/v\"}}", "vsock.cid: expected an integer");
+	bad("{\"vsock\":{\"cid\":-1,\"socket\":\"/v\"}}", "vsock.cid: expected an integer");
+	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v,id=x\"}}", "vsock.socket: paths with ','");
+	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"iommu\":true}}", "vsock.iommu: not supported");
+	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"pci_segment\":1}}", "vsock.pci_segment: not supported");
+	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"port\":1}}", "vsock.port: unknown member");
+	bad("{\"vsock\":[]}", "vsock: expected an object");
+	bad("{\"balloon\":{}}", "balloon: size is required");
+	bad("{\"balloon\":{\"size\":-5}}", "balloon.size: expected an integer");
+	bad("{\"balloon\":{\"size\":4097}}", "balloon: --balloon: size=4097 is not a size");
+	bad("{\"balloon\":{\"size\":4096,\"deflate_on_oom\":1}}", "balloon.deflate_on_oom: expected true or false");
+	bad("{\"balloon\":{\"size\":4096,\"free_page_hint\":true}}", "balloon.free_page_hint: unknown member");
 	bad("{\"phyllome\":{\"gpu\":{\"mode\":\"3d\"}}}", "phyllome.gpu: --gpu");
 	bad("{\"phyllome\":{\"gpu\":{\"mode\":\"2d,outputs=9\"}}}", "phyllome.gpu");
 	bad("{\"phyllome\":{\"windows\":1}}", "phyllome.windows: unknown member");

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Guest RAM's mapping: alignment, the region split, the kind of memory
- * (private or a shared memfd), the huge-page advice, and clearing. */
+ * (private or a shared memfd), the huge-page advice, clearing, and
+ * giving pages back (a balloon's). */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "check.h"
 #include "common/guest_mem.h"
@@ -104,9 +106,56 @@ static void test_kinds(void)
 	}
 }
 
+/* Resident pages of [p, p+len) (len a multiple of 4 KiB, at most 1 MiB). */
+static unsigned resident(void *p, size_t len)
+{
+	unsigned char vec[256];
+	unsigned n = 0;
+	if (mincore(p, len, vec))
+		return ~0u;
+	for (size_t i = 0; i < len / 4096; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/* guest_mem_discard(): the pages leave the host and read back as zeroes,
+ * on private memory and on a shared memfd (a hole in the file); a range
+ * not page-aligned, outside RAM, across the hole or empty is refused with
+ * nothing touched. */
+static void test_discard(void)
+{
+	for (unsigned shared = 0; shared < 2; shared++) {
+		struct guest_mem mem;
+		struct phy_error err = { 0 };
+		REQUIRE(guest_mem_create(&mem, 8 * MiB, 4 * MiB, 4096 * MiB,
+					 shared ? GUEST_MEM_SHARED : 0, &err) == 0);
+		uint8_t *p = guest_mem_ptr(&mem, 1 * MiB, 1 * MiB);
+		REQUIRE(p);
+		memset(p, 0x5a, 1 * MiB);
+		CHECK_EQ_U64(resident(p, 1 * MiB), 256);
+		CHECK(guest_mem_discard(&mem, p + 4096, 64 * 4096) == 0);
+		CHECK_EQ_U64(resident(p, 1 * MiB), 256 - 64);
+		/* Refused, nothing touched. */
+		CHECK(guest_mem_discard(&mem, p + 100, 4096) == -1);
+		CHECK(guest_mem_discard(&mem, p, 100) == -1);
+		CHECK(guest_mem_discard(&mem, p, 0) == -1);
+		CHECK(guest_mem_discard(&mem, mem.base - 4096, 4096) == -1);
+		uint8_t *low_end = guest_mem_ptr(&mem, 4 * MiB - 4096, 4096);
+		CHECK(guest_mem_discard(&mem, low_end, 2 * 4096) == -1); /* across the hole */
+		uint8_t *high = guest_mem_ptr(&mem, 4096 * MiB, 4096);
+		CHECK(guest_mem_discard(&mem, high + 4 * MiB - 4096, 2 * 4096) == -1); /* past RAM */
+		CHECK(guest_mem_discard(&mem, high + 4 * MiB - 4096, 4096) == 0);
+		CHECK_EQ_U64(resident(p, 1 * MiB), 256 - 64);
+		/* Read last: reading a page given back maps it again. */
+		CHECK(p[4096] == 0 && p[65 * 4096 - 1] == 0 && p[0] == 0x5a && p[65 * 4096] == 0x5a);
+		guest_mem_destroy(&mem);
+	}
+}
+
 int main(void)
 {
 	test_layout();
 	test_kinds();
+	test_discard();
 	return check_report("test_guest_mem");
 }

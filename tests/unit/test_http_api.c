@@ -97,6 +97,8 @@ struct fake_vm {
 	bool fds_open;      /* they were open during the call */
 	int fail; /* 0, or the negative code every action returns */
 	int screenshots;
+	int resizes;
+	uint64_t balloon; /* the last vm.resize's desired_balloon */
 	unsigned shot_scanout;
 	char shot_path[256];
 };
@@ -256,6 +258,38 @@ static int f_screenshot(void *c, unsigned scanout, const char *path,
 	return r;
 }
 
+static int f_balloon_stats(void *c, struct phy_balloon_stats *s, struct phy_error *e)
+{
+	*s = (struct phy_balloon_stats){
+		.target_bytes = 32ULL << 20,
+		.actual_bytes = 16ULL << 20,
+		.inflated_pages = 4096,
+		.deflated_pages = 1,
+		.reported_bytes = 8192,
+		.guest_stats = { [4] = 1000, [5] = 2000 },
+		.guest_stats_valid = 1u << 4 | 1u << 5,
+	};
+	return 0;
+}
+
+static int f_vsock_stats(void *c, struct phy_vsock_stats *s, struct phy_error *e)
+{
+	*s = (struct phy_vsock_stats){
+		.host_connects = 3, .guest_connects = 2, .conns = 1,
+		.rx_bytes = 100, .tx_bytes = 200, .resets = 4, .bad_packets = 5,
+	};
+	return 0;
+}
+
+static int f_resize_balloon(void *c, uint64_t bytes, struct phy_error *e)
+{
+	struct fake_vm *f = c;
+	int r = f_result(f, &f->resizes, e);
+	if (!r)
+		f->balloon = bytes;
+	return r;
+}
+
 static const struct api_backend_ops fake_ops = {
 	.state = f_state,
 	.pause = f_pause,
@@ -272,6 +306,9 @@ static const struct api_backend_ops fake_ops = {
 	.disk_stats = f_disk_stats,
 	.net_stats = f_net_stats,
 	.gpu_stats = f_gpu_stats,
+	.balloon_stats = f_balloon_stats,
+	.resize_balloon = f_resize_balloon,
+	.vsock_stats = f_vsock_stats,
 	.screenshot = f_screenshot,
 };
 
@@ -454,6 +491,75 @@ static void shoot_bad(const struct api_backend *b, struct fake_vm *f,
 	CHECK_STR_CONTAINS(r->body.data, "{\"error\":\"vm.screenshot: ");
 	CHECK_STR_CONTAINS(r->body.data, why);
 	CHECK_EQ_U64(f->screenshots, before);
+}
+
+/* PUT vm.resize with `body`: the status. */
+static int resize(const struct api_backend *b, const char *body, struct api_reply *r)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "PUT /api/v1/vm.resize HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(body), body);
+	return route(b, text, r);
+}
+
+/* The balloon: vm.resize's desired_balloon, memory_actual_size in
+ * vm.info, "__balloon" in vm.counters. */
+static void test_balloon_routes(void)
+{
+	struct fake_vm f = { .state = PHY_VM_RUNNING };
+	struct api_backend b = fake_backend(&f);
+	struct api_reply r;
+	api_reply_init(&r);
+	/* Without a balloon nothing changes. */
+	CHECK(route(&b, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK(!strstr(r.body.data, "__balloon"));
+	CHECK(resize(&b, "{\"desired_balloon\":4096}", &r) == 400);
+	CHECK_STR_CONTAINS(r.body.data, "vm.resize: the VM has no balloon (--balloon)");
+
+	b.desc.balloon = true;
+	CHECK(route(&b, "GET /api/v1/vm.info HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"memory_actual_size\":50331648}");
+	CHECK(route(&b, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, ",\"__balloon\":{\"target_bytes\":33554432,"
+			   "\"actual_bytes\":16777216,\"inflated_pages\":4096,"
+			   "\"deflated_pages\":1,\"reported_bytes\":8192,"
+			   "\"free_memory\":1000,\"total_memory\":2000}}");
+
+	/* The vsock device's, by its id. */
+	b.desc.vsock_id = "vs\"0";
+	CHECK(route(&b, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"free_memory\":1000,\"total_memory\":2000},"
+			   "\"vs\\\"0\":{\"host_connects\":3,\"guest_connects\":2,"
+			   "\"connections\":1,\"rx_bytes\":100,\"tx_bytes\":200,"
+			   "\"resets\":4,\"bad_packets\":5}}");
+	b.desc.vsock_id = NULL;
+
+	CHECK(resize(&b, "{\"desired_balloon\":268435456}", &r) == 204);
+	CHECK_EQ_U64(f.resizes, 1);
+	CHECK_EQ_U64(f.balloon, 268435456);
+	static const char *const bad[][2] = {
+		{ "{}", "desired_balloon is required" },
+		{ "{\"desired_vcpus\":2}", "desired_vcpus and desired_ram are not supported" },
+		{ "{\"desired_ram\":1073741824,\"desired_balloon\":0}", "not supported" },
+		{ "{\"desired_balloon\":-1}", "vm.resize: " },
+		{ "{\"desired_balloon\":\"1G\"}", "vm.resize: " },
+		{ "{\"desired_balloon\":1,\"x\":2}", "vm.resize: " },
+		{ "[1]", "vm.resize: " },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(resize(&b, bad[i][0], &r) == 400);
+		CHECK_STR_CONTAINS(r.body.data, bad[i][1]);
+	}
+	CHECK(route(&b, "PUT /api/v1/vm.resize HTTP/1.1\r\n\r\n", &r) == 400);
+	CHECK(route(&b, "GET /api/v1/vm.resize HTTP/1.1\r\n\r\n", &r) == 405);
+	CHECK_EQ_U64(f.resizes, 1);
+	/* What the VM refuses (a target above its RAM) is a 400. */
+	f.fail = -PHY_E_INVALID;
+	CHECK(resize(&b, "{\"desired_balloon\":4096}", &r) == 400);
+	f.fail = -PHY_E_STATE;
+	CHECK(resize(&b, "{\"desired_balloon\":4096}", &r) == 405);
+	api_reply_free(&r);
 }
 
 static void test_screenshot_route(void)
@@ -1245,6 +1351,7 @@ int main(void)
 	snprintf(sock_path, sizeof(sock_path), "%s/api.sock", tmpdir);
 	test_json();
 	test_routes();
+	test_balloon_routes();
 	test_screenshot_route();
 	test_event_format();
 	test_event_file();

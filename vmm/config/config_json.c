@@ -23,6 +23,8 @@
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
+#include "vmm/config/config_vsock.h"
+#include "vmm/config/config_balloon.h"
 
 /* Arrays past this are refused before anything is added. */
 #define JSON_MAX_ARRAY 64
@@ -436,6 +438,68 @@ static int apply_rng(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	return ret;
 }
 
+/* VsockConfig: --vsock cid=N,socket=PATH[,id=ID]. */
+static int apply_vsock(struct phy_config *cfg, const struct jpath *p, json_t *o)
+{
+	static const char *const known[] = { "cid", "socket", "id", NULL };
+	static const struct ch_default defaults[] = {
+		{ "iommu", "false" }, { "pci_segment", "0" }, { NULL, NULL },
+	};
+	uint64_t cid = 0;
+	bool has_cid = false;
+	const char *sock = NULL, *id = NULL;
+	int ret = check_members(p, o, known, defaults);
+	if (!ret)
+		ret = get_uint(p, o, "cid", UINT32_MAX, &cid, &has_cid);
+	if (!ret)
+		ret = get_str(p, o, "socket", &sock);
+	if (!ret)
+		ret = get_str(p, o, "id", &id);
+	if (ret)
+		return ret;
+	if (!has_cid)
+		return jfail(p, "cid is required");
+	if (!sock)
+		return jfail(p, "socket is required");
+	ret = no_comma(p, "socket", sock);
+	if (!ret && id)
+		ret = no_comma(p, "id", id);
+	if (ret)
+		return ret;
+	char *v = NULL;
+	if (asprintf(&v, "cid=%" PRIu64 ",socket=%s%s%s", cid, sock,
+		     id ? ",id=" : "", id ? id : "") < 0)
+		return phy_err(p->err, PHY_E_NOMEM, "%s: out of memory", p->what);
+	ret = jwrap(p, phy_config_set(cfg, "vsock", v, p->err));
+	free(v);
+	return ret;
+}
+
+/* BalloonConfig: --balloon size=N[,deflate_on_oom=on][,free_page_reporting=on]. */
+static int apply_balloon(struct phy_config *cfg, const struct jpath *p, json_t *o)
+{
+	static const char *const known[] = {
+		"size", "deflate_on_oom", "free_page_reporting", NULL,
+	};
+	uint64_t size = 0;
+	bool has_size = false, oom = false, report = false;
+	int ret = check_members(p, o, known, NULL);
+	if (!ret)
+		ret = get_uint(p, o, "size", UINT64_MAX >> 1, &size, &has_size);
+	if (!ret)
+		ret = get_bool(p, o, "deflate_on_oom", &oom);
+	if (!ret)
+		ret = get_bool(p, o, "free_page_reporting", &report);
+	if (ret)
+		return ret;
+	if (!has_size)
+		return jfail(p, "size is required");
+	char v[96];
+	snprintf(v, sizeof(v), "size=%" PRIu64 ",deflate_on_oom=%s,free_page_reporting=%s",
+		 size, oom ? "on" : "off", report ? "on" : "off");
+	return jwrap(p, phy_config_set(cfg, "balloon", v, p->err));
+}
+
 /* ConsoleConfig (serial, console): the option's value spelled from mode. */
 static int apply_console(struct phy_config *cfg, const struct jpath *p,
 			 json_t *o, const char *option)
@@ -542,13 +606,13 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
 	static const char *const known[] = {
 		"cpus", "memory", "payload", "disks", "net", "rng", "serial",
-		"console", "phyllome", NULL,
+		"console", "phyllome", "vsock", "balloon", NULL,
 	};
 	static const struct ch_default defaults[] = {
-		{ "rate_limit_groups", "null" }, { "balloon", "null" },
+		{ "rate_limit_groups", "null" },
 		{ "fs", "null" }, { "pmem", "null" }, { "devices", "[]" },
 		{ "user_devices", "null" }, { "vdpa", "null" },
-		{ "vsock", "null" }, { "pvpanic", "false" }, { "iommu", "false" },
+		{ "pvpanic", "false" }, { "iommu", "false" },
 		{ "sgx_epc", "null" }, { "numa", "null" }, { "watchdog", "false" },
 		{ "platform", "null" }, { "tpm", "null" },
 		{ "preserved_fds", "null" }, { "landlock_enable", "false" },
@@ -583,6 +647,8 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	if (!ret && json_is_null(json_object_get(o, "rng")))
 		ret = phy_config_set(cfg, "rng", "off", p->err);
 	SECTION("rng", apply_rng(cfg, &s, member(o, "rng")))
+	SECTION("vsock", apply_vsock(cfg, &s, member(o, "vsock")))
+	SECTION("balloon", apply_balloon(cfg, &s, member(o, "balloon")))
 	SECTION("serial", apply_console(cfg, &s, member(o, "serial"), "serial"))
 	SECTION("console", apply_console(cfg, &s, member(o, "console"), "console"))
 	SECTION("phyllome", apply_ours(cfg, &s, ours))
@@ -778,6 +844,26 @@ static json_t *ours_json(const struct phy_config *cfg,
 			 str_or_null(fw ? fw->vars_template : NULL));
 }
 
+static json_t *vsock_json(const struct phy_config *cfg)
+{
+	const struct vsock_config *v = config_item(cfg, &vsock_option, 0);
+	if (!v)
+		return json_null();
+	return json_pack("{s:I,s:s,s:b,s:o,s:i}", "cid", (json_int_t)v->cid,
+			 "socket", v->socket, "iommu", 0,
+			 "id", str_or_null(v->id[0] ? v->id : NULL), "pci_segment", 0);
+}
+
+static json_t *balloon_json(const struct phy_config *cfg)
+{
+	const struct balloon_config *b = config_item(cfg, &balloon_option, 0);
+	if (!b)
+		return json_null();
+	return json_pack("{s:I,s:b,s:b}", "size", (json_int_t)b->size,
+			 "deflate_on_oom", b->deflate_on_oom,
+			 "free_page_reporting", b->free_page_reporting);
+}
+
 char *config_json_dump(const struct phy_config *cfg,
 		       const struct config_json_runtime *rt)
 {
@@ -807,8 +893,11 @@ char *config_json_dump(const struct phy_config *cfg,
 		"console", console_json(cfg->console, cfg->console_path,
 					rt->console_file),
 		"phyllome", ours_json(cfg, fw));
-	if (!root)
+	if (!root || json_object_set_new(root, "vsock", vsock_json(cfg)) ||
+	    json_object_set_new(root, "balloon", balloon_json(cfg))) {
+		json_decref(root);
 		return NULL;
+	}
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	return text;

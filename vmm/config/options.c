@@ -24,6 +24,8 @@
 #include "vmm/config/config_json.h"
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
+#include "vmm/config/config_vsock.h"
+#include "vmm/config/config_balloon.h"
 #include "vmm/config/endpoint.h"
 #include "vmm/config/option.h"
 #include "vmm/config/options.h"
@@ -311,6 +313,13 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	DEVICE("rng", "src=PATH|off",                                         \
 	       "virtio-rng reading PATH (default src=" CONFIG_RNG_DEFAULT_SRC ", on); off: none", \
 	       rng_option)                                                    \
+	DEVICE("vsock", "cid=N,socket=PATH[,id=ID]",                          \
+	       "virtio-vsock for guest CID N (3 to 4294967294): host programs connect " \
+	       "to PATH and send CONNECT <port>; the guest's connections to host port P " \
+	       "reach PATH_P", vsock_option)                                  \
+	DEVICE("balloon", "size=SIZE[,deflate_on_oom=on][,free_page_reporting=on]", \
+	       "virtio-balloon asking the guest for SIZE of its RAM (0: none yet; " \
+	       "vm.resize desired_balloon changes it)", balloon_option)      \
 	MACHINE("display", "none|sdl",                                        \
 		"sdl: a window showing the GPU's first output, with keyboard and tablet (default none)", \
 		set_display)                                                  \

@@ -24,6 +24,8 @@ extern const struct device_type virtio_keyboard_type;
 extern const struct device_type virtio_tablet_type;
 extern const struct device_type virtio_rng_type;
 extern const struct device_type virtio_console_type;
+extern const struct device_type virtio_vsock_type;
+extern const struct device_type virtio_balloon_type;
 
 const struct device_type *const device_table[] = {
 	&firmware_type,        /* --firmware: its ROM and variables */
@@ -42,6 +44,8 @@ const struct device_type *const device_table[] = {
 	&virtio_tablet_type,   /* --display sdl */
 	&virtio_rng_type,      /* --rng, on by default */
 	&virtio_console_type,  /* --console, unless off (the default) */
+	&virtio_vsock_type,    /* --vsock */
+	&virtio_balloon_type,  /* --balloon */
 };
 
 const unsigned device_table_size = sizeof(device_table) / sizeof(device_table[0]);

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: Apache-2.0
+# Guest half of tests/e2e/guestdev-suite.sh (vsock-peer in /bin comes from
+# guestdev-e2e.sh): with phyllome.guestdev=vsock, serves two host
+# connections and opens two of its own; with phyllome.guestdev=fill,
+# touches most of the guest's free RAM (a file on a tmpfs, removed again:
+# the pages are free in the guest and resident in the host), says so on a
+# "PHYLLOME-GD: " line and reports the balloon driver; the host half then
+# drives the balloon and watches the VMM's RSS.
+step=""
+for arg in $(cat /proc/cmdline); do
+  case $arg in phyllome.guestdev=*) step=${arg#phyllome.guestdev=} ;; esac
+done
+[ -n "$step" ] || return 0
+say() { echo "PHYLLOME-GD: $*"; }
+case $step in
+  fill)
+    [ -d /sys/bus/virtio/drivers/virtio_balloon ] && say "balloon driver" || say "no balloon driver"
+    mkdir -p /fill && mount -t tmpfs -o size=420m none /fill
+    dd if=/dev/zero of=/fill/f bs=1M count=400 2>/dev/null
+    rm -f /fill/f
+    umount /fill
+    say "filled $(grep MemFree /proc/meminfo | tr -s ' ')" ;;
+  vsock) # the host connects twice to port 1234; then two connections to host port 5000
+    vsock-peer serve 1234 2 || say "serve failed"
+    vsock-peer send 5000 26214400 &
+    a=$!
+    vsock-peer send 5000 26214400 &
+    b=$!
+    wait $a
+    wait $b
+    say "vsock done" ;;
+esac

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end tests of the guest integration devices (issue 15) with the
+# default guest and the hook in tests/e2e/guestdev-guest (run-e2e.sh
+# --guest-extra), which touches most of the guest's RAM and frees it
+# again, reporting on "PHYLLOME-GD: " lines.
+#   vsock      Cloud Hypervisor's hybrid vsock with Linux's driver: two host
+#              programs at once through SOCKET ("CONNECT 1234", "OK <port>")
+#              and two guest connections at once to SOCKET_5000, 25 MiB
+#              each, every CRC-32 equal on both sides (vsock-host.py and
+#              the guest's vsock-peer)
+#   balloon    PUT vm.resize desired_balloon=256 MiB: Linux's virtio_balloon
+#              inflates to it (vm.counters' __balloon actual_bytes), the
+#              VMM's RSS drops by at least 200 MiB, vm.info's
+#              memory_actual_size is RAM - 256 MiB; desired_balloon=0
+#              deflates it again
+#   reporting  free_page_reporting=on: the freed RAM goes back to the host
+#              by itself (RSS down by 200 MiB, reported_bytes counted)
+#   bad-balloon  bad --balloon and --vsock values exit 2 naming the option
+#
+# Usage: guestdev-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=suite-lib.sh
+. "$(dirname "$0")/suite-lib.sh"
+ALL="vsock balloon reporting bad-balloon"
+MARK=PHYLLOME-GD
+suite_args "$@"
+VMM=$1
+MIB=$((1024 * 1024))
+
+# start NAME BALLOON_OPTS: the VMM in the background (pid in $vmm_pid),
+# its guest filling RAM then waiting.
+start() {
+  local name=$1
+  # Sockets in /tmp: the log directory is a 9p share in the rig.
+  sock=/tmp/guestdev-suite.$$.$name.sock
+  rm -f "$sock"
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M,thp=off \
+    --serial "file=$LOGS/$name.log" --balloon "$2" --api-socket "path=$sock" \
+    --cmdline "console=ttyS0 quiet phyllome.action=halt-wait phyllome.guestdev=fill" \
+    2>"$LOGS/$name.err" &
+  vmm_pid=$!
+}
+stop() { kill "$vmm_pid" 2>/dev/null; wait "$vmm_pid" 2>/dev/null; }
+api() { curl -s -m 20 --unix-socket "$sock" "$@"; }
+rss_mib() { echo $(($(awk '/^VmRSS/ {print $2}' "/proc/$vmm_pid/status") / 1024)); }
+# counter NAME: the balloon's counter from vm.counters.
+counter() { api http://localhost/api/v1/vm.counters | sed -n "s/.*\"__balloon\":{[^}]*\"$1\":\([0-9]*\).*/\1/p"; }
+wait_saw() { # NAME TEXT SECONDS
+  local i
+  for ((i = 0; i < $3 * 5; i++)); do saw "$1" "$2" && return 0; kill -0 "$vmm_pid" 2>/dev/null || return 1; sleep 0.2; done
+  return 1
+}
+wait_counter() { # NAME VALUE SECONDS
+  local i
+  for ((i = 0; i < $3 * 2; i++)); do [ "$(counter "$1")" = "$2" ] && return 0; sleep 0.5; done
+  return 1
+}
+
+case_vsock() {
+  local sock=/tmp/guestdev-suite.$$.v.sock rc
+  rm -f "$sock" "${sock}_5000"
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M \
+    --serial "file=$LOGS/vsock.log" --vsock "cid=3,socket=$sock" \
+    --cmdline "console=ttyS0 quiet phyllome.action=poweroff phyllome.guestdev=vsock" \
+    2>"$LOGS/vsock.err" &
+  vmm_pid=$!
+  timeout 400 python3 "$here/vsock-host.py" "$sock" "$LOGS/vsock.log" 26214400 2 >"$LOGS/vsock-host.out" 2>&1
+  rc=$?
+  rm -f "${sock}_5000"
+  [ $rc = 0 ] || { bad vsock "host side (exit $rc): $(tail -2 "$LOGS/vsock-host.out" | tr '\n' ' ') $(why 0 vsock)"; stop; return; }
+  wait_saw vsock "vsock done" 300 || { bad vsock "the guest did not finish: $(why $? vsock)"; stop; return; }
+  local n=0 line
+  while read -r line; do
+    # "MARK: sent N CRC answer GOT N CRC": what it sent, what the host got
+    local n1 c1 n2 c2
+    read -r _ _ n1 c1 _ _ n2 c2 <<<"$line"
+    [ "$n1 $c1" = "$n2 $c2" ] || { bad vsock "guest to host: $line"; stop; return; }
+    n=$((n + 1))
+  done < <(grep -a "^$MARK: sent" "$LOGS/vsock.log" | tr -d '\r')
+  [ $n = 2 ] || { bad vsock "$n guest connections reported, not 2: $(why 0 vsock)"; stop; return; }
+  wait "$vmm_pid"
+  rc=$?
+  [ $rc = 0 ] || { bad vsock "the VMM exited $rc: $(tail -1 "$LOGS/vsock.err")"; return; }
+  ok "vsock (2 host-initiated and 2 guest-initiated connections at once, 25 MiB each, CRC-32 equal)"
+}
+
+case_balloon() {
+  start balloon size=0
+  wait_saw balloon filled 240 || { bad balloon "the guest did not fill its RAM: $(why $? balloon)"; stop; return; }
+  saw balloon "balloon driver" || { bad balloon "no virtio_balloon driver in the guest"; stop; return; }
+  local before after code
+  before=$(rss_mib)
+  code=$(api -o /dev/null -w '%{http_code}' -X PUT -d "{\"desired_balloon\":$((256 * MIB))}" \
+    http://localhost/api/v1/vm.resize)
+  [ "$code" = 204 ] || { bad balloon "vm.resize answered $code"; stop; return; }
+  wait_counter actual_bytes $((256 * MIB)) 120 ||
+    { bad balloon "the guest holds $(counter actual_bytes) bytes, not 256 MiB"; stop; return; }
+  sleep 1
+  after=$(rss_mib)
+  [ $((before - after)) -ge 200 ] ||
+    { bad balloon "RSS went from $before to $after MiB (inflated_pages $(counter inflated_pages))"; stop; return; }
+  api http://localhost/api/v1/vm.info | grep -q "\"memory_actual_size\":$((256 * MIB))" ||
+    { bad balloon "vm.info: $(api http://localhost/api/v1/vm.info | grep -o '"memory_actual_size":[0-9]*')"; stop; return; }
+  api -o /dev/null -X PUT -d '{"desired_balloon":0}' http://localhost/api/v1/vm.resize
+  wait_counter actual_bytes 0 120 || { bad balloon "deflating: the guest still holds $(counter actual_bytes)"; stop; return; }
+  local deflated
+  deflated=$(counter deflated_pages)
+  stop
+  [ "${deflated:-0}" -ge 65536 ] || { bad balloon "deflated_pages $deflated"; return; }
+  ok "balloon (256 MiB inflated: RSS $before -> $after MiB, memory_actual_size 256 MiB; deflated again)"
+}
+
+case_reporting() {
+  start reporting size=0,free_page_reporting=on
+  wait_saw reporting filled 240 || { bad reporting "the guest did not fill its RAM: $(why $? reporting)"; stop; return; }
+  local peak=0 now i
+  # Linux reports free pages 2 s after they are freed, in 4 MiB blocks.
+  for ((i = 0; i < 60; i++)); do
+    now=$(rss_mib)
+    [ "$now" -gt "$peak" ] && peak=$now
+    [ "$(counter reported_bytes)" -ge $((200 * MIB)) ] 2>/dev/null && break
+    sleep 1
+  done
+  sleep 1
+  now=$(rss_mib)
+  local reported
+  reported=$(counter reported_bytes)
+  stop
+  [ "${reported:-0}" -ge $((200 * MIB)) ] || { bad reporting "reported_bytes ${reported:-none}"; return; }
+  [ "$now" -lt 200 ] || { bad reporting "RSS is still $now MiB (peak $peak)"; return; }
+  ok "reporting (free_page_reporting=on: $((reported / MIB)) MiB reported, RSS $now MiB)"
+}
+
+case_bad_balloon() {
+  local v out rc
+  for v in "--balloon size=1G" "--balloon size=4097" "--balloon deflate_on_oom=on" \
+           "--balloon size=64M,x=1" "--vsock cid=2,socket=/tmp/v" "--vsock cid=3" \
+           "--vsock cid=4294967295,socket=/tmp/v"; do
+    # shellcheck disable=SC2086
+    out=$("$VMM" --kernel "$KERNEL" --memory size=512M $v 2>&1 >/dev/null)
+    rc=$?
+    [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && [[ $out == *"${v%% *}:"* ]] ||
+      { bad bad-balloon "'$v': exit $rc, '$out'"; return; }
+  done
+  ok "bad-balloon (bad --balloon and --vsock values: one line naming the option, exit 2)"
+}
+
+suite_run
