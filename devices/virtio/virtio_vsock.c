@@ -406,6 +406,7 @@ static void vsock_queue_notify(struct virtio_dev *dev, unsigned q)
 	else if (q == VSOCK_EVQ)
 		post_event(v);
 	vsock_fill_rx(v);
+	conn_reap(v);
 	pthread_mutex_unlock(&dev->lock);
 }
 

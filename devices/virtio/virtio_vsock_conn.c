@@ -109,11 +109,16 @@ static void conn_end(struct vsock_conn *c, bool rst, bool from_loop)
 	c->fd = -1;
 	if (!from_loop)
 		return;
-	if (c->rd.busy)
+	if (c->rd.busy) {
 		io_loop_cancel(v->loop, &c->rd.op);
-	if (c->wr.busy)
+		c->rd.cancelled = true;
+	}
+	if (c->wr.busy) {
 		io_loop_cancel(v->loop, &c->wr.op);
-	conn_free_if_idle(c);
+		c->wr.cancelled = true;
+	}
+	/* Not freed here: the caller may still look at c (its state says
+	 * CONN_DEAD). conn_reap() frees it at the end of the loop's call. */
 }
 
 void conn_kill(struct vsock_conn *c, bool rst)
@@ -127,16 +132,22 @@ void conn_kill_all(struct virtio_vsock *v, bool from_loop)
 		conn_end(TAILQ_FIRST(&v->conns), false, from_loop);
 }
 
-/* Cancels the polls of connections a reset closed. */
+/* Frees the ended connections whose polls are back, and cancels those
+ * of connections a reset closed from another thread. The loop's entry
+ * points call it last, once nothing they hold points at a connection. */
 void conn_reap(struct virtio_vsock *v)
 {
 	struct vsock_conn *c, *next;
 	for (c = TAILQ_FIRST(&v->dead); c; c = next) {
 		next = TAILQ_NEXT(c, link);
-		if (c->rd.busy)
+		if (c->rd.busy && !c->rd.cancelled) {
 			io_loop_cancel(v->loop, &c->rd.op);
-		if (c->wr.busy)
+			c->rd.cancelled = true;
+		}
+		if (c->wr.busy && !c->wr.cancelled) {
 			io_loop_cancel(v->loop, &c->wr.op);
+			c->wr.cancelled = true;
+		}
 		conn_free_if_idle(c);
 	}
 }
@@ -190,6 +201,7 @@ static bool arm_poll(struct vsock_conn *c, struct vsock_op *op, unsigned mask)
 		return false;
 	io_uring_prep_poll_add(sqe, c->fd, mask);
 	op->busy = true;
+	op->cancelled = false;
 	return true;
 }
 
@@ -432,6 +444,7 @@ static void conn_op_done(struct io_op *op, int res)
 		conn_kick(c);
 		vsock_fill_rx(v);
 	}
+	conn_reap(v);
 	pthread_mutex_unlock(&v->dev.lock);
 }
 
@@ -475,6 +488,7 @@ void vsock_accept_done(struct io_op *op, int res)
 	vsock_arm_timer(v);
 	if (res >= 0 || res == -EINTR)
 		vsock_arm_accept(v);
+	conn_reap(v);
 	pthread_mutex_unlock(&v->dev.lock);
 }
 
@@ -520,5 +534,6 @@ void vsock_timer_done(struct io_op *op, int res)
 	}
 	vsock_arm_timer(v);
 	vsock_fill_rx(v);
+	conn_reap(v);
 	pthread_mutex_unlock(&v->dev.lock);
 }

@@ -46,6 +46,7 @@ struct vsock_op {
 	struct virtio_vsock *v;
 	struct vsock_conn *conn; /* NULL: the listener's, the timer's */
 	bool busy;
+	bool cancelled; /* a cancel is on its way for the busy op */
 };
 
 struct vsock_conn {
