@@ -48,6 +48,8 @@ ALL="" DEFAULT_CASES="" MARK="" WHY_LINES=2 LOAD_CASES=""
 GUEST="" LOGS="" KERNEL="" INITRD="" CASES=()
 
 # rig_fault NAME: whether case NAME's guest died the L2 deaths the rig
+# causes, or its VMM was stopped as wedged (watch_silent below); otherwise,
+# whether its guest died the L2 deaths the rig
 # causes under load, under QEMU as under phyllome-vmm (docs/testing.md):
 # in its guest log (LOGS/NAME*.log), a double fault on the first
 # instruction of entry_SYSCALL_64, where no interrupt can be taken (IF is
@@ -57,6 +59,7 @@ GUEST="" LOGS="" KERNEL="" INITRD="" CASES=()
 # L1's KVM shows as nested page faults on a bad page-table address.
 rig_fault() {
   local f
+  [ -e "$LOGS/$1.wedge" ] && return 0
   for f in "$LOGS/$1"*.log; do
     [ -f "$f" ] || continue
     grep -aq "double fault" "$f" && grep -aq "RIP: 0010:entry_SYSCALL_64+0x0/" "$f" && return 0
@@ -75,7 +78,11 @@ bad() {
   echo "not ok - $1: $2"
   if rig_fault "$1"; then
     rig_fail=$((rig_fail + 1))
-    echo "# $1: the guest died of a fault the rig causes under load (docs/testing.md)"
+    if [ -e "$LOGS/$1.wedge" ]; then
+      echo "# $1: a VMM wedged at its start, the rig's wedge (docs/testing.md)"
+    else
+      echo "# $1: the guest died of a fault the rig causes under load (docs/testing.md)"
+    fi
   fi
 }
 skip() { pass=$((pass + 1)); echo "ok - $1 # SKIP $2"; }
@@ -97,17 +104,117 @@ suite_args() { # "$@" of the suite
 after_each_case() { :; }
 after_all_cases() { :; }
 
+# The rig's wedge (docs/testing.md): a VMM freshly started in L1 sometimes
+# gets no further than its start, and nothing it printed would end the
+# case before its timeout (minutes). Two watches make it cost a minute:
+# - heartbeat: LOGS/.alive is touched every 10 s while the suite runs;
+#   run-e2e.sh, outside the rig, stops a rig whose L1 stopped touching it.
+# - watch_silent NAME, beside each case: a VMM of the case (a process
+#   naming LOGS/NAME in its command line) whose serial file (--serial
+#   file=, QEMU's -serial file:) is still empty while the case's processes
+#   used under 0.5 s of CPU in 30 s (a booting guest keeps its vCPU busy),
+#   or still empty after WEDGE_SILENCE s, is taken as wedged: what L1
+#   sees goes to LOGS/NAME.wedge (wedge_evidence), the case's processes
+#   are killed, and the case fails as a rig fault, which run-e2e.sh
+#   retries once.
+WEDGE_SILENCE=${PHYLLOME_E2E_SILENCE:-150}
+
+heartbeat() { while :; do touch "$LOGS/.alive"; sleep 10; done; }
+
+wedge_evidence() { # NAME
+  local p t tr=/sys/kernel/tracing
+  echo "# case $1: a VMM's serial file stayed empty; what L1 sees"
+  uptime
+  ps -eLo pid,tid,stat,pcpu,wchan:32,comm
+  for p in $(pgrep -f -- "$LOGS/$1"); do
+    echo "## pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+    for t in /proc/"$p"/task/*; do
+      echo "### task ${t##*/} $(cat "$t/comm" 2>/dev/null) $(grep -s '^State' "$t/status") wchan=$(cat "$t/wchan" 2>/dev/null)"
+      cat "$t/stack" 2>/dev/null
+    done
+  done
+  [ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+  if [ -w "$tr/events/kvm/kvm_exit/enable" ]; then
+    : >"$tr/trace"
+    echo 1 >"$tr/events/kvm/kvm_exit/enable"
+    sleep 2
+    echo 0 >"$tr/events/kvm/kvm_exit/enable"
+    echo "## kvm_exit in 2 s: $(grep -c kvm_exit "$tr/trace") events; the first 100:"
+    grep -m 100 kvm_exit "$tr/trace"
+  else
+    echo "## no kvm_exit tracepoint in L1"
+  fi
+}
+
+case_pids() { pgrep -f -- "$LOGS/$1"; }
+
+case_serial_files() { # NAME
+  local p a prev
+  for p in $(case_pids "$1"); do
+    prev=""
+    while IFS= read -r -d '' a; do
+      case $prev in
+        --serial) [[ $a == file=* ]] && echo "${a#file=}" ;;
+        -serial) [[ $a == file:* ]] && echo "${a#file:}" ;;
+      esac
+      prev=$a
+    done 2>/dev/null <"/proc/$p/cmdline"
+  done | sort -u
+}
+
+case_cpu_ticks() { # NAME: user + system time of its processes so far
+  local p st sum=0
+  for p in $(case_pids "$1"); do
+    st=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    read -ra st <<<"$st"
+    sum=$((sum + ${st[11]:-0} + ${st[12]:-0}))
+  done
+  echo "$sum"
+}
+
+watch_silent() { # NAME
+  local f files silent since="" t0="" cpu0=0 cpu why=""
+  while sleep 5; do
+    mapfile -t files < <(case_serial_files "$1")
+    silent=0
+    for f in "${files[@]}"; do [ -s "$f" ] || silent=1; done
+    if [ "$silent" = 0 ]; then since="" t0=""; continue; fi
+    since=${since:-$SECONDS}
+    cpu=$(case_cpu_ticks "$1")
+    if [ -z "$t0" ]; then
+      t0=$SECONDS cpu0=$cpu
+    elif [ $((SECONDS - t0)) -ge 30 ]; then
+      [ $((cpu - cpu0)) -ge 50 ] || why="its processes used $((cpu - cpu0)) ticks of CPU in $((SECONDS - t0)) s"
+      t0=$SECONDS cpu0=$cpu
+    fi
+    [ $((SECONDS - since)) -lt "$WEDGE_SILENCE" ] || why="no byte in ${WEDGE_SILENCE} s"
+    [ -n "$why" ] || continue
+    wedge_evidence "$1" >"$LOGS/$1.wedge" 2>&1
+    echo "# $1: a VMM's serial file stayed empty ($why): the rig's wedge; stopping the case (what L1 saw: $1.wedge)"
+    pkill -KILL -f -- "$LOGS/$1"
+    return 0
+  done
+}
+
 suite_run() {
-  local c known
+  local c known beat watch
   read -ra known <<<"$ALL"
+  heartbeat >/dev/null 2>&1 &
+  beat=$!
   for c in "${CASES[@]}"; do
     if printf '%s\n' "${known[@]}" | grep -qxF -- "$c"; then
+      watch_silent "$c" &
+      watch=$!
       "case_${c//-/_}"
+      kill "$watch" 2>/dev/null
+      wait "$watch" 2>/dev/null
     else
       bad "$c" "unknown case"
     fi
     after_each_case
   done
+  kill "$beat" 2>/dev/null
+  wait "$beat" 2>/dev/null
   after_all_cases
   echo "$SUITE: $pass passed, $fail failed"
   [ "$fail" -eq 0 ] && return 0
