@@ -374,8 +374,15 @@ static int be_vsock_stats(void *ctx, struct phy_vsock_stats *out,
 static int be_resize_balloon(void *ctx, uint64_t bytes, struct phy_error *err)
 {
 	struct phy_vmm *v = ctx;
-	return LOCKED(v, need_vm(v, "vm.resize", err) ?:
-			 phy_vm_set_balloon(v->vm, bytes, err));
+	pthread_mutex_lock(&v->lock);
+	int ret = need_vm(v, "vm.resize", err) ?:
+		  phy_vm_set_balloon(v->vm, bytes, err);
+	if (!ret) {
+		config_balloon_set_size(v->cfg, bytes);
+		describe(v);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return ret;
 }
 
 static int be_screenshot(void *ctx, unsigned scanout, const char *path,

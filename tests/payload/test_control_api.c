@@ -275,7 +275,7 @@ static void test_api_vm(void)
 		 "{\"cpus\":{\"boot_vcpus\":1,\"max_vcpus\":1},"
 		 "\"memory\":{\"size\":67108864},"
 		 "\"payload\":{\"kernel\":\"%s\"},"
-		 "\"disks\":[{\"path\":\"%s\"}],"
+		 "\"disks\":[{\"path\":\"%s\"}],\"balloon\":{\"size\":0},"
 		 "\"serial\":{\"mode\":\"Null\"},\"console\":{\"mode\":\"Off\"}}",
 		 disk_path, disk_path);
 	CHECK(put_body("vm.create", body, out, sizeof(out)) == 204);
@@ -304,6 +304,12 @@ static void test_api_vm(void)
 	CHECK_STR_CONTAINS(out, "\"id\":\"_disk0\"");
 	CHECK(get("vm.counters", out, sizeof(out)) == 200);
 	CHECK_STR_CONTAINS(out, "{\"_disk0\":{\"read_bytes\":0,");
+	/* vm.resize's desired_balloon becomes the configuration's (vm.info),
+	 * and the next vm.boot keeps it, as in Cloud Hypervisor. */
+	CHECK(put_body("vm.resize", "{\"desired_balloon\":8388608}", out,
+		       sizeof(out)) == 204);
+	CHECK(get("vm.info", out, sizeof(out)) == 200);
+	CHECK_STR_CONTAINS(out, "\"balloon\":{\"size\":8388608,");
 	/* Hot-plug does not exist: a clear error, the config untouched. */
 	snprintf(body, sizeof(body), "{\"path\":\"%s\"}", disk_path);
 	CHECK(put_body("vm.add-disk", body, out, sizeof(out)) == 405);
@@ -386,6 +392,10 @@ static void test_api_vm(void)
 	CHECK(put("vm.shutdown") == 405);
 	CHECK(put("vm.boot") == 204);
 	CHECK(guest_runs());
+	struct phy_balloon_stats bs = { 0 };
+	CHECK(vmm_control_vm(vmm) &&
+	      phy_vm_balloon_stats(vmm_control_vm(vmm), &bs, &err) == 0);
+	CHECK(bs.target_bytes == 8388608);
 	/* vm.delete: the VM and its configuration go. */
 	CHECK(put("vm.delete") == 204);
 	CHECK(vmm_control_vm(vmm) == NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "vmm/config/config.h"
 #include "vmm/config/parse.h"
 
 static int balloon_kv(void *target, const char *opt, const char *key,
@@ -58,3 +59,10 @@ const struct device_option balloon_option = {
 	.parse = balloon_parse,
 	.validate = balloon_validate,
 };
+
+void config_balloon_set_size(struct phy_config *cfg, uint64_t size)
+{
+	for (unsigned i = 0; i < cfg->nr_items; i++)
+		if (cfg->items[i].opt == &balloon_option)
+			((struct balloon_config *)cfg->items[i].conf)->size = size;
+}

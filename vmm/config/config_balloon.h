@@ -20,4 +20,11 @@ struct balloon_config {
 
 extern const struct device_option balloon_option;
 
+struct phy_config;
+
+/* vm.resize's desired_balloon becomes the configuration's, as in Cloud
+ * Hypervisor: vm.info shows it and the next vm.boot starts with it.
+ * Nothing happens to a configuration without a balloon. */
+void config_balloon_set_size(struct phy_config *cfg, uint64_t size);
+
 #endif
