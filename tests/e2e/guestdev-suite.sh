@@ -9,6 +9,10 @@
 #              and two guest connections at once to SOCKET_5000, 25 MiB
 #              each, every CRC-32 equal on both sides (vsock-host.py and
 #              the guest's vsock-peer)
+#   socat      the same with Debian's socat at both ends (copied into the
+#              guest): 50 MiB each way, two connections each way at once,
+#              every sha256 equal; the host side reads each CONNECT's
+#              "OK <port>" answer
 #   balloon    PUT vm.resize desired_balloon=256 MiB: Linux's virtio_balloon
 #              inflates to it (vm.counters' __balloon actual_bytes), the
 #              VMM's RSS drops by at least 200 MiB, vm.info's
@@ -22,7 +26,7 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="vsock balloon reporting bad-balloon"
+ALL="vsock socat balloon reporting bad-balloon"
 MARK=PHYLLOME-GD
 suite_args "$@"
 VMM=$1
@@ -83,6 +87,49 @@ case_vsock() {
   rc=$?
   [ $rc = 0 ] || { bad vsock "the VMM exited $rc: $(tail -1 "$LOGS/vsock.err")"; return; }
   ok "vsock (2 host-initiated and 2 guest-initiated connections at once, 25 MiB each, CRC-32 equal)"
+}
+
+case_socat() {
+  local sock=/tmp/guestdev-suite.$$.s.sock data=/tmp/guestdev-suite.$$.data
+  local hash=/tmp/guestdev-suite.$$.hash got=$LOGS/socat-host-got rc i
+  rm -f "$sock" "${sock}_5001" "$got"
+  head -c $((50 * MIB)) /dev/urandom >"$data"
+  local sum
+  sum=$(sha256sum <"$data" | cut -d' ' -f1)
+  printf '#!/bin/sh\nsha256sum | cut -d" " -f1 >>%s\n' "$got" >"$hash"
+  chmod +x "$hash"
+  socat -u "UNIX-LISTEN:${sock}_5001,fork" "EXEC:$hash" &
+  local listener=$!
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M \
+    --serial "file=$LOGS/socat.log" --vsock "cid=3,socket=$sock" \
+    --cmdline "console=ttyS0 quiet phyllome.action=poweroff phyllome.guestdev=socat" \
+    2>"$LOGS/socat.err" &
+  vmm_pid=$!
+  finish() { kill "$listener" 2>/dev/null; rm -f "$data" "$hash" "${sock}_5001"; }
+  wait_saw socat listening 300 || { bad socat "the guest did not listen: $(why $? socat)"; finish; stop; return; }
+  local senders=()
+  for i in 1 2; do
+    { printf 'CONNECT 1235\n'; cat "$data"; } |
+      timeout 300 socat -t 300 - "UNIX-CONNECT:$sock" >"$LOGS/socat-reply.$i" &
+    senders+=($!)
+  done
+  for i in "${senders[@]}"; do wait "$i" || { bad socat "a host connection failed (exit $?)"; finish; stop; return; }; done
+  wait_saw socat "socat done" 300 || { bad socat "the guest did not finish: $(why $? socat)"; finish; stop; return; }
+  wait "$vmm_pid"
+  rc=$?
+  finish
+  [ $rc = 0 ] || { bad socat "the VMM exited $rc: $(tail -1 "$LOGS/socat.err")"; return; }
+  for i in 1 2; do
+    grep -qx "OK [0-9]*" "$LOGS/socat-reply.$i" || { bad socat "CONNECT $i answered '$(head -c 40 "$LOGS/socat-reply.$i")'"; return; }
+  done
+  local theirs
+  theirs=$(says socat data)
+  [ "$(grep -a "^$MARK: got" "$LOGS/socat.log" | tr -d '\r' | sed "s/^$MARK: got //" | sort -u)" = "$sum" ] &&
+    [ "$(grep -ac "^$MARK: got" "$LOGS/socat.log")" = 2 ] ||
+    { bad socat "host to guest: sent $sum, the guest got: $(grep -a "^$MARK: got" "$LOGS/socat.log" | tr '\r\n' '  ')"; return; }
+  [ "$(sort -u "$got" 2>/dev/null)" = "$theirs" ] && [ "$(wc -l <"$got")" = 2 ] ||
+    { bad socat "guest to host: the guest sent $theirs, the host got: $(tr '\n' ' ' <"$got" 2>/dev/null)"; return; }
+  ok "socat (Debian's socat both ends: 2 host-initiated and 2 guest-initiated connections at once, 50 MiB each, sha256 equal)"
 }
 
 case_balloon() {

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Guest half of tests/e2e/guestdev-suite.sh (vsock-peer in /bin comes from
 # guestdev-e2e.sh): with phyllome.guestdev=vsock, serves two host
-# connections and opens two of its own; with phyllome.guestdev=fill,
+# connections and opens two of its own; with phyllome.guestdev=socat, the
+# same with Debian's socat (50 MiB each, sha256 on "got" lines); with phyllome.guestdev=fill,
 # touches most of the guest's free RAM (a file on a tmpfs, removed again:
 # the pages are free in the guest and resident in the host), says so on a
 # "PHYLLOME-GD: " line and reports the balloon driver; the host half then
@@ -29,4 +30,25 @@ case $step in
     wait $a
     wait $b
     say "vsock done" ;;
+  socat) # Debian's socat: 50 MiB from the host twice at once to port 1235,
+    # and 50 MiB of ours twice at once to host port 5001
+    dd if=/dev/urandom of=/tmp/out bs=1M count=50 2>/dev/null
+    say "data $(sha256sum </tmp/out | cut -d' ' -f1)"
+    printf '#!/bin/sh\nsha256sum | cut -d" " -f1 >>/tmp/got\n' >/tmp/gd-hash
+    chmod +x /tmp/gd-hash
+    socat -u VSOCK-LISTEN:1235,fork EXEC:/tmp/gd-hash &
+    l=$!
+    sleep 1
+    say "listening"
+    socat -u OPEN:/tmp/out VSOCK-CONNECT:2:5001 &
+    a=$!
+    socat -u OPEN:/tmp/out VSOCK-CONNECT:2:5001 &
+    b=$!
+    wait $a || say "send failed"
+    wait $b || say "send failed"
+    i=0
+    while [ "$(wc -l </tmp/got 2>/dev/null || echo 0)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.5; i=$((i + 1)); done
+    kill $l
+    while read -r h; do say "got $h"; done </tmp/got
+    say "socat done" ;;
 esac
