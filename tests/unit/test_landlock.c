@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gpu_driver.h"
 #include "common/landlock.h"
 #include "common/thread.h"
 #include "vmm/config/config.h"
@@ -267,6 +268,36 @@ static void test_vm_ruleset(void)
 	phy_config_free(c);
 }
 
+#if PHY_HAVE_VIRGL
+/* With --gpu mode=virgl, the GPU thread starts confined and still gets
+ * virglrenderer on EGL and Mesa's driver (llvmpipe without a GPU): the
+ * rules cover what they load (without /usr/lib among them it falls back
+ * to 2D: "libEGL.so.1 cannot be loaded"). */
+static void test_gpu_confined(void)
+{
+	struct phy_error err = { 0 };
+	struct landlock_ruleset rs;
+	struct phy_config *c = phy_config_new();
+	NEED(c && phy_config_set(c, "gpu", "mode=virgl", &err) == 0);
+	NEED(phy_config_set(c, "rng", "off", &err) == 0);
+	NEED(phy_config_set_landlock(c, 1, &err) == 0);
+	REQUIRE(vm_landlock_ruleset(c, landlock_abi(), &rs, &err) == 0);
+	struct virtio_gpu_params p = { .mode = VIRTIO_GPU_MODE_VIRGL, .outputs = 1 };
+	struct gpu_rig rig;
+	phy_thread_sandbox(rs.fd);
+	int r = gpu_rig_open(&rig, &p);
+	phy_thread_sandbox(-1);
+	REQUIRE(r == 0);
+	const char *why = virtio_gpu_fallback_reason(rig.gpu);
+	CHECK(why == NULL);
+	if (why)
+		printf("  fell back: %s\n", why);
+	gpu_rig_close(&rig);
+	landlock_ruleset_close(&rs);
+	phy_config_free(c);
+}
+#endif
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/phy-test-landlock-XXXXXX");
@@ -277,6 +308,9 @@ int main(void)
 	test_rules();
 	test_thread_scope();
 	test_vm_ruleset();
+#if PHY_HAVE_VIRGL
+	test_gpu_confined();
+#endif
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	NEED(system(cmd) == 0);
