@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,6 +90,22 @@ static int allow_console(struct landlock_ruleset *rs, enum serial_mode mode,
 	return ret ? ret : landlock_allow(rs, "/dev/pts", LANDLOCK_R | LANDLOCK_W, OPT, err);
 }
 
+/* The window's thread connects to the X server (a socket: no right
+ * needed) with the cookie of the X authority file. */
+static int allow_window(const struct phy_config *cfg,
+			struct landlock_ruleset *rs, struct phy_error *err)
+{
+	if (cfg->display == DISPLAY_NONE)
+		return 0;
+	const char *xauth = getenv("XAUTHORITY"), *home = getenv("HOME");
+	char path[PATH_MAX];
+	if (!xauth && home) {
+		snprintf(path, sizeof(path), "%s/.Xauthority", home);
+		xauth = path;
+	}
+	return xauth ? allow_if_there(rs, xauth, LANDLOCK_R, err) : 0;
+}
+
 static int allow_devices(const struct phy_config *cfg,
 			 struct landlock_ruleset *rs, struct phy_error *err)
 {
@@ -120,7 +137,7 @@ static int allow_devices(const struct phy_config *cfg,
 		ret = allow_if_there(rs, "/dev/dri", LANDLOCK_R | LANDLOCK_W, err);
 	for (unsigned i = 0; !ret && gpu && gpu_paths_r[i]; i++)
 		ret = allow_if_there(rs, gpu_paths_r[i], LANDLOCK_R, err);
-	return ret;
+	return ret ? ret : allow_window(cfg, rs, err);
 }
 
 int vm_landlock_ruleset(const struct phy_config *cfg, int abi,
