@@ -125,9 +125,6 @@ static void test_abi_downgrade(void)
 	NEED(mkdir(at("in"), 0700) == 0);
 	for (size_t i = 0; i < sizeof(abis) / sizeof(abis[0]); i++) {
 		struct landlock_ruleset rs;
-		int abi = abis[i].abi;
-		if (abi > landlock_abi())
-			abi = landlock_abi();
 		REQUIRE(landlock_ruleset_open(&rs, abis[i].abi, "landlock", &err) == 0);
 		CHECK_EQ_U64(rs.handled, abis[i].handled);
 		REQUIRE(landlock_allow(&rs, at("in"), LANDLOCK_R | LANDLOCK_W,
@@ -170,7 +167,7 @@ static void test_rules(void)
 	CHECK(try_open(&rs, at("rodir/f"), O_RDONLY) == 0);
 	CHECK(try_open(&rs, at("rodir/f"), O_WRONLY) == EACCES);
 	CHECK(try_open(&rs, at("rodir/g"), O_CREAT | O_WRONLY) == EACCES);
-	CHECK(try_open(&rs, "/etc/hostname", O_RDONLY) == EACCES);
+	CHECK(try_open(&rs, at("outside"), O_RDONLY) == EACCES);
 	landlock_ruleset_close(&rs);
 }
 
@@ -196,8 +193,8 @@ static void test_thread_scope(void)
 	REQUIRE(landlock_ruleset_open(&rs, landlock_abi(), "landlock", &err) == 0);
 	REQUIRE(landlock_allow(&rs, at("scope-in"), LANDLOCK_R, "landlock", &err) == 0);
 	struct probe in = { .path = at("scope-in"), .err = -2 };
-	struct probe out = { .path = "/etc/hostname", .err = -2 };
-	struct probe later = { .path = "/etc/hostname", .err = -2 };
+	struct probe out = { .path = at("outside"), .err = -2 };
+	struct probe later = { .path = at("outside"), .err = -2 };
 	pthread_t t[3];
 	phy_thread_sandbox(rs.fd);
 	CHECK(phy_thread_create(&t[0], opener, &in) == 0);
@@ -209,11 +206,11 @@ static void test_thread_scope(void)
 	CHECK(in.err == 0);
 	CHECK(out.err == EACCES);
 	CHECK(later.err == 0);
-	CHECK(try_open(NULL, "/etc/hostname", O_RDONLY) == 0);
+	CHECK(try_open(NULL, at("outside"), O_RDONLY) == 0);
 
 	/* Not a ruleset: the thread does not start. */
 	int notrs = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	struct probe never = { .path = "/etc/hostname", .err = -2 };
+	struct probe never = { .path = at("outside"), .err = -2 };
 	phy_thread_sandbox(notrs);
 	int r = phy_thread_create(&t[0], opener, &never);
 	phy_thread_sandbox(-1);
