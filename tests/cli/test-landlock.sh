@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # --landlock on the local /dev/kvm with the tiny PVH kernel. Booted from
 # the command line: every thread of the process is confined (NoNewPrivs,
-# which Landlock sets, on each), the guest writes its serial file, and the
+# which Landlock sets, on each), the guest writes its serial file, a
+# reboot reads the kernel again, and the
 # confined VMM still removes its API socket at the end. Booted through
 # the API (vm.create, vm.boot): the API thread and the VM's threads are
 # confined, main is not; a VM whose disk lies outside the rules then
@@ -39,6 +40,11 @@ wait_sock && wait_x "$work/cli.serial"; check "command line: the guest writes it
 threads=$(nnp $pid)
 ! grep -q '=0' <<<"$threads" && grep -q 'vcpu0=1' <<<"$threads" && grep -q 'phy-api=1' <<<"$threads"
 check "command line: every thread confined" $? "$threads"
+# A reboot rebuilds the machine on the confined supervisor, which opens
+# the kernel again: the guest runs a second time.
+out=$(api -X PUT http://localhost/api/v1/vm.reboot)
+for _ in $(seq 200); do [ "$(grep -c X "$work/cli.serial")" = 2 ] && break; sleep 0.05; done
+[ "$(grep -c X "$work/cli.serial")" = 2 ]; check "command line: vm.reboot boots the kernel again" $? "$out $(cat "$work/cli.out")"
 end_vmm $pid; rc=$?
 [ $rc = 0 ] && [ ! -e "$sock" ]; check "command line: vmm.shutdown, the socket removed" $? "rc=$rc $(cat "$work/cli.out")"
 
