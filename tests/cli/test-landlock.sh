@@ -34,9 +34,12 @@ end_vmm() { # PID: vmm.shutdown, then its exit status
 }
 
 "$vmm" --kernel "$first" --memory size=64M --serial "file=$work/cli.serial" \
-  --api-socket "$sock" --landlock >"$work/cli.out" 2>&1 &
+  --api-socket "$sock" --landlock --landlock-rules "path=$work/allowed,access=r" >"$work/cli.out" 2>&1 &
 pid=$!
 wait_sock && wait_x "$work/cli.serial"; check "command line: the guest writes its serial file" $? "$(cat "$work/cli.out")"
+out=$(api http://localhost/api/v1/vm.info)
+grep -qF '"landlock_enable":true,"landlock_rules":[{"path":"'"$work"'/allowed","access":"r"}]' <<<"$out"
+check "command line: vm.info has the rule, once" $? "$out"
 threads=$(nnp $pid)
 ! grep -q '=0' <<<"$threads" && grep -q 'vcpu0=1' <<<"$threads" && grep -q 'phy-api=1' <<<"$threads"
 check "command line: every thread confined" $? "$threads"

@@ -971,9 +971,18 @@ static void test_landlock(void)
 	CHECK(config_add_landlock(u, t, &err) == 0 && u->landlock);
 	REQUIRE(config_count(u, &landlock_rule_option) == 1);
 	CHECK(RULE(u, 0)->access == (LANDLOCK_R | LANDLOCK_W));
+	CHECK(config_add_landlock(u, t, &err) == 0); /* nothing twice */
+	CHECK(config_count(u, &landlock_rule_option) == 1);
 	phy_config_free(u);
-	CHECK(config_add_landlock(t, c, &err) == -PHY_E_INVALID); /* 1 + 16 */
+	/* 16 others do not fit beside t's one. */
+	static const char *const paths[] = { "/", "/dev", "/dev/null", "/dev/zero", "/proc", "/tmp" };
+	static const char *const acc[] = { "r", "w", "rw" };
+	struct phy_config *big = phy_config_new();
+	for (unsigned i = 0; config_count(big, &landlock_rule_option) < 16; i++)
+		NEED(phy_config_add_landlock_rule(big, paths[i / 3], acc[i % 3], &err) == 0);
+	CHECK(config_add_landlock(t, big, &err) == -PHY_E_INVALID);
 	CHECK_STR_CONTAINS(err.message, "--landlock-rules: at most 16");
+	phy_config_free(big);
 	phy_config_free(t);
 	phy_config_free(c);
 }

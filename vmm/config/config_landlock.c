@@ -99,6 +99,16 @@ const struct device_option landlock_rule_option = {
 	.release = rule_release,
 };
 
+static bool has_rule(const struct phy_config *cfg,
+		     const struct landlock_rule_config *r)
+{
+	const struct landlock_rule_config *o;
+	for (unsigned i = 0; (o = config_item(cfg, &landlock_rule_option, i)); i++)
+		if (o->access == r->access && !strcmp(o->path, r->path))
+			return true;
+	return false;
+}
+
 int config_add_landlock(struct phy_config *dst, const struct phy_config *src,
 			struct phy_error *err)
 {
@@ -109,6 +119,8 @@ int config_add_landlock(struct phy_config *dst, const struct phy_config *src,
 	const struct landlock_rule_config *r;
 	int ret = 0;
 	for (unsigned i = 0; !ret && (r = config_item(src, &landlock_rule_option, i)); i++) {
+		if (has_rule(dst, r))
+			continue;
 		char *v = NULL;
 		if (asprintf(&v, "path=%s,access=%s%s", r->path,
 			     (r->access & LANDLOCK_R) ? "r" : "",

@@ -20,7 +20,7 @@ extern const struct device_option landlock_rule_option;
 int config_set_landlock(struct phy_config *cfg, const char *value,
 			struct phy_error *err);
 
-/* Turns on src's --landlock in dst and adds src's rules to dst's: the
+/* Turns on src's --landlock in dst and adds src's rules that dst lacks: the
  * VMM's command line to every VM it creates, a client's VmConfig
  * included (a sandbox its client could leave out would be none). */
 int config_add_landlock(struct phy_config *dst, const struct phy_config *src,
