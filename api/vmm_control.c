@@ -24,6 +24,7 @@
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_json.h"
+#include "vmm/config/config_landlock.h"
 #include "vmm/config/config_net.h"
 #include "vmm/frontend.h"
 
@@ -51,6 +52,11 @@ struct phy_vmm {
 	char net_ids[CONFIG_MAX_NETS][CONFIG_NET_ID_LEN + 16];
 	char vsock_id[CONFIG_VSOCK_ID_LEN + 1];
 	const char *net_id_ptrs[CONFIG_MAX_NETS];
+	/* --landlock and its rules from the command line, which every VM
+	 * gets (NULL: none), and the threads already confined. */
+	struct phy_config *landlock;
+	pthread_t confined[4];
+	unsigned nr_confined;
 };
 
 static bool has_payload(const struct phy_config *cfg)
@@ -126,6 +132,25 @@ static void vm_listener(void *opaque, const struct phy_event *ev)
 		signal_end(v);
 }
 
+/* With --landlock, the thread that boots the VM serves it (the API's:
+ * vm.screenshot, vm.add-disk; or the CLI's main thread, and the API
+ * thread it starts afterwards): it is confined as the VM's threads are,
+ * once, as Cloud Hypervisor confines its VMM thread. It stays confined
+ * after the VM ends: a later VM can only use what the first one could. */
+static int confine_thread(struct phy_vmm *v, struct phy_vm *vm,
+			  struct phy_error *err)
+{
+	if (!v->landlock || !v->landlock->landlock)
+		return 0;
+	for (unsigned i = 0; i < v->nr_confined; i++)
+		if (pthread_equal(v->confined[i], pthread_self()))
+			return 0;
+	int ret = phy_vm_landlock_thread(vm, err);
+	if (!ret && v->nr_confined < sizeof(v->confined) / sizeof(v->confined[0]))
+		v->confined[v->nr_confined++] = pthread_self();
+	return ret;
+}
+
 /* vm.boot's work, under the lock. */
 static int boot_locked(struct phy_vmm *v, struct phy_error *err)
 {
@@ -139,6 +164,11 @@ static int boot_locked(struct phy_vmm *v, struct phy_error *err)
 	int ret = v->factory.create(v->factory.ctx, v->cfg, &vm, err);
 	if (ret)
 		return ret;
+	ret = confine_thread(v, vm, err);
+	if (ret) {
+		phy_vm_destroy(vm);
+		return ret;
+	}
 	phy_vm_set_log(vm, v->hooks.log, v->hooks.log_opaque);
 	phy_vm_set_event_handler(vm, v->hooks.event, v->hooks.event_opaque);
 	if (v->hooks.serial)
@@ -243,6 +273,8 @@ static int be_create(void *ctx, const char *body, size_t len,
 		ret = phy_err(err, PHY_E_NOMEM, "vm.create: out of memory");
 	if (!ret)
 		ret = config_json_apply(cfg, body, len, "vm.create", err);
+	if (!ret && v->landlock)
+		ret = config_add_landlock(cfg, v->landlock, err);
 	if (!ret && !has_payload(cfg))
 		ret = phy_err(err, PHY_E_INVALID,
 			      "vm.create: payload: a kernel or firmware is required");
@@ -427,6 +459,7 @@ static void vmm_free(struct phy_vmm *v)
 		event_monitor_emit(v->monitor, "vm", "deleted");
 	event_monitor_close(v->monitor);
 	phy_config_free(v->cfg);
+	phy_config_free(v->landlock);
 	free(v->config_json);
 	if (v->end_fd >= 0)
 		close(v->end_fd);
@@ -450,6 +483,20 @@ static int vm_part(const struct phy_config *cfg, struct phy_config **out,
 	c->api_socket_fd = c->event_monitor_fd = -1;
 	*out = c;
 	return 0;
+}
+
+/* --landlock, its rules, and the --api-socket, which a confined thread
+ * removes at the end. */
+static int landlock_part(const struct phy_config *cfg, struct phy_config **out,
+			 struct phy_error *err)
+{
+	struct phy_config *c = phy_config_new();
+	int ret = c ? config_add_landlock(c, cfg, err)
+		    : phy_err(err, PHY_E_NOMEM, "out of memory");
+	if (!ret && cfg->api_socket && !(c->landlock_socket = strdup(cfg->api_socket)))
+		ret = phy_err(err, PHY_E_NOMEM, "out of memory");
+	*out = c;
+	return ret;
 }
 
 int vmm_control_create(const struct phy_config *cfg,
@@ -488,8 +535,12 @@ int vmm_control_create(const struct phy_config *cfg,
 		ret = event_monitor_open(cfg->event_monitor, &v->monitor, err);
 	else if (!ret && cfg->event_monitor_fd >= 0)
 		ret = event_monitor_open_fd(cfg->event_monitor_fd, &v->monitor, err);
+	if (!ret && cfg->landlock)
+		ret = landlock_part(cfg, &v->landlock, err);
 	if (!ret && has_payload(cfg))
 		ret = vm_part(cfg, &v->cfg, err);
+	if (!ret && v->cfg && v->landlock)
+		ret = config_add_landlock(v->cfg, v->landlock, err);
 	if (ret) {
 		vmm_free(v);
 		return ret;

@@ -23,6 +23,7 @@
 #include "vmm/config/options.h"
 #include "vmm/machine/device.h"
 #include "vmm/vm_internal.h"
+#include "vmm/vm_landlock.h"
 
 const char *phy_version(void)
 {
@@ -96,6 +97,7 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 	vm->kvm.fd = -1;
 	vm->mem.memfd = -1;
 	vm->m.vm_fd = -1;
+	vm->landlock.fd = -1;
 	chardev_init(&vm->serial);
 	if (hooks)
 		vm->hooks = *hooks;
@@ -113,7 +115,13 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 		ret = phy_err(err, PHY_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	ret = load_images(vm, err);
+	ret = vm_landlock_ruleset(&vm->cfg, cfg->landlock ? landlock_abi() : 0,
+				  &vm->landlock, err);
+	/* The threads made from here on are the VM's (consoles, device
+	 * loop, GPU, window): each confines itself as it starts. */
+	phy_thread_sandbox(vm->landlock.fd);
+	if (!ret)
+		ret = load_images(vm, err);
 	if (!ret)
 		ret = vm_devices_open(vm, err);
 	if (!ret)
@@ -127,6 +135,7 @@ int vm_create(const struct phy_config *cfg, const struct vm_test_hooks *hooks,
 		ret = machine_build(vm, err);
 	if (!ret)
 		ret = vm_frontends_open(vm, frontends, nr_frontends, err);
+	phy_thread_sandbox(-1);
 	if (ret)
 		goto fail;
 	unload_images(vm);
@@ -304,8 +313,11 @@ int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
 	 * two VMs in one process (e2e.api embed-two) saw one guest hang or
 	 * triple-fault, twice in a row. Such deaths turned out to be the
 	 * test rig's own (docs/performance.md, "The rig's own failures under
-	 * load"), so blocking signals here again is open. */
-	int r = pthread_create(&vm->supervisor, NULL, supervisor_thread, vm);
+	 * load"), so blocking signals here again is open. The supervisor
+	 * and the vCPUs it starts are confined like the VM's other threads. */
+	phy_thread_sandbox(vm->landlock.fd);
+	int r = phy_thread_create_unmasked(&vm->supervisor, supervisor_thread, vm);
+	phy_thread_sandbox(-1);
 	if (r) {
 		pthread_mutex_lock(&vm->lock);
 		vm->state = PHY_VM_CREATED;
@@ -435,6 +447,7 @@ void phy_vm_destroy(struct phy_vm *vm)
 	/* No thread is left to emit an event: the monitor's last lines. */
 	vm_frontends_close(vm);
 	config_release(&vm->cfg);
+	landlock_ruleset_close(&vm->landlock);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->ctl_lock);
 	pthread_mutex_destroy(&vm->event_lock);

@@ -18,6 +18,7 @@
 
 #include "boot/boot.h"
 #include "common/guest_mem.h"
+#include "common/landlock.h"
 #include "vmm/config/config.h"
 #include "vmm/frontend.h"
 #include "vmm/kvm.h"
@@ -69,6 +70,7 @@ struct phy_vm {
 	struct guest_mem mem;
 	struct boot_image kernel;
 	struct boot_image initrd;
+	struct landlock_ruleset landlock; /* --landlock: fd -1 when off */
 	/* One per device the configuration asks for, from the device table
 	 * (machine/device_table.c), for the VM's whole life: what a device
 	 * keeps across guest reboots (an open image, a tap, counters) is

@@ -124,7 +124,17 @@ PHY_API int phy_config_add_net(struct phy_config *cfg,
 			       const struct phy_net_options *net,
 			       struct phy_error *err);
 
-/* Options phy_config_set() knows, with their value syntax, for --help. */
+/* --landlock and --landlock-rules path=PATH,access=ACCESS ("r", "w" or
+ * "rw"; PATH must exist): the VM's threads confined by Landlock to the
+ * files the configuration names and these (docs/security.md). */
+PHY_API int phy_config_set_landlock(struct phy_config *cfg, int on,
+				    struct phy_error *err);
+PHY_API int phy_config_add_landlock_rule(struct phy_config *cfg,
+					 const char *path, const char *access,
+					 struct phy_error *err);
+
+/* Options phy_config_set() knows, with their value syntax (empty: a flag
+ * that takes no value on the command line), for --help. */
 struct phy_option_info {
 	const char *name;
 	const char *syntax;
@@ -222,6 +232,13 @@ PHY_API int phy_vm_console_path(const struct phy_vm *vm, enum phy_console which,
  * PHY_CONSOLE_SERIAL or PHY_CONSOLE_VIRTIO, or -PHY_E_INVALID when neither.
  * A front-end owning the terminal feeds its input there. */
 PHY_API int phy_vm_tty_console(const struct phy_vm *vm);
+
+/* With --landlock, confines the calling thread (and the threads it
+ * creates afterwards) to the VM's rules, as the VM's own threads are;
+ * for good: Landlock cannot be lifted. 0 without --landlock. The VM's
+ * threads need no call; this is for a thread of the embedder that serves
+ * the VM, as the VMM's control API does. */
+PHY_API int phy_vm_landlock_thread(struct phy_vm *vm, struct phy_error *err);
 
 /* Starts the VM's threads and returns, once PHY_EVENT_STARTED has been
  * delivered, without waiting for the guest. PHY_E_STATE unless CREATED. */

@@ -164,6 +164,10 @@ usage_error net-fd-tap "--net: give one of tap= and fd=" --kernel "$first" --net
 usage_error event-monitor-fd-closed "--event-monitor: fd=99999" --kernel "$first" --event-monitor fd=99999
 usage_error api-socket-dir "--api-socket" --kernel "$first" --api-socket path=/nonexistent/dir/sock
 usage_error event-monitor-dir "--event-monitor" --kernel "$first" --event-monitor /nonexistent/dir/events
+usage_error landlock-value "--landlock: 'maybe' is not on or off" --kernel "$first" --landlock=maybe
+usage_error landlock-rules-path "--landlock-rules: path= is required" --kernel "$first" --landlock-rules access=rw
+usage_error landlock-rules-missing "--landlock-rules: path=/nonexistent/x: No such file" --kernel "$first" --landlock --landlock-rules path=/nonexistent/x,access=r
+usage_error landlock-rules-access "--landlock-rules: access=rx is not r, w or rw" --kernel "$first" --landlock-rules path=/tmp,access=rx
 sock=$work/api.sock events=$work/events
 rm -f "$sock" "$events"
 wait_sock() { for _ in $(seq 200); do [ -S "$sock" ] && return 0; sleep 0.05; done; return 1; }

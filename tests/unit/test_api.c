@@ -61,6 +61,11 @@ static void test_null_vm(void)
 	expect_invalid(phy_vm_balloon_stats(NULL, &bst, &err), &err, "phy_vm_balloon_stats: NULL");
 	expect_invalid(phy_vm_set_balloon(NULL, 4096, &err), &err, "phy_vm_set_balloon: NULL");
 	CHECK_EQ_U64(phy_vm_set_balloon(NULL, 0, NULL), -PHY_E_INVALID);
+	expect_invalid(phy_vm_landlock_thread(NULL, &err), &err, "phy_vm_landlock_thread: NULL");
+	CHECK_EQ_U64(phy_vm_landlock_thread(NULL, NULL), -PHY_E_INVALID);
+	expect_invalid(phy_config_add_landlock_rule(NULL, "/", "r", &err), &err,
+		       "phy_config_add_landlock_rule: NULL");
+	expect_invalid(phy_config_set_landlock(NULL, 1, &err), &err, "NULL");
 
 	/* A NULL err is always allowed. */
 	CHECK_EQ_U64(phy_vm_start(NULL, NULL), -PHY_E_INVALID);

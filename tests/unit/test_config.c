@@ -20,6 +20,7 @@
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
 #include "vmm/config/config_balloon.h"
+#include "vmm/config/config_landlock.h"
 
 /* The n-th --disk and --net, as the parser stored them. */
 #define DISK(c, n) ((const struct disk_config *)config_item((c), &disk_option, (n)))
@@ -918,6 +919,74 @@ static void test_garbage(void)
 	phy_config_free(c);
 }
 
+#define RULE(c, n) \
+	((const struct landlock_rule_config *)config_item((c), &landlock_rule_option, (n)))
+
+/* --landlock (a flag: "" from the CLI, or on/off) and --landlock-rules
+ * path=PATH,access=[rw]: paths must exist, access is r, w or rw. */
+static void test_landlock(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(!c->landlock);
+	CHECK(set(c, "landlock", "") == 0 && c->landlock);
+	CHECK(set(c, "landlock", "off") == 0 && !c->landlock);
+	CHECK(set(c, "landlock", "true") == 0 && c->landlock);
+	bad(c, "landlock", "maybe", "--landlock: 'maybe' is not on or off");
+	CHECK(set(c, "landlock-rules", "path=/tmp,access=rw") == 0);
+	CHECK(set(c, "landlock-rules", "access=r,path=/dev/zero") == 0);
+	CHECK(set(c, "landlock-rules", "path=/dev/null,access=w") == 0);
+	REQUIRE(config_count(c, &landlock_rule_option) == 3);
+	CHECK(!strcmp(RULE(c, 0)->path, "/tmp") && RULE(c, 0)->access == (LANDLOCK_R | LANDLOCK_W));
+	CHECK(RULE(c, 1)->access == LANDLOCK_R && RULE(c, 2)->access == LANDLOCK_W);
+	bad(c, "landlock-rules", "access=rw", "--landlock-rules: path= is required");
+	bad(c, "landlock-rules", "path=/tmp", "--landlock-rules: access= is required");
+	bad(c, "landlock-rules", "path=,access=r", "--landlock-rules: path= needs a path");
+	bad(c, "landlock-rules", "path=/nonexistent/x,access=r",
+	    "--landlock-rules: path=/nonexistent/x: No such file");
+	bad(c, "landlock-rules", "path=/tmp,access=x", "--landlock-rules: access=x is not r, w or rw");
+	bad(c, "landlock-rules", "path=/tmp,access=rr", "access=rr is not");
+	bad(c, "landlock-rules", "path=/tmp,access=", "--landlock-rules: access= needs r, w or rw");
+	bad(c, "landlock-rules", "path=/tmp,access=rw,mode=1", "--landlock-rules: unknown key 'mode'");
+	bad(c, "landlock-rules", "/tmp", "--landlock-rules");
+	CHECK(config_count(c, &landlock_rule_option) == 3);
+	for (int i = 3; i < CONFIG_MAX_LANDLOCK_RULES; i++)
+		CHECK(set(c, "landlock-rules", "path=/tmp,access=r") == 0);
+	bad(c, "landlock-rules", "path=/tmp,access=r", "--landlock-rules: at most 16");
+	/* The typed setters spell the same options. */
+	struct phy_config *t = phy_config_new();
+	CHECK(phy_config_set_landlock(t, 1, &err) == 0 && t->landlock);
+	CHECK(phy_config_add_landlock_rule(t, "/tmp", "rw", &err) == 0);
+	CHECK(phy_config_add_landlock_rule(t, "/tmp", "rx", &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--landlock-rules: access=rx");
+	CHECK(phy_config_add_landlock_rule(t, "/a,b", "r", &err) == -PHY_E_INVALID);
+	CHECK(config_count(t, &landlock_rule_option) == 1);
+	/* A copy keeps them (the VM's own configuration). */
+	struct phy_config cp;
+	CHECK(config_copy(&cp, c) == 0 && cp.landlock);
+	CHECK(config_count(&cp, &landlock_rule_option) == CONFIG_MAX_LANDLOCK_RULES);
+	CHECK(RULE(&cp, 0)->path != RULE(c, 0)->path && !strcmp(RULE(&cp, 0)->path, "/tmp"));
+	config_release(&cp);
+	/* The VMM's command line into a client's configuration. */
+	struct phy_config *u = phy_config_new();
+	CHECK(config_add_landlock(u, t, &err) == 0 && u->landlock);
+	REQUIRE(config_count(u, &landlock_rule_option) == 1);
+	CHECK(RULE(u, 0)->access == (LANDLOCK_R | LANDLOCK_W));
+	CHECK(config_add_landlock(u, t, &err) == 0); /* nothing twice */
+	CHECK(config_count(u, &landlock_rule_option) == 1);
+	phy_config_free(u);
+	/* 16 others do not fit beside t's one. */
+	static const char *const paths[] = { "/", "/dev", "/dev/null", "/dev/zero", "/proc", "/tmp" };
+	static const char *const acc[] = { "r", "w", "rw" };
+	struct phy_config *big = phy_config_new();
+	for (unsigned i = 0; config_count(big, &landlock_rule_option) < 16; i++)
+		NEED(phy_config_add_landlock_rule(big, paths[i / 3], acc[i % 3], &err) == 0);
+	CHECK(config_add_landlock(t, big, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--landlock-rules: at most 16");
+	phy_config_free(big);
+	phy_config_free(t);
+	phy_config_free(c);
+}
+
 static void test_options_table(void)
 {
 	size_t n = 0;
@@ -951,6 +1020,7 @@ int main(void)
 	test_api_fds();
 	test_garbage();
 	test_options_table();
+	test_landlock();
 	test_net_fd_taps(); /* last: it moves the test to a network namespace */
 	return check_report("test_config");
 }

@@ -183,6 +183,27 @@ static void bad(const char *json, const char *path)
 	phy_config_free(c);
 }
 
+/* Cloud Hypervisor's landlock_enable and landlock_rules, both ways. */
+static void test_landlock(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(apply(c, "{\"payload\":{\"kernel\":\"/k\"},\"landlock_enable\":true,"
+		       "\"landlock_rules\":[{\"path\":\"/tmp\",\"access\":\"rw\"},"
+		       "{\"path\":\"/dev/null\",\"access\":\"r\"}]}") == 0);
+	char *d = config_json_dump(c, NULL);
+	CHECK(d && strstr(d, "\"landlock_enable\":true,\"landlock_rules\":[{\"path\":"
+			     "\"/tmp\",\"access\":\"rw\"},{\"path\":\"/dev/null\","
+			     "\"access\":\"r\"}]"));
+	free(d);
+	check_round_trip(c);
+	phy_config_free(c);
+	c = phy_config_new();
+	d = config_json_dump(c, NULL);
+	CHECK(d && strstr(d, "\"landlock_enable\":false,\"landlock_rules\":null"));
+	free(d);
+	phy_config_free(c);
+}
+
 static void test_bad_documents(void)
 {
 	bad("", "not JSON");
@@ -198,6 +219,16 @@ static void test_bad_documents(void)
 	bad("{\"cpus\":{\"boot_vcpus\":2,\"max_vcpus\":4}}", "cpus.max_vcpus: 4 is not boot_vcpus");
 	bad("{\"cpus\":{\"topology\":{\"threads_per_core\":2}}}", "cpus.topology: not supported");
 	bad("{\"cpus\":[]}", "cpus: expected an object");
+	bad("{\"landlock_enable\":1}", "landlock_enable: expected true or false");
+	bad("{\"landlock_rules\":{}}", "landlock_rules: expected an array");
+	bad("{\"landlock_rules\":[{\"path\":\"/tmp\"}]}",
+	    "landlock_rules[0]: path and access are required");
+	bad("{\"landlock_rules\":[{\"path\":\"/tmp\",\"access\":\"x\"}]}",
+	    "--landlock-rules: access=x");
+	bad("{\"landlock_rules\":[{\"path\":\"/nonexistent\",\"access\":\"r\"}]}",
+	    "--landlock-rules: path=/nonexistent");
+	bad("{\"landlock_rules\":[{\"path\":\"/tmp\",\"access\":\"r\",\"x\":1}]}",
+	    "landlock_rules[0].x: unknown member");
 	bad("{\"memory\":{\"size\":1}}", "--memory");
 	bad("{\"memory\":{\"hugepages\":true}}", "memory.hugepages: not supported");
 	bad("{\"memory\":{\"shared\":1}}", "memory.shared: expected true or false");
@@ -350,6 +381,7 @@ int main(void)
 	test_round_trip();
 	test_peer_documents();
 	test_bad_documents();
+	test_landlock();
 	test_add();
 	test_config_file();
 	return check_report("test_config_json");

@@ -23,6 +23,8 @@
 #include "api/api_server.h"
 #include "api/event_monitor.h"
 #include "api/json.h"
+#include "common/landlock.h"
+#include "common/thread.h"
 #include "vmm/config/config_net.h"
 
 static char tmpdir[64]; /* this run's files */
@@ -1107,46 +1109,49 @@ static enum phy_vm_state g_state(void *c)
 	return PHY_VM_RUNNING;
 }
 
-/* Through the server's socket, as a client sends it: a PNG of what the
- * device shows (a known pattern on a 2D scanout), the right size and
- * every pixel as the guest drew it; a scanout that shows nothing is a
- * 409 and writes no file. */
-static void test_screenshot_server(void)
+enum { SW = 72, SH = 40 };
+
+/* A 2D device whose scanout 0 shows the test pattern, and a backend on it
+ * (scanout 1 shows nothing). */
+static int shot_rig_open(struct gpu_rig *rig, struct gpu_vm *vm,
+			 struct api_backend_ops *ops, struct api_backend *b)
 {
-	enum { SW = 72, SH = 40 };
 	struct virtio_gpu_params p = { .mode = VIRTIO_GPU_MODE_2D, .outputs = 2 };
-	struct gpu_rig rig;
-	REQUIRE(gpu_rig_open(&rig, &p) == 0);
-	REQUIRE(gpu_rig_start(&rig, ~0ull) == 0);
+	if (gpu_rig_open(rig, &p) || gpu_rig_start(rig, ~0ull))
+		return -1;
 	uint64_t gpa[3];
 	uint8_t *px = malloc(SW * SH * 4);
-	CHECK(gpu_create_2d(&rig, 1, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, SW, SH) ==
+	CHECK(gpu_create_2d(rig, 1, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, SW, SH) ==
 	      VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK(gpu_attach(&rig, 1, SW * SH * 4, 3, gpa) == VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK(gpu_attach(rig, 1, SW * SH * 4, 3, gpa) == VIRTIO_GPU_RESP_OK_NODATA);
 	gpu_pattern_fill(px, SW, SH, 0xff);
-	gpu_backing_write(&rig, gpa, 3, SW * SH * 4, px);
-	CHECK(gpu_transfer_2d(&rig, 1, 0, 0, SW, SH, 0) == VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK(gpu_set_scanout(&rig, 0, 1, 0, 0, SW, SH) == VIRTIO_GPU_RESP_OK_NODATA);
+	gpu_backing_write(rig, gpa, 3, SW * SH * 4, px);
+	CHECK(gpu_transfer_2d(rig, 1, 0, 0, SW, SH, 0) == VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK(gpu_set_scanout(rig, 0, 1, 0, 0, SW, SH) == VIRTIO_GPU_RESP_OK_NODATA);
 	free(px);
+	*ops = fake_ops;
+	ops->state = g_state;
+	ops->screenshot = g_screenshot;
+	*vm = (struct gpu_vm){ .gpu = rig->gpu };
+	*b = fake_backend(&vm->f);
+	b->ops = ops;
+	b->ctx = vm;
+	b->desc.gpu_outputs = 2;
+	return 0;
+}
 
-	struct api_backend_ops ops = fake_ops;
-	ops.state = g_state;
-	ops.screenshot = g_screenshot;
-	struct gpu_vm vm = { .gpu = rig.gpu };
-	struct api_backend b = fake_backend(&vm.f);
-	b.ops = &ops;
-	b.ctx = &vm;
-	b.desc.gpu_outputs = 2;
-	struct api_server *s;
-	struct phy_error err;
-	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
-
-	char path[128], req[512], resp[1024];
-	snprintf(path, sizeof(path), "%s/screen.png", tmpdir);
-	snprintf(req, sizeof(req), "{\"path\":\"%s\"}", path);
-	char text[1024];
+/* PUT vm.screenshot to `path`: the status, the reply in resp. */
+static int shot_to(const char *path, unsigned scanout, char *resp, size_t size)
+{
+	char req[512], text[1024];
+	snprintf(req, sizeof(req), "{\"path\":\"%s\",\"scanout\":%u}", path, scanout);
 	screenshot_request(text, sizeof(text), req);
-	CHECK(request(text, resp, sizeof(resp)) == 204);
+	return request(text, resp, size);
+}
+
+/* The PNG at path shows the test pattern. */
+static void check_shot(const char *path)
+{
 	unsigned w = 0, h = 0;
 	uint8_t *png = png_read_rgb(path, &w, &h);
 	CHECK(png != NULL);
@@ -1154,15 +1159,80 @@ static void test_screenshot_server(void)
 	if (png && w == SW && h == SH)
 		CHECK_EQ_U64(gpu_pattern_mismatches(png, SW, SH, 0, 0), 0);
 	free(png);
+}
+
+/* Through the server's socket, as a client sends it: a PNG of what the
+ * device shows (a known pattern on a 2D scanout), the right size and
+ * every pixel as the guest drew it; a scanout that shows nothing is a
+ * 409 and writes no file. */
+static void test_screenshot_server(void)
+{
+	struct gpu_rig rig;
+	struct gpu_vm vm;
+	struct api_backend_ops ops;
+	struct api_backend b;
+	REQUIRE(shot_rig_open(&rig, &vm, &ops, &b) == 0);
+	struct api_server *s;
+	struct phy_error err;
+	CHECK(api_server_start(sock_path, &b, NULL, &s, &err) == 0);
+
+	char path[128], resp[1024];
+	snprintf(path, sizeof(path), "%s/screen.png", tmpdir);
+	CHECK(shot_to(path, 0, resp, sizeof(resp)) == 204);
+	check_shot(path);
 	unlink(path);
 
 	/* Scanout 1 exists but shows nothing. */
-	snprintf(req, sizeof(req), "{\"path\":\"%s\",\"scanout\":1}", path);
-	screenshot_request(text, sizeof(text), req);
-	CHECK(request(text, resp, sizeof(resp)) == 409);
+	CHECK(shot_to(path, 1, resp, sizeof(resp)) == 409);
 	CHECK_STR_CONTAINS(resp, "scanout 1 shows nothing");
 	CHECK(access(path, F_OK) != 0);
 	api_server_stop(s);
+	gpu_rig_close(&rig);
+}
+
+/* --landlock: the API thread confined as a VM confines the threads it
+ * starts (a sandbox scope around its creation) to one directory: a
+ * screenshot there works, one elsewhere gets a clear error and makes no
+ * file, while this thread, outside the scope, still writes there. */
+static void test_screenshot_landlock(void)
+{
+	struct gpu_rig rig;
+	struct gpu_vm vm;
+	struct api_backend_ops ops;
+	struct api_backend b;
+	REQUIRE(shot_rig_open(&rig, &vm, &ops, &b) == 0);
+	char in[128], out[128], in_png[160], out_png[160], resp[1024];
+	snprintf(in, sizeof(in), "%s/allowed", tmpdir);
+	snprintf(out, sizeof(out), "%s/denied", tmpdir);
+	snprintf(in_png, sizeof(in_png), "%s/screen.png", in);
+	snprintf(out_png, sizeof(out_png), "%s/screen.png", out);
+	REQUIRE(mkdir(in, 0700) == 0 && mkdir(out, 0700) == 0);
+	struct landlock_ruleset rs;
+	struct phy_error err;
+	REQUIRE(landlock_ruleset_open(&rs, landlock_abi(), "landlock", &err) == 0);
+	CHECK(landlock_allow(&rs, in, LANDLOCK_R | LANDLOCK_W, "landlock", &err) == 0);
+	struct api_server *s;
+	phy_thread_sandbox(rs.fd);
+	int r = api_server_start(sock_path, &b, NULL, &s, &err);
+	phy_thread_sandbox(-1);
+	REQUIRE(r == 0);
+
+	CHECK(shot_to(in_png, 0, resp, sizeof(resp)) == 204);
+	check_shot(in_png);
+	CHECK(shot_to(out_png, 0, resp, sizeof(resp)) == 500);
+	CHECK_STR_CONTAINS(resp, out_png);
+	CHECK_STR_CONTAINS(resp, strerror(EACCES));
+	CHECK(access(out_png, F_OK) != 0);
+	int fd = open(out_png, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	api_server_stop(s);
+	landlock_ruleset_close(&rs);
+	unlink(in_png);
+	unlink(out_png);
+	rmdir(in);
+	rmdir(out);
 	gpu_rig_close(&rig);
 }
 
@@ -1362,6 +1432,7 @@ int main(void)
 	test_server_basics(&lim);
 	test_server_timeouts(&lim);
 	test_screenshot_server();
+	test_screenshot_landlock();
 	test_socket_file();
 	test_socket_fd();
 	test_server_fds();

@@ -210,6 +210,17 @@ static void print_console_paths(struct phy_vmm *vmm)
 	}
 }
 
+/* An option without a value syntax is a flag: "--landlock" alone. */
+static int is_flag(const char *name)
+{
+	size_t n;
+	const struct phy_option_info *o = phy_config_options(&n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(o[i].name, name))
+			return !o[i].syntax[0];
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct phy_config *cfg)
 {
 	struct phy_error err;
@@ -236,7 +247,7 @@ static int parse_args(int argc, char **argv, struct phy_config *cfg)
 		}
 		memcpy(name, arg + 2, len);
 		name[len] = '\0';
-		const char *value = eq ? eq + 1 : NULL;
+		const char *value = eq ? eq + 1 : is_flag(name) ? "" : NULL;
 		if (!value) {
 			if (i + 1 >= argc) {
 				/* An unknown option is the better message. */

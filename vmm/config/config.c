@@ -52,6 +52,7 @@ void config_release(struct phy_config *cfg)
 	free(cfg->api_socket);
 	free(cfg->event_monitor);
 	free(cfg->screenshot_on_exit);
+	free(cfg->landlock_socket);
 	release_items(cfg->items, cfg->nr_items);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -77,7 +78,7 @@ static int copy_owned(struct phy_config *dst)
 {
 	char **strs[] = { &dst->kernel, &dst->initramfs, &dst->cmdline,
 			  &dst->serial_path, &dst->console_path, &dst->api_socket, &dst->event_monitor,
-			  &dst->screenshot_on_exit };
+			  &dst->screenshot_on_exit, &dst->landlock_socket };
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		ok &= !dup_str(strs[i]);

@@ -66,6 +66,10 @@ struct phy_config {
 	int api_socket_fd;
 	char *event_monitor;
 	int event_monitor_fd;
+	bool landlock; /* --landlock: the VM's threads confined (vm_landlock.c) */
+	/* The VMM's --api-socket, which a confined thread removes at the
+	 * end: its directory's sockets are the VM's too. Not an option. */
+	char *landlock_socket;
 
 	struct config_item items[CONFIG_MAX_ITEMS];
 	unsigned nr_items;

@@ -22,6 +22,7 @@
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_net.h"
+#include "vmm/config/config_landlock.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
 #include "vmm/config/config_balloon.h"
@@ -438,6 +439,24 @@ static int apply_rng(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	return ret;
 }
 
+/* LandlockConfig: --landlock-rules path=PATH,access=ACCESS. */
+static int add_landlock_rule(struct phy_config *cfg, const struct jpath *p,
+			     json_t *o)
+{
+	static const char *const known[] = { "path", "access", NULL };
+	const char *path, *access;
+	int ret = check_members(p, o, known, NULL);
+	if (!ret)
+		ret = get_str(p, o, "path", &path);
+	if (!ret)
+		ret = get_str(p, o, "access", &access);
+	if (!ret && (!path || !access))
+		ret = jfail(p, "path and access are required");
+	if (!ret)
+		ret = jwrap(p, phy_config_add_landlock_rule(cfg, path, access, p->err));
+	return ret;
+}
+
 /* VsockConfig: --vsock cid=N,socket=PATH[,id=ID]. */
 static int apply_vsock(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
@@ -606,7 +625,8 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
 	static const char *const known[] = {
 		"cpus", "memory", "payload", "disks", "net", "rng", "serial",
-		"console", "phyllome", "vsock", "balloon", NULL,
+		"console", "phyllome", "vsock", "balloon", "landlock_enable",
+		"landlock_rules", NULL,
 	};
 	static const struct ch_default defaults[] = {
 		{ "rate_limit_groups", "null" },
@@ -615,8 +635,7 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 		{ "pvpanic", "false" }, { "iommu", "false" },
 		{ "sgx_epc", "null" }, { "numa", "null" }, { "watchdog", "false" },
 		{ "platform", "null" }, { "tpm", "null" },
-		{ "preserved_fds", "null" }, { "landlock_enable", "false" },
-		{ "landlock_rules", "null" }, { "pci_segments", "null" },
+		{ "preserved_fds", "null" }, { "pci_segments", "null" },
 		{ "debug_console", "{\"file\":null,\"mode\":\"Off\",\"iobase\":233}" },
 		{ NULL, NULL },
 	};
@@ -652,6 +671,13 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	SECTION("serial", apply_console(cfg, &s, member(o, "serial"), "serial"))
 	SECTION("console", apply_console(cfg, &s, member(o, "console"), "console"))
 	SECTION("phyllome", apply_ours(cfg, &s, ours))
+	bool landlock = false;
+	if (!ret)
+		ret = get_bool(p, o, "landlock_enable", &landlock);
+	if (!ret && landlock)
+		ret = phy_config_set(cfg, "landlock", "on", p->err);
+	SECTION("landlock_rules",
+		apply_array(cfg, &s, member(o, "landlock_rules"), add_landlock_rule))
 #undef SECTION
 	return ret;
 }
@@ -854,6 +880,19 @@ static json_t *vsock_json(const struct phy_config *cfg)
 			 "id", str_or_null(v->id[0] ? v->id : NULL), "pci_segment", 0);
 }
 
+static json_t *landlock_rules_json(const struct phy_config *cfg)
+{
+	const struct landlock_rule_config *r = config_item(cfg, &landlock_rule_option, 0);
+	json_t *a = r ? json_array() : json_null();
+	for (unsigned i = 0; a && (r = config_item(cfg, &landlock_rule_option, i)); i++) {
+		const char *acc = r->access == (LANDLOCK_R | LANDLOCK_W) ? "rw" :
+				  r->access == LANDLOCK_W ? "w" : "r";
+		json_array_append_new(a, json_pack("{s:s,s:s}", "path", r->path,
+						   "access", acc));
+	}
+	return a;
+}
+
 static json_t *balloon_json(const struct phy_config *cfg)
 {
 	const struct balloon_config *b = config_item(cfg, &balloon_option, 0);
@@ -894,7 +933,9 @@ char *config_json_dump(const struct phy_config *cfg,
 					rt->console_file),
 		"phyllome", ours_json(cfg, fw));
 	if (!root || json_object_set_new(root, "vsock", vsock_json(cfg)) ||
-	    json_object_set_new(root, "balloon", balloon_json(cfg))) {
+	    json_object_set_new(root, "balloon", balloon_json(cfg)) ||
+	    json_object_set_new(root, "landlock_enable", json_boolean(cfg->landlock)) ||
+	    json_object_set_new(root, "landlock_rules", landlock_rules_json(cfg))) {
 		json_decref(root);
 		return NULL;
 	}

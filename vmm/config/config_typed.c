@@ -144,3 +144,25 @@ int phy_config_add_net(struct phy_config *cfg, const struct phy_net_options *o,
 		config_drop_item(cfg, cfg->nr_items - 1);
 	return ret;
 }
+
+int phy_config_set_landlock(struct phy_config *cfg, int on,
+			    struct phy_error *err)
+{
+	return phy_config_set(cfg, "landlock", on ? "on" : "off", err);
+}
+
+int phy_config_add_landlock_rule(struct phy_config *cfg, const char *path,
+				 const char *access, struct phy_error *err)
+{
+	if (!cfg || !path || !access)
+		return phy_err(err, PHY_E_INVALID,
+			       "phy_config_add_landlock_rule: NULL argument");
+	if (has_comma(path) || has_comma(access))
+		return phy_err(err, PHY_E_INVALID,
+			       "--landlock-rules: path and access may not contain ','");
+	struct kv_text t = { .len = 0 };
+	kv_add(&t, "path=%s,access=%s", path, access);
+	if (t.over)
+		return phy_err(err, PHY_E_INVALID, "--landlock-rules: path too long");
+	return phy_config_set(cfg, "landlock-rules", t.buf, err);
+}

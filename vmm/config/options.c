@@ -22,6 +22,7 @@
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_json.h"
+#include "vmm/config/config_landlock.h"
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
@@ -333,7 +334,13 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	MACHINE("event-monitor", "path=PATH|fd=N|PATH",                       \
 		"append lifecycle events, one JSON object per line, to this file, " \
 		"FIFO or descriptor",                                         \
-		set_event_monitor)
+		set_event_monitor)                                            \
+	MACHINE("landlock", "",                                               \
+		"confine the VM's threads with Landlock to its own files (off by default)", \
+		config_set_landlock)                                          \
+	DEVICE("landlock-rules", "path=PATH,access=[rw]",                     \
+	       "with --landlock, also allow PATH (repeatable, up to 16)",   \
+	       landlock_rule_option)
 
 typedef int (*machine_setter)(struct phy_config *cfg, const char *value,
 			      struct phy_error *err);
