@@ -73,7 +73,7 @@ long64:
 /*
  * PVM runs guest user mode with the host's IOPL, not the guest's: port I/O
  * from CPL3 faults even with IOPL=3. The #GP handler does the access for
- * it (in, out with %dx: all devbench.c uses) and steps over the
+ * it (in and out with %dx, 8, 16 or 32 bits) and steps over the
  * instruction; anything else is fatal (a fault in the handler is a triple
  * fault, which the VMM reports). Where IOPL=3 works (a normal KVM) it is
  * never entered.
@@ -92,6 +92,10 @@ gp_handler:
 	je 2f
 	cmp $0xec, %ecx
 	je 3f
+	cmp $0xed, %ecx
+	je 4f
+	cmp $0x66, %ecx                    /* operand size: the 16-bit forms */
+	je 5f
 	ud2
 1:	out %al, %dx
 	jmp 9f
@@ -99,6 +103,22 @@ gp_handler:
 	jmp 9f
 3:	in %dx, %al
 	mov %al, 16(%rsp)
+	jmp 9f
+4:	in %dx, %eax
+	mov %rax, 16(%rsp)                 /* a 32-bit result zero-extends */
+	jmp 9f
+5:	incq 32(%rsp)
+	mov 32(%rsp), %rcx
+	movzbl (%rcx), %ecx
+	cmp $0xef, %ecx
+	je 6f
+	cmp $0xed, %ecx
+	je 7f
+	ud2
+6:	out %ax, %dx
+	jmp 9f
+7:	in %dx, %ax
+	mov %ax, 16(%rsp)
 9:	incq 32(%rsp)
 	pop %rcx
 	pop %rdx

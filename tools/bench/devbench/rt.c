@@ -132,7 +132,7 @@ void parse_cmdline(void)
 	} keys[] = {{"ms=", &opt.ms},		{"ops=", &opt.ops},
 		    {"span_mb=", &opt.span_mb}, {"gen=", &opt.gen},
 		    {"maxgen=", &opt.maxgen},	{"tsc_khz=", &opt.tsc_khz},
-		    {"verify=", &opt.verify}};
+		    {"verify=", &opt.verify},	{"seed=", &opt.seed}};
 	const char *s = 0;
 	if (devbench_start_info) /* hvm_start_info.cmdline_paddr */
 		s = (const char *)(uintptr_t) *

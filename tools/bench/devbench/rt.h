@@ -28,6 +28,25 @@ static inline void outl(uint16_t port, uint32_t v)
 	__asm__ volatile("outl %0, %1" ::"a"(v), "d"(port));
 }
 
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "d"(port));
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "d"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "d"(port));
+	return v;
+}
+
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -85,7 +104,7 @@ int memeq(const char *a, const char *b, size_t n);
 
 struct options {
 	char jobs[256];
-	uint64_t ms, ops, span_mb, gen, maxgen, tsc_khz, verify;
+	uint64_t ms, ops, span_mb, gen, maxgen, tsc_khz, verify, seed;
 };
 extern struct options opt;
 void parse_cmdline(void);
