@@ -112,6 +112,9 @@ pm32:
 	jmp 3f
 2:	mov $m_pm_ok, %esi
 3:	call puts
+#ifdef HOSTILE_FW
+	jmp hostile_fw
+#endif
 
 	/* fw_cfg on the data port: signature, then ID. */
 	mov $m_sig, %esi
@@ -375,6 +378,10 @@ puthex_nl:
 	call puthex
 	mov $'\n', %al
 	jmp putc
+
+#ifdef HOSTILE_FW
+#include "hostile-fw.inc"
+#endif
 
 m_start:	.asciz "FW: start\n"
 m_ids:		.asciz "FW: ids "

@@ -9,18 +9,18 @@
 # this script asks the API (vm.info, vm.counters). At the end the guest
 # spins, the API is asked once more, vmm.shutdown must end the VMM with
 # exit 0 and no sanitizer report.
-# Usage: test-hostile.sh VMM HOSTILE_ELF WORKDIR
+# Then hostile-fw.bin does the same to the --firmware machine's own windows.
+# Usage: test-hostile.sh VMM HOSTILE_ELF HOSTILE_FW WORKDIR
 # Environment: HOSTILE_SEED (default 1), HOSTILE_OPS (accesses per window
 # and function, default 400), HOSTILE_LONG=1 (the long variant, 4000:
 # ten times the accesses and rings, not in CI).
 set -uo pipefail
-vmm=$1 elf=$2 work=$3
+vmm=$1 elf=$2 fw=$3 work=$4
 rm -rf "$work"
 mkdir -p "$work"
 . "$(dirname "$0")/tap.sh"
 seed=${HOSTILE_SEED:-1} ops=${HOSTILE_OPS:-400} limit=120
 if [ "${HOSTILE_LONG:-0}" = 1 ]; then ops=4000 limit=1800; fi
-sock=$work/api.sock log=$work/serial.log
 truncate -s 8M "$work/disk.img"
 
 net=() tap=
@@ -35,16 +35,8 @@ fi
 cleanup() { [ -n "$tap" ] && ip link del "$tap" 2>/dev/null; }
 trap cleanup EXIT
 
-timeout -k 5 "$limit" "$vmm" --kernel "$elf" --memory size=64M \
-  --disk "path=$work/disk.img" "${net[@]}" --gpu mode=2d \
-  --console "file=$work/console.log" --vsock "cid=3,socket=$work/vsock.sock" \
-  --balloon size=8M --api-socket "path=$sock" --serial "file=$log" \
-  --cmdline "seed=$seed ops=$ops" 2>"$work/vmm.err" &
-pid=$!
-
 api() { curl -s -m 10 --unix-socket "$sock" -w '\n%{http_code}' "http://localhost/api/v1/$1" "${@:2}"; }
 # ask NAME: vm.info and vm.counters answer (200, a state, the devices' counts).
-asked=0 failed_api=
 ask() {
   local info counters
   info=$(api vm.info) counters=$(api vm.counters)
@@ -56,22 +48,40 @@ ask() {
   fi
 }
 
-# Each marker once, as it comes; the end when the result line is there.
-seen=0 result=
-for _ in $(seq $((limit * 10))); do
-  kill -0 $pid 2>/dev/null || break
+# vm NAME RESULT_PREFIX VMM_ARGS...: runs the VMM with the API on
+# WORK/NAME.sock and COM1 in WORK/NAME.log, asks the API on each phase
+# marker and once the result line is there, then vmm.shutdown. Sets
+# result, phases, asked, failed_api, rc, out.
+vm() {
+  local name=$1 prefix=$2 seen=0 pid
+  shift 2
+  sock=$work/$name.sock log=$work/$name.log asked=0 failed_api= result=
+  timeout -k 5 "$limit" "$vmm" "$@" --api-socket "path=$sock" \
+    --serial "file=$log" 2>"$work/$name.err" &
+  pid=$!
+  for _ in $(seq $((limit * 10))); do
+    kill -0 $pid 2>/dev/null || break
+    mapfile -t phases < <(grep -ao "^HOSTILE phase=[a-z-]*" "$log" 2>/dev/null)
+    while [ $seen -lt ${#phases[@]} ]; do ask "${phases[$seen]}"; seen=$((seen + 1)); done
+    result=$(grep -a "^$prefix" "$log" 2>/dev/null)
+    [ -n "$result" ] && break
+    sleep 0.1
+  done
   mapfile -t phases < <(grep -ao "^HOSTILE phase=[a-z-]*" "$log" 2>/dev/null)
-  while [ $seen -lt ${#phases[@]} ]; do ask "${phases[$seen]}"; seen=$((seen + 1)); done
-  result=$(grep -a "^HOSTILE-RESULT" "$log" 2>/dev/null)
-  [ -n "$result" ] && break
-  sleep 0.1
-done
-mapfile -t phases < <(grep -ao "^HOSTILE phase=[a-z-]*" "$log" 2>/dev/null)
-[ -n "$result" ] && ask final
-out=$(api vmm.shutdown -X PUT)
-wait $pid
-rc=$?
+  [ -n "$result" ] && ask final
+  out=$(api vmm.shutdown -X PUT)
+  wait $pid
+  rc=$?
+  [ $rc = 0 ] && [ "${out##*$'\n'}" = 204 ]
+  check "$name: vmm.shutdown ends the VMM: exit 0" $? "exit $rc, '$out': $(tail -2 "$work/$name.err")"
+  ! grep -q "Sanitizer\|runtime error" "$work/$name.err"
+  check "$name: no sanitizer report" $? "$(grep -m3 "Sanitizer\|runtime error" "$work/$name.err")"
+}
 
+vm pvh HOSTILE-RESULT --kernel "$elf" --memory size=64M \
+  --disk "path=$work/disk.img" "${net[@]}" --gpu mode=2d \
+  --console "file=$work/console.log" --vsock "cid=3,socket=$work/vsock.sock" \
+  --balloon size=8M --cmdline "seed=$seed ops=$ops"
 echo "# $(grep -a "^HOSTILE functions" "$log")"
 echo "# ${result:-no result line}"
 [[ "$result" == "HOSTILE-RESULT pass "* ]]
@@ -86,8 +96,21 @@ done
 [ -z "$failed_api" ] && [ $asked = $((${#phases[@]} + 1)) ]
 check "the API answered after each of ${#phases[@]} phases and at the end ($asked times)" $? \
   "$failed_api asked $asked"
-[ $rc = 0 ] && [ "${out##*$'\n'}" = 204 ]
-check "vmm.shutdown ends the VMM: exit 0" $? "exit $rc, '$out': $(tail -2 "$work/vmm.err")"
-! grep -q "Sanitizer\|runtime error" "$work/vmm.err"
-check "no sanitizer report" $? "$(grep -m3 "Sanitizer\|runtime error" "$work/vmm.err")"
+
+# The --firmware machine's windows (hostile-fw.inc): the seed and count in
+# the variables file, which the image reads before attacking the flash.
+# An NV-data firmware volume header (test-firmware.sh), then 0xFF.
+python3 -c 'import struct, sys
+fv = bytes(16) + bytes.fromhex("8d2bf1ff96768b4ca9852747075b4f50") + struct.pack("<Q4s", 0x2000, b"_FVH")
+fv = fv.ljust(0x48, b"\0").ljust(0x1800, b"\xff") + struct.pack("<II", *map(int, sys.argv[2:]))
+open(sys.argv[1], "wb").write(fv.ljust(0x2000, b"\xff"))' "$work/vars.fd" "$seed" "$((ops * 5))"
+vm firmware HOSTILE-FW --firmware "path=$fw,vars=$work/vars.fd" --memory size=64M --rng off
+echo "# ${result:-no result line}"
+fa=$(sed -n 's/.*accesses=\([0-9a-f]*\) excluded=\([0-9a-f]*\)$/\1 \2/p' <<<"$result")
+[ -n "$fa" ] && echo "# firmware: $((16#${fa% *})) register accesses, $((16#${fa#* })) excluded"
+[[ "$result" == "HOSTILE-FW pass "* ]] && grep -aq "^FW: hostile done, fw_cfg QEMU" "$log"
+check "firmware: fw_cfg, CMOS, PIIX PM and the flash attacked; fw_cfg still answers" $? \
+  "$(grep -a 'FW' "$log" | tail -3)"
+[ -z "$failed_api" ] && [ $asked = 1 ]
+check "firmware: the API answered at the end" $? "$failed_api asked $asked"
 tap_done test-hostile
