@@ -10,7 +10,7 @@
 #include "hostile.h"
 
 #define DESC_F_INDIRECT 4
-#define RINGS SCRATCH		   /* two queues' rings */
+#define RINGS SCRATCH		   /* three queues' rings */
 #define TABLES (SCRATCH + 0x10000) /* indirect tables */
 #define BUFS (SCRATCH + 0x100000)  /* request buffers */
 
@@ -253,9 +253,21 @@ static void fill_scratch(void)
 		p[i] = (uint32_t)hrand() | 0x80000000u;
 }
 
-static unsigned queues_of(uint16_t id)
+/* The queues attacked and the features asked for, so that the paths
+ * behind them run: the offloads' headers of virtio-net, indirect tables
+ * everywhere, the balloon's statistics queue. */
+static void profile(uint16_t id, unsigned *nq, uint64_t *want)
 {
-	return id == 0x1042 || id == 0x1044 ? 1 : 2;
+	*want = 1ull << 28; /* INDIRECT_DESC */
+	*nq = 2;
+	if (id == 0x1042 || id == 0x1044)
+		*nq = 1;
+	if (id == 0x1045 || id == 0x1053)
+		*nq = 3;
+	if (id == 0x1045)
+		*want |= 1ull << 1; /* STATS_VQ */
+	if (id == 0x1041)	    /* CSUM, GUEST_CSUM, TSO, ECN, MRG_RXBUF */
+		*want |= 0xbb83ull;
 }
 
 static int present(uint16_t id)
@@ -284,16 +296,18 @@ static attack_fn *const attacks[] = {
 
 void fuzz_rings(uint16_t id, uint64_t n)
 {
+	unsigned nq;
+	uint64_t want;
 	if (!present(id))
 		return;
+	profile(id, &nq, &want);
 	fill_scratch();
 	for (uint64_t k = 0; k < n; k++) {
 		static struct virtio_dev d;
 		memset(&d, 0, sizeof(d));
-		memset(rings, 0, 2 * sizeof(*rings));
-		virtio_init(&d, id, 1ull << 28 /* INDIRECT_DESC */,
-			    queues_of(id), rings);
-		struct virtq *q = &d.q[hrand() % queues_of(id)];
+		memset(rings, 0, VIRTIO_QUEUES_MAX * sizeof(*rings));
+		virtio_init(&d, id, want, nq, rings);
+		struct virtq *q = &d.q[hrand() % nq];
 		attacks[hrand() % ARRAY_SIZE(attacks)](id, &d, q);
 		cnt.rings++;
 		settle(&d, q);

@@ -37,7 +37,7 @@
 #define CC_Q_AVAIL 0x28
 #define CC_Q_USED 0x30
 
-#define VIRTIO_QUEUES_MAX 2
+#define VIRTIO_QUEUES_MAX 3
 
 struct vring_desc {
 	uint64_t addr;
