@@ -43,6 +43,7 @@ ask() {
   if [ "${info##*$'\n'}" = 200 ] && grep -q '"state":"Running"' <<<"$info" &&
     [ "${counters##*$'\n'}" = 200 ]; then
     asked=$((asked + 1))
+    printf '%s\n' "${counters%$'\n'*}" >"${log%.log}.counters.json"
   else
     failed_api+="$1: vm.info '${info: -80}' vm.counters '${counters: -80}'; "
   fi
@@ -86,6 +87,8 @@ echo "# $(grep -a "^HOSTILE functions" "$log")"
 echo "# ${result:-no result line}"
 [[ "$result" == "HOSTILE-RESULT pass "* ]]
 check "the guest went through every phase" $? "$(grep -a 'HOSTILE\|DEVBENCH' "$log" | tail -3)"
+[[ "$result" =~ \ gpu_ok=([0-9]+)\ gpu_err=([0-9]+) ]] && [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -gt 0 ]
+check "virtio-gpu answered the command sequences (OK or an error code)" $? "'$result'"
 want="start pci-config bars ports rings-blk rings-console rings-rng rings-balloon rings-gpu rings-vsock"
 [ ${#net[@]} = 2 ] && want+=" rings-net"
 for p in $want; do

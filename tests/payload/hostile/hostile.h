@@ -24,6 +24,7 @@ struct counts {
 	uint64_t rings;	   /* malformed rings and queue set-ups */
 	uint64_t excluded; /* writes changed so as not to reset or power off */
 	uint64_t needs_reset;
+	uint64_t gpu_ok, gpu_err; /* virtio-gpu's answers to gpu_sequence() */
 };
 extern struct counts cnt;
 
@@ -66,5 +67,9 @@ void fuzz_bars(uint64_t n);
 void fuzz_ports(uint64_t n);
 /* Malformed rings to every present function of virtio device ID `id`. */
 void fuzz_rings(uint16_t id, uint64_t n);
+/* Well-formed 2D commands with edge values on virtio-gpu's control queue. */
+void gpu_sequence(struct virtq *q);
+/* Tallies the answers of the last sequence, once the device settled. */
+void gpu_answers(void);
 
 #endif

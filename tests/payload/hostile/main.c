@@ -151,6 +151,8 @@ void __attribute__((noreturn)) devbench_main(void)
 	kv("rings", cnt.rings);
 	kv("excluded", cnt.excluded);
 	kv("needs_reset", cnt.needs_reset);
+	kv("gpu_ok", cnt.gpu_ok);
+	kv("gpu_err", cnt.gpu_err);
 	putc('\n');
 	/* The host asks the API once more, then ends the VMM (vmm.shutdown). */
 	for (;;)

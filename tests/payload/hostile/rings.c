@@ -308,8 +308,12 @@ void fuzz_rings(uint16_t id, uint64_t n)
 		memset(rings, 0, VIRTIO_QUEUES_MAX * sizeof(*rings));
 		virtio_init(&d, id, want, nq, rings);
 		struct virtq *q = &d.q[hrand() % nq];
-		attacks[hrand() % ARRAY_SIZE(attacks)](id, &d, q);
+		if (id == 0x1050 && q->index == 0 && hrand() % 3 == 0)
+			gpu_sequence(q);
+		else
+			attacks[hrand() % ARRAY_SIZE(attacks)](id, &d, q);
 		cnt.rings++;
 		settle(&d, q);
+		gpu_answers();
 	}
 }
