@@ -25,6 +25,7 @@ struct counts {
 	uint64_t excluded; /* writes changed so as not to reset or power off */
 	uint64_t needs_reset;
 	uint64_t gpu_ok, gpu_err; /* virtio-gpu's answers to gpu_sequence() */
+	uint64_t vsock_connected;
 };
 extern struct counts cnt;
 
@@ -69,6 +70,8 @@ void fuzz_ports(uint64_t n);
 void fuzz_rings(uint16_t id, uint64_t n);
 /* Well-formed 2D commands with edge values on virtio-gpu's control queue. */
 void gpu_sequence(struct virtq *q);
+/* A connection to the host's port 1234 through a reset virtio-vsock. */
+void vsock_handshake(void);
 /* Tallies the answers of the last sequence, once the device settled. */
 void gpu_answers(void);
 

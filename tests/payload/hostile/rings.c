@@ -56,9 +56,18 @@ static void plant(uint16_t id, uint64_t a, uint32_t len)
 		p[0] = blk[hrand() % ARRAY_SIZE(blk)];
 	else if (id == 0x1050)
 		p[0] = gpu[hrand() % ARRAY_SIZE(gpu)];
-	else if (id == 0x1053 && len >= 44) { /* a stream packet, host CID 2 */
+	else if (id == 0x1053 && len >= 44) {
+		/* A stream packet to host CID 2, mostly a connection request
+		 * to port 1234, where test-hostile.sh listens, then anything
+		 * on the same ports with a small len. */
 		p[0] = 3, p[1] = 0, p[2] = 2, p[3] = 0;
-		p[7] = 1u | (uint32_t)(1 + hrand() % 7) << 16;
+		p[4] = (uint32_t)(hrand() % 2);
+		if (hrand() & 1)
+			p[5] = 1234;
+		if (hrand() & 1)
+			p[6] = (uint32_t)(hrand() % 64);
+		uint32_t op = hrand() & 1 ? 1 : 1 + (uint32_t)(hrand() % 7);
+		p[7] = 1u | op << 16;
 	}
 }
 
@@ -145,8 +154,9 @@ static void attack_avail_jump(uint16_t id, struct virtio_dev *d,
 }
 
 /* Well-formed chains of plausible requests: what gets past the ring's
- * checks into the device's own parsing. Device-readable first (or none:
- * the receive queues), then a device-writable answer. */
+ * checks into the device's own parsing. Three shapes: a request (readable
+ * header, data either way, a writable answer), a transmission (all
+ * readable) and a receive buffer (all writable). */
 static void attack_plausible(uint16_t id, struct virtio_dev *d, struct virtq *q)
 {
 	(void)d;
@@ -154,17 +164,18 @@ static void attack_plausible(uint16_t id, struct virtio_dev *d, struct virtq *q)
 		struct vring_desc *dt = &q->ring->desc[3 * k];
 		uint64_t req = BUFS + 0x10000 * k, data = req + 0x1000;
 		uint32_t len = 16 + (uint32_t)(hrand() % 1024), dlen = hlen();
-		int rx = hrand() % 3 == 0;
-		plant(id, req, len);
-		set_desc(&dt[0], req, len,
-			 (uint16_t)(DESC_F_NEXT | (rx ? DESC_F_WRITE : 0)),
-			 (uint16_t)(3 * k + 1));
+		unsigned shape = (unsigned)(hrand() % 3);
+		uint16_t w = shape == 2 ? DESC_F_WRITE : 0;
 		if (dlen > 0x8000)
 			dlen = 0x8000;
+		plant(id, req, len);
 		plant(id, data, dlen);
+		set_desc(&dt[0], req, len, (uint16_t)(DESC_F_NEXT | w),
+			 (uint16_t)(3 * k + 1));
+		if (shape == 0 && (hrand() & 1))
+			w = DESC_F_WRITE;
 		set_desc(&dt[1], data, dlen,
-			 (uint16_t)(DESC_F_NEXT |
-				    (rx || (hrand() & 1) ? DESC_F_WRITE : 0)),
+			 (uint16_t)(w | (shape == 1 ? 0 : DESC_F_NEXT)),
 			 (uint16_t)(3 * k + 2));
 		set_desc(&dt[2], req + 0x9000, 1 + (uint32_t)(hrand() % 4096),
 			 DESC_F_WRITE, 0);
@@ -278,11 +289,20 @@ static int present(uint16_t id)
 	return 0;
 }
 
-/* Up to ~2^16 polls for the device to answer, then its status. */
+/* Until the device uses a buffer, asks for a reset or was reset, for up
+ * to 2^19 polls (a millisecond or so: a sanitizer build's device loop may
+ * need that long to get to a request). */
 static void settle(struct virtio_dev *d, struct virtq *q)
 {
-	for (unsigned i = 0; i < 65536 && vq_used_idx(q) == q->last_used; i++)
-		barrier();
+	uint8_t s = 0;
+	for (uint32_t i = 0; i < (1u << 19) && vq_used_idx(q) == q->last_used;
+	     i++) {
+		if (i & 0x3fff) /* a status read is an exit: ~40 us */
+			continue;
+		s = rd8(d->common + CC_STATUS);
+		if ((s & DEV_NEEDS_RESET) || !(s & DEV_DRIVER_OK))
+			break;
+	}
 	if (rd8(d->common + CC_STATUS) & DEV_NEEDS_RESET)
 		cnt.needs_reset++;
 }
