@@ -27,7 +27,7 @@ seed=${HOSTILE_SEED:-1} ops=${HOSTILE_OPS:-400}
 limit=$((100 + ops / 4))
 truncate -s 8M "$work/disk.img"
 
-net=() tap=
+net=() tap= listener=
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
   tap=hst$$
   ip tuntap add dev "$tap" mode tap && sysctl -q -w "net.ipv6.conf.$tap.disable_ipv6=1" &&
@@ -72,7 +72,9 @@ vm() {
     [ -n "$result" ] && break
     sleep 0.1
   done
+  # Markers that came with the result line, then the end.
   mapfile -t phases < <(grep -ao "^HOSTILE phase=[a-z-]*" "$log" 2>/dev/null)
+  while [ $seen -lt ${#phases[@]} ]; do ask "${phases[$seen]}"; seen=$((seen + 1)); done
   [ -n "$result" ] && ask final
   out=$(api vmm.shutdown -X PUT)
   wait $pid
@@ -102,7 +104,7 @@ while True:
     threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
 ' "$work/vsock.sock_1234" &
 listener=$!
-cleanup() { kill $listener 2>/dev/null; [ -n "$tap" ] && ip link del "$tap" 2>/dev/null; }
+cleanup() { [ -n "$listener" ] && kill $listener 2>/dev/null; [ -n "$tap" ] && ip link del "$tap" 2>/dev/null; }
 
 # virtio-input exists only with the window: SDL's dummy video driver
 # gives one without a display.
