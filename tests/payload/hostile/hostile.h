@@ -22,7 +22,8 @@
 struct counts {
 	uint64_t accesses; /* register reads and writes */
 	uint64_t rings;	   /* malformed rings and queue set-ups */
-	uint64_t excluded; /* writes changed so as not to reset or power off */
+	uint64_t excluded; /* writes changed: no reset, power-off, NMI/SMI/INIT,
+			      queue in the image */
 	uint64_t needs_reset;
 	uint64_t gpu_ok, gpu_err; /* virtio-gpu's answers to gpu_sequence() */
 	uint64_t vsock_connected;
@@ -34,8 +35,9 @@ void hrand_seed(uint64_t seed);
 uint64_t hrand(void);
 /* Mostly edge values (0, all ones, sign bits, powers of two), some random. */
 uint64_t hvalue(void);
-/* An address a device may be pointed at: the scratch area, around the end
- * of RAM, the MMIO holes, the top of the address space, random. */
+/* An address to point a device at (rings.c's safe_range() keeps it out of
+ * the image): the scratch area, around the end of RAM, the MMIO holes, the
+ * top of the address space, random. */
 uint64_t haddr(void);
 /* A buffer length: 0, 1, 2^32-1, page sizes, random. */
 uint32_t hlen(void);

@@ -167,8 +167,10 @@ static void bars_of(const struct pci_fn *f, uint64_t n)
 		unsigned w = width(0);
 		int write = hrand() & 1;
 		mmio_access(a, w, write, hvalue());
-		if (write && g->kind == 1 &&
-		    overlaps((uint32_t)(a - g->at), w, 0x14, 0x24))
+		/* status, queue select and the selected queue's fields,
+		 * through their region or the whole BAR */
+		if (write && common && a + w > common + 0x14 &&
+		    a < common + 0x38)
 			guard_queue(common);
 		if (write && g->kind == 2)
 			guard_msix(g, a);
