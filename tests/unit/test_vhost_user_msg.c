@@ -18,18 +18,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fd_count.h"
 #include "devices/vhost/vhost_user_msg.h"
-
-static unsigned open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned n = 0;
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
 
 /* The back end writes a reply: header fields, payload, descriptors. */
 static void back_end_reply(int sock, uint32_t req, uint32_t flags, uint32_t size,
