@@ -11,6 +11,8 @@
 
 static int fs_tag(struct fs_config *c, const char *val, struct phy_error *err)
 {
+	if (c->tag[0])
+		return phy_err(err, PHY_E_INVALID, "--fs: tag= given twice");
 	if (!val[0] || strlen(val) > VIRTIO_FS_TAG_LEN)
 		return phy_err(err, PHY_E_INVALID,
 			       "--fs: tag=%s must be 1 to %d bytes", val,
@@ -26,6 +28,8 @@ static int fs_kv(void *target, const char *opt, const char *key,
 	if (!strcmp(key, "tag"))
 		return fs_tag(c, val, err);
 	if (!strcmp(key, "socket")) {
+		if (c->socket)
+			return phy_err(err, PHY_E_INVALID, "--fs: socket= given twice");
 		if (strlen(val) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return phy_err(err, PHY_E_INVALID,
 				       "--fs: socket=%s is too long for a Unix socket", val);
@@ -98,7 +102,7 @@ const struct device_option fs_option = {
 	.name = "fs",
 	.noun = "virtio-fs device",
 	.nouns = "virtio-fs devices",
-	.max = 8,
+	.max = CONFIG_FS_MAX,
 	.conf_size = sizeof(struct fs_config),
 	.parse = fs_parse,
 	.validate = fs_validate,

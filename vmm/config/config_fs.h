@@ -12,6 +12,7 @@
 
 #define CONFIG_FS_ID_LEN 31
 #define CONFIG_FS_QUEUE_SIZE 1024 /* Cloud Hypervisor's default */
+#define CONFIG_FS_MAX 8
 
 struct fs_config {
 	char tag[VIRTIO_FS_TAG_LEN + 1];
