@@ -17,12 +17,20 @@
 #   reporting  free_page_reporting=on: the freed RAM goes back to the host
 #              by itself (RSS down by 200 MiB, reported_bytes counted)
 #   bad-balloon  bad --balloon and --vsock values exit 2 naming the option
+#   fs         virtio-fs on Debian's virtiofsd (in L1, on a directory in
+#              /tmp): the guest mounts it, reads a file the host wrote and
+#              writes one the host reads (sha256 equal); virtiofsd is
+#              killed and started again: the guest's next read fails the
+#              device (one line naming the socket, the VMM runs on; the
+#              read never returns), vm.reboot, and the guest mounts the
+#              new back end, both files equal; vm.counters' _fs0 says 1
+#              failure and 1 reconnect
 #
 # Usage: guestdev-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="vsock balloon reporting bad-balloon"
+ALL="vsock balloon reporting bad-balloon fs"
 MARK=PHYLLOME-GD
 suite_args "$@"
 VMM=$1
@@ -145,6 +153,55 @@ case_bad_balloon() {
       { bad bad-balloon "'$v': exit $rc, '$out'"; return; }
   done
   ok "bad-balloon (bad --balloon and --vsock values: one line naming the option, exit 2)"
+}
+
+# virtiofsd on DIR at SOCKET, in the background (pid in $fsd_pid); waits
+# for its socket.
+virtiofsd_start() {
+  rm -f "$2"
+  /usr/lib/qemu/virtiofsd --socket-path="$2" -o source="$1" -o cache=none \
+    >>"$LOGS/virtiofsd.log" 2>&1 &
+  fsd_pid=$!
+  local i
+  for ((i = 0; i < 50; i++)); do [ -S "$2" ] && return 0; sleep 0.2; done
+  return 1
+}
+
+case_fs() {
+  local dir=/tmp/guestdev-suite.$$.fs fsock=/tmp/guestdev-suite.$$.fs.sock host_sum got
+  sock=/tmp/guestdev-suite.$$.fs.api
+  rm -rf "$dir" "$sock" && mkdir -p "$dir"
+  head -c $((4 * MIB)) /dev/urandom >"$dir/host.bin"
+  host_sum=$(sha256sum <"$dir/host.bin" | cut -c1-64)
+  virtiofsd_start "$dir" "$fsock" || { bad fs "virtiofsd did not start: $(tail -2 "$LOGS/virtiofsd.log")"; return; }
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M,shared=on \
+    --serial "file=$LOGS/fs.log" --fs "tag=hostfs,socket=$fsock" --api-socket "path=$sock" \
+    --cmdline "console=ttyS0 quiet phyllome.action=halt-wait phyllome.guestdev=fs" \
+    2>"$LOGS/fs.err" &
+  vmm_pid=$!
+  local err=""
+  wait_saw fs "fs wait" 240 || err="the guest did not write its file: $(why $? fs)"
+  [ -n "$err" ] || [ "$(says fs "fs host")" = "$host_sum" ] || err="the guest read host.bin as $(says fs "fs host")"
+  got=$(sha256sum <"$dir/guest.bin" 2>/dev/null | cut -c1-64)
+  [ -n "$err" ] || [ "$(says fs "fs guest")" = "$got" ] || err="guest.bin: the guest wrote $(says fs "fs guest"), the host reads $got"
+  # The back end dies and comes back while the guest waits.
+  kill -9 "$fsd_pid"; wait "$fsd_pid" 2>/dev/null
+  [ -n "$err" ] || virtiofsd_start "$dir" "$fsock" || err="virtiofsd did not start again"
+  [ -n "$err" ] || wait_saw fs "fs stuck" 120 || err="the guest did not try again: $(why $? fs)"
+  [ -n "$err" ] || grep -q "vhost-user back end at $fsock" "$LOGS/fs.err" ||
+    err="no device error logged: $(tail -2 "$LOGS/fs.err")"
+  [ -n "$err" ] || [ "$(api -o /dev/null -w '%{http_code}' -X PUT http://localhost/api/v1/vm.reboot)" = 204 ] ||
+    err="vm.reboot refused"
+  [ -n "$err" ] || wait_saw fs "fs boot2" 300 || err="no second boot: $(why $? fs)"
+  [ -n "$err" ] || [ "$(says fs "fs boot2")" = "host $host_sum guest $got" ] || err="second boot read: $(says fs "fs boot2")"
+  local counters
+  counters=$(api http://localhost/api/v1/vm.counters | grep -o '"_fs0":{[^}]*}')
+  [ -n "$err" ] || [[ $counters == *'"reconnects":1,"failures":1}' ]] || err="vm.counters: $counters"
+  stop
+  kill "$fsd_pid" 2>/dev/null; wait "$fsd_pid" 2>/dev/null
+  rm -rf "$dir" "$fsock" "$sock"
+  [ -z "$err" ] || { bad fs "$err"; return; }
+  ok "fs (virtiofsd: the guest read 4 MiB and wrote 3 MiB, sha256 equal; virtiofsd killed and restarted: device error, vm.reboot, remounted, $counters)"
 }
 
 suite_run
