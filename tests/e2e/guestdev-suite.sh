@@ -25,12 +25,17 @@
 #              read never returns), vm.reboot, and the guest mounts the
 #              new back end, both files equal; vm.counters' _fs0 says 1
 #              failure and 1 reconnect
+#   fs-bench   (not by default: tools/bench/run-fs-bench) the guest's
+#              sequential write and read of 128 MiB and 1000 file creates
+#              on the same virtiofsd, under phyllome-vmm and then under
+#              QEMU's vhost-user-fs-pci (-M q35, memfd memory)
 #
 # Usage: guestdev-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="vsock balloon reporting bad-balloon fs"
+ALL="vsock balloon reporting bad-balloon fs fs-bench"
+DEFAULT_CASES="vsock balloon reporting bad-balloon fs"
 MARK=PHYLLOME-GD
 suite_args "$@"
 VMM=$1
@@ -202,6 +207,42 @@ case_fs() {
   rm -rf "$dir" "$fsock" "$sock"
   [ -z "$err" ] || { bad fs "$err"; return; }
   ok "fs (virtiofsd: the guest read 4 MiB and wrote 3 MiB, sha256 equal; virtiofsd killed and restarted: device error, vm.reboot, remounted, $counters)"
+}
+
+# One VM of the benchmark (phyllome-vmm or qemu) on a fresh virtiofsd:
+# prints the guest's "bench" line's numbers.
+fs_bench_one() {
+  local which=$1 dir=/tmp/guestdev-suite.$$.fsb fsock=/tmp/guestdev-suite.$$.fsb.sock
+  local cmdline="console=ttyS0 quiet phyllome.action=poweroff phyllome.guestdev=fsbench"
+  rm -rf "$dir" && mkdir -p "$dir"
+  virtiofsd_start "$dir" "$fsock" || return 1
+  if [ "$which" = qemu ]; then
+    timeout -k 5 600 qemu-system-x86_64 -M q35 -enable-kvm -cpu host -m 512M \
+      -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+      -chardev "socket,id=fs0,path=$fsock" -device vhost-user-fs-pci,chardev=fs0,tag=hostfs,queue-size=1024 \
+      -nodefaults -no-user-config -display none -no-reboot -serial "file:$LOGS/fsb-$which.log" \
+      -kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline" </dev/null >/dev/null 2>"$LOGS/fsb-$which.err"
+  else
+    timeout -k 5 600 "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M,shared=on \
+      --serial "file=$LOGS/fsb-$which.log" --fs "tag=hostfs,socket=$fsock" --cmdline "$cmdline" \
+      </dev/null >/dev/null 2>"$LOGS/fsb-$which.err"
+  fi
+  kill "$fsd_pid" 2>/dev/null; wait "$fsd_pid" 2>/dev/null
+  rm -rf "$dir" "$fsock"
+  says "fsb-$which" "bench"
+}
+
+case_fs_bench() {
+  local which line w r c report=""
+  for which in phyllome-vmm qemu; do
+    line=$(fs_bench_one "$which")
+    read -r _ w _ r _ c <<<"$line"
+    [ -n "${c:-}" ] && [ "$w" -gt 0 ] && [ "$r" -gt 0 ] && [ "$c" -gt 0 ] ||
+      { bad fs-bench "$which: no numbers: $(why 0 "fsb-$which")"; return; }
+    report+="$which: write $((12800 / w)) MiB/s, read $((12800 / r)) MiB/s, $((100000 / c)) creates/s; "
+  done
+  echo "# fs-bench: $report"
+  ok "fs-bench ($report)"
 }
 
 suite_run
