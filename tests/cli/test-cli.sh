@@ -77,7 +77,7 @@ usage_error fs-missing "--fs: socket=$work/nofs.sock" --kernel "$first" --memory
 usage_error fs-notsock "--fs: socket=$work/exists.sock is not a socket" --kernel "$first" \
   --memory shared=on --fs "tag=a,socket=$work/exists.sock"
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/deaf.sock"
-usage_error fs-deaf "--fs: socket=$work/deaf.sock: no vhost-user back end there" --kernel "$first" \
+usage_error fs-deaf "--fs: socket=$work/deaf.sock: no vhost-user session: the back end does not accept" --kernel "$first" \
   --memory shared=on --fs "tag=a,socket=$work/deaf.sock"
 usage_error not-kernel "not a Linux kernel" --kernel /etc/hostname
 usage_error serial-file "--serial" --kernel "$first" --serial file=/nonexistent/dir/log

@@ -304,8 +304,15 @@ static void test_bad_back_ends(void)
 	bad_case(DIE_AT_MEM, true, "closed the socket");
 	bad_case(BAD_BASE, true, "another ring");
 	bad_case(GOOD, false, "not shared");
+	/* More queues than the back end serves (GET_QUEUE_NUM: 2). */
+	struct fake f;
 	struct vhost_user vu;
 	const char *why = "";
+	fake_start(&f, sock_path, GOOD);
+	vhost_user_init(&vu, sock_path, 300);
+	CHECK(vhost_user_connect(&vu, 3, &why) == -1 && strstr(why, "fewer queues"));
+	CHECK(!vhost_user_connected(&vu));
+	fake_join(&f);
 	vhost_user_init(&vu, "/nonexistent/vhost.sock", 300);
 	CHECK(vhost_user_connect(&vu, 1, &why) == -1 && strstr(why, "no socket"));
 }

@@ -45,7 +45,7 @@ static int fs_open(struct vm_device *d, struct phy_error *err)
 	if (vhost_user_connect(&s->session, c->num_queues + 1, &why)) {
 		free(s);
 		return phy_err(err, PHY_E_INVALID,
-			       "--fs: socket=%s: no vhost-user back end there: %s",
+			       "--fs: socket=%s: no vhost-user session: %s",
 			       c->socket, why);
 	}
 	pthread_mutex_init(&s->lock, NULL);
