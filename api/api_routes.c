@@ -193,6 +193,28 @@ static void vsock_counters(struct json_buf *j, const struct phy_vsock_stats *s)
 	json_lit(j, "}");
 }
 
+/* The virtio-fs devices' counters, after whatever came before them. */
+static int fs_counters(const struct api_backend *b, struct api_reply *r)
+{
+	struct json_buf *j = &r->body;
+	for (unsigned i = 0; i < b->desc.nr_fs; i++) {
+		struct phy_fs_stats s;
+		struct phy_error err = { 0 };
+		int ret = b->ops->fs_stats(b->ctx, i, &s, &err);
+		if (ret) {
+			api_reply_error(r, error_status(b, ret), err.message);
+			return ret;
+		}
+		if (j->len > 1)
+			json_lit(j, ",");
+		json_str(j, b->desc.fs_ids[i]);
+		json_printf(j, ":{\"kicks\":%llu,\"calls\":%llu,\"reconnects\":%llu,"
+			    "\"failures\":%llu}", U(s.kicks), U(s.calls),
+			    U(s.reconnects), U(s.failures));
+	}
+	return 0;
+}
+
 static void vm_counters(const struct api_backend *b, struct api_reply *r)
 {
 	struct json_buf *j = &r->body;
@@ -270,6 +292,8 @@ static void vm_counters(const struct api_backend *b, struct api_reply *r)
 		json_lit(j, ":");
 		vsock_counters(j, &s);
 	}
+	if (fs_counters(b, r))
+		return;
 	json_lit(j, "}");
 	r->status = 200;
 }

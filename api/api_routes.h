@@ -52,6 +52,8 @@ struct api_backend_ops {
 	int (*resize_balloon)(void *ctx, uint64_t bytes, struct phy_error *err);
 	int (*vsock_stats)(void *ctx, struct phy_vsock_stats *out,
 			   struct phy_error *err);
+	int (*fs_stats)(void *ctx, unsigned index, struct phy_fs_stats *out,
+			struct phy_error *err);
 	/* Writes scanout `scanout` as a PNG at `path` (absolute). */
 	int (*screenshot)(void *ctx, unsigned scanout, const char *path,
 			  struct phy_error *err);
@@ -70,6 +72,8 @@ struct api_vm_desc {
 	unsigned gpu_outputs;        /* the GPU's scanouts; 0: no GPU */
 	bool balloon;                /* --balloon: vm.resize, "__balloon" */
 	const char *vsock_id;        /* --vsock's vm.counters key; NULL: none */
+	unsigned nr_fs;
+	const char *const *fs_ids;   /* vm.counters keys, one per --fs */
 	const char *version;
 };
 

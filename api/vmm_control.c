@@ -20,6 +20,7 @@
 #include "vmm/config/config.h"
 #include "vmm/config/config_balloon.h"
 #include "vmm/config/config_vsock.h"
+#include "vmm/config/config_fs.h"
 #include "vmm/config/config_disk.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
@@ -51,6 +52,8 @@ struct phy_vmm {
 	const char *disk_id_ptrs[CONFIG_MAX_DISKS];
 	char net_ids[CONFIG_MAX_NETS][CONFIG_NET_ID_LEN + 16];
 	char vsock_id[CONFIG_VSOCK_ID_LEN + 1];
+	char fs_ids[CONFIG_FS_MAX][CONFIG_FS_ID_LEN + 16];
+	const char *fs_id_ptrs[CONFIG_FS_MAX];
 	const char *net_id_ptrs[CONFIG_MAX_NETS];
 	/* --landlock and its rules from the command line, which every VM
 	 * gets (NULL: none), and the threads already confined. */
@@ -120,6 +123,17 @@ static void describe(struct phy_vmm *v)
 	}
 	d->disk_ids = v->disk_id_ptrs;
 	d->net_ids = v->net_id_ptrs;
+	d->nr_fs = cfg ? config_count(cfg, &fs_option) : 0;
+	for (unsigned i = 0; i < d->nr_fs; i++) {
+		const struct fs_config *f = config_item(cfg, &fs_option, i);
+		/* Cloud Hypervisor's name for one without an id. */
+		if (f->id[0])
+			snprintf(v->fs_ids[i], sizeof(v->fs_ids[i]), "%s", f->id);
+		else
+			snprintf(v->fs_ids[i], sizeof(v->fs_ids[i]), "_fs%u", i);
+		v->fs_id_ptrs[i] = v->fs_ids[i];
+	}
+	d->fs_ids = v->fs_id_ptrs;
 }
 
 /* The VM's events: to the monitor, and its own end ends the VMM. Runs on
@@ -403,6 +417,14 @@ static int be_vsock_stats(void *ctx, struct phy_vsock_stats *out,
 			 phy_vm_vsock_stats(v->vm, out, err));
 }
 
+static int be_fs_stats(void *ctx, unsigned index, struct phy_fs_stats *out,
+		       struct phy_error *err)
+{
+	struct phy_vmm *v = ctx;
+	return LOCKED(v, need_vm(v, "vm.counters", err) ?:
+			 phy_vm_fs_stats(v->vm, index, out, err));
+}
+
 static int be_resize_balloon(void *ctx, uint64_t bytes, struct phy_error *err)
 {
 	struct phy_vmm *v = ctx;
@@ -443,6 +465,7 @@ static const struct api_backend_ops vmm_ops = {
 	.gpu_stats = be_gpu_stats,
 	.balloon_stats = be_balloon_stats,
 	.vsock_stats = be_vsock_stats,
+	.fs_stats = be_fs_stats,
 	.resize_balloon = be_resize_balloon,
 	.screenshot = be_screenshot,
 };

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 void vhost_user_request(struct vhost_user_msg *msg, uint32_t request,
@@ -121,54 +122,117 @@ int vhost_user_parse_reply(const struct vhost_user_msg *req, const uint8_t *buf,
 	return 0;
 }
 
-int vhost_user_recv_reply(int sock, const struct vhost_user_msg *req,
-			  int timeout_ms, struct vhost_user_msg *reply,
-			  const char **why)
+/* Milliseconds left until `end` (CLOCK_MONOTONIC), at least 0. */
+static int ms_left(const struct timespec *end)
 {
-	static const char *const closed = "the back end closed the socket";
-	struct pollfd p = {.fd = sock, .events = POLLIN};
-	int r = poll(&p, 1, timeout_ms);
-	if (r <= 0) {
-		*why = r ? "poll failed" : "the back end did not answer in time";
-		return -1;
-	}
-	uint8_t buf[VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD + 1];
-	union {
-		char b[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			   .msg_controllen = sizeof(ctl.b)};
-	/* One reply per read: the back end writes each whole (a stream
-	 * socket may still split it; a partial one is refused). */
-	ssize_t n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	int fds[VHOST_USER_MAX_FDS];
-	unsigned nr = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c)) {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (end->tv_sec - now.tv_sec) * 1000LL +
+		       (end->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (int)ms;
+}
+
+/* The descriptors of one recvmsg() into fds (closed past the room). */
+static void take_fds(struct msghdr *m, int *fds, unsigned *nr)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < k; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (nr < VHOST_USER_MAX_FDS)
-				fds[nr++] = fd;
+			if (*nr < VHOST_USER_MAX_FDS)
+				fds[(*nr)++] = fd;
 			else
 				close(fd);
 		}
 	}
-	if (n <= 0) {
+}
+
+/*
+ * Reads up to `want` bytes into buf (have already there) before `end`:
+ * NULL, or why not. A back end may write a reply in pieces (libvhost-user
+ * sends the header, then the payload).
+ */
+static const char *recv_upto(int sock, uint8_t *buf, size_t *have, size_t want,
+			     const struct timespec *end, int *fds, unsigned *nr)
+{
+	while (*have < want) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		int r = poll(&p, 1, ms_left(end));
+		if (r <= 0)
+			return r ? "poll failed" : "the back end did not answer in time";
+		union {
+			char b[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {buf + *have, want - *have};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				   .msg_controllen = sizeof(ctl.b)};
+		ssize_t n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n >= 0)
+			take_fds(&m, fds, nr);
+		if (n <= 0)
+			return n ? "reading the reply failed" : "the back end closed the socket";
+		if (m.msg_flags & MSG_CTRUNC)
+			return "a reply with too many descriptors";
+		*have += (size_t)n;
+	}
+	return NULL;
+}
+
+/* Reads and drops what is already waiting, up to one message's worth
+ * (so a caller that goes on starts at an edge, and a back end that never
+ * stops writing cannot keep it here): whether there was anything. */
+static bool drain(int sock, int *fds, unsigned *nr)
+{
+	uint8_t scratch[VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD];
+	union {
+		char b[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {scratch, sizeof(scratch)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			   .msg_controllen = sizeof(ctl.b)};
+	ssize_t n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n > 0)
+		take_fds(&m, fds, nr);
+	return n > 0;
+}
+
+int vhost_user_recv_reply(int sock, const struct vhost_user_msg *req,
+			  int timeout_ms, struct vhost_user_msg *reply,
+			  const char **why)
+{
+	uint8_t buf[VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD];
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nr = 0;
+	size_t have = 0;
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	/* The header, then the payload it announces: never more than a
+	 * message can hold (a larger size is refused by the parser). */
+	*why = recv_upto(sock, buf, &have, VHOST_USER_HDR_SIZE, &end, fds, &nr);
+	uint32_t size;
+	memcpy(&size, buf + 8, sizeof(size));
+	if (!*why && size <= VHOST_USER_MAX_PAYLOAD)
+		*why = recv_upto(sock, buf, &have, VHOST_USER_HDR_SIZE + size, &end, fds, &nr);
+	/* Bytes beyond it: the front end asked for nothing more. */
+	if (!*why && size <= VHOST_USER_MAX_PAYLOAD && drain(sock, fds, &nr))
+		*why = "a reply longer than its header says";
+	if (*why) {
 		for (unsigned i = 0; i < nr; i++)
 			close(fds[i]);
-		*why = n ? "reading the reply failed" : closed;
 		return -1;
 	}
-	if (m.msg_flags & MSG_CTRUNC) {
-		for (unsigned i = 0; i < nr; i++)
-			close(fds[i]);
-		*why = "a reply with too many descriptors";
-		return -1;
-	}
-	return vhost_user_parse_reply(req, buf, (size_t)n, fds, nr, reply, why);
+	return vhost_user_parse_reply(req, buf, have, fds, nr, reply, why);
 }

@@ -108,9 +108,11 @@ int vhost_user_parse_reply(const struct vhost_user_msg *req, const uint8_t *buf,
 			   size_t len, const int *fds, unsigned nr_fds,
 			   struct vhost_user_msg *reply, const char **why);
 
-/* Reads one reply to req within timeout_ms (the back end may be stuck):
- * 0, or -1 with *why ("timed out", "the back end closed the socket", a
- * parse error, ...). */
+/* Reads one reply to req within timeout_ms (the back end may be stuck),
+ * in as many pieces as it comes: the header, then the payload it
+ * announces; bytes already waiting past it are an error too. 0, or -1
+ * with *why ("did not answer in time", "the back end closed the socket",
+ * a parse error, ...). */
 int vhost_user_recv_reply(int sock, const struct vhost_user_msg *req,
 			  int timeout_ms, struct vhost_user_msg *reply,
 			  const char **why);

@@ -452,6 +452,19 @@ PHY_API int phy_vm_vsock_stats(const struct phy_vm *vm,
 			       struct phy_vsock_stats *out,
 			       struct phy_error *err);
 
+/* Virtio-fs device `index` (--fs) since the VM was created: counts
+ * survive guest reboots. */
+struct phy_fs_stats {
+	uint64_t kicks;      /* guest notifications passed to the back end */
+	uint64_t calls;      /* back end interrupts passed to the guest */
+	uint64_t reconnects; /* sessions the device opened again */
+	uint64_t failures;   /* sessions ended by the back end's fault */
+};
+
+/* Fills *out; PHY_E_INVALID when there is no such device. Any thread. */
+PHY_API int phy_vm_fs_stats(const struct phy_vm *vm, unsigned index,
+			    struct phy_fs_stats *out, struct phy_error *err);
+
 /* The balloon (--balloon) since the VM was created: counts survive
  * guest reboots, what the guest holds does not. */
 #define PHY_BALLOON_GUEST_STATS 16

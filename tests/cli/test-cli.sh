@@ -66,6 +66,19 @@ touch "$work/exists.sock"
 usage_error socket-exists "--console: socket=$work/exists.sock: the path exists" \
   --kernel "$first" --serial null --console "socket=$work/exists.sock"
 usage_error positional "unexpected argument" "$first"
+# --fs: each mistake before the VM starts; a socket nobody listens on
+# (bound, never listening) is no back end.
+usage_error fs-shared "--fs: tag=a needs --memory shared=on" --kernel "$first" --fs tag=a,socket=/x
+usage_error fs-tag "--fs: tag=.* must be 1 to 36 bytes" --kernel "$first" --memory shared=on \
+  --fs tag=0123456789012345678901234567890123456,socket=/x
+usage_error fs-notag "--fs: tag= is required" --kernel "$first" --memory shared=on --fs socket=/x
+usage_error fs-missing "--fs: socket=$work/nofs.sock" --kernel "$first" --memory shared=on \
+  --fs "tag=a,socket=$work/nofs.sock"
+usage_error fs-notsock "--fs: socket=$work/exists.sock is not a socket" --kernel "$first" \
+  --memory shared=on --fs "tag=a,socket=$work/exists.sock"
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/deaf.sock"
+usage_error fs-deaf "--fs: socket=$work/deaf.sock: no vhost-user session: the back end does not accept" --kernel "$first" \
+  --memory shared=on --fs "tag=a,socket=$work/deaf.sock"
 usage_error not-kernel "not a Linux kernel" --kernel /etc/hostname
 usage_error serial-file "--serial" --kernel "$first" --serial file=/nonexistent/dir/log
 

@@ -21,12 +21,25 @@
 #   reporting  free_page_reporting=on: the freed RAM goes back to the host
 #              by itself (RSS down by 200 MiB, reported_bytes counted)
 #   bad-balloon  bad --balloon and --vsock values exit 2 naming the option
+#   fs         virtio-fs on Debian's virtiofsd (in L1, on a directory in
+#              /tmp): the guest mounts it, reads a file the host wrote and
+#              writes one the host reads (sha256 equal); virtiofsd is
+#              killed and started again: the guest's next read fails the
+#              device (one line naming the socket, the VMM runs on; the
+#              read never returns), vm.reboot, and the guest mounts the
+#              new back end, both files equal; vm.counters' _fs0 says 1
+#              failure and 1 reconnect
+#   fs-bench   (not by default: tools/bench/run-fs-bench) the guest's
+#              sequential write and read of 128 MiB and 1000 file creates
+#              on the same virtiofsd, under phyllome-vmm and then under
+#              QEMU's vhost-user-fs-pci (-M q35, memfd memory)
 #
 # Usage: guestdev-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="vsock socat balloon reporting bad-balloon"
+ALL="vsock socat balloon reporting bad-balloon fs fs-bench"
+DEFAULT_CASES="vsock socat balloon reporting bad-balloon fs"
 MARK=PHYLLOME-GD
 suite_args "$@"
 VMM=$1
@@ -192,6 +205,91 @@ case_bad_balloon() {
       { bad bad-balloon "'$v': exit $rc, '$out'"; return; }
   done
   ok "bad-balloon (bad --balloon and --vsock values: one line naming the option, exit 2)"
+}
+
+# virtiofsd on DIR at SOCKET, in the background (pid in $fsd_pid); waits
+# for its socket.
+virtiofsd_start() {
+  rm -f "$2"
+  /usr/lib/qemu/virtiofsd --socket-path="$2" -o source="$1" -o cache=none \
+    >>"$LOGS/virtiofsd.log" 2>&1 &
+  fsd_pid=$!
+  local i
+  for ((i = 0; i < 50; i++)); do [ -S "$2" ] && return 0; sleep 0.2; done
+  return 1
+}
+
+case_fs() {
+  local dir=/tmp/guestdev-suite.$$.fs fsock=/tmp/guestdev-suite.$$.fs.sock host_sum got
+  sock=/tmp/guestdev-suite.$$.fs.api
+  rm -rf "$dir" "$sock" && mkdir -p "$dir"
+  head -c $((4 * MIB)) /dev/urandom >"$dir/host.bin"
+  host_sum=$(sha256sum <"$dir/host.bin" | cut -c1-64)
+  virtiofsd_start "$dir" "$fsock" || { bad fs "virtiofsd did not start: $(tail -2 "$LOGS/virtiofsd.log")"; return; }
+  "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M,shared=on \
+    --serial "file=$LOGS/fs.log" --fs "tag=hostfs,socket=$fsock" --api-socket "path=$sock" \
+    --cmdline "console=ttyS0 quiet phyllome.action=halt-wait phyllome.guestdev=fs" \
+    2>"$LOGS/fs.err" &
+  vmm_pid=$!
+  local err=""
+  wait_saw fs "fs wait" 240 || err="the guest did not write its file: $(why $? fs)"
+  [ -n "$err" ] || [ "$(says fs "fs host")" = "$host_sum" ] || err="the guest read host.bin as $(says fs "fs host")"
+  got=$(sha256sum <"$dir/guest.bin" 2>/dev/null | cut -c1-64)
+  [ -n "$err" ] || [ "$(says fs "fs guest")" = "$got" ] || err="guest.bin: the guest wrote $(says fs "fs guest"), the host reads $got"
+  # The back end dies and comes back while the guest waits.
+  kill -9 "$fsd_pid"; wait "$fsd_pid" 2>/dev/null
+  [ -n "$err" ] || virtiofsd_start "$dir" "$fsock" || err="virtiofsd did not start again"
+  [ -n "$err" ] || wait_saw fs "fs stuck" 120 || err="the guest did not try again: $(why $? fs)"
+  [ -n "$err" ] || grep -q "vhost-user back end at $fsock" "$LOGS/fs.err" ||
+    err="no device error logged: $(tail -2 "$LOGS/fs.err")"
+  [ -n "$err" ] || [ "$(api -o /dev/null -w '%{http_code}' -X PUT http://localhost/api/v1/vm.reboot)" = 204 ] ||
+    err="vm.reboot refused"
+  [ -n "$err" ] || wait_saw fs "fs boot2" 300 || err="no second boot: $(why $? fs)"
+  [ -n "$err" ] || [ "$(says fs "fs boot2")" = "host $host_sum guest $got" ] || err="second boot read: $(says fs "fs boot2")"
+  local counters
+  counters=$(api http://localhost/api/v1/vm.counters | grep -o '"_fs0":{[^}]*}')
+  [ -n "$err" ] || [[ $counters == *'"reconnects":1,"failures":1}' ]] || err="vm.counters: $counters"
+  stop
+  kill "$fsd_pid" 2>/dev/null; wait "$fsd_pid" 2>/dev/null
+  rm -rf "$dir" "$fsock" "$sock"
+  [ -z "$err" ] || { bad fs "$err"; return; }
+  ok "fs (virtiofsd: the guest read 4 MiB and wrote 3 MiB, sha256 equal; virtiofsd killed and restarted: device error, vm.reboot, remounted, $counters)"
+}
+
+# One VM of the benchmark (phyllome-vmm or qemu) on a fresh virtiofsd:
+# prints the guest's "bench" line's numbers.
+fs_bench_one() {
+  local which=$1 dir=/tmp/guestdev-suite.$$.fsb fsock=/tmp/guestdev-suite.$$.fsb.sock
+  local cmdline="console=ttyS0 quiet phyllome.action=poweroff phyllome.guestdev=fsbench"
+  rm -rf "$dir" && mkdir -p "$dir"
+  virtiofsd_start "$dir" "$fsock" || return 1
+  if [ "$which" = qemu ]; then
+    timeout -k 5 600 qemu-system-x86_64 -M q35 -enable-kvm -cpu host -m 512M \
+      -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+      -chardev "socket,id=fs0,path=$fsock" -device vhost-user-fs-pci,chardev=fs0,tag=hostfs,queue-size=1024 \
+      -nodefaults -no-user-config -display none -no-reboot -serial "file:$LOGS/fsb-$which.log" \
+      -kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline" </dev/null >/dev/null 2>"$LOGS/fsb-$which.err"
+  else
+    timeout -k 5 600 "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M,shared=on \
+      --serial "file=$LOGS/fsb-$which.log" --fs "tag=hostfs,socket=$fsock" --cmdline "$cmdline" \
+      </dev/null >/dev/null 2>"$LOGS/fsb-$which.err"
+  fi
+  kill "$fsd_pid" 2>/dev/null; wait "$fsd_pid" 2>/dev/null
+  rm -rf "$dir" "$fsock"
+  says "fsb-$which" "bench"
+}
+
+case_fs_bench() {
+  local which line w r c report=""
+  for which in phyllome-vmm qemu; do
+    line=$(fs_bench_one "$which")
+    read -r _ w _ r _ c <<<"$line"
+    [ -n "${c:-}" ] && [ "$w" -gt 0 ] && [ "$r" -gt 0 ] && [ "$c" -gt 0 ] ||
+      { bad fs-bench "$which: no numbers: $(why 0 "fsb-$which")"; return; }
+    report+="$which: write $((12800 / w)) MiB/s, read $((12800 / r)) MiB/s, $((100000 / c)) creates/s; "
+  done
+  echo "# fs-bench: $report"
+  ok "fs-bench ($report)"
 }
 
 suite_run

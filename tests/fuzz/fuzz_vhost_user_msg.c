@@ -5,13 +5,40 @@
  * asked for REPLY_ACK, a configuration range); the rest is the reply as
  * read from the socket. The parser must never read past the input nor
  * accept a reply whose header disagrees with the request or its length,
- * and what it takes must fit the message.
+ * and what it takes must fit the message. The same bytes then arrive on
+ * a socket in up to three pieces for vhost_user_recv_reply(), which
+ * reads the header, then the payload it announces: it must take the
+ * reply exactly when the parser took it whole.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "devices/vhost/vhost_user_msg.h"
+
+/* The reply written in pieces (cut where `cuts` says) and read back
+ * without waiting: whether it was taken. */
+static bool recv_agrees(const struct vhost_user_msg *req, const uint8_t *buf,
+			size_t n, unsigned cuts)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		abort();
+	size_t a = n ? (cuts & 7) % (n + 1) : 0, b = n ? ((cuts >> 3) * 13) % (n + 1) : 0;
+	size_t lo = a < b ? a : b, hi = a < b ? b : a;
+	if ((lo && write(sv[1], buf, lo) != (ssize_t)lo) ||
+	    (hi > lo && write(sv[1], buf + lo, hi - lo) != (ssize_t)(hi - lo)) ||
+	    (n > hi && write(sv[1], buf + hi, n - hi) != (ssize_t)(n - hi)))
+		abort();
+	struct vhost_user_msg reply;
+	const char *why;
+	bool took = vhost_user_recv_reply(sv[0], req, 0, &reply, &why) == 0;
+	close(sv[0]);
+	close(sv[1]);
+	return took;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,6 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r && !why)
 		abort();
+	if (recv_agrees(&req, buf, n, data[1] >> 1) != (r == 0)) {
+		fprintf(stderr, "the socket reader and the parser disagree\n");
+		abort();
+	}
 	free(buf);
 	return 0;
 }

@@ -58,6 +58,8 @@ static void test_null_vm(void)
 	struct phy_balloon_stats bst;
 	struct phy_vsock_stats vst;
 	expect_invalid(phy_vm_vsock_stats(NULL, &vst, &err), &err, "phy_vm_vsock_stats: NULL");
+	struct phy_fs_stats fst;
+	expect_invalid(phy_vm_fs_stats(NULL, 0, &fst, &err), &err, "phy_vm_fs_stats: NULL");
 	expect_invalid(phy_vm_balloon_stats(NULL, &bst, &err), &err, "phy_vm_balloon_stats: NULL");
 	expect_invalid(phy_vm_set_balloon(NULL, 4096, &err), &err, "phy_vm_set_balloon: NULL");
 	CHECK_EQ_U64(phy_vm_set_balloon(NULL, 0, NULL), -PHY_E_INVALID);

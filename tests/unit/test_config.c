@@ -19,6 +19,7 @@
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
+#include "vmm/config/config_fs.h"
 #include "vmm/config/config_balloon.h"
 #include "vmm/config/config_landlock.h"
 
@@ -595,6 +596,57 @@ static void test_rng(void)
 	phy_config_free(c);
 }
 
+/* --fs: Cloud Hypervisor's syntax, up to 8 devices with distinct tags,
+ * only on shared memory; garbage refused naming the option. */
+static void test_fs(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "kernel", "/k") == 0);
+	CHECK(set(c, "fs", "tag=myfs,socket=/tmp/fs.sock") == 0);
+	CHECK(set(c, "fs", "socket=/tmp/b.sock,tag=b,num_queues=4,queue_size=256,id=f1,pci_segment=0") == 0);
+	const struct fs_config *f = config_item(c, &fs_option, 0);
+	CHECK(f && !strcmp(f->tag, "myfs") && !strcmp(f->socket, "/tmp/fs.sock") &&
+	      f->num_queues == 1 && f->queue_size == 1024 && !f->id[0]);
+	f = config_item(c, &fs_option, 1);
+	CHECK(f && f->num_queues == 4 && f->queue_size == 256 && !strcmp(f->id, "f1"));
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK(strstr(err.message, "--fs: tag=myfs needs --memory shared=on") != NULL);
+	CHECK(set(c, "memory", "size=512M,shared=on") == 0);
+	CHECK(phy_config_validate(c, &err) == 0);
+	CHECK(set(c, "fs", "tag=b,socket=/tmp/c.sock") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK(strstr(err.message, "--fs: tag=b given twice") != NULL);
+	struct phy_config copy;
+	CHECK(config_copy(&copy, c) == 0);
+	const struct fs_config *fc = config_item(&copy, &fs_option, 0);
+	CHECK(fc && fc->socket != config_item(c, &fs_option, 0) &&
+	      !strcmp(fc->socket, "/tmp/fs.sock"));
+	config_release(&copy);
+	phy_config_free(c);
+
+	static const char *const cases[][2] = {
+		{ "", "--fs" },
+		{ "socket=/s", "--fs: tag= is required" },
+		{ "tag=t", "--fs: socket= is required" },
+		{ "tag=,socket=/s", "--fs: tag= must be 1 to 36 bytes" },
+		{ "tag=0123456789012345678901234567890123456,socket=/s", "must be 1 to 36 bytes" },
+		{ "tag=a,tag=b,socket=/s", "--fs: tag= given twice" },
+		{ "tag=t,socket=", "--fs: socket= needs a path" },
+		{ "tag=t,socket=/a,socket=/b", "--fs: socket= given twice" },
+		{ "tag=t,socket=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too long for a Unix socket" },
+		{ "tag=t,socket=/s,num_queues=0", "--fs: num_queues=0" },
+		{ "tag=t,socket=/s,num_queues=65", "--fs: num_queues=65" },
+		{ "tag=t,socket=/s,queue_size=3", "--fs: queue_size=3" },
+		{ "tag=t,socket=/s,pci_segment=1", "unknown key 'pci_segment'" },
+		{ "tag=t,socket=/s,cache=always", "unknown key 'cache'" },
+	};
+	c = phy_config_new();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad(c, "fs", cases[i][0], cases[i][1]);
+	CHECK(config_count(c, &fs_option) == 0);
+	phy_config_free(c);
+}
+
 /* --vsock: Cloud Hypervisor's syntax, one device, the spec's reserved
  * CIDs and garbage refused naming the option. */
 static void test_vsock(void)
@@ -1012,6 +1064,7 @@ int main(void)
 	test_net_fd_syntax();
 	test_rng();
 	test_vsock();
+	test_fs();
 	test_balloon();
 	test_firmware();
 	test_gpu();

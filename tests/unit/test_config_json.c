@@ -64,6 +64,8 @@ static void test_round_trip(void)
 		{ "rng", "src=/dev/random" },
 		{ "vsock", "cid=42,socket=/run/v.sock,id=vs" },
 		{ "balloon", "size=256M,free_page_reporting=on" },
+		{ "fs", "tag=myfs,socket=/run/fs.sock,num_queues=2,id=f0" },
+		{ "fs", "tag=two,socket=/run/fs2.sock,queue_size=256" },
 		{ "serial", "file=/tmp/s.log" },
 		{ "gpu", "mode=2d,outputs=2,width=800,height=600" },
 		{ "screenshot-on-exit", "/tmp/shot.png" },
@@ -85,6 +87,10 @@ static void test_round_trip(void)
 				 "\"id\":\"vs\",\"pci_segment\":0}");
 	CHECK_STR_CONTAINS(text, "\"balloon\":{\"size\":268435456,\"deflate_on_oom\":false,"
 				 "\"free_page_reporting\":true}");
+	CHECK_STR_CONTAINS(text, "\"fs\":[{\"tag\":\"myfs\",\"socket\":\"/run/fs.sock\","
+				 "\"num_queues\":2,\"queue_size\":1024,\"id\":\"f0\",\"pci_segment\":0},"
+				 "{\"tag\":\"two\",\"socket\":\"/run/fs2.sock\",\"num_queues\":1,"
+				 "\"queue_size\":256,\"id\":null,\"pci_segment\":0}]");
 	CHECK_STR_CONTAINS(text, "\"serial\":{\"file\":\"/tmp/s.log\",\"mode\":\"File\",\"socket\":null}");
 	CHECK_STR_CONTAINS(text, "\"gpu\":{\"mode\":\"2d\",\"width\":800,\"height\":600,\"outputs\":2");
 	free(text);
@@ -99,6 +105,7 @@ static void test_round_trip(void)
 	CHECK_STR_CONTAINS(text, "\"kernel\":null");
 	CHECK_STR_CONTAINS(text, "\"vsock\":null");
 	CHECK_STR_CONTAINS(text, "\"balloon\":null");
+	CHECK_STR_CONTAINS(text, "\"fs\":null");
 	free(text);
 	CHECK(phy_config_set(c, "firmware", "path=/fw.fd,vars=/v.fd,vars_template=/t.fd", &err) == 0);
 	CHECK(phy_config_set(c, "rng", "off", &err) == 0);
@@ -262,6 +269,14 @@ static void test_bad_documents(void)
 	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"pci_segment\":1}}", "vsock.pci_segment: not supported");
 	bad("{\"vsock\":{\"cid\":3,\"socket\":\"/v\",\"port\":1}}", "vsock.port: unknown member");
 	bad("{\"vsock\":[]}", "vsock: expected an object");
+	bad("{\"fs\":{}}", "fs: expected an array");
+	bad("{\"fs\":[{\"socket\":\"/s\"}]}", "fs[0]: tag is required");
+	bad("{\"fs\":[{\"tag\":\"t\"}]}", "fs[0]: socket is required");
+	bad("{\"fs\":[{\"tag\":\"t,x\",\"socket\":\"/s\"}]}", "fs[0].tag: ");
+	bad("{\"fs\":[{\"tag\":\"t\",\"socket\":\"/s\",\"num_queues\":0}]}",
+	    "fs[0]: --fs: num_queues=0");
+	bad("{\"fs\":[{\"tag\":\"t\",\"socket\":\"/s\",\"cache_size\":1}]}",
+	    "fs[0].cache_size: unknown member");
 	bad("{\"balloon\":{}}", "balloon: size is required");
 	bad("{\"balloon\":{\"size\":-5}}", "balloon.size: expected an integer");
 	bad("{\"balloon\":{\"size\":4097}}", "balloon: --balloon: size=4097 is not a size");

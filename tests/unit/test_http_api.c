@@ -283,6 +283,12 @@ static int f_vsock_stats(void *c, struct phy_vsock_stats *s, struct phy_error *e
 	return 0;
 }
 
+static int f_fs_stats(void *c, unsigned i, struct phy_fs_stats *s, struct phy_error *e)
+{
+	*s = (struct phy_fs_stats){.kicks = 10 + i, .calls = 9, .reconnects = 1, .failures = 2};
+	return 0;
+}
+
 static int f_resize_balloon(void *c, uint64_t bytes, struct phy_error *e)
 {
 	struct fake_vm *f = c;
@@ -311,6 +317,7 @@ static const struct api_backend_ops fake_ops = {
 	.balloon_stats = f_balloon_stats,
 	.resize_balloon = f_resize_balloon,
 	.vsock_stats = f_vsock_stats,
+	.fs_stats = f_fs_stats,
 	.screenshot = f_screenshot,
 };
 
@@ -535,6 +542,14 @@ static void test_balloon_routes(void)
 			   "\"vs\\\"0\":{\"host_connects\":3,\"guest_connects\":2,"
 			   "\"connections\":1,\"rx_bytes\":100,\"tx_bytes\":200,"
 			   "\"resets\":4,\"bad_packets\":5}}");
+	/* The virtio-fs devices', by id, last. */
+	static const char *const fs_ids[] = {"_fs0", "docs"};
+	b.desc.fs_ids = fs_ids;
+	b.desc.nr_fs = 2;
+	CHECK(route(&b, "GET /api/v1/vm.counters HTTP/1.1\r\n\r\n", &r) == 200);
+	CHECK_STR_CONTAINS(r.body.data, "\"bad_packets\":5},\"_fs0\":{\"kicks\":10,"
+			   "\"calls\":9,\"reconnects\":1,\"failures\":2},\"docs\":{\"kicks\":11,");
+	b.desc.nr_fs = 0;
 	b.desc.vsock_id = NULL;
 
 	CHECK(resize(&b, "{\"desired_balloon\":268435456}", &r) == 204);

@@ -39,7 +39,7 @@ kdir=$("$here/fetch-kernel.sh") || die "cannot fetch the kernel"
 # soft dependency of ext4, so modules.dep does not bring it. button and
 # evdev: the ACPI power button as an input device that /init's acpid reads.
 MODULES="virtio_pci virtio_mmio virtio_blk virtio_net virtio_console virtio_input
-         virtio_gpu virtio_balloon virtio_rng vmw_vsock_virtio_transport
+         virtio_gpu virtio_balloon virtio_rng vmw_vsock_virtio_transport virtiofs
          ext4 crc32c_generic button evdev"
 inputs=$( (cat "$kdir/.stamp" "$here/init" "$here/mkinitramfs.sh" "$here/modules-closure.sh" "$0"
            sha256sum "$(command -v busybox)" /sbin/mke2fs

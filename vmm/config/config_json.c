@@ -25,6 +25,7 @@
 #include "vmm/config/config_landlock.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
+#include "vmm/config/config_fs.h"
 #include "vmm/config/config_balloon.h"
 
 /* Arrays past this are refused before anything is added. */
@@ -494,6 +495,43 @@ static int apply_vsock(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	return ret;
 }
 
+/* FsConfig: --fs tag=TAG,socket=PATH[,num_queues=N][,queue_size=N][,id=ID]. */
+static int add_fs(struct phy_config *cfg, const struct jpath *p, json_t *o)
+{
+	static const char *const known[] = {
+		"tag", "socket", "num_queues", "queue_size", "id", NULL,
+	};
+	static const struct ch_default defaults[] = {
+		{ "pci_segment", "0" }, { NULL, NULL },
+	};
+	const char *tag = NULL, *sock = NULL, *id = NULL;
+	uint64_t nq = 1, qs = CONFIG_FS_QUEUE_SIZE;
+	bool given;
+	static const char *const names[] = { "tag", "socket", "id" };
+	const char **strs[] = { &tag, &sock, &id };
+	int ret = check_members(p, o, known, defaults);
+	for (unsigned i = 0; !ret && i < 3; i++) {
+		ret = get_str(p, o, names[i], strs[i]);
+		if (!ret && *strs[i])
+			ret = no_comma(p, names[i], *strs[i]);
+	}
+	if (!ret)
+		ret = get_uint(p, o, "num_queues", UINT16_MAX, &nq, &given);
+	if (!ret)
+		ret = get_uint(p, o, "queue_size", UINT16_MAX, &qs, &given);
+	if (!ret && (!tag || !sock))
+		ret = jfail(p, "%s is required", tag ? "socket" : "tag");
+	if (ret)
+		return ret;
+	char *v = NULL;
+	if (asprintf(&v, "tag=%s,socket=%s,num_queues=%" PRIu64 ",queue_size=%" PRIu64 "%s%s",
+		     tag, sock, nq, qs, id ? ",id=" : "", id ? id : "") < 0)
+		return phy_err(p->err, PHY_E_NOMEM, "%s: out of memory", p->what);
+	ret = jwrap(p, phy_config_set(cfg, "fs", v, p->err));
+	free(v);
+	return ret;
+}
+
 /* BalloonConfig: --balloon size=N[,deflate_on_oom=on][,free_page_reporting=on]. */
 static int apply_balloon(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
@@ -625,12 +663,12 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
 	static const char *const known[] = {
 		"cpus", "memory", "payload", "disks", "net", "rng", "serial",
-		"console", "phyllome", "vsock", "balloon", "landlock_enable",
+		"console", "phyllome", "vsock", "balloon", "fs", "landlock_enable",
 		"landlock_rules", NULL,
 	};
 	static const struct ch_default defaults[] = {
 		{ "rate_limit_groups", "null" },
-		{ "fs", "null" }, { "pmem", "null" }, { "devices", "[]" },
+		{ "pmem", "null" }, { "devices", "[]" },
 		{ "user_devices", "null" }, { "vdpa", "null" },
 		{ "pvpanic", "false" }, { "iommu", "false" },
 		{ "sgx_epc", "null" }, { "numa", "null" }, { "watchdog", "false" },
@@ -668,6 +706,7 @@ static int apply_root(struct phy_config *cfg, const struct jpath *p, json_t *o)
 	SECTION("rng", apply_rng(cfg, &s, member(o, "rng")))
 	SECTION("vsock", apply_vsock(cfg, &s, member(o, "vsock")))
 	SECTION("balloon", apply_balloon(cfg, &s, member(o, "balloon")))
+	SECTION("fs", apply_array(cfg, &s, member(o, "fs"), add_fs))
 	SECTION("serial", apply_console(cfg, &s, member(o, "serial"), "serial"))
 	SECTION("console", apply_console(cfg, &s, member(o, "console"), "console"))
 	SECTION("phyllome", apply_ours(cfg, &s, ours))
@@ -893,6 +932,20 @@ static json_t *landlock_rules_json(const struct phy_config *cfg)
 	return a;
 }
 
+static json_t *fs_json(const struct phy_config *cfg)
+{
+	unsigned n = config_count(cfg, &fs_option);
+	json_t *a = n ? json_array() : json_null();
+	for (unsigned i = 0; i < n && a; i++) {
+		const struct fs_config *f = config_item(cfg, &fs_option, i);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:i,s:o,s:i}",
+			"tag", f->tag, "socket", f->socket,
+			"num_queues", f->num_queues, "queue_size", f->queue_size,
+			"id", str_or_null(f->id[0] ? f->id : NULL), "pci_segment", 0));
+	}
+	return a;
+}
+
 static json_t *balloon_json(const struct phy_config *cfg)
 {
 	const struct balloon_config *b = config_item(cfg, &balloon_option, 0);
@@ -934,6 +987,7 @@ char *config_json_dump(const struct phy_config *cfg,
 		"phyllome", ours_json(cfg, fw));
 	if (!root || json_object_set_new(root, "vsock", vsock_json(cfg)) ||
 	    json_object_set_new(root, "balloon", balloon_json(cfg)) ||
+	    json_object_set_new(root, "fs", fs_json(cfg)) ||
 	    json_object_set_new(root, "landlock_enable", json_boolean(cfg->landlock)) ||
 	    json_object_set_new(root, "landlock_rules", landlock_rules_json(cfg))) {
 		json_decref(root);

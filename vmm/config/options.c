@@ -26,6 +26,7 @@
 #include "vmm/config/config_net.h"
 #include "vmm/config/config_rng.h"
 #include "vmm/config/config_vsock.h"
+#include "vmm/config/config_fs.h"
 #include "vmm/config/config_balloon.h"
 #include "vmm/config/endpoint.h"
 #include "vmm/config/option.h"
@@ -321,6 +322,9 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	DEVICE("balloon", "size=SIZE[,deflate_on_oom=on][,free_page_reporting=on]", \
 	       "virtio-balloon asking the guest for SIZE of its RAM (0: none yet; " \
 	       "vm.resize desired_balloon changes it)", balloon_option)      \
+	DEVICE("fs", "tag=TAG,socket=PATH[,num_queues=N][,queue_size=N][,id=ID]", \
+	       "virtio-fs served by the vhost-user back end (virtiofsd) on PATH; " \
+	       "needs --memory shared=on (repeatable, up to 8)", fs_option)  \
 	MACHINE("display", "none|sdl",                                        \
 		"sdl: a window showing the GPU's first output, with keyboard and tablet (default none)", \
 		set_display)                                                  \

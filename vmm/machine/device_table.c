@@ -26,6 +26,7 @@ extern const struct device_type virtio_rng_type;
 extern const struct device_type virtio_console_type;
 extern const struct device_type virtio_vsock_type;
 extern const struct device_type virtio_balloon_type;
+extern const struct device_type virtio_fs_type;
 
 const struct device_type *const device_table[] = {
 	&firmware_type,        /* --firmware: its ROM and variables */
@@ -46,6 +47,7 @@ const struct device_type *const device_table[] = {
 	&virtio_console_type,  /* --console, unless off (the default) */
 	&virtio_vsock_type,    /* --vsock */
 	&virtio_balloon_type,  /* --balloon */
+	&virtio_fs_type,       /* --fs */
 };
 
 const unsigned device_table_size = sizeof(device_table) / sizeof(device_table[0]);

@@ -21,6 +21,44 @@ case $step in
     rm -f /fill/f
     umount /fill
     say "filled $(grep MemFree /proc/meminfo | tr -s ' ')" ;;
+  fs) # the host's directory; the host kills and restarts virtiofsd while
+      # the guest waits; the guest's next read fails the device and never
+      # returns, and the host reboots the VM (vm.reboot)
+    modprobe virtiofs
+    mkdir -p /mnt/h
+    mount -t virtiofs hostfs /mnt/h || { say "fs mount failed"; return 0; }
+    if [ -e /mnt/h/guest.bin ]; then
+      say "fs boot2 host $(sha256sum </mnt/h/host.bin | cut -c1-64) guest $(sha256sum </mnt/h/guest.bin | cut -c1-64)"
+      return 0
+    fi
+    say "fs host $(sha256sum </mnt/h/host.bin | cut -c1-64)"
+    dd if=/dev/urandom of=/mnt/h/guest.bin bs=64k count=48 2>/dev/null
+    sync
+    say "fs guest $(sha256sum </mnt/h/guest.bin | cut -c1-64)"
+    say "fs wait"
+    sleep 8
+    cat /mnt/h/host.bin >/dev/null &
+    sleep 3
+    say "fs stuck"
+    sleep 100000 ;;
+  fsbench) # tools/bench/run-fs-bench: sequential write and read of 128 MiB
+      # (cache=none: every byte through virtio-fs), then 1000 files
+      # created; times in centiseconds of /proc/uptime
+    modprobe virtiofs
+    mkdir -p /mnt/h
+    mount -t virtiofs hostfs /mnt/h || { say "bench mount failed"; return 0; }
+    cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+    a=$(cs)
+    dd if=/dev/zero of=/mnt/h/seq bs=1M count=128 conv=fsync 2>/dev/null
+    b=$(cs)
+    dd if=/mnt/h/seq of=/dev/null bs=1M 2>/dev/null
+    c=$(cs)
+    mkdir /mnt/h/many
+    i=0
+    while [ $i -lt 1000 ]; do : >/mnt/h/many/f$i; i=$((i + 1)); done
+    d=$(cs)
+    say "bench write_cs $((b - a)) read_cs $((c - b)) create_cs $((d - c))"
+    umount /mnt/h ;;
   vsock) # the host connects twice to port 1234; then two connections to host port 5000
     vsock-peer serve 1234 2 || say "serve failed"
     vsock-peer send 5000 26214400 &
