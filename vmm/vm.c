@@ -19,6 +19,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/thread.h"
 #include "vmm/config/options.h"
 #include "vmm/machine/device.h"
@@ -252,6 +253,8 @@ static void *supervisor_thread(void *arg)
 {
 	struct phy_vm *vm = arg;
 	pthread_setname_np(pthread_self(), "phy-supervisor");
+	/* A reboot rebuilds the machine here: the builders' union. */
+	sandbox_enter(vm->cfg.seccomp, SANDBOX_SUPERVISOR);
 	struct phy_error err = { 0 };
 	report_started(vm);
 	int ret = start_vcpus(vm, &err);

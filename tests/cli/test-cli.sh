@@ -66,6 +66,7 @@ touch "$work/exists.sock"
 usage_error socket-exists "--console: socket=$work/exists.sock: the path exists" \
   --kernel "$first" --serial null --console "socket=$work/exists.sock"
 usage_error positional "unexpected argument" "$first"
+usage_error seccomp "--seccomp: 'maybe' is not true, false or log" --kernel "$first" --seccomp maybe
 usage_error not-kernel "not a Linux kernel" --kernel /etc/hostname
 usage_error serial-file "--serial" --kernel "$first" --serial file=/nonexistent/dir/log
 

@@ -13,6 +13,8 @@
 
 #include <phyllome/vmm.h>
 
+#include "common/sandbox.h"
+
 struct device_option;
 
 /* Where a console goes: --serial (the UART) and --console (virtio-console)
@@ -66,6 +68,9 @@ struct phy_config {
 	int api_socket_fd;
 	char *event_monitor;
 	int event_monitor_fd;
+	/* --seccomp: the library's threads' filters (off unless asked);
+	 * the VMM's, not VmConfig's, as in Cloud Hypervisor. */
+	enum sandbox_mode seccomp;
 
 	struct config_item items[CONFIG_MAX_ITEMS];
 	unsigned nr_items;

@@ -333,7 +333,19 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	MACHINE("event-monitor", "path=PATH|fd=N|PATH",                       \
 		"append lifecycle events, one JSON object per line, to this file, " \
 		"FIFO or descriptor",                                         \
-		set_event_monitor)
+		set_event_monitor)                                            \
+	MACHINE("seccomp", "true|false|log",                                  \
+		"seccomp filters on the VMM's threads; log: only log what they " \
+		"would forbid (default: true in the CLI, false in the library)", set_seccomp)
+
+static int set_seccomp(struct phy_config *cfg, const char *value,
+		       struct phy_error *err)
+{
+	if (sandbox_parse_mode(value, &cfg->seccomp))
+		return phy_err(err, PHY_E_INVALID,
+			       "--seccomp: '%s' is not true, false or log", value);
+	return 0;
+}
 
 typedef int (*machine_setter)(struct phy_config *cfg, const char *value,
 			      struct phy_error *err);
