@@ -39,6 +39,10 @@ static const char *const kind_names[SANDBOX_NR_KINDS] = {
  * are written once (pthread_once) before the handler is installed. */
 static __thread char thread_label[48] __attribute__((tls_model("initial-exec")));
 static const char *syscall_names[SANDBOX_MAX_NR];
+/* The mode of the builders' filter this thread installed (SANDBOX_OFF:
+ * none): a builder it starts inherits that filter and needs no other. */
+static __thread enum sandbox_mode thread_builder_mode
+	__attribute__((tls_model("initial-exec")));
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 /* One report per process: two threads of a kind can trap together. */
 static atomic_flag reported = ATOMIC_FLAG_INIT;
@@ -140,7 +144,17 @@ static void fail(enum sandbox_kind kind, int e)
 	_exit(1);
 }
 
-void sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind)
+static bool is_builder(enum sandbox_kind kind)
+{
+	return kind == SANDBOX_API || kind == SANDBOX_SUPERVISOR || kind == SANDBOX_VMM;
+}
+
+bool sandbox_inherits(enum sandbox_mode mode)
+{
+	return mode != SANDBOX_OFF && thread_builder_mode == mode;
+}
+
+static void enter(enum sandbox_mode mode, enum sandbox_kind kind, bool load)
 {
 	if (mode == SANDBOX_OFF)
 		return;
@@ -160,16 +174,32 @@ void sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind)
 		sigaddset(&sys, SIGSYS);
 		pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
 	}
-	scmp_filter_ctx ctx = seccomp_init(deny);
-	if (!ctx)
-		fail(kind, ENOMEM);
-	int r = sandbox_rules_add(ctx, kind);
-	if (!r)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r)
-		fail(kind, -r);
+	if (load) {
+		scmp_filter_ctx ctx = seccomp_init(deny);
+		if (!ctx)
+			fail(kind, ENOMEM);
+		int r = sandbox_rules_add(ctx, kind);
+		if (!r)
+			r = seccomp_load(ctx);
+		seccomp_release(ctx);
+		if (r)
+			fail(kind, -r);
+	}
+	if (is_builder(kind))
+		thread_builder_mode = mode;
 	const char *test = getenv("PHYLLOME_SECCOMP_SELFTEST");
 	if (test && !strcmp(test, sandbox_kind_name(kind)))
 		syscall(SYS_mount, NULL, NULL, NULL, 0UL, NULL);
+}
+
+void sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind)
+{
+	enter(mode, kind, true);
+}
+
+void sandbox_adopt(enum sandbox_mode mode, enum sandbox_kind kind)
+{
+	if (!is_builder(kind))
+		fail(kind, EINVAL); /* only the builders' list is inherited whole */
+	enter(mode, kind, false);
 }

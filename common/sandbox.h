@@ -9,6 +9,8 @@
 #ifndef PHY_COMMON_SANDBOX_H
 #define PHY_COMMON_SANDBOX_H
 
+#include <stdbool.h>
+
 enum sandbox_mode {
 	SANDBOX_OFF = 0,
 	SANDBOX_ON,  /* a forbidden call ends the process */
@@ -40,6 +42,15 @@ const char *sandbox_kind_name(enum sandbox_kind kind);
  * makes the thread call mount(2), which no list allows, right after.
  */
 void sandbox_enter(enum sandbox_mode mode, enum sandbox_kind kind);
+
+/*
+ * Whether a thread the caller starts now inherits the builders' filter in
+ * this mode (the caller installed it); such a thread, itself a builder,
+ * calls sandbox_adopt() instead of sandbox_enter(): the same bookkeeping
+ * and test hook, without compiling and stacking the same filter again.
+ */
+bool sandbox_inherits(enum sandbox_mode mode);
+void sandbox_adopt(enum sandbox_mode mode, enum sandbox_kind kind);
 
 /* Installs the one-line SIGSYS reporter for the whole process; 0 or
  * -errno. */

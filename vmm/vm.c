@@ -253,8 +253,12 @@ static void *supervisor_thread(void *arg)
 {
 	struct phy_vm *vm = arg;
 	pthread_setname_np(pthread_self(), "phy-supervisor");
-	/* A reboot rebuilds the machine here: the builders' union. */
-	sandbox_enter(vm->cfg.seccomp, SANDBOX_SUPERVISOR);
+	/* A reboot rebuilds the machine here: the builders' union, which a
+	 * filtered creator (the CLI, the API thread) has given it already. */
+	if (vm->sandbox_inherited)
+		sandbox_adopt(vm->cfg.seccomp, SANDBOX_SUPERVISOR);
+	else
+		sandbox_enter(vm->cfg.seccomp, SANDBOX_SUPERVISOR);
 	struct phy_error err = { 0 };
 	report_started(vm);
 	int ret = start_vcpus(vm, &err);
@@ -308,6 +312,7 @@ int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
 	 * triple-fault, twice in a row. Such deaths turned out to be the
 	 * test rig's own (docs/performance.md, "The rig's own failures under
 	 * load"), so blocking signals here again is open. */
+	vm->sandbox_inherited = sandbox_inherits(vm->cfg.seccomp);
 	int r = pthread_create(&vm->supervisor, NULL, supervisor_thread, vm);
 	if (r) {
 		pthread_mutex_lock(&vm->lock);

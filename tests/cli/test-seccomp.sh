@@ -27,19 +27,22 @@ threads_seccomp() { # LABEL WANT ARGS...
   shift 2
   rm -f "$sock"
   "$vmm" "$@" >"$work/run.out" 2>"$work/run.err" &
-  local pid=$! list bad
-  for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
-  sleep 0.3 # the VM's threads start after the socket exists
-  list=$(for t in /proc/$pid/task/*; do
-    echo "$(cat "$t/comm"):$(awk '/^Seccomp:/ {print $2}' "$t/status")"; done)
+  local pid=$! list bad n k
+  # The kinds that must be there (the VM's threads start after the API
+  # socket, slowly under ASan): a vCPU, the loop, the GPU, the API, the
+  # supervisor, both consoles and the main thread.
+  for _ in $(seq 400); do
+    list=$(for t in /proc/$pid/task/*; do
+      echo "$(cat "$t/comm"):$(awk '/^Seccomp:/ {print $2}' "$t/status")"; done 2>/dev/null)
+    n=0
+    for k in vcpu0 phy-devices phy-gpu phy-api phy-supervisor phy-serial phy-console phyllome-vmm; do
+      grep -q "^$k:" <<<"$list" && n=$((n + 1))
+    done
+    [ $n = 8 ] && break
+    sleep 0.05
+  done
   kill -TERM $pid; wait $pid
   bad=$(grep -cv ":$want\$" <<<"$list")
-  # The kinds that must be there: a vCPU, the loop, the GPU, the API,
-  # the supervisor, both consoles and the main thread.
-  local n=0
-  for k in vcpu0 phy-devices phy-gpu phy-api phy-supervisor phy-serial phy-console phyllome-vmm; do
-    grep -q "^$k:" <<<"$list" && n=$((n + 1))
-  done
   [ "$bad" = 0 ] && [ $n = 8 ]
   check "$label: every thread Seccomp: $want" $? "$(echo $list) $(cat "$work/run.err")"
 }
