@@ -105,18 +105,20 @@ static const struct rule rules[] = {
 	R(readlink, G | W | B), R(access, G | W | B), R(faccessat2, G | W | B),
 	R(ioctl, G | W | B), R(clone3, G | W | B), R(clone, G | W | B),
 	R(rseq, G | W | B), R(set_robust_list, G | W | B),
-	R(sched_getaffinity, G | W | B), R(sched_setaffinity, G | B),
-	R(sched_setscheduler, G | B), R(sched_getparam, G | B),
-	R(sched_getscheduler, G | B), R(setpriority, G | B), /* a low-priority queue */
+	R(sched_getaffinity, G | W | B), R(sched_setaffinity, G | W | B),
+	R(sched_setscheduler, G | W | B), R(sched_getparam, G | W | B),
+	R(sched_getscheduler, G | W | B), R(setpriority, G | W | B), /* a low-priority queue */
 	RC(prctl, G | W, PRCTL_NAME), R(getuid, G | W | B), R(geteuid, G | W | B),
 	R(getgid, G | W | B), R(getegid, G | W | B), R(getrandom, G | W | B),
 	R(eventfd2, G | W | B), R(socket, G | W | B), R(uname, G | W | B),
-	R(sysinfo, G | B), R(memfd_create, G | W | B), R(ftruncate, G | W | B),
-	R(dup, G | W | B), R(dup3, G | W | B), R(mkdir, G | B), R(flock, G | B),
-	R(rename, G | B), R(unlink, G | B), R(pipe2, G | W | B),
-	R(membarrier, G | B), R(getcwd, G | W | B),
+	R(sysinfo, G | W | B), R(memfd_create, G | W | B), R(ftruncate, G | W | B),
+	R(dup, G | W | B), R(dup3, G | W | B), R(mkdir, G | W | B), R(flock, G | W | B),
+	R(rename, G | W | B), R(unlink, G | W | B), R(pipe2, G | W | B),
+	R(membarrier, G | W | B), R(getcwd, G | W | B),
 
-	/* Window (SDL on X11): the X connection (socket, connect, readv,
+	/* Window (SDL on X11): SDL's GL renderer runs Mesa in this thread
+	 * too (GLX, llvmpipe under Xvfb), so it has the GPU's Mesa entries
+	 * above; besides, the X connection (socket, connect, readv,
 	 * writev, recvmsg, sendmsg, poll), MIT-SHM images, and what SDL
 	 * loads lazily (openat above); inotify and epoll for its input
 	 * devices. */
