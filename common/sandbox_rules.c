@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -178,24 +179,32 @@ static unsigned wanted(enum sandbox_kind kind)
 	return bit & B ? ALL : bit;
 }
 
+/* SCMP_A0() leaves datum_b to the initializer, which clang's
+ * -Wmissing-field-initializers refuses: all four fields here. */
+static struct scmp_arg_cmp arg0_eq(uint64_t v)
+{
+	return (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, v, 0 };
+}
+
+static struct scmp_arg_cmp arg1_type(unsigned type)
+{
+	return (struct scmp_arg_cmp){ 1, SCMP_CMP_MASKED_EQ, 0xff00, type << 8 };
+}
+
 static int add_cond(scmp_filter_ctx ctx, int nr, enum cond cond)
 {
 	const uint32_t ok = SCMP_ACT_ALLOW;
 	switch (cond) {
 	case IOCTL_KVM_TUN: {
-		int r = seccomp_rule_add(ctx, ok, nr, 1,
-					 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, 0xae00));
-		return r ? r : seccomp_rule_add(ctx, ok, nr, 1,
-						SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00,
-							(unsigned)'T' << 8));
+		int r = seccomp_rule_add(ctx, ok, nr, 1, arg1_type(0xae));
+		return r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg1_type('T'));
 	}
 	case PRCTL_NAME: {
-		int r = seccomp_rule_add(ctx, ok, nr, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-		return r ? r : seccomp_rule_add(ctx, ok, nr, 1,
-						SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+		int r = seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(PR_SET_NAME));
+		return r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(PR_GET_NAME));
 	}
 	case SOCKET_UNIX:
-		return seccomp_rule_add(ctx, ok, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		return seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(AF_UNIX));
 	case ANY:
 		break;
 	}
