@@ -74,6 +74,10 @@ static const struct rule rules[] = {
 	/* vCPU: a device's reset or activation from a register write:
 	 * cancelling its ring's requests, closing and making eventfds. */
 	R(io_uring_enter, V), R(close, V), R(eventfd2, V), R(fcntl, V),
+	/* vCPU: a vhost-user device (virtio-fs) started by the guest's
+	 * DRIVER_OK write dials its back end's Unix socket and sends it the
+	 * memory table and the rings' eventfds (SCM_RIGHTS). */
+	RC(socket, V, SOCKET_UNIX), R(connect, V), R(sendmsg, V), R(recvmsg, V),
 	R(sendto, V | D | C | B), R(poll, V | G | C | W | B),
 
 	/* Device loop: io_uring does its I/O; besides, the backends that
@@ -150,6 +154,11 @@ static const struct rule rules[] = {
 	R(seccomp, B),
 	/* Builders: whether --net fd= queues are one tap (kcmp KCMP_FILE). */
 	R(kcmp, B),
+	/* Builders: --landlock's ruleset is made when a VM is created, and
+	 * each thread they start restricts itself with it first thing, still
+	 * under its creator's filter. */
+	R(landlock_create_ruleset, B), R(landlock_add_rule, B),
+	R(landlock_restrict_self, B),
 
 #ifdef PHY_SANITIZE
 	/* The sanitizer build only: ASan's reports and LeakSanitizer's
