@@ -56,6 +56,7 @@ struct api_server {
 	struct api_server_limits limits;
 	pthread_t thread;
 	bool running;
+	enum sandbox_mode sandbox;
 	int64_t listen_paused_until;
 	struct api_reply reply; /* reused for every request */
 	struct conn conns[API_MAX_CONNECTIONS];
@@ -408,6 +409,8 @@ static void *server_main(void *arg)
 {
 	struct api_server *s = arg;
 	pthread_setname_np(pthread_self(), "phy-api");
+	/* It builds VMs (vm.boot): the builders' union. */
+	sandbox_enter(s->sandbox, SANDBOX_API);
 	struct pollfd pfd[2 + API_MAX_CONNECTIONS];
 	struct conn *map[2 + API_MAX_CONNECTIONS];
 	for (;;) {
@@ -501,6 +504,11 @@ static int server_listen(const char *path, int fd, const struct api_backend *b,
 	}
 	*out = s;
 	return 0;
+}
+
+void api_server_set_sandbox(struct api_server *s, enum sandbox_mode mode)
+{
+	s->sandbox = mode;
 }
 
 int api_server_run(struct api_server *s, struct phy_error *err)

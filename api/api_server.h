@@ -20,6 +20,7 @@
 #include <phyllome/vmm.h>
 
 #include "api/api_routes.h"
+#include "common/sandbox.h"
 
 #define API_MAX_CONNECTIONS 32
 #define API_REQUEST_TIMEOUT_MS 5000
@@ -56,6 +57,9 @@ int api_server_listen(const char *path, int fd, const struct api_backend *b,
 		      const struct api_server_limits *limits,
 		      struct api_server **out, struct phy_error *err);
 int api_server_run(struct api_server *s, struct phy_error *err);
+/* The seccomp filter the server's thread installs (common/sandbox.h);
+ * before api_server_run(). */
+void api_server_set_sandbox(struct api_server *s, enum sandbox_mode mode);
 
 /* Stops the thread, closes every connection and removes the socket file.
  * NULL is a no-op. Not from the server's own thread (a backend call). */

@@ -35,6 +35,7 @@ struct phy_vmm {
 	struct phy_vmm_hooks hooks;
 	struct phy_config *cfg; /* vm.create's; NULL before and after delete */
 	struct phy_vm *vm;      /* from vm.boot to vm.shutdown */
+	enum sandbox_mode seccomp; /* the VMM's, given to each vm.create */
 	/* A stop we asked for: the VM's end is then not the VMM's. */
 	atomic_bool stopping_vm;
 	atomic_bool ending; /* vmm.shutdown, phy_vmm_stop, the VM's own end */
@@ -285,8 +286,10 @@ static int be_create(void *ctx, const char *body, size_t len,
 		ret = phy_err(err, PHY_E_STATE, "vm.create: the VM is already created");
 	else if (!(cfg = phy_config_new()))
 		ret = phy_err(err, PHY_E_NOMEM, "vm.create: out of memory");
-	if (!ret)
+	if (!ret) {
+		cfg->seccomp = v->seccomp; /* not VmConfig's: Cloud Hypervisor's */
 		ret = config_json_apply(cfg, body, len, "vm.create", err);
+	}
 	if (!ret && v->landlock)
 		ret = config_add_landlock(cfg, v->landlock, err);
 	if (!ret && !has_payload(cfg))
@@ -539,6 +542,7 @@ int vmm_control_create(const struct phy_config *cfg,
 	pthread_mutex_init(&v->lock, NULL);
 	v->end_fd = -1;
 	v->factory = *factory;
+	v->seccomp = cfg->seccomp;
 	if (hooks)
 		v->hooks = *hooks;
 	v->backend = (struct api_backend){
@@ -554,6 +558,8 @@ int vmm_control_create(const struct phy_config *cfg,
 	if (!ret && (cfg->api_socket || cfg->api_socket_fd >= 0))
 		ret = api_server_listen(cfg->api_socket, cfg->api_socket_fd,
 					&v->backend, NULL, &v->server, err);
+	if (!ret && v->server)
+		api_server_set_sandbox(v->server, cfg->seccomp);
 	if (!ret && cfg->event_monitor)
 		ret = event_monitor_open(cfg->event_monitor, &v->monitor, err);
 	else if (!ret && cfg->event_monitor_fd >= 0)

@@ -49,6 +49,7 @@ struct io_loop {
 	unsigned nr_stop_hooks;
 	uint64_t sqes, enters;
 	unsigned cqe_flags; /* of the completion being dispatched */
+	enum sandbox_mode sandbox;
 };
 
 static void stop_requested(void *opaque)
@@ -313,6 +314,7 @@ static void *loop_thread(void *opaque)
 	struct io_loop *loop = opaque;
 	/* Named for ps and libvirt's thread list, not after its creator. */
 	pthread_setname_np(pthread_self(), "phy-devices");
+	sandbox_enter(loop->sandbox, SANDBOX_DEVICES);
 	while (!loop->stopping)
 		if (io_loop_run_once(loop, true) < 0)
 			break;
@@ -323,6 +325,11 @@ static void *loop_thread(void *opaque)
 		if (io_loop_run_once(loop, true) < 0)
 			break;
 	return NULL;
+}
+
+void io_loop_set_sandbox(struct io_loop *loop, enum sandbox_mode mode)
+{
+	loop->sandbox = mode;
 }
 
 int io_loop_start(struct io_loop *loop, struct phy_error *err)

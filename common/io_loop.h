@@ -18,6 +18,8 @@
 
 #include <phyllome/vmm.h>
 
+#include "common/sandbox.h"
+
 struct io_loop;
 struct io_uring_sqe;
 
@@ -62,6 +64,9 @@ void io_loop_remove_stop_hook(struct io_loop *loop, io_flush_fn fn,
 int io_loop_cancel(struct io_loop *loop, struct io_op *op);
 
 int io_loop_start(struct io_loop *loop, struct phy_error *err);
+/* The seccomp filter its thread installs (common/sandbox.h); before
+ * io_loop_start(). */
+void io_loop_set_sandbox(struct io_loop *loop, enum sandbox_mode mode);
 /* Stops the thread and waits for it; in-flight I/O is waited for too. */
 void io_loop_stop(struct io_loop *loop);
 

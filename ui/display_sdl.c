@@ -18,6 +18,7 @@
 #include <SDL.h>
 
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/thread.h"
 #include "devices/virtio/virtio_gpu.h"
 #include "devices/virtio/virtio_input.h"
@@ -31,6 +32,7 @@
 static atomic_bool sdl_taken;
 
 struct display_sdl {
+	enum sandbox_mode sandbox;
 	/* Fixed from create on. */
 	char title[128];
 	unsigned period_ms;
@@ -438,6 +440,7 @@ static void run(struct display_sdl *d)
 static void *display_thread(void *opaque)
 {
 	struct display_sdl *d = opaque;
+	pthread_setname_np(pthread_self(), "phy-window");
 
 	if (sdl_open(d)) {
 		char why[PHY_ERROR_MESSAGE_MAX / 2];
@@ -447,6 +450,7 @@ static void *display_thread(void *opaque)
 		return NULL;
 	}
 	report_start(d, 0, NULL);
+	sandbox_enter(d->sandbox, SANDBOX_WINDOW);
 	run(d);
 	sdl_close(d);
 	return NULL;
@@ -514,6 +518,7 @@ int display_sdl_create(struct display_sdl **out,
 	d->gpu = p->gpu;
 	d->keyboard = p->keyboard;
 	d->tablet = p->tablet;
+	d->sandbox = p->sandbox;
 	pthread_mutex_init(&d->dev_lock, NULL);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);

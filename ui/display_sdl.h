@@ -29,6 +29,8 @@
 
 #include <phyllome/vmm.h>
 
+#include "common/sandbox.h"
+
 struct display_sdl;
 struct virtio_gpu;
 struct virtio_input;
@@ -53,6 +55,7 @@ struct display_sdl_params {
 	struct virtio_gpu *gpu; /* scanout 0 is shown */
 	struct virtio_input *keyboard;
 	struct virtio_input *tablet;
+	enum sandbox_mode sandbox; /* the window thread's seccomp filter */
 };
 
 /*

@@ -60,6 +60,7 @@ static int window_open(struct phy_vm *vm, const struct phy_config *cfg,
 		.gpu = window_device(vm, &virtio_gpu_type),
 		.keyboard = window_device(vm, &virtio_keyboard_type),
 		.tablet = window_device(vm, &virtio_tablet_type),
+		.sandbox = cfg->seccomp,
 	};
 	struct phy_error why = { 0 };
 	int ret = display_sdl_create(&w->display, &p, &why);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/thread.h"
 
 /* While no client has the pty's slave open, the master polls as hung
@@ -289,6 +290,7 @@ static void *chardev_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "phy-%s", c->opt); /* phy-serial, phy-console */
 	pthread_setname_np(pthread_self(), name);
+	sandbox_enter(c->sandbox, SANDBOX_CHARDEV);
 	while (serve_once(c))
 		;
 	return NULL;

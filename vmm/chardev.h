@@ -70,6 +70,7 @@ struct chardev_stats {
 
 struct chardev {
 	enum serial_mode mode;
+	enum sandbox_mode sandbox; /* its thread's seccomp filter */
 	const char *opt;    /* "serial", "console": for messages */
 	phy_serial_output_fn fn; /* the embedder's hook; wins over the mode */
 	void *opaque;

@@ -25,6 +25,7 @@
 
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/thread.h"
 #include "vmm/vm_internal.h"
 
@@ -213,10 +214,12 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
 	pthread_setname_np(pthread_self(), name);
 
-	if (set_kvm_sigmask(vcpu) < 0)
+	if (set_kvm_sigmask(vcpu) < 0) {
 		vm_crash(vm, vcpu, "KVM_SET_SIGNAL_MASK failed");
-	else
+	} else {
+		sandbox_enter(vm->cfg.seccomp, SANDBOX_VCPU);
 		run_loop(vcpu);
+	}
 	vm_vcpu_thread_end(vm);
 	return NULL;
 }

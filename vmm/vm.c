@@ -19,6 +19,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/vcpu_setup.h"
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/thread.h"
 #include "vmm/config/options.h"
 #include "vmm/machine/device.h"
@@ -261,6 +262,12 @@ static void *supervisor_thread(void *arg)
 {
 	struct phy_vm *vm = arg;
 	pthread_setname_np(pthread_self(), "phy-supervisor");
+	/* A reboot rebuilds the machine here: the builders' union, which a
+	 * filtered creator (the CLI, the API thread) has given it already. */
+	if (vm->sandbox_inherited)
+		sandbox_adopt(vm->cfg.seccomp, SANDBOX_SUPERVISOR);
+	else
+		sandbox_enter(vm->cfg.seccomp, SANDBOX_SUPERVISOR);
 	struct phy_error err = { 0 };
 	report_started(vm);
 	int ret = start_vcpus(vm, &err);
@@ -315,6 +322,7 @@ int phy_vm_start(struct phy_vm *vm, struct phy_error *err)
 	 * test rig's own (docs/performance.md, "The rig's own failures under
 	 * load"), so blocking signals here again is open. The supervisor
 	 * and the vCPUs it starts are confined like the VM's other threads. */
+	vm->sandbox_inherited = sandbox_inherits(vm->cfg.seccomp);
 	phy_thread_sandbox(vm->landlock.fd);
 	int r = phy_thread_create_unmasked(&vm->supervisor, supervisor_thread, vm);
 	phy_thread_sandbox(-1);

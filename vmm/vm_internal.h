@@ -86,6 +86,7 @@ struct phy_vm {
 	int wake_fd;           /* eventfd: wakes the supervisor */
 	pthread_t supervisor;
 	bool supervisor_started;
+	bool sandbox_inherited; /* its creator's builders' filter is the one it needs */
 	bool started_reported; /* the STARTED event was delivered (lock) */
 	bool finished; /* STOPPED and SHUTDOWN delivered: wait returns (lock) */
 	enum phy_exit_reason exit_reason;

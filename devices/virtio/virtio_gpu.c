@@ -154,6 +154,7 @@ int virtio_gpu_create(struct virtio_gpu **out,
 	gpu->max_host_mem = params->max_host_mem ? params->max_host_mem
 						 : VIRTIO_GPU_DEFAULT_HOST_MEM;
 	gpu->virgl = params->mode == VIRTIO_GPU_MODE_VIRGL;
+	gpu->sandbox = params->sandbox;
 	gpu->virgl_fd = -1;
 	/* Starts virglrenderer (on the GPU thread, where every later call
 	 * must be made) before the features are fixed: a failure turns

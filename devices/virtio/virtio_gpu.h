@@ -26,6 +26,7 @@
 
 #include "common/guest_mem.h"
 #include "common/latency_hist.h"
+#include "common/sandbox.h"
 #include "devices/virtio/virtio_dev.h"
 
 struct virtio_gpu;
@@ -50,6 +51,7 @@ struct virtio_gpu_params {
 	 * textures as virglrenderer will hold them, backing tables); 0:
 	 * VIRTIO_GPU_DEFAULT_HOST_MEM. */
 	uint64_t max_host_mem;
+	enum sandbox_mode sandbox; /* the GPU thread's seccomp filter */
 };
 
 /*

@@ -147,6 +147,7 @@ struct gpu_cmd {
 
 struct virtio_gpu {
 	struct virtio_dev dev;
+	enum sandbox_mode sandbox;
 	struct virtqueue vqs[GPU_NR_QUEUES];
 	char *name;
 	const struct guest_mem *mem;

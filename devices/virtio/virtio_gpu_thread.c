@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/thread.h"
 
 void gpu_wake(struct virtio_gpu *gpu)
@@ -122,6 +123,9 @@ static void *gpu_thread(void *opaque)
 {
 	struct virtio_gpu *gpu = opaque;
 	pthread_setname_np(pthread_self(), "phy-gpu");
+	/* Before virglrenderer starts: Mesa's helper threads (llvmpipe,
+	 * vrend-sync) are started there and inherit the filter. */
+	sandbox_enter(gpu->sandbox, SANDBOX_GPU);
 
 	if (gpu->virgl)
 		gpu_virgl_start(gpu);

@@ -146,6 +146,30 @@ PHY_API const struct phy_option_info *phy_config_options(size_t *count);
 PHY_API int phy_config_validate(const struct phy_config *cfg,
 				struct phy_error *err);
 
+/* ---- seccomp (docs/security.md) --------------------------------------- */
+
+/* As --seccomp: the library's threads each install their kind's filter
+ * (vCPU, device loop, GPU, API, ...) once set up. Off by default: the
+ * library filters only when asked, and never the caller's threads unless
+ * phy_seccomp_enter_thread() is called there. */
+enum phy_seccomp {
+	PHY_SECCOMP_OFF = 0,
+	PHY_SECCOMP_ON = 1,  /* a forbidden call ends the process */
+	PHY_SECCOMP_LOG = 2, /* the kernel logs a forbidden call; it runs */
+};
+PHY_API int phy_config_set_seccomp(struct phy_config *cfg, enum phy_seccomp mode,
+				   struct phy_error *err);
+/* Installs, for the whole process, a SIGSYS handler that reports a
+ * forbidden call in one line ("phyllome-vmm: seccomp: thread vcpu0 (vcpu)
+ * made a forbidden system call: mount (165)") and ends the process with
+ * status 159 (128 + SIGSYS). Without it a forbidden call kills the process
+ * with no report. The library installs no handler by itself. 0 or -errno. */
+PHY_API int phy_seccomp_install_reporter(void);
+/* Filters the calling thread (and the threads it starts later) as a VMM
+ * thread that creates and boots VMs: the union of every kind's list. A
+ * no-op unless cfg asks for seccomp. */
+PHY_API void phy_seccomp_enter_thread(const struct phy_config *cfg);
+
 /* ---- VM lifecycle ------------------------------------------------------ */
 
 struct phy_vm;

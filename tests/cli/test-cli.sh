@@ -79,6 +79,7 @@ usage_error fs-notsock "--fs: socket=$work/exists.sock is not a socket" --kernel
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$work/deaf.sock"
 usage_error fs-deaf "--fs: socket=$work/deaf.sock: no vhost-user session: the back end does not accept" --kernel "$first" \
   --memory shared=on --fs "tag=a,socket=$work/deaf.sock"
+usage_error seccomp "--seccomp: 'maybe' is not true, false or log" --kernel "$first" --seccomp maybe
 usage_error not-kernel "not a Linux kernel" --kernel /etc/hostname
 usage_error serial-file "--serial" --kernel "$first" --serial file=/nonexistent/dir/log
 

@@ -153,6 +153,8 @@ static bool guest_create(struct guest *g, const char *name, enum payload_mode mo
 	struct phy_error err = { 0 };
 	CHECK(phy_config_set(cfg, "memory", "size=32M", &err) == 0);
 	CHECK(phy_config_set(cfg, "cpus", cpus, &err) == 0);
+	/* Filtered across reboots, pauses and a second VM alike. */
+	CHECK(phy_config_set_seccomp(cfg, PHY_SECCOMP_ON, &err) == 0);
 	if (extra_opt)
 		CHECK(phy_config_set(cfg, extra_opt, extra_val, &err) == 0);
 	hooks.payload_mode = mode;
@@ -204,10 +206,24 @@ static bool runs(struct rec *r)
 	return WAIT_FOR(r->bytes > before + 10, 5000);
 }
 
+static int self_seccomp(void)
+{
+	FILE *f = fopen("/proc/thread-self/status", "r");
+	char line[128];
+	int mode = -1;
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "Seccomp: %d", &mode);
+	if (f)
+		fclose(f);
+	return mode;
+}
+
 /* Every thread of the process but the caller (the VM's, and KVM's and
  * io_uring's workers) blocks the asynchronous signals 1-31 but SIGKILL and
  * SIGSTOP, although the caller blocks none: a signal sent to the process can
- * only reach the embedder's thread. */
+ * only reach the embedder's thread. And, as every VM here asks for seccomp
+ * (guest_create()), every such thread is filtered (Seccomp: 2) and the
+ * caller, the embedder's, is not (0). */
 static bool others_block_signals(void)
 {
 	const unsigned long long want = 0x7fffffffULL & ~(1ULL << (SIGKILL - 1)) &
@@ -223,6 +239,7 @@ static bool others_block_signals(void)
 			continue;
 		char path[300], line[128], comm[32] = "?";
 		unsigned long long blk = 0;
+		int filtered = -1;
 		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
 		FILE *f = fopen(path, "r");
 		if (f) {
@@ -234,9 +251,15 @@ static bool others_block_signals(void)
 		if (!(f = fopen(path, "r")))
 			continue; /* it ended meanwhile */
 		while (fgets(line, sizeof(line), f))
-			sscanf(line, "SigBlk: %llx", &blk);
+			if (sscanf(line, "SigBlk: %llx", &blk) != 1)
+				sscanf(line, "Seccomp: %d", &filtered);
 		fclose(f);
 		others++;
+		if (filtered != 2) {
+			fprintf(stderr, "thread %s (%s): Seccomp %d, not 2\n",
+				de->d_name, comm, filtered);
+			ok = false;
+		}
 		/* The supervisor keeps its creator's mask for now: with every
 		 * signal blocked there, e2e.api's two VMs in one process saw
 		 * one guest hang or triple-fault (not understood yet). */
@@ -249,7 +272,7 @@ static bool others_block_signals(void)
 		}
 	}
 	closedir(dir);
-	return ok && others > 0;
+	return ok && others > 0 && self_seccomp() == 0;
 }
 
 static void expect_state_error(int ret, const struct phy_error *err,

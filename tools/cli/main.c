@@ -312,6 +312,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "phyllome-vmm: out of memory\n");
 		return 1;
 	}
+	/* Cloud Hypervisor's default: every thread filtered. */
+	phy_config_set_seccomp(cfg, PHY_SECCOMP_ON, NULL);
 	if (argc == 1)
 		usage(stderr);
 	if (argc == 1 || parse_args(argc, argv, cfg)) {
@@ -322,7 +324,14 @@ int main(int argc, char **argv)
 	struct phy_error err = { 0 };
 	struct phy_vmm *new_vmm;
 	const struct phy_vmm_hooks hooks = { .log = print_log };
+	/* A forbidden system call is reported in one line, naming the
+	 * thread and the call, rather than killing the process silently. */
+	phy_seccomp_install_reporter();
 	int ret = phy_vmm_create(cfg, &hooks, &new_vmm, &err);
+	/* This thread boots the VM and the stdin thread it starts later
+	 * inherits its filter: the VMM's own list. */
+	if (!ret)
+		phy_seccomp_enter_thread(cfg);
 	phy_config_free(cfg);
 	if (ret) {
 		/* A stop signal may have cut a wait short (a FIFO's reader). */

@@ -13,6 +13,8 @@
 
 #include <phyllome/vmm.h>
 
+#include "common/sandbox.h"
+
 struct device_option;
 
 /* Where a console goes: --serial (the UART) and --console (virtio-console)
@@ -70,6 +72,9 @@ struct phy_config {
 	/* The VMM's --api-socket, which a confined thread removes at the
 	 * end: its directory's sockets are the VM's too. Not an option. */
 	char *landlock_socket;
+	/* --seccomp: the library's threads' filters (off unless asked);
+	 * the VMM's, not VmConfig's, as in Cloud Hypervisor. */
+	enum sandbox_mode seccomp;
 
 	struct config_item items[CONFIG_MAX_ITEMS];
 	unsigned nr_items;

@@ -344,7 +344,19 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 		config_set_landlock)                                          \
 	DEVICE("landlock-rules", "path=PATH,access=[rw]",                     \
 	       "with --landlock, also allow PATH (repeatable, up to 16)",   \
-	       landlock_rule_option)
+	       landlock_rule_option)                                         \
+	MACHINE("seccomp", "true|false|log",                                  \
+		"seccomp filters on the VMM's threads; log: only log what they " \
+		"would forbid (default: true in the CLI, false in the library)", set_seccomp)
+
+static int set_seccomp(struct phy_config *cfg, const char *value,
+		       struct phy_error *err)
+{
+	if (sandbox_parse_mode(value, &cfg->seccomp))
+		return phy_err(err, PHY_E_INVALID,
+			       "--seccomp: '%s' is not true, false or log", value);
+	return 0;
+}
 
 typedef int (*machine_setter)(struct phy_config *cfg, const char *value,
 			      struct phy_error *err);

@@ -31,6 +31,7 @@ size_t vm_com1_input(void *opaque, const uint8_t *buf, size_t len)
 static int com1_open(struct vm_device *d, struct phy_error *err)
 {
 	const struct phy_config *cfg = &d->vm->cfg;
+	d->vm->serial.sandbox = cfg->seccomp;
 	return chardev_open(&d->vm->serial, cfg->serial, cfg->serial_path, "serial",
 			    vm_com1_input, d, err);
 }

@@ -36,6 +36,7 @@ static int console_open(struct vm_device *d, struct phy_error *err)
 	chardev_init(c);
 	d->state = c;
 	const struct phy_config *cfg = &d->vm->cfg;
+	c->sandbox = cfg->seccomp;
 	return chardev_open(c, cfg->console, cfg->console_path, "console",
 			    console_input, d, err);
 }

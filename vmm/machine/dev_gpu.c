@@ -52,6 +52,7 @@ static int gpu_create(struct vm_device *d, struct machine *m,
 		.height = g->height,
 		.outputs = g->outputs,
 		.max_host_mem = g->max_host_mem,
+		.sandbox = d->vm->cfg.seccomp,
 	};
 	struct virtio_gpu *gpu;
 	int ret = virtio_gpu_create(&gpu, &p, d->name, &d->vm->mem, err);

@@ -83,7 +83,10 @@ int vm_devices_create(struct phy_vm *vm, struct phy_error *err)
 		if (ret)
 			return ret;
 	}
-	return m->io ? io_loop_start(m->io, err) : 0;
+	if (!m->io)
+		return 0;
+	io_loop_set_sandbox(m->io, vm->cfg.seccomp);
+	return io_loop_start(m->io, err);
 }
 
 void vm_devices_destroy(struct phy_vm *vm)

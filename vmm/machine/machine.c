@@ -231,6 +231,7 @@ int machine_io_loop(struct machine *m, struct io_loop **out,
 		    struct phy_error *err)
 {
 	int ret = m->io ? 0 : io_loop_create(&m->io, IO_LOOP_ENTRIES, err);
+
 	*out = m->io;
 	return ret;
 }
