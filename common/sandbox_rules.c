@@ -79,6 +79,10 @@ static const struct rule rules[] = {
 	 * memory table and the rings' eventfds (SCM_RIGHTS). */
 	RC(socket, V, SOCKET_UNIX), R(connect, V), R(sendmsg, V), R(recvmsg, V),
 	R(sendto, V | D | C | B), R(poll, V | G | C | W | B),
+	/* Device loop: a vhost-user device (virtio-fs) looks at its back
+	 * end's socket without waiting (poll, timeout 0) at each guest
+	 * notification, to fail the device once the back end hung up. */
+	R(poll, D),
 
 	/* Device loop: io_uring does its I/O; besides, the backends that
 	 * talk to sockets directly (vsock's host side: AF_UNIX only), the
