@@ -36,7 +36,9 @@
 /* Restrictions on arguments, for the kinds that need no more. */
 enum cond {
 	ANY,
-	IOCTL_KVM_TUN, /* ioctl type KVMIO (0xAE) or TUN ('T') */
+	IOCTL_KVM_TUN, /* ioctl type KVMIO (0xAE) or TUN ('T', which the
+			* terminal ioctls share: telling them apart would
+			* take a list of request numbers) */
 	PRCTL_NAME,    /* prctl(PR_SET_NAME / PR_GET_NAME) */
 	SOCKET_UNIX,   /* socket(AF_UNIX, ...) */
 };
@@ -67,6 +69,9 @@ static const struct rule rules[] = {
 	 * guest's PCI programming moves), and TUNSETOFFLOAD when the guest
 	 * negotiates virtio-net features; nothing else. */
 	RC(ioctl, V, IOCTL_KVM_TUN),
+	/* Consoles: a byte typed for the guest raises the UART's interrupt
+	 * line from this thread (KVM_IRQ_LINE on the VM). */
+	RC(ioctl, C, IOCTL_KVM_TUN),
 	/* vCPU: the kick (rt_sigtimedwait takes the pending one after
 	 * KVM_RUN), eventfd writes (write, above) and read-backs, the event
 	 * monitor's socket and the serial's socket or pty. */

@@ -23,7 +23,7 @@
 #include "check.h"
 #include "common/sandbox.h"
 
-enum probe { PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL };
+enum probe { PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL, PROBE_BLK_IOCTL };
 
 /* Runs kind's filter in a child, then the probe; the child's wait status.
  * The child's stderr goes to err_fd when >= 0. */
@@ -44,6 +44,8 @@ static int in_child(enum sandbox_mode mode, enum sandbox_kind kind,
 			syscall(SYS_mount, NULL, NULL, NULL, 0UL, NULL);
 		if (probe == PROBE_KVM_IOCTL)
 			ioctl(-1, _IO(0xae, 0x01), 0); /* KVM_CREATE_VM on no fd */
+		if (probe == PROBE_BLK_IOCTL)
+			ioctl(-1, _IOR(0x12, 114, size_t), 0); /* BLKGETSIZE64: neither KVM's nor a tap's type */
 		_exit(0);
 	}
 	int status = -1;
@@ -115,9 +117,13 @@ static void test_vcpu_ioctl(void)
 	 * EBADF); the device loop's too; the API thread's list is wide. */
 	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_VCPU, false, PROBE_KVM_IOCTL, -1), 0));
 	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_DEVICES, false, PROBE_KVM_IOCTL, -1), 0));
-	/* The chardev thread makes no ioctl at all. */
+	/* The chardev thread raises the UART's line (KVM_IRQ_LINE) when a
+	 * client types, and makes no other ioctl. */
+	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false, PROBE_KVM_IOCTL, -1), 0));
 	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false,
-					PROBE_KVM_IOCTL, -1)));
+					PROBE_BLK_IOCTL, -1)));
+	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_VCPU, false,
+					PROBE_BLK_IOCTL, -1)));
 }
 
 int main(void)
