@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 #define V (1u << SANDBOX_VCPU)
 #define D (1u << SANDBOX_DEVICES)
@@ -41,6 +42,7 @@ enum cond {
 			* take a list of request numbers) */
 	PRCTL_NAME,    /* prctl(PR_SET_NAME / PR_GET_NAME) */
 	SOCKET_UNIX,   /* socket(AF_UNIX, ...) */
+	IOCTL_GIFFLAGS, /* ioctl(fd, SIOCGIFFLAGS, ...) */
 };
 
 struct rule {
@@ -102,6 +104,9 @@ static const struct rule rules[] = {
 	R(pread64, D | G | W | B), R(pwrite64, D | B),
 	R(ppoll, D | G | C | W | B),
 	RC(ioctl, D, IOCTL_KVM_TUN), /* a tap's offloads, an irqfd's resample */
+	/* A tap's link state when its netlink watch lost messages: the
+	 * interface's flags, through the socket the tap opened at set-up. */
+	RC(ioctl, D, IOCTL_GIFFLAGS),
 
 	/* GPU thread: virglrenderer with Mesa (llvmpipe or a render node
 	 * through EGL). Mesa loads its driver (openat, fstat, mmap of the
@@ -204,6 +209,11 @@ static struct scmp_arg_cmp arg0_eq(uint64_t v)
 	return (struct scmp_arg_cmp){ 0, SCMP_CMP_EQ, v, 0 };
 }
 
+static struct scmp_arg_cmp arg1_eq(uint64_t v)
+{
+	return (struct scmp_arg_cmp){ 1, SCMP_CMP_EQ, v, 0 };
+}
+
 static struct scmp_arg_cmp arg1_type(unsigned type)
 {
 	return (struct scmp_arg_cmp){ 1, SCMP_CMP_MASKED_EQ, 0xff00, type << 8 };
@@ -223,6 +233,8 @@ static int add_cond(scmp_filter_ctx ctx, int nr, enum cond cond)
 	}
 	case SOCKET_UNIX:
 		return seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(AF_UNIX));
+	case IOCTL_GIFFLAGS:
+		return seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(SIOCGIFFLAGS));
 	case ANY:
 		break;
 	}

@@ -229,6 +229,7 @@ static void probe_offloads(struct tap *t)
 
 static void open_link_watch(struct tap *t)
 {
+	t->ctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	t->link_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			    NETLINK_ROUTE);
 	if (t->link_fd < 0)
@@ -245,6 +246,7 @@ int tap_open(struct tap *t, const struct tap_params *cfg,
 {
 	memset(t, 0, sizeof(*t));
 	t->link_fd = -1;
+	t->ctl_fd = -1;
 	int ret = 0;
 	if (cfg->nr_fds) {
 		ret = adopt_queues(t, cfg, err);
@@ -283,6 +285,9 @@ void tap_close(struct tap *t)
 	if (t->link_fd >= 0)
 		close(t->link_fd);
 	t->link_fd = -1;
+	if (t->ctl_fd >= 0)
+		close(t->ctl_fd);
+	t->ctl_fd = -1;
 }
 
 int tap_set_offload(struct tap *t, uint64_t f)
@@ -330,10 +335,10 @@ bool tap_poll_link(struct tap *t)
 	       (n = recv(t->link_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 		seen |= netlink_link_state(buf, (size_t)n, t->ifindex, &up) > 0;
 	/* An overrun socket (ENOBUFS) lost messages: ask the interface. */
-	if (!seen && t->link_fd >= 0) {
+	if (!seen && t->link_fd >= 0 && t->ctl_fd >= 0) {
 		struct ifreq ifr = { 0 };
 		memcpy(ifr.ifr_name, t->name, IFNAMSIZ - 1);
-		if (!if_ioctl(SIOCGIFFLAGS, &ifr))
+		if (!ioctl(t->ctl_fd, SIOCGIFFLAGS, &ifr))
 			up = ifr.ifr_flags & IFF_UP;
 	}
 	__atomic_store_n(&t->link_up, up, __ATOMIC_RELAXED);

@@ -50,6 +50,9 @@ struct tap {
 	bool offloads; /* takes checksum and TSO offloads (TUNSETOFFLOAD) */
 	unsigned mtu;
 	int link_fd;   /* netlink, RTMGRP_LINK, non-blocking; -1: none */
+	/* An AF_INET datagram socket for the interface's flags, opened with
+	 * the watch, so that polling the link opens none (seccomp). */
+	int ctl_fd;
 	bool link_up;  /* IFF_UP, as last seen */
 	unsigned active; /* queues attached (TUNSETQUEUE) */
 

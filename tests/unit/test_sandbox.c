@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -23,7 +24,7 @@
 #include "check.h"
 #include "common/sandbox.h"
 
-enum probe { PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL, PROBE_BLK_IOCTL };
+enum probe { PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL, PROBE_BLK_IOCTL, PROBE_GIFFLAGS };
 
 /* Runs kind's filter in a child, then the probe; the child's wait status.
  * The child's stderr goes to err_fd when >= 0. */
@@ -44,6 +45,8 @@ static int in_child(enum sandbox_mode mode, enum sandbox_kind kind,
 			syscall(SYS_mount, NULL, NULL, NULL, 0UL, NULL);
 		if (probe == PROBE_KVM_IOCTL)
 			ioctl(-1, _IO(0xae, 0x01), 0); /* KVM_CREATE_VM on no fd */
+		if (probe == PROBE_GIFFLAGS)
+			ioctl(-1, SIOCGIFFLAGS, 0); /* a tap's link state */
 		if (probe == PROBE_BLK_IOCTL)
 			ioctl(-1, _IOR(0x12, 114, size_t), 0); /* BLKGETSIZE64: neither KVM's nor a tap's type */
 		_exit(0);
@@ -124,6 +127,13 @@ static void test_vcpu_ioctl(void)
 					PROBE_BLK_IOCTL, -1)));
 	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_VCPU, false,
 					PROBE_BLK_IOCTL, -1)));
+	/* The device loop may read an interface's flags (a tap's link), and
+	 * no other thread outside the builders needs to. */
+	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_DEVICES, false, PROBE_GIFFLAGS, -1), 0));
+	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_DEVICES, false,
+					PROBE_BLK_IOCTL, -1)));
+	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_VCPU, false,
+					PROBE_GIFFLAGS, -1)));
 }
 
 int main(void)
