@@ -33,12 +33,19 @@
 #              sequential write and read of 128 MiB and 1000 file creates
 #              on the same virtiofsd, under phyllome-vmm and then under
 #              QEMU's vhost-user-fs-pci (-M q35, memfd memory)
+#   vsock-bench  (not by default: tools/bench/run-vsock-bench) vsock
+#              throughput host to guest and guest to host (256 MiB each,
+#              PHYLLOME_VSOCK_BENCH_MIB) and connections with a 1-byte
+#              echo (1000, PHYLLOME_VSOCK_BENCH_CONNECTS): Debian's socat in
+#              the guest, tools/bench/vsock-bench.py in L1, under
+#              phyllome-vmm (--vsock) and then under QEMU's vhost-vsock-pci
+#              (-M q35; modprobe vhost_vsock in L1)
 #
 # Usage: guestdev-suite.sh VMM GUEST_DIR LOG_DIR [CASE...] | --list
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
-ALL="vsock socat balloon reporting bad-balloon fs fs-bench"
+ALL="vsock socat balloon reporting bad-balloon fs fs-bench vsock-bench"
 DEFAULT_CASES="vsock socat balloon reporting bad-balloon fs"
 MARK=PHYLLOME-GD
 suite_args "$@"
@@ -290,6 +297,65 @@ case_fs_bench() {
   done
   echo "# fs-bench: $report"
   ok "fs-bench ($report)"
+}
+
+# One VM of the vsock benchmark, phyllome-vmm (--vsock, the hybrid
+# socket) or qemu (vhost-vsock-pci: AF_VSOCK in L1): prints
+# vsock-bench.py's "vsock-bench ..." line.
+vsock_bench_one() {
+  local which=$1 vsock=/tmp/guestdev-suite.$$.vsb.sock bytes=$2 n=$3 peer rc i
+  local cmdline="console=ttyS0 quiet phyllome.action=poweroff phyllome.guestdev=vsockbench phyllome.vsockbench=$bytes"
+  rm -f "$vsock"
+  if [ "$which" = qemu ]; then
+    qemu-system-x86_64 -M q35 -enable-kvm -cpu host -m 512M -smp 1 -name qemu,debug-threads=on \
+      -device vhost-vsock-pci,guest-cid=3 \
+      -nodefaults -no-user-config -display none -no-reboot -serial "file:$LOGS/vsock-bench-$which.log" \
+      -kernel "$KERNEL" -initrd "$INITRD" -append "$cmdline" </dev/null >/dev/null 2>"$LOGS/vsock-bench-$which.err" &
+    peer=(--cid 3)
+  else
+    "$VMM" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=512M --cpus boot=1 \
+      --serial "file=$LOGS/vsock-bench-$which.log" --vsock "cid=3,socket=$vsock" --cmdline "$cmdline" \
+      </dev/null >/dev/null 2>"$LOGS/vsock-bench-$which.err" &
+    peer=(--socket "$vsock")
+  fi
+  vmm_pid=$!
+  wait_saw "vsock-bench-$which" "vsockbench listening" 300 || { echo "the guest did not listen: $(why $? "vsock-bench-$which")"; stop; return 1; }
+  timeout 600 python3 "$here/../../tools/bench/vsock-bench.py" "${peer[@]}" --pid "$vmm_pid" \
+    --bytes "$bytes" --connects "$n" >"$LOGS/vsock-bench-$which.out" 2>&1
+  rc=$?
+  [ $rc = 0 ] || { echo "vsock-bench.py exit $rc: $(tail -2 "$LOGS/vsock-bench-$which.out" | tr '\n' ' ') $(why 0 "vsock-bench-$which")"; stop; return 1; }
+  wait_saw "vsock-bench-$which" "vsockbench done" 60 || { echo "the guest did not finish: $(why $? "vsock-bench-$which")"; stop; return 1; }
+  for ((i = 0; i < 300; i++)); do kill -0 "$vmm_pid" 2>/dev/null || break; sleep 0.2; done
+  stop
+  rm -f "$vsock"
+  grep '^vsock-bench ' "$LOGS/vsock-bench-$which.out"
+}
+
+# vsb_field LINE KEY: KEY's value in a "vsock-bench k=v ..." line.
+vsb_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+
+case_vsock_bench() {
+  local mib=${PHYLLOME_VSOCK_BENCH_MIB:-256} n=${PHYLLOME_VSOCK_BENCH_CONNECTS:-1000}
+  local which line report="" qemu=1 k
+  modprobe vhost_vsock 2>"$LOGS/modprobe.err" && [ -c /dev/vhost-vsock ] || qemu=0
+  for which in phyllome-vmm qemu; do
+    if [ "$which" = qemu ] && [ $qemu = 0 ]; then
+      report+="qemu: not run, no vhost_vsock in L1 ($(tail -1 "$LOGS/modprobe.err")); "
+      continue
+    fi
+    line=$(vsock_bench_one "$which" $((mib * MIB)) "$n") ||
+      { bad vsock-bench "$which: $line"; return; }
+    echo "# vsock-bench $which: ${line#vsock-bench }"
+    report+="$which: host to guest $(vsb_field "$line" h2g_mibs) MiB/s, guest to host $(vsb_field "$line" g2h_mibs) MiB/s,"
+    report+=" $(vsb_field "$line" connects_per_s) connects/s (VMM CPU s, all threads / vCPU:"
+    for k in h2g g2h connect; do
+      report+=" $k $(vsb_field "$line" ${k}_cpu_s)/$(vsb_field "$line" ${k}_vcpu_s)"
+    done
+    report+="); "
+  done
+  echo "# vsock-bench: $mib MiB each way, $n connects; $report"
+  [ $qemu = 1 ] || { bad vsock-bench "no vhost_vsock in L1: phyllome-vmm only ($report)"; return; }
+  ok "vsock-bench ($report)"
 }
 
 suite_run

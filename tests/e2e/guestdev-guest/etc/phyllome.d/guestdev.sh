@@ -2,7 +2,9 @@
 # Guest half of tests/e2e/guestdev-suite.sh (vsock-peer in /bin comes from
 # guestdev-e2e.sh): with phyllome.guestdev=vsock, serves two host
 # connections and opens two of its own; with phyllome.guestdev=socat, the
-# same with Debian's socat (50 MiB each, sha256 on "got" lines); with phyllome.guestdev=fill,
+# same with Debian's socat (50 MiB each, sha256 on "got" lines); with
+# phyllome.guestdev=vsockbench, socat's listeners for the vsock benchmark
+# (tools/bench/run-vsock-bench); with phyllome.guestdev=fill,
 # touches most of the guest's free RAM (a file on a tmpfs, removed again:
 # the pages are free in the guest and resident in the host), says so on a
 # "PHYLLOME-GD: " line and reports the balloon driver; the host half then
@@ -61,6 +63,26 @@ case $step in
     d=$(cs)
     say "bench write_cs $((b - a)) read_cs $((c - b)) create_cs $((d - c))"
     umount /mnt/h ;;
+  vsockbench) # tools/bench/run-vsock-bench: Debian's socat listens for
+      # tools/bench/vsock-bench.py in the host: port 1240 reads to the end
+      # (host to guest), 1241 sends phyllome.vsockbench= bytes of zeroes
+      # (guest to host), 1242 echoes (a connection and a byte each); a
+      # connection to 1249 ends it
+    n=268435456
+    for arg in $(cat /proc/cmdline); do
+      case $arg in phyllome.vsockbench=*) n=${arg#phyllome.vsockbench=} ;; esac
+    done
+    socat -b 65536 -u VSOCK-LISTEN:1240,fork OPEN:/dev/null &
+    a=$!
+    socat -b 65536 -U VSOCK-LISTEN:1241,fork OPEN:/dev/zero,readbytes="$n" &
+    b=$!
+    socat VSOCK-LISTEN:1242,fork PIPE &
+    c=$!
+    sleep 1
+    say "vsockbench listening"
+    socat -u VSOCK-LISTEN:1249 STDOUT >/dev/null
+    kill $a $b $c
+    say "vsockbench done" ;;
   vsock) # the host connects twice to port 1234; then two connections to host port 5000
     vsock-peer serve 1234 2 || say "serve failed"
     vsock-peer send 5000 26214400 &
