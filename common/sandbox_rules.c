@@ -18,8 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h> /* _IOW, for if_tun.h */
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/if_tun.h>
 #include <linux/sockios.h>
 
 #define V (1u << SANDBOX_VCPU)
@@ -37,9 +39,10 @@
 /* Restrictions on arguments, for the kinds that need no more. */
 enum cond {
 	ANY,
-	IOCTL_KVM_TUN, /* ioctl type KVMIO (0xAE) or TUN ('T', which the
-			* terminal ioctls share: telling them apart would
-			* take a list of request numbers) */
+	IOCTL_KVM,     /* ioctl type KVMIO (0xAE) */
+	IOCTL_KVM_TUN, /* the same, or the two tap requests a running
+			* virtio-net makes (TUNSETOFFLOAD, TUNSETQUEUE) by
+			* number: the type alone ('T') is the terminals' too */
 	PRCTL_NAME,    /* prctl(PR_SET_NAME / PR_GET_NAME) */
 	SOCKET_UNIX,   /* socket(AF_UNIX, ...) */
 	IOCTL_GIFFLAGS, /* ioctl(fd, SIOCGIFFLAGS, ...) */
@@ -68,12 +71,13 @@ static const struct rule rules[] = {
 
 	/* vCPU: KVM_RUN and the vCPU and VM ioctls of exits (registers for a
 	 * crash dump, KVM_IRQ_LINE, ioeventfds and memory slots that the
-	 * guest's PCI programming moves), and TUNSETOFFLOAD when the guest
-	 * negotiates virtio-net features; nothing else. */
+	 * guest's PCI programming moves), and TUNSETOFFLOAD and TUNSETQUEUE
+	 * when the guest negotiates virtio-net features and queue pairs;
+	 * nothing else. */
 	RC(ioctl, V, IOCTL_KVM_TUN),
 	/* Consoles: a byte typed for the guest raises the UART's interrupt
 	 * line from this thread (KVM_IRQ_LINE on the VM). */
-	RC(ioctl, C, IOCTL_KVM_TUN),
+	RC(ioctl, C, IOCTL_KVM),
 	/* vCPU: the kick (rt_sigtimedwait takes the pending one after
 	 * KVM_RUN), eventfd writes (write, above) and read-backs, the event
 	 * monitor's socket and the serial's socket or pty. */
@@ -103,7 +107,9 @@ static const struct rule rules[] = {
 	R(getsockopt, D | W | B), R(fsync, D | B), R(fdatasync, D | B),
 	R(pread64, D | G | W | B), R(pwrite64, D | B),
 	R(ppoll, D | G | C | W | B),
-	RC(ioctl, D, IOCTL_KVM_TUN), /* a tap's offloads, an irqfd's resample */
+	/* A tap's offloads and queues (the control queue), an irqfd's
+	 * resample. */
+	RC(ioctl, D, IOCTL_KVM_TUN),
 	/* A tap's link state when its netlink watch lost messages: the
 	 * interface's flags, through the socket the tap opened at set-up. */
 	RC(ioctl, D, IOCTL_GIFFLAGS),
@@ -223,9 +229,12 @@ static int add_cond(scmp_filter_ctx ctx, int nr, enum cond cond)
 {
 	const uint32_t ok = SCMP_ACT_ALLOW;
 	switch (cond) {
+	case IOCTL_KVM:
+		return seccomp_rule_add(ctx, ok, nr, 1, arg1_type(0xae));
 	case IOCTL_KVM_TUN: {
 		int r = seccomp_rule_add(ctx, ok, nr, 1, arg1_type(0xae));
-		return r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg1_type('T'));
+		r = r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(TUNSETOFFLOAD));
+		return r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(TUNSETQUEUE));
 	}
 	case PRCTL_NAME: {
 		int r = seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(PR_SET_NAME));

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,7 +25,10 @@
 #include "check.h"
 #include "common/sandbox.h"
 
-enum probe { PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL, PROBE_BLK_IOCTL, PROBE_GIFFLAGS };
+enum probe {
+	PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL, PROBE_BLK_IOCTL, PROBE_GIFFLAGS,
+	PROBE_TUN_OFFLOAD, PROBE_TTY_IOCTL,
+};
 
 /* Runs kind's filter in a child, then the probe; the child's wait status.
  * The child's stderr goes to err_fd when >= 0. */
@@ -47,6 +51,10 @@ static int in_child(enum sandbox_mode mode, enum sandbox_kind kind,
 			ioctl(-1, _IO(0xae, 0x01), 0); /* KVM_CREATE_VM on no fd */
 		if (probe == PROBE_GIFFLAGS)
 			ioctl(-1, SIOCGIFFLAGS, 0); /* a tap's link state */
+		if (probe == PROBE_TUN_OFFLOAD)
+			ioctl(-1, TUNSETOFFLOAD, 0); /* a tap's offloads */
+		if (probe == PROBE_TTY_IOCTL)
+			ioctl(-1, TCGETS, 0); /* the terminals' type 'T', as TUN's */
 		if (probe == PROBE_BLK_IOCTL)
 			ioctl(-1, _IOR(0x12, 114, size_t), 0); /* BLKGETSIZE64: neither KVM's nor a tap's type */
 		_exit(0);
@@ -134,6 +142,17 @@ static void test_vcpu_ioctl(void)
 					PROBE_BLK_IOCTL, -1)));
 	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_VCPU, false,
 					PROBE_GIFFLAGS, -1)));
+	/* A tap's requests by number on the vCPU and the device loop, not
+	 * the terminals' that share their type; the chardev thread has
+	 * KVM's only. */
+	for (int k = SANDBOX_VCPU; k <= SANDBOX_DEVICES; k++) {
+		CHECK(exited(in_child(SANDBOX_ON, k, false, PROBE_TUN_OFFLOAD, -1), 0));
+		CHECK(killed_by_sigsys(in_child(SANDBOX_ON, k, false, PROBE_TTY_IOCTL, -1)));
+	}
+	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false,
+					PROBE_TUN_OFFLOAD, -1)));
+	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false,
+					PROBE_TTY_IOCTL, -1)));
 }
 
 int main(void)

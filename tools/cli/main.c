@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,13 +114,13 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Feeds stdin to the guest's console; Ctrl-A x stops the VM. */
 /* The guest may share the terminal, which is in raw mode: end lines with
- * \r\n there. */
+ * \r\n there. Asked once, before the threads that log are filtered:
+ * isatty() is an ioctl (TCGETS) their lists do not allow. */
 static void print_log(void *opaque, const char *msg)
 {
-	(void)opaque;
-	fprintf(stderr, "phyllome-vmm: %s%s", msg, isatty(STDERR_FILENO) ? "\r\n" : "\n");
+	const bool *tty = opaque;
+	fprintf(stderr, "phyllome-vmm: %s%s", msg, *tty ? "\r\n" : "\n");
 }
 
 /* 1: fed, 0: the console's buffer is full, -1: the VM is gone. The
@@ -323,7 +324,9 @@ int main(int argc, char **argv)
 
 	struct phy_error err = { 0 };
 	struct phy_vmm *new_vmm;
-	const struct phy_vmm_hooks hooks = { .log = print_log };
+	static bool stderr_tty; /* outlives the VMM's threads */
+	stderr_tty = isatty(STDERR_FILENO);
+	const struct phy_vmm_hooks hooks = { .log = print_log, .log_opaque = &stderr_tty };
 	/* A forbidden system call is reported in one line, naming the
 	 * thread and the call, rather than killing the process silently. */
 	phy_seccomp_install_reporter();
