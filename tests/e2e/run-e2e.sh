@@ -16,7 +16,9 @@
 #   --guest-builder SCRIPT: builds the guest instead of tools/guest/build-guest.sh,
 #     taking the same --extra DIR and --print-dir (tools/guest/build-gpu-guest.sh)
 # Environment: PHYLLOME_E2E_CASE_TIMEOUT (s, default 360),
-#              PHYLLOME_E2E_BUDGET (s, default 1500: no retries after it).
+#              PHYLLOME_E2E_BUDGET (s, default 1500: no retries after it),
+#              PHYLLOME_RIG_LOCK (a file: each case's rig holds flock(1) on
+#              it, so runs sharing this machine take turns case by case).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -70,6 +72,7 @@ for c in "${cases[@]}"; do
   for attempt in 1 2; do
     # Each attempt starts with an empty LOG_DIR/CASE: a retry that found
     # the first attempt's serial log would see its markers at once.
+    [ -z "${PHYLLOME_RIG_LOCK:-}" ] || { exec {lock}>>"$PHYLLOME_RIG_LOCK" && flock "$lock"; }
     "$root/tools/rig/maybe-rig" --smp 4 --share "$logs" --timeout "$case_timeout" -- \
       "$here/$suite" "$vmm" "$guest" "$logs/$c" "$c" &
     rig=$!
@@ -79,6 +82,7 @@ for c in "${cases[@]}"; do
     rc=$?
     kill "$watch" 2>/dev/null
     wait "$watch" 2>/dev/null
+    [ -z "${PHYLLOME_RIG_LOCK:-}" ] || exec {lock}>&-
     [ ! -e "$logs/$c.l1-stalled" ] || rc=123
     case $rc in
       123) what="L1 stalled: $(cat "$logs/$c.l1-stalled")"; rm -f "$logs/$c.l1-stalled" ;;

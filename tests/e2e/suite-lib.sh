@@ -146,6 +146,34 @@ wedge_evidence() { # NAME
   fi
 }
 
+# The system call census (PHYLLOME_E2E_SYSCALLS=1, for
+# tools/seccomp-audit): while the suite runs, L1's kernel counts every
+# system call by thread and number (a histogram trigger, no trace to
+# write), and who started and renamed each thread (the fork and rename
+# events), so each thread of a VMM can be told by the name it gave itself,
+# and the requests of its ioctls; they land in LOGS (syscalls.hist,
+# syscalls.tasks, syscalls.ioctl) at the end.
+census_start() {
+  [ -n "${PHYLLOME_E2E_SYSCALLS:-}" ] || return 0
+  local tr=/sys/kernel/tracing
+  [ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null || return 0
+  echo 16384 >"$tr/buffer_size_kb"
+  : >"$tr/trace"
+  echo 1 >"$tr/events/sched/sched_process_fork/enable"
+  echo 1 >"$tr/events/task/task_rename/enable"
+  echo 'hist:keys=common_pid.execname,id:vals=hitcount:size=16384' \
+    >"$tr/events/raw_syscalls/sys_enter/trigger"
+  echo 'hist:keys=common_pid.execname,cmd.hex:vals=hitcount:size=4096' \
+    >"$tr/events/syscalls/sys_enter_ioctl/trigger"
+}
+census_end() {
+  [ -n "${PHYLLOME_E2E_SYSCALLS:-}" ] || return 0
+  local tr=/sys/kernel/tracing
+  cat "$tr/events/raw_syscalls/sys_enter/hist" >"$LOGS/syscalls.hist"
+  cat "$tr/events/syscalls/sys_enter_ioctl/hist" >"$LOGS/syscalls.ioctl"
+  grep -E 'sched_process_fork|task_rename' "$tr/trace" >"$LOGS/syscalls.tasks"
+}
+
 case_pids() { pgrep -f -- "$LOGS/$1"; }
 
 case_serial_files() { # NAME
@@ -201,6 +229,7 @@ suite_run() {
   read -ra known <<<"$ALL"
   heartbeat >/dev/null 2>&1 &
   beat=$!
+  census_start
   for c in "${CASES[@]}"; do
     if printf '%s\n' "${known[@]}" | grep -qxF -- "$c"; then
       watch_silent "$c" &
@@ -216,6 +245,7 @@ suite_run() {
   kill "$beat" 2>/dev/null
   wait "$beat" 2>/dev/null
   after_all_cases
+  census_end
   echo "$SUITE: $pass passed, $fail failed"
   [ "$fail" -eq 0 ] && return 0
   [ "$rig_fail" -eq "$fail" ] && return 75
