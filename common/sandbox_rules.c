@@ -90,9 +90,9 @@ static const struct rule rules[] = {
 	 * memory table and the rings' eventfds (SCM_RIGHTS). */
 	RC(socket, V, SOCKET_UNIX), R(connect, V), R(sendmsg, V), R(recvmsg, V),
 	R(sendto, V | D | C | B), R(poll, V | G | C | W | B),
-	/* Device loop: a vhost-user device (virtio-fs) looks at its back
-	 * end's socket without waiting (poll, timeout 0) at each guest
-	 * notification, to fail the device once the back end hung up. */
+	/* Device loop: a vhost-user device (virtio-fs) whose back end died
+	 * dials it again from the loop and redoes the session (socket and
+	 * connect below, sendmsg and recvmsg, poll for each reply). */
 	R(poll, D),
 
 	/* Device loop: io_uring does its I/O; besides, the backends that

@@ -101,9 +101,12 @@ static int dial(struct vhost_user *vu, const char **why)
 	vu->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (vu->sock < 0)
 		return fail(vu, why, "socket() failed");
-	if (connect(vu->sock, (struct sockaddr *)&sa, sizeof(sa)))
-		return fail(vu, why, errno == ENOENT ? "no socket at that path"
-				      : "the back end does not accept connections");
+	if (connect(vu->sock, (struct sockaddr *)&sa, sizeof(sa))) {
+		fail(vu, why, errno == ENOENT ? "no socket at that path"
+			      : "the back end does not accept connections");
+		return VHOST_USER_NO_PEER;
+	}
+	vu->sessions++;
 	return 0;
 }
 
@@ -131,7 +134,10 @@ int vhost_user_connect(struct vhost_user *vu, unsigned nr_queues,
 {
 	uint64_t f;
 	vhost_user_disconnect(vu);
-	if (dial(vu, why) || get_u64(vu, VHOST_USER_GET_FEATURES, &f, why))
+	int r = dial(vu, why);
+	if (r)
+		return r;
+	if (get_u64(vu, VHOST_USER_GET_FEATURES, &f, why))
 		return -1;
 	vu->has_protocol = f & (1ull << VHOST_USER_F_PROTOCOL_FEATURES);
 	vu->features = f & ~(1ull << VHOST_USER_F_PROTOCOL_FEATURES);

@@ -18,7 +18,8 @@
  * negotiated. Each call waits at most timeout_ms per reply, so a back end
  * that never answers costs its caller that long, never a hang; any error
  * (a refused, late or malformed reply, a closed socket) ends the session:
- * the socket is closed and the caller reconnects when it chooses.
+ * the socket is closed and the caller reconnects when it chooses
+ * (vhost_user_link.h does it for a device on the device loop).
  *
  * Not thread-safe: its owner serialises the calls (virtio-fs: dev->lock).
  */
@@ -42,6 +43,7 @@ struct vhost_user {
 	uint64_t protocol; /* negotiated protocol features */
 	bool has_protocol; /* the back end offered F_PROTOCOL_FEATURES */
 	uint64_t requests; /* requests sent, for tests and counters */
+	uint64_t sessions; /* sockets connected: tells a session from the last */
 };
 
 /* One ring to hand over: host addresses of its parts (inside the guest
@@ -54,8 +56,11 @@ struct vhost_user_ring {
 
 void vhost_user_init(struct vhost_user *vu, const char *path, int timeout_ms);
 
-/* Connects and negotiates: 0, or -1 with *why (then not connected). The
- * back end must serve at least nr_queues queues when it says how many. */
+/* Connects and negotiates: 0, or -1 with *why (then not connected); -2
+ * with *why when nobody took the connection (no socket, refused): a back
+ * end to wait for rather than one that failed. The back end must serve
+ * at least nr_queues queues when it says how many. */
+#define VHOST_USER_NO_PEER (-2)
 int vhost_user_connect(struct vhost_user *vu, unsigned nr_queues,
 		       const char **why);
 

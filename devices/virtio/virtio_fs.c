@@ -5,6 +5,7 @@
  */
 #include "devices/virtio/virtio_fs.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/io_loop.h"
+#include "devices/vhost/vhost_user_link.h"
 
 struct fs_queue {
 	struct virtio_fs *fs;
@@ -30,57 +32,112 @@ struct virtio_fs {
 	char name[32];
 	struct virtio_fs_config config;
 	struct vhost_user *vu;
+	struct vhost_user_link link;
 	struct virtqueue *vqs;
 	struct fs_queue *fq;
 	unsigned nr_queues;
 	bool started; /* the back end has the rings */
+	bool gone;    /* its loss was logged: log its return */
 	struct virtio_fs_stats stats;
 };
 
-/* The session ended on an error: the device needs a reset. Lock held. */
-static void fs_broken(struct virtio_fs *fs, const char *what, const char *why)
+static void fs_log(struct virtio_fs *fs, const char *what, const char *why)
 {
-	char msg[200];
-	snprintf(msg, sizeof(msg), "vhost-user back end at %s: %s: %s",
-		 fs->vu->path, what, why);
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s: vhost-user back end at %s: %s%s%s", fs->name,
+		 fs->vu->path, what, why ? ": " : "", why ? why : "");
+	if (fs->dev.log)
+		fs->dev.log(fs->dev.log_opaque, msg);
+}
+
+/* The back end is gone (or never came): the device keeps running and the
+ * link dials again. Not DEVICE_NEEDS_RESET: Linux's virtio-fs driver
+ * never resets its device, so that would end the share until a reboot.
+ * Lock held. */
+static void fs_gone(struct virtio_fs *fs, const char *what, const char *why)
+{
 	vhost_user_disconnect(fs->vu);
 	fs->started = false;
-	fs->stats.failures++;
-	virtio_dev_fail(&fs->dev, -1, msg);
+	if (!fs->gone)
+		fs_log(fs, what, why);
+	fs->gone = true;
+}
+
+/*
+ * Hands the rings over. A new back end after a lost one starts at the
+ * used index the guest sees: the requests the old one took and never
+ * answered are handed again, and a fresh back end answers them (with an
+ * error: the guest's FUSE session was with the old one), which unblocks
+ * whoever waits for them. One that answered out of order and died may
+ * see a request again that was answered: that is the cost of not
+ * knowing what it held.
+ */
+static int fs_start_rings(struct virtio_fs *fs, bool resume, const char **why)
+{
+	struct vhost_user_ring rings[VIRTIO_FS_MAX_REQUEST_QUEUES + 1];
+	uint64_t ring_bits = 1ull << VIRTIO_RING_F_EVENT_IDX |
+			     1ull << VIRTIO_RING_F_INDIRECT_DESC;
+	if (fs->dev.driver_features & ring_bits & ~fs->vu->features) {
+		*why = "it lacks a ring feature the driver took";
+		vhost_user_disconnect(fs->vu);
+		return -1;
+	}
+	for (unsigned q = 0; q < fs->nr_queues; q++) {
+		const struct virtqueue *vq = &fs->vqs[q];
+		uint16_t used = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+		rings[q] = (struct vhost_user_ring){
+			.num = vq->size, .base = resume ? le16toh(used) : 0,
+			.desc = vq->desc, .avail = vq->avail, .used = vq->used,
+			.kick = fs->fq[q].kick, .call = fs->fq[q].call,
+		};
+	}
+	/* Device bits only: the transport's own (VERSION_1, ring layout) are
+	 * the back end's business too, it reads the rings. */
+	if (vhost_user_start(fs->vu, fs->dev.mem, fs->dev.driver_features, rings,
+			     fs->nr_queues, why))
+		return -1;
+	fs->started = true;
+	return 0;
+}
+
+/* Connects if the session ended, then starts the rings: 0, or -1 with
+ * the session ended and counted (not a dial nobody answered). */
+static int fs_bring_up(struct virtio_fs *fs, bool resume, const char **what,
+		       const char **why)
+{
+	bool dialled = !vhost_user_connected(fs->vu) || vhost_user_broken(fs->vu);
+	if (dialled) {
+		int r = vhost_user_connect(fs->vu, fs->nr_queues, why);
+		*what = "cannot connect";
+		if (r) {
+			fs->stats.failures += r != VHOST_USER_NO_PEER;
+			return -1;
+		}
+	}
+	*what = "starting the rings";
+	if (fs_start_rings(fs, resume, why)) {
+		fs->stats.failures++;
+		return -1;
+	}
+	fs->stats.connects += dialled;
+	if (fs->gone)
+		fs_log(fs, "back", NULL);
+	fs->gone = false;
+	return 0;
 }
 
 static int fs_activate(struct virtio_dev *dev)
 {
 	struct virtio_fs *fs = dev->opaque;
-	struct vhost_user_ring rings[VIRTIO_FS_MAX_REQUEST_QUEUES + 1];
-	const char *why;
-	for (unsigned q = 0; q < fs->nr_queues; q++) {
-		const struct virtqueue *vq = &fs->vqs[q];
-		if (!vq->ready) {
+	const char *what, *why;
+	for (unsigned q = 0; q < fs->nr_queues; q++)
+		if (!fs->vqs[q].ready) {
 			virtio_dev_fail(dev, (int)q, "DRIVER_OK with a queue not enabled");
 			return 0;
 		}
-		rings[q] = (struct vhost_user_ring){
-			.num = vq->size, .base = 0,
-			.desc = vq->desc, .avail = vq->avail, .used = vq->used,
-			.kick = fs->fq[q].kick, .call = fs->fq[q].call,
-		};
-	}
-	if (!vhost_user_connected(fs->vu) || vhost_user_broken(fs->vu)) {
-		if (vhost_user_connect(fs->vu, fs->nr_queues, &why)) {
-			fs_broken(fs, "cannot connect", why);
-			return 0;
-		}
-		fs->stats.connects++;
-	}
-	/* Device bits only: the transport's own (VERSION_1, ring layout) are
-	 * the back end's business too, it reads the rings. */
-	if (vhost_user_start(fs->vu, dev->mem, dev->driver_features, rings,
-			     fs->nr_queues, &why)) {
-		fs_broken(fs, "starting the rings", why);
-		return 0;
-	}
-	fs->started = true;
+	if (fs_bring_up(fs, false, &what, &why))
+		fs_gone(fs, what, why);
+	vhost_user_link_update(&fs->link);
 	return 0;
 }
 
@@ -94,18 +151,19 @@ static void fs_stop(struct virtio_fs *fs)
 
 static void fs_reset(struct virtio_dev *dev)
 {
-	fs_stop(dev->opaque);
+	struct virtio_fs *fs = dev->opaque;
+	fs_stop(fs);
+	vhost_user_link_update(&fs->link);
 }
 
-/* Loop thread: the guest notified queue q; pass it on. */
+/* Loop thread: the guest notified queue q; pass it on. Without a back
+ * end the kick is dropped: a new one gets one kick per queue. */
 static void fs_queue_notify(struct virtio_dev *dev, unsigned q)
 {
 	struct virtio_fs *fs = dev->opaque;
 	uint64_t one = 1;
 	pthread_mutex_lock(&dev->lock);
-	if (fs->started && vhost_user_broken(fs->vu))
-		fs_broken(fs, "lost", "it hung up or sent an unasked message");
-	else if (fs->started && q < fs->nr_queues) {
+	if (fs->started && q < fs->nr_queues) {
 		fs->stats.kicks++;
 		if (write(fs->fq[q].kick, &one, sizeof(one)) < 0) {
 			/* A full counter: the back end has kicks to read. */
@@ -126,6 +184,44 @@ static void fs_called(void *opaque)
 	}
 	pthread_mutex_unlock(&fs->dev.lock);
 }
+
+/* ---- the link's hooks (loop thread, lock held) ---- */
+
+static enum vhost_user_want fs_want(void *opaque)
+{
+	struct virtio_fs *fs = opaque;
+	if (fs->started)
+		return VHOST_USER_UP;
+	return virtio_dev_running(&fs->dev) ? VHOST_USER_DOWN : VHOST_USER_IDLE;
+}
+
+static void fs_lost(void *opaque)
+{
+	struct virtio_fs *fs = opaque;
+	fs->stats.failures++;
+	fs_gone(fs, "lost", "it hung up or sent an unasked message; reconnecting");
+}
+
+static int fs_restart(void *opaque)
+{
+	struct virtio_fs *fs = opaque;
+	const char *what, *why;
+	uint64_t one = 1;
+	if (fs_bring_up(fs, true, &what, &why))
+		return -1;
+	/* The guest's kicks while it was gone were dropped. */
+	for (unsigned q = 0; q < fs->nr_queues; q++)
+		if (write(fs->fq[q].kick, &one, sizeof(one)) < 0) {
+			/* A full counter is a kick too. */
+		}
+	return 0;
+}
+
+static const struct vhost_user_link_ops fs_link_ops = {
+	.want = fs_want,
+	.lost = fs_lost,
+	.restart = fs_restart,
+};
 
 static const struct virtio_dev_ops fs_ops = {
 	.activate = fs_activate,
@@ -192,7 +288,13 @@ int virtio_fs_create(struct virtio_fs **out, const struct virtio_fs_params *p,
 			sizeof(fs->config), fs->vqs, fs->nr_queues, p->queue_size,
 			mem, &fs_ops, fs);
 	fs->dev.config = &fs->config;
-	int ret = fs_eventfds(fs, loop, err);
+	int ret = vhost_user_link_init(&fs->link, fs->vu, loop, &fs->dev.lock,
+				       &fs_link_ops, fs, err);
+	if (ret) {
+		virtio_fs_destroy(fs);
+		return ret;
+	}
+	ret = fs_eventfds(fs, loop, err);
 	if (ret) {
 		virtio_fs_destroy(fs);
 		return ret;
@@ -213,6 +315,7 @@ void virtio_fs_destroy(struct virtio_fs *fs)
 	pthread_mutex_lock(&fs->dev.lock);
 	fs_stop(fs);
 	pthread_mutex_unlock(&fs->dev.lock);
+	vhost_user_link_destroy(&fs->link);
 	for (unsigned q = 0; q < fs->nr_queues; q++) {
 		if (fs->fq[q].kick >= 0)
 			close(fs->fq[q].kick);

@@ -15,14 +15,19 @@
  * holds). One hop through the loop each way; passing the ioeventfd and
  * the irqfd straight to the back end would save it.
  *
- * The back end is less trusted and may die. The session's requests run
- * on the thread that changes the device's status (a vCPU, under
- * dev->lock), each waiting at most timeout_ms. A back end that hung up
- * is seen at the next guest notification: the device fails (DEVICE_NEEDS_
- * RESET, one log line naming the socket) and the session ends; the next
- * DRIVER_OK (a driver reset, a guest reboot) connects again, if the
- * socket is back. What the dead back end held (FUSE state, requests in
- * flight) is gone: the guest's driver must start over.
+ * The back end is less trusted and may die, or be restarted. The
+ * session's requests run on the thread that changes the device's status
+ * (a vCPU, under dev->lock), each waiting at most timeout_ms. A back end
+ * that dies does not fail the device: Linux's driver never resets it, so
+ * DEVICE_NEEDS_RESET would end the share until a reboot. Instead the
+ * device loop (devices/vhost/vhost_user_link.h) sees the hang-up at once,
+ * the device logs one line naming the socket and runs on without a back
+ * end (guest notifications are dropped meanwhile), the loop dials the
+ * same path again with a growing pause, and the first back end that
+ * answers gets the whole set-up, each ring from the used index the guest
+ * sees, then a kick per queue, and one more log line. What the dead back
+ * end held (its FUSE session, open files) is gone: a fresh virtiofsd
+ * answers the guest's requests with errors until the guest mounts again.
  */
 #ifndef PHY_DEVICES_VIRTIO_VIRTIO_FS_H
 #define PHY_DEVICES_VIRTIO_VIRTIO_FS_H
@@ -52,7 +57,8 @@ struct virtio_fs_stats {
 	uint64_t kicks;     /* guest notifications passed on */
 	uint64_t calls;     /* back end interrupts passed on */
 	uint64_t connects;  /* sessions opened by the device (reconnects) */
-	uint64_t failures;  /* sessions ended by an error */
+	uint64_t failures;  /* sessions ended by an error, set-ups failed
+			     * after connecting (a dial nobody took: not) */
 };
 
 int virtio_fs_create(struct virtio_fs **out, const struct virtio_fs_params *p,
@@ -60,7 +66,9 @@ int virtio_fs_create(struct virtio_fs **out, const struct virtio_fs_params *p,
 		     struct io_loop *loop, struct phy_error *err);
 struct virtio_dev *virtio_fs_dev(struct virtio_fs *fs);
 /* Takes the rings back from the back end (GET_VRING_BASE) if it has
- * them, and frees. The loop must be stopped. NULL is allowed. */
+ * them, and frees. The loop must be stopped (its stop cancels the watch
+ * on the back end's socket and a pending attempt to dial). NULL is
+ * allowed. */
 void virtio_fs_destroy(struct virtio_fs *fs);
 /* Any thread. */
 void virtio_fs_stats(struct virtio_fs *fs, struct virtio_fs_stats *out);

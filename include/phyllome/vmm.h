@@ -481,7 +481,8 @@ PHY_API int phy_vm_vsock_stats(const struct phy_vm *vm,
 struct phy_fs_stats {
 	uint64_t kicks;      /* guest notifications passed to the back end */
 	uint64_t calls;      /* back end interrupts passed to the guest */
-	uint64_t reconnects; /* sessions the device opened again */
+	uint64_t reconnects; /* sessions the device opened again (a back end
+			      * that died, restarted; a guest reboot after) */
 	uint64_t failures;   /* sessions ended by the back end's fault */
 };
 

@@ -8,8 +8,13 @@
  * and enable, GET_VRING_BASE on stop); a bad one (silent, an oversized
  * reply, a refused ACK, dying mid-session, a base for another ring) ends
  * the session with its reason, within the timeout, leaking no
- * descriptor. The device passes kicks and calls through, fails with one
- * log line when the back end dies, and reconnects at the next DRIVER_OK.
+ * descriptor. The device passes kicks and calls through; when the back
+ * end dies it logs one line, keeps running (no DEVICE_NEEDS_RESET) and
+ * dials again from the device loop: a new back end on the same path gets
+ * the whole set-up with each ring's base at the used index in guest
+ * memory, and a kick; one that accepts and hangs up at once is dialled
+ * less and less often, leaking nothing; stopping the loop and destroying
+ * the device while it waits or dials is clean.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -34,7 +39,7 @@
 #include "devices/virtio/virtio_fs.h"
 #include "virtio_sim.h"
 
-enum fake_mode { GOOD, SILENT, OVERSIZED, NACK_MEM, DIE_AT_MEM, BAD_BASE };
+enum fake_mode { GOOD, SILENT, OVERSIZED, NACK_MEM, DIE_AT_MEM, BAD_BASE, FLAP };
 
 struct fake {
 	char path[108];
@@ -47,6 +52,8 @@ struct fake {
 	unsigned mem_regions;
 	bool mem_is_memfd;
 	uint64_t features_set;
+	uint32_t base[4];  /* SET_VRING_BASE per ring */
+	unsigned accepts;  /* FLAP: connections taken and closed */
 };
 
 #define FAKE_FEATURES (1ull << VIRTIO_F_VERSION_1 | 1ull << VHOST_USER_F_PROTOCOL_FEATURES)
@@ -129,6 +136,11 @@ static bool serve_one(struct fake *f, const uint32_t hdr[3], const uint8_t *p,
 		reply(f, hdr[0], &st, sizeof(st));
 		return true;
 	case VHOST_USER_SET_FEATURES: f->features_set = u; break;
+	case VHOST_USER_SET_VRING_BASE:
+		memcpy(&st, p, sizeof(st));
+		if (st.index < 4)
+			f->base[st.index] = st.num;
+		break;
 	case VHOST_USER_SET_MEM_TABLE:
 		memcpy(&f->mem_regions, p, 4);
 		f->mem_is_memfd = nr && fcntl(fds[0], F_GET_SEALS) >= 0;
@@ -152,9 +164,24 @@ static bool serve_one(struct fake *f, const uint32_t hdr[3], const uint8_t *p,
 	return true;
 }
 
+/* Takes every connection and closes it at once, until the listening
+ * socket is shut down. */
+static void flap(struct fake *f)
+{
+	int c;
+	while ((c = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		__atomic_add_fetch(&f->accepts, 1, __ATOMIC_SEQ_CST);
+		close(c);
+	}
+}
+
 static void *fake_thread(void *opaque)
 {
 	struct fake *f = opaque;
+	if (f->mode == FLAP) {
+		flap(f);
+		return NULL;
+	}
 	f->conn = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	uint32_t hdr[3];
 	static _Thread_local uint8_t payload[VHOST_USER_MAX_PAYLOAD];
@@ -173,7 +200,7 @@ static void *fake_thread(void *opaque)
 
 static void fake_start(struct fake *f, const char *path, enum fake_mode mode)
 {
-	*f = (struct fake){.mode = mode, .conn = -1};
+	*f = (struct fake){.mode = mode, .conn = -1, .base = {~0u, ~0u, ~0u, ~0u}};
 	for (unsigned i = 0; i < 4; i++)
 		f->kick[i] = f->call[i] = -1;
 	snprintf(f->path, sizeof(f->path), "%s", path);
@@ -190,6 +217,8 @@ static void fake_start(struct fake *f, const char *path, enum fake_mode mode)
  * connected or be closing), then frees what it holds. */
 static void fake_join(struct fake *f)
 {
+	if (f->mode == FLAP)
+		shutdown(f->listen_fd, SHUT_RDWR); /* ends its accept() */
 	pthread_join(f->thread, NULL);
 	close(f->listen_fd);
 	unlink(f->path);
@@ -314,15 +343,60 @@ static void test_bad_back_ends(void)
 	CHECK(!vhost_user_connected(&vu));
 	fake_join(&f);
 	vhost_user_init(&vu, "/nonexistent/vhost.sock", 300);
-	CHECK(vhost_user_connect(&vu, 1, &why) == -1 && strstr(why, "no socket"));
+	CHECK(vhost_user_connect(&vu, 1, &why) == VHOST_USER_NO_PEER && strstr(why, "no socket"));
+}
+
+/* Runs the loop (without a thread) until the device counts `failures`
+ * and `connects`: whether it did within ms. */
+static bool run_until(struct virtio_sim *sim, struct virtio_fs *fs,
+		      uint64_t failures, uint64_t connects, long ms)
+{
+	struct timespec t0;
+	struct virtio_fs_stats st;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		virtio_fs_stats(fs, &st);
+		if (st.failures == failures && st.connects == connects)
+			return true;
+		if (ms_since(&t0) > ms)
+			return false;
+		io_loop_run_once(sim->loop, true);
+	}
+}
+
+/* The driver resets the device, and the loop (without a thread) cancels
+ * its poll on the back end's socket, which holds the socket open. In the
+ * VMM the loop's stop does that before the device is destroyed. */
+static void fs_quiesce(struct virtio_sim *sim)
+{
+	sim_set_status(sim, 0);
+	for (int i = 0; i < 20; i++) {
+		io_loop_run_once(sim->loop, false);
+		usleep(1000);
+	}
+}
+
+static struct virtio_fs *fs_plug(struct virtio_sim *sim, struct vhost_user *vu)
+{
+	struct virtio_fs_params p = {"myfs", 1, 16, vu};
+	struct virtio_fs *fs;
+	NEED(virtio_fs_create(&fs, &p, "virtio-fs0", &sim->mem, sim->loop, NULL) == 0);
+	sim_attach(sim, virtio_fs_dev(fs), NULL, NULL);
+	return fs;
+}
+
+/* A good fake on the session, and the driver starts the device. */
+static void fs_serve(struct virtio_sim *sim, struct vhost_user *vu, struct fake *f)
+{
+	const char *why;
+	fake_start(f, sock_path, GOOD);
+	CHECK(vhost_user_connect(vu, 2, &why) == 0);
+	CHECK(sim_start(sim, 1ull << VIRTIO_F_VERSION_1, 2, 16) == 0);
 }
 
 static void fs_device(struct virtio_sim *sim, struct vhost_user *vu)
 {
-	struct virtio_fs_params p = {"myfs", 1, 16, vu};
-	struct virtio_fs *fs;
-	REQUIRE(virtio_fs_create(&fs, &p, "virtio-fs0", &sim->mem, sim->loop, NULL) == 0);
-	sim_attach(sim, virtio_fs_dev(fs), NULL, NULL);
+	struct virtio_fs *fs = fs_plug(sim, vu);
 	char tag[36];
 	uint32_t nq = 0;
 	sim_config_read(sim, 0, tag, sizeof(tag));
@@ -330,10 +404,7 @@ static void fs_device(struct virtio_sim *sim, struct vhost_user *vu)
 	CHECK(!strcmp(tag, "myfs") && nq == 1);
 
 	struct fake f;
-	fake_start(&f, sock_path, GOOD);
-	const char *why;
-	CHECK(vhost_user_connect(vu, 2, &why) == 0);
-	CHECK(sim_start(sim, 1ull << VIRTIO_F_VERSION_1, 2, 16) == 0);
+	fs_serve(sim, vu, &f);
 	CHECK(f.mem_is_memfd && f.kick[1] >= 0 && !sim_needs_reset(sim));
 	/* The guest's kick reaches the back end; its call, the guest. */
 	sim_kick(sim, 1);
@@ -344,38 +415,167 @@ static void fs_device(struct virtio_sim *sim, struct vhost_user *vu)
 	io_loop_run_once(sim->loop, true);
 	CHECK(sim->q[1].interrupts == 1);
 
-	/* The back end dies: the next kick fails the device, one log line. */
+	/* The back end dies: the loop sees it at once, without a kick; the
+	 * device keeps running and says so once. */
 	shutdown(f.conn, SHUT_RDWR);
 	fake_join(&f);
+	CHECK(run_until(sim, fs, 1, 0, 2000));
+	CHECK(!sim_needs_reset(sim) && sim->logs == 1);
+	CHECK(strstr(sim->last_log, sock_path) && strstr(sim->last_log, "lost"));
+	/* Kicks meanwhile go nowhere and block nothing. */
 	sim_kick(sim, 1);
 	sim_run(sim);
-	CHECK(sim_needs_reset(sim) && sim->logs == 1);
-	CHECK(strstr(sim->last_log, sock_path) != NULL);
 
-	/* Back again: the driver's reset and DRIVER_OK reconnect. */
+	/* The guest has seen 3 answers on queue 1 (one more was taken and
+	 * never answered): a new back end starts there, and is kicked. */
+	sim->q[1].used->idx = 3;
 	fake_start(&f, sock_path, GOOD);
-	CHECK(sim_start(sim, 1ull << VIRTIO_F_VERSION_1, 2, 16) == 0);
-	CHECK(!sim_needs_reset(sim) && f.kick[1] >= 0);
+	CHECK(run_until(sim, fs, 1, 1, 3000));
+	CHECK(!sim_needs_reset(sim) && sim->logs == 2 && strstr(sim->last_log, "back"));
+	CHECK(has_req(&f, VHOST_USER_SET_MEM_TABLE) && f.mem_is_memfd);
+	CHECK(f.base[0] == 0 && f.base[1] == 3);
+	got = 0;
+	CHECK(read(f.kick[0], &got, 8) == 8 && got == 1);
+	CHECK(read(f.kick[1], &got, 8) == 8 && got == 1);
+	/* And it works: kicks and calls pass again. */
+	sim_kick(sim, 1);
+	sim_run(sim);
+	CHECK(read(f.kick[1], &got, 8) == 8 && got == 1);
+	CHECK(write(f.call[1], &one, 8) == 8);
+	io_loop_run_once(sim->loop, true);
+	CHECK(sim->q[1].interrupts == 2);
 	struct virtio_fs_stats st;
 	virtio_fs_stats(fs, &st);
-	CHECK(st.kicks == 1 && st.calls == 1 && st.connects == 1 && st.failures == 1);
-	virtio_fs_destroy(fs);
+	CHECK(st.kicks == 2 && st.calls == 2 && st.connects == 1 && st.failures == 1);
+	fs_quiesce(sim);
 	CHECK(has_req(&f, VHOST_USER_GET_VRING_BASE));
+	virtio_fs_destroy(fs);
 	vhost_user_disconnect(vu);
 	fake_join(&f);
 }
 
+/* A running device whose back end has just died, and the new fake
+ * started in `mode` on its path. */
+static struct virtio_fs *fs_lose_back_end(struct virtio_sim *sim,
+					  struct vhost_user *vu, struct fake *f)
+{
+	struct virtio_fs *fs = fs_plug(sim, vu);
+	fs_serve(sim, vu, f);
+	sim_kick(sim, 1);
+	sim_run(sim);
+	shutdown(f->conn, SHUT_RDWR);
+	fake_join(f);
+	return fs;
+}
+
+/* What a device test runs on: guest RAM, a loop, a session, a fake. */
+struct fs_env {
+	unsigned fds_before;
+	struct virtio_sim *sim;
+	struct vhost_user vu;
+	struct fake f;
+};
+
+static bool env_open(struct fs_env *e, int timeout_ms)
+{
+	e->fds_before = open_fds();
+	e->sim = sim_create_vm_ram(4 << 20, GUEST_MEM_SHARED);
+	vhost_user_init(&e->vu, sock_path, timeout_ms);
+	return e->sim != NULL;
+}
+
+/* The device must be destroyed; nothing may be left open. */
+static void env_close(struct fs_env *e)
+{
+	vhost_user_disconnect(&e->vu);
+	sim_destroy(e->sim);
+	CHECK(open_fds() == e->fds_before);
+}
+
 static void test_fs_device(void)
 {
-	unsigned before = open_fds();
-	struct virtio_sim *sim = sim_create_vm_ram(4 << 20, GUEST_MEM_SHARED);
-	REQUIRE(sim);
-	struct vhost_user vu;
-	vhost_user_init(&vu, sock_path, 2000);
-	fs_device(sim, &vu);
-	sim_destroy(sim);
-	CHECK(open_fds() == before);
+	struct fs_env e;
+	REQUIRE(env_open(&e, 2000));
+	fs_device(e.sim, &e.vu);
+	env_close(&e);
+}
 
+/* A back end that takes the connection and closes it, again and again:
+ * attempts at 200, 600, 1400 and 2400 ms (the wait doubles up to 1 s),
+ * each counted as a failure, each socket closed; the loop sleeps between
+ * them. */
+static void test_fs_flapping(void)
+{
+	struct fs_env e;
+	REQUIRE(env_open(&e, 300));
+	struct virtio_sim *sim = e.sim;
+	struct fake *f = &e.f;
+	struct virtio_fs *fs = fs_lose_back_end(sim, &e.vu, f);
+	fake_start(f, sock_path, FLAP);
+	struct timespec t0;
+	unsigned passes = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ms_since(&t0) < 2700) {
+		io_loop_run_once(sim->loop, true);
+		passes++;
+	}
+	unsigned accepts = __atomic_load_n(&f->accepts, __ATOMIC_SEQ_CST);
+	struct virtio_fs_stats st;
+	virtio_fs_stats(fs, &st);
+	CHECK(accepts >= 3 && accepts <= 5);
+	CHECK(st.failures == 1 + accepts && st.connects == 0);
+	CHECK(passes < 50);
+	if (accepts < 3 || accepts > 5 || passes >= 50)
+		fprintf(stderr, "  %u attempts, %u loop passes\n", accepts, passes);
+	CHECK(!sim_needs_reset(sim) && sim->logs == 1);
+	fs_quiesce(sim);
+	virtio_fs_destroy(fs);
+	fake_join(f);
+	env_close(&e);
+}
+
+static long stop_loop_ms(struct virtio_sim *sim)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	io_loop_stop(sim->loop);
+	return ms_since(&t0);
+}
+
+/* The machine goes away while the device waits to dial again, and while
+ * it dials a back end that says nothing: the loop's stop cancels the
+ * timer and the watch, waits for the attempt at most the reply timeout,
+ * and nothing leaks. The loop runs on its own thread, as in the VMM. */
+static void test_fs_destroy_while_down(void)
+{
+	for (int silent = 0; silent < 2; silent++) {
+		struct fs_env e;
+		REQUIRE(env_open(&e, 300));
+		struct virtio_sim *sim = e.sim;
+		struct fake *f = &e.f;
+		/* Its eventfds are watched before the loop starts, as in the VMM. */
+		struct virtio_fs *fs = fs_plug(sim, &e.vu);
+		REQUIRE(io_loop_start(sim->loop, NULL) == 0);
+		fs_serve(sim, &e.vu, f);
+		usleep(50000); /* the loop watches the socket */
+		shutdown(f->conn, SHUT_RDWR);
+		fake_join(f);
+		struct virtio_fs_stats st = {0};
+		for (int i = 0; i < 200 && !st.failures; i++) {
+			usleep(10000);
+			virtio_fs_stats(fs, &st);
+		}
+		CHECK(st.failures == 1 && !sim_needs_reset(sim));
+		if (silent)
+			fake_start(f, sock_path, SILENT);
+		usleep(silent ? 300000 : 100000); /* dialling, or waiting */
+		CHECK(stop_loop_ms(sim) < 1000);
+		virtio_fs_destroy(fs);
+		vhost_user_disconnect(&e.vu); /* the silent fake waits for it */
+		if (silent)
+			fake_join(f);
+		env_close(&e);
+	}
 }
 
 int main(void)
@@ -384,6 +584,8 @@ int main(void)
 	test_good_session();
 	test_bad_back_ends();
 	test_fs_device();
+	test_fs_flapping();
+	test_fs_destroy_while_down();
 	unlink(sock_path);
 	return check_report("test_vhost_user");
 }

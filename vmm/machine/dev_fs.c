@@ -3,7 +3,8 @@
  * the VM's (virtiofsd serves one connection and ends with it): opened
  * with the VM, so that a missing or silent back end is the user's error,
  * and kept across reboots; the device of each machine uses it and
- * reconnects when it ended. The counters reach the device from other
+ * reconnects when it ended (at DRIVER_OK, or from the device loop when
+ * the back end died while the guest used it). The counters reach the device from other
  * threads: the state guards it. */
 #include <errno.h>
 #include <pthread.h>
