@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/if_tun.h>
+#include <linux/kvm.h>
 #include <linux/sockios.h>
 
 #define V (1u << SANDBOX_VCPU)
@@ -39,14 +40,46 @@
 /* Restrictions on arguments, for the kinds that need no more. */
 enum cond {
 	ANY,
-	IOCTL_KVM,     /* ioctl type KVMIO (0xAE) */
-	IOCTL_KVM_TUN, /* the same, or the two tap requests a running
-			* virtio-net makes (TUNSETOFFLOAD, TUNSETQUEUE) by
-			* number: the type alone ('T') is the terminals' too */
+	IOCTL_VCPU,    /* ioctl with a request of vcpu_ioctls[] */
+	IOCTL_DEVICES, /* ... of devices_ioctls[] */
+	IOCTL_CHARDEV, /* ... of chardev_ioctls[] */
 	PRCTL_NAME,    /* prctl(PR_SET_NAME / PR_GET_NAME) */
 	SOCKET_UNIX,   /* socket(AF_UNIX, ...) */
-	IOCTL_GIFFLAGS, /* ioctl(fd, SIOCGIFFLAGS, ...) */
+	IOCTL_TCGETS,  /* ioctl(fd, TCGETS, ...): isatty() */
 };
+
+/*
+ * The ioctls of a running machine, by number: set-up (KVM_CREATE_*,
+ * KVM_SET_CPUID2, registers, the tap's TUNSETIFF) is over before a
+ * thread's filter goes in, and a type alone would let through what the
+ * thread never needs (KVM_CREATE_VCPU; the terminals' 'T' that TUN
+ * shares).
+ */
+static const unsigned long vcpu_ioctls[] = {
+	KVM_RUN,
+	KVM_KVMCLOCK_CTRL,          /* the guest was paused (vm.pause) */
+	KVM_GET_REGS, KVM_GET_SREGS, /* a crash's register dump */
+	/* The guest's own register writes: an interrupt line (the UART,
+	 * the ACPI event device), MSI-X routes and irqfds, a BAR moved
+	 * (its notify ioeventfds), a flash switched between ROM and
+	 * command mode (its memory slot). */
+	KVM_IRQ_LINE, KVM_SET_GSI_ROUTING, KVM_IRQFD, KVM_IOEVENTFD,
+	KVM_SET_USER_MEMORY_REGION,
+	/* virtio-net's features and queue pairs at DRIVER_OK. */
+	TUNSETOFFLOAD, TUNSETQUEUE,
+};
+static const unsigned long devices_ioctls[] = {
+	/* Interrupts the loop raises or re-routes (an irqfd's resample), a
+	 * device reset the loop finishes (ioeventfds, memory slots). */
+	KVM_IRQ_LINE, KVM_SET_GSI_ROUTING, KVM_IRQFD, KVM_IOEVENTFD,
+	KVM_SET_USER_MEMORY_REGION,
+	/* virtio-net's control queue (queue pairs, offloads), and a tap's
+	 * link state when its netlink watch lost messages: the interface's
+	 * flags, through the socket the tap opened at set-up. */
+	TUNSETOFFLOAD, TUNSETQUEUE, SIOCGIFFLAGS,
+};
+/* A byte typed for the guest raises the UART's line. */
+static const unsigned long chardev_ioctls[] = { KVM_IRQ_LINE };
 
 struct rule {
 	int nr;
@@ -69,15 +102,10 @@ static const struct rule rules[] = {
 	R(gettid, ALL), R(tgkill, ALL), R(clock_gettime, ALL),
 	R(clock_nanosleep, ALL), R(nanosleep, ALL), R(sched_yield, ALL),
 
-	/* vCPU: KVM_RUN and the vCPU and VM ioctls of exits (registers for a
-	 * crash dump, KVM_IRQ_LINE, ioeventfds and memory slots that the
-	 * guest's PCI programming moves), and TUNSETOFFLOAD and TUNSETQUEUE
-	 * when the guest negotiates virtio-net features and queue pairs;
-	 * nothing else. */
-	RC(ioctl, V, IOCTL_KVM_TUN),
-	/* Consoles: a byte typed for the guest raises the UART's interrupt
-	 * line from this thread (KVM_IRQ_LINE on the VM). */
-	RC(ioctl, C, IOCTL_KVM),
+	/* vCPU: KVM_RUN and the ioctls of exits (vcpu_ioctls[]). */
+	RC(ioctl, V, IOCTL_VCPU),
+	/* Consoles: KVM_IRQ_LINE (chardev_ioctls[]). */
+	RC(ioctl, C, IOCTL_CHARDEV),
 	/* vCPU: the kick (rt_sigtimedwait takes the pending one after
 	 * KVM_RUN), eventfd writes (write, above) and read-backs, the event
 	 * monitor's socket and the serial's socket or pty. */
@@ -107,12 +135,7 @@ static const struct rule rules[] = {
 	R(getsockopt, D | W | B), R(fsync, D | B), R(fdatasync, D | B),
 	R(pread64, D | G | W | B), R(pwrite64, D | B),
 	R(ppoll, D | G | C | W | B),
-	/* A tap's offloads and queues (the control queue), an irqfd's
-	 * resample. */
-	RC(ioctl, D, IOCTL_KVM_TUN),
-	/* A tap's link state when its netlink watch lost messages: the
-	 * interface's flags, through the socket the tap opened at set-up. */
-	RC(ioctl, D, IOCTL_GIFFLAGS),
+	RC(ioctl, D, IOCTL_DEVICES), /* devices_ioctls[] */
 
 	/* GPU thread: virglrenderer with Mesa (llvmpipe or a render node
 	 * through EGL). Mesa loads its driver (openat, fstat, mmap of the
@@ -195,6 +218,8 @@ static const struct rule rules[] = {
 	 * internal_open() is open(2), its directory reads getdents(2)). */
 	R(open, ALL), R(getdents, ALL), R(stat, ALL), R(lstat, ALL),
 	R(access, ALL), R(sched_yield, ALL), R(arch_prctl, ALL),
+	/* Whether a report goes to a terminal (its colours). */
+	RC(ioctl, ALL, IOCTL_TCGETS),
 #endif
 };
 
@@ -220,30 +245,39 @@ static struct scmp_arg_cmp arg1_eq(uint64_t v)
 	return (struct scmp_arg_cmp){ 1, SCMP_CMP_EQ, v, 0 };
 }
 
-static struct scmp_arg_cmp arg1_type(unsigned type)
+/* One rule a request: libseccomp has no "one of". */
+static int add_requests(scmp_filter_ctx ctx, int nr, const unsigned long *req,
+			size_t n)
 {
-	return (struct scmp_arg_cmp){ 1, SCMP_CMP_MASKED_EQ, 0xff00, type << 8 };
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, arg1_eq(req[i]));
+		if (r && r != -EEXIST)
+			return r;
+	}
+	return 0;
 }
+
+#define ADD_REQUESTS(ctx, nr, list) \
+	add_requests(ctx, nr, list, sizeof(list) / sizeof(list[0]))
 
 static int add_cond(scmp_filter_ctx ctx, int nr, enum cond cond)
 {
 	const uint32_t ok = SCMP_ACT_ALLOW;
 	switch (cond) {
-	case IOCTL_KVM:
-		return seccomp_rule_add(ctx, ok, nr, 1, arg1_type(0xae));
-	case IOCTL_KVM_TUN: {
-		int r = seccomp_rule_add(ctx, ok, nr, 1, arg1_type(0xae));
-		r = r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(TUNSETOFFLOAD));
-		return r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(TUNSETQUEUE));
-	}
+	case IOCTL_VCPU:
+		return ADD_REQUESTS(ctx, nr, vcpu_ioctls);
+	case IOCTL_DEVICES:
+		return ADD_REQUESTS(ctx, nr, devices_ioctls);
+	case IOCTL_CHARDEV:
+		return ADD_REQUESTS(ctx, nr, chardev_ioctls);
 	case PRCTL_NAME: {
 		int r = seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(PR_SET_NAME));
 		return r ? r : seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(PR_GET_NAME));
 	}
 	case SOCKET_UNIX:
 		return seccomp_rule_add(ctx, ok, nr, 1, arg0_eq(AF_UNIX));
-	case IOCTL_GIFFLAGS:
-		return seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(SIOCGIFFLAGS));
+	case IOCTL_TCGETS:
+		return seccomp_rule_add(ctx, ok, nr, 1, arg1_eq(TCGETS));
 	case ANY:
 		break;
 	}

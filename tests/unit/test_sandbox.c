@@ -15,6 +15,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/kvm.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -27,7 +28,7 @@
 
 enum probe {
 	PROBE_NONE, PROBE_MOUNT, PROBE_KVM_IOCTL, PROBE_BLK_IOCTL, PROBE_GIFFLAGS,
-	PROBE_TUN_OFFLOAD, PROBE_TTY_IOCTL,
+	PROBE_TUN_OFFLOAD, PROBE_TTY_IOCTL, PROBE_KVM_CREATE,
 };
 
 /* Runs kind's filter in a child, then the probe; the child's wait status.
@@ -48,13 +49,15 @@ static int in_child(enum sandbox_mode mode, enum sandbox_kind kind,
 		if (probe == PROBE_MOUNT)
 			syscall(SYS_mount, NULL, NULL, NULL, 0UL, NULL);
 		if (probe == PROBE_KVM_IOCTL)
-			ioctl(-1, _IO(0xae, 0x01), 0); /* KVM_CREATE_VM on no fd */
+			ioctl(-1, KVM_IRQ_LINE, 0); /* on no fd */
+		if (probe == PROBE_KVM_CREATE)
+			ioctl(-1, KVM_CREATE_VCPU, 0); /* KVM's type, not a running machine's */
 		if (probe == PROBE_GIFFLAGS)
 			ioctl(-1, SIOCGIFFLAGS, 0); /* a tap's link state */
 		if (probe == PROBE_TUN_OFFLOAD)
 			ioctl(-1, TUNSETOFFLOAD, 0); /* a tap's offloads */
 		if (probe == PROBE_TTY_IOCTL)
-			ioctl(-1, TCGETS, 0); /* the terminals' type 'T', as TUN's */
+			ioctl(-1, TIOCGWINSZ, 0); /* the terminals' type 'T', as TUN's */
 		if (probe == PROBE_BLK_IOCTL)
 			ioctl(-1, _IOR(0x12, 114, size_t), 0); /* BLKGETSIZE64: neither KVM's nor a tap's type */
 		_exit(0);
@@ -124,8 +127,9 @@ static void test_report(void)
 
 static void test_vcpu_ioctl(void)
 {
-	/* A KVMIO request passes the vCPU's argument check (and fails with
-	 * EBADF); the device loop's too; the API thread's list is wide. */
+	/* A running machine's KVM request passes the vCPU's argument check
+	 * (and fails with EBADF); the device loop's too; the API thread's
+	 * list is wide. Set-up requests of the same type do not pass. */
 	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_VCPU, false, PROBE_KVM_IOCTL, -1), 0));
 	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_DEVICES, false, PROBE_KVM_IOCTL, -1), 0));
 	/* The chardev thread raises the UART's line (KVM_IRQ_LINE) when a
@@ -133,6 +137,11 @@ static void test_vcpu_ioctl(void)
 	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false, PROBE_KVM_IOCTL, -1), 0));
 	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false,
 					PROBE_BLK_IOCTL, -1)));
+	for (int k = SANDBOX_VCPU; k <= SANDBOX_DEVICES; k++)
+		CHECK(killed_by_sigsys(in_child(SANDBOX_ON, k, false, PROBE_KVM_CREATE, -1)));
+	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_CHARDEV, false,
+					PROBE_KVM_CREATE, -1)));
+	CHECK(exited(in_child(SANDBOX_ON, SANDBOX_API, false, PROBE_KVM_CREATE, -1), 0));
 	CHECK(killed_by_sigsys(in_child(SANDBOX_ON, SANDBOX_VCPU, false,
 					PROBE_BLK_IOCTL, -1)));
 	/* The device loop may read an interface's flags (a tap's link), and
