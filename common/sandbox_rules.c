@@ -128,13 +128,13 @@ static const struct rule rules[] = {
 	 * balloon (madvise above, fallocate to punch a memfd) and eventfd
 	 * reads and writes. */
 	R(io_uring_enter, D | B), R(io_uring_register, D | B),
-	R(recvfrom, D | C | W | B), R(recvmsg, D | W | B), R(sendmsg, D | W | B),
-	R(readv, D | W | B), R(writev, D | W | B), R(accept4, D | C | B),
+	R(recvfrom, D | W | B), R(recvmsg, D | W | B), R(sendmsg, D | W | B),
+	R(readv, D | W | B), R(writev, W | B), R(accept4, D | C | B),
 	R(connect, D | G | W | B), RC(socket, D, SOCKET_UNIX), R(shutdown, D | B),
 	R(close, D | G | C | W | B), R(fallocate, D | B), R(fcntl, D | G | W | B),
-	R(getsockopt, D | W | B), R(fsync, D | B), R(fdatasync, D | B),
-	R(pread64, D | G | W | B), R(pwrite64, D | B),
-	R(ppoll, D | G | C | W | B),
+	R(getsockopt, W | B), R(fsync, B), R(fdatasync, B),
+	R(pread64, G | W | B), R(pwrite64, B),
+	R(ppoll, G | W | B),
 	RC(ioctl, D, IOCTL_DEVICES), /* devices_ioctls[] */
 
 	/* GPU thread: virglrenderer with Mesa (llvmpipe or a render node
