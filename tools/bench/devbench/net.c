@@ -7,13 +7,29 @@
  * to the last (the job ends 300 ms after the last, or at ms=).
  * VERSION_1 and EVENT_IDX only: 12-byte headers of zeros, no offloads,
  * no mergeable buffers (each receive buffer takes a whole frame).
+ *
+ * net-tx-tso negotiates VIRTIO_NET_F_CSUM and VIRTIO_NET_F_HOST_TSO4 as
+ * well (the device is reset and set up again for it, and again for a
+ * job without them after it) and sends TCP/IPv4 segments of 64 KiB
+ * (netframe.h's ts_*) with the checksum and the segmentation left to the
+ * host: NEEDS_CSUM at 34+16, GSO TCPV4 with gso_size 1448, up to 64 in
+ * flight. Its bytes are the TCP payload carried (65160 per frame); the
+ * host's devbench-host recv checks the frames on the tap.
  */
 #include "jobs.h"
 #include "netframe.h"
 #include "rt.h"
 #include "virtio.h"
 
+#define VIRTIO_NET_F_CSUM 0
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define HDR_F_NEEDS_CSUM 1
+#define HDR_GSO_TCPV4 1
+#define TSO_FEATURES                                                           \
+	(1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4)
+#define TSO_INFLIGHT 64
+#define TSO_BUF (NET_HDR + TS_FRAME + 4096 - (NET_HDR + TS_FRAME) % 4096)
 #define NET_HDR 12
 #define BUF 2048
 #define TX_INFLIGHT 128
@@ -24,29 +40,45 @@ static struct virtio_dev dev;
 static struct vring_mem rings[2];
 static uint8_t rxbuf[QSIZE_MAX][BUF] __attribute__((aligned(4096)));
 static uint8_t txbuf[TX_INFLIGHT][BUF] __attribute__((aligned(4096)));
+static uint8_t tsobuf[TSO_INFLIGHT][TSO_BUF] __attribute__((aligned(4096)));
 static uint64_t tx_t0[TX_INFLIGHT];
 static uint8_t mac[6];
+static uint64_t dev_want; /* the features asked for at the last set-up */
 
 struct job {
 	const char *name;
 	int rx;
 	uint32_t len;
+	uint64_t want; /* features beyond VIRTIO_NET_F_MAC it needs */
 };
 
 static const struct job jobs[] = {
-	{"net-tx", 0, NF_MAX},
-	{"net-tx-64", 0, NF_MIN},
-	{"net-rx", 1, NF_MAX},
-	{"net-rx-64", 1, NF_MIN},
+	{"net-tx", 0, NF_MAX, 0},
+	{"net-tx-64", 0, NF_MIN, 0},
+	{"net-rx", 1, NF_MAX, 0},
+	{"net-rx-64", 1, NF_MIN, 0},
+	{"net-tx-tso", 0, TS_FRAME, TSO_FEATURES},
 };
 
 struct result {
 	uint64_t frames, bytes, errors, other, lost, lat_max, cycles, kicks;
 };
 
-static void net_init(void)
+/* Sets the device up with `want` (a reset first where it was set up
+ * with other features). */
+static void net_init(uint64_t want)
 {
-	virtio_init(&dev, 0x1041, 1ull << VIRTIO_NET_F_MAC, 2, rings);
+	if (dev.common && dev_want == want)
+		return;
+	if (dev.common) {
+		/* virtio_init() resets the device; the rings start over. */
+		memset(&dev, 0, sizeof(dev));
+		memset(rings, 0, sizeof(rings));
+	}
+	dev_want = want;
+	virtio_init(&dev, 0x1041, 1ull << VIRTIO_NET_F_MAC | want, 2, rings);
+	if ((dev.features & want) != want)
+		fail("offloads-not-offered", dev.features);
 	for (int i = 0; i < 6; i++)
 		mac[i] = (dev.features >> VIRTIO_NET_F_MAC & 1)
 				 ? rd8(dev.device + (uint64_t)i)
@@ -67,6 +99,7 @@ static void net_init(void)
 	kv("rx_queue_size", q->size);
 	kv("tx_queue_size", dev.q[TXQ].size);
 	kv("event_idx", (uint64_t)q->event_idx);
+	kv("features", dev.features);
 	putc('\n');
 }
 
@@ -74,7 +107,30 @@ static void tx_submit(uint16_t slot, uint32_t len, uint64_t seq)
 {
 	memset(txbuf[slot], 0, NET_HDR);
 	nf_fill(txbuf[slot] + NET_HDR, len, seq, mac);
-	rings[TXQ].desc[slot].len = NET_HDR + len;
+	rings[TXQ].desc[slot] = (struct vring_desc){(uintptr_t)txbuf[slot],
+						    NET_HDR + len, 0, 0};
+	vq_add(&dev.q[TXQ], slot);
+	tx_t0[slot] = rdtsc();
+}
+
+/* The virtio-net header of a TSO frame (struct virtio_net_hdr_v1). */
+static void tso_hdr(uint8_t *h)
+{
+	memset(h, 0, NET_HDR);
+	h[0] = HDR_F_NEEDS_CSUM;
+	h[1] = HDR_GSO_TCPV4;
+	h[2] = TS_HDRS; /* hdr_len, little-endian */
+	h[4] = TS_MSS & 0xff;
+	h[5] = TS_MSS >> 8;
+	h[6] = TS_CSUM_START;
+	h[8] = TS_CSUM_OFFSET;
+}
+
+static void tso_submit(uint16_t slot, uint64_t seq)
+{
+	ts_stamp(tsobuf[slot] + NET_HDR, seq);
+	rings[TXQ].desc[slot] = (struct vring_desc){(uintptr_t)tsobuf[slot],
+						    NET_HDR + TS_FRAME, 0, 0};
 	vq_add(&dev.q[TXQ], slot);
 	tx_t0[slot] = rdtsc();
 }
@@ -82,17 +138,27 @@ static void tx_submit(uint16_t slot, uint32_t len, uint64_t seq)
 static void run_tx(const struct job *j, uint64_t khz, struct result *r)
 {
 	struct virtq *q = &dev.q[TXQ];
-	unsigned depth = q->size < TX_INFLIGHT ? q->size : TX_INFLIGHT;
+	int tso = j->want != 0;
+	unsigned most = tso ? TSO_INFLIGHT : TX_INFLIGHT;
+	unsigned depth = q->size < most ? q->size : most;
 	uint16_t free_slots[TX_INFLIGHT];
 	unsigned nfree = 0, inflight = 0;
 	for (unsigned s = depth; s-- > 0;)
 		free_slots[nfree++] = (uint16_t)s;
+	if (tso)
+		for (unsigned s = 0; s < depth; s++) {
+			tso_hdr(tsobuf[s]);
+			ts_fill(tsobuf[s] + NET_HDR, mac);
+		}
 	uint64_t seq = 0, kicks0 = q->kicks, t0 = rdtsc(),
 		 end = t0 + opt.ms * khz;
 	for (;;) {
 		uint64_t now = rdtsc();
 		while (nfree && seq < opt.ops && now < end) {
-			tx_submit(free_slots[--nfree], j->len, seq++);
+			if (tso)
+				tso_submit(free_slots[--nfree], seq++);
+			else
+				tx_submit(free_slots[--nfree], j->len, seq++);
 			inflight++;
 		}
 		vq_publish(q);
@@ -109,7 +175,7 @@ static void run_tx(const struct job *j, uint64_t khz, struct result *r)
 			if (lat > r->lat_max)
 				r->lat_max = lat;
 			r->frames++;
-			r->bytes += j->len;
+			r->bytes += tso ? TS_PAYLOAD : j->len;
 			free_slots[nfree++] = (uint16_t)id;
 			inflight--;
 		}
@@ -207,8 +273,7 @@ int net_job(const char *name, size_t n, uint64_t khz)
 		const struct job *j = &jobs[i];
 		if (strlen(j->name) != n || !memeq(j->name, name, n))
 			continue;
-		if (!dev.common)
-			net_init();
+		net_init(j->want);
 		struct result r = {0};
 		hist_reset();
 		puts("DEVBENCH begin job=");
