@@ -86,6 +86,11 @@ else
   echo "ok - # SKIP under QEMU: qemu-system-x86_64 is not installed"
 fi
 
+# The test of net-tx-tso's host check: an intact frame passes, one
+# damaged anywhere fails, other TCP traffic is not taken for ours.
+out=$("$tool" tso-selftest)
+check "devbench-host's TSO frame check catches damaged frames" $? "$out"
+
 # virtio-net on a tap of its own: frames out (the host's tap counts them)
 # and in (devbench-host send), each checked by the guest; 64 KiB TCP
 # segments out with checksum and TSO offloads (net-tx-tso), each checked

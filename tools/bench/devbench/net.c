@@ -29,8 +29,8 @@
 #define TSO_FEATURES                                                           \
 	(1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4)
 #define TSO_INFLIGHT 64
-#define TSO_BUF (NET_HDR + TS_FRAME + 4096 - (NET_HDR + TS_FRAME) % 4096)
 #define NET_HDR 12
+#define TSO_BUF (NET_HDR + TS_FRAME + 4096 - (NET_HDR + TS_FRAME) % 4096)
 #define BUF 2048
 #define TX_INFLIGHT 128
 #define RXQ 0
