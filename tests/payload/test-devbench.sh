@@ -95,7 +95,8 @@ check "devbench-host's TSO frame check catches damaged frames" $? "$out"
 # and in (devbench-host send), each checked by the guest; 64 KiB TCP
 # segments out with checksum and TSO offloads (net-tx-tso), each checked
 # whole on the host (devbench-host recv: headers, virtio-net header,
-# payload).
+# payload), and in (net-rx-tso: GSO frames of devbench-host send across
+# mergeable buffers, checked by the guest).
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
   echo "ok - # SKIP virtio-net: needs root and /dev/net/tun"
   tap_done test-devbench
@@ -119,7 +120,7 @@ grep -q "^ready" "$work/recv.out"
 check "devbench-host recv listens on the tap" $? "$(cat "$work/recv.out")"
 timeout -k 5 120 "$vmm" --kernel "$elf" --memory size=64M --rng off \
   --disk "path=$disk,direct=$direct" --net "tap=$tap" \
-  --cmdline "jobs=net-tx,net-tx-64,net-tx-tso,net-rx ms=300 tsc_khz=$khz" \
+  --cmdline "jobs=net-tx,net-tx-64,net-tx-tso,net-rx,net-rx-tso ms=300 tsc_khz=$khz" \
   --serial "file=$work/net.log" 2>"$work/net.err" &
 vmm_pid=$!
 for _ in $(seq 100); do
@@ -127,6 +128,11 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 sent=$("$tool" send "$tap" 0.3 1514)
+for _ in $(seq 100); do
+  grep -aq "^DEVBENCH begin job=net-rx-tso" "$work/net.log" 2>/dev/null && break
+  sleep 0.1
+done
+sent_tso=$("$tool" send "$tap" 0.3 tso)
 wait $vmm_pid
 rc=$?
 kill -TERM $checker_pid
@@ -163,5 +169,11 @@ check "net-tx-tso: the host saw each 64 KiB segment whole, intact (or its socket
 l=$(grep -a "^DEVBENCH job=net-rx " "$work/net.log")
 [[ "$l" =~ \ ops=[1-9][0-9]*\  ]] && [[ "$l" =~ \ errors=0$ ]]
 check "net-rx: frames of the host's sender ($sent) received and checked" $? "'$l'"
+grep -aq "^DEVBENCH device=net .* features=4831871138$" "$work/net.log"
+check "net-rx-tso: VERSION_1, EVENT_IDX, MAC, GUEST_CSUM, GUEST_TSO4 and MRG_RXBUF negotiated" $? \
+  "$(grep -a '^DEVBENCH device=net' "$work/net.log")"
+l=$(grep -a "^DEVBENCH job=net-rx-tso " "$work/net.log")
+[[ "$l" =~ \ ops=[1-9][0-9]*\  ]] && [[ "$l" =~ \ checked=[1-9][0-9]*\  ]] && [[ "$l" =~ \ errors=0$ ]]
+check "net-rx-tso: the host's 64 KiB GSO frames ($sent_tso) arrive whole across merged buffers, checked" $? "'$l'"
 
 tap_done test-devbench
