@@ -347,8 +347,6 @@ int virtio_net_create(struct virtio_net **out, const struct net_backend *be,
 	for (unsigned p = 0; p < net->nr_pairs; p++) {
 		for (unsigned i = 0; i < NET_RX_READS; i++)
 			net->rxq[p].reads[i].op.done = net_rx_done;
-		for (unsigned i = 0; i < queue_size; i++)
-			net->txq[p].reqs[i].op.done = net_tx_done;
 	}
 	memcpy(net->config.mac, mac, 6);
 	net->config.status = htole16(be->link_up ? VIRTIO_NET_S_LINK_UP : 0);

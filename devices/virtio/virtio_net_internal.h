@@ -90,11 +90,9 @@ struct net_rxq {
 };
 
 struct net_tx_req {
-	struct io_op op;
 	struct net_txq *q;
 	struct vq_chain chain;
 	uint32_t len; /* frame bytes after the header */
-	bool busy;
 };
 
 struct net_txq {
@@ -103,7 +101,7 @@ struct net_txq {
 	struct net_tx_req *reqs; /* by head */
 	struct vq_chain scratch;
 	struct net_poll poll;
-	unsigned inflight; /* 0 or 1: one write (or poll) on the tap at a time */
+	unsigned inflight; /* 0 or 1: the poll for room on the tap */
 	/* Frames taken off the ring and waiting for the write before them,
 	 * oldest first (a ring of heads). */
 	uint16_t *waiting;
@@ -133,7 +131,7 @@ struct virtio_net {
 	struct iovec *iov_pool;
 	struct net_link_watch link;
 	int wake_fd;       /* a reset asks the loop to cancel reads */
-	unsigned inflight; /* reads and writes */
+	unsigned inflight; /* reads and polls on the backend */
 	unsigned active_pairs;
 	uint32_t dirty;    /* queues with used entries not yet signalled */
 	bool quiescing;
@@ -178,7 +176,6 @@ void net_tx_hold_done(struct io_op *op, int res);
 void net_tx_drain(struct net_txq *q);
 /* Forgets the frames waiting (reset); no write may be in flight. */
 void net_tx_clear(struct net_txq *q);
-void net_tx_done(struct io_op *op, int res);
 void net_tx_poll_done(struct io_op *op, int res);
 void net_tx_cancel(struct net_txq *q);
 /* Whether a frame's header is one the device may pass on, given the

@@ -7,21 +7,25 @@
  * a checksum position outside the frame) are dropped and counted; the
  * backend checks the rest of the header itself.
  *
- * One write per queue is on the tap at a time, the others wait in order:
- * writes once ran in parallel (on io_uring workers, when the tap was
- * blocking), and frames reached the host out of order (TCP saw ~1200
- * out-of-order segments per 10 s stream in the rig). When a tap without
- * room answers -EAGAIN, the frame goes first again and the queue polls
- * for room (struct net_poll). (Writing a kick's frames as one io_uring
- * link chain instead was no faster in the rig: 0.94x-1.03x.)
+ * Frames are written in ring order by the thread that takes them, with
+ * a plain writev() on the non-blocking tap: writes once ran in parallel
+ * (on io_uring workers, when the tap was blocking), and frames reached
+ * the host out of order (TCP saw ~1200 out-of-order segments per 10 s
+ * stream in the rig); then one io_uring write at a time, which cost
+ * ~0.5 us a frame more than writev() and 1.25-1.35x the throughput in
+ * devbench's net-tx jobs (docs/performance.md). When a tap without room
+ * answers EAGAIN, the frame goes first again and the queue polls for
+ * room (struct net_poll); the others wait behind it, in order. (Writing
+ * a kick's frames as one io_uring link chain was no faster in the rig:
+ * 0.94x-1.03x.)
  */
 #include "devices/virtio/virtio_net_internal.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <sys/uio.h>
 
-#include <liburing.h>
 
 static bool has(uint64_t features, unsigned bit)
 {
@@ -71,25 +75,26 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 	}
 }
 
-/* Puts the oldest waiting frame on the tap, unless one is there. */
+/* Writes the waiting frames to the tap, oldest first, until the tap
+ * has no room (then the queue polls for it: inflight). */
 static void tx_next(struct net_txq *q)
 {
 	struct virtio_net *net = q->net;
 	unsigned size = net->queue_size;
 	while (!q->inflight && q->waiting_count) {
 		struct net_tx_req *req = &q->reqs[q->waiting[q->waiting_first]];
+		ssize_t n = writev(net->be.fds[q->pair], req->chain.iov,
+				   (int)req->chain.nr_out);
+		if (n < 0 && errno == EAGAIN) {
+			/* The tap's send buffer is full: the frame stays
+			 * first until it has room. */
+			if (net_poll_arm(net, &q->poll, net->be.fds[q->pair], POLLOUT))
+				q->inflight++;
+			return;
+		}
 		q->waiting_first = (q->waiting_first + 1) % size;
 		q->waiting_count--;
-		struct io_uring_sqe *sqe = io_loop_sqe(net->loop, &req->op);
-		if (!sqe) {
-			tx_finish(q, req, false);
-			continue;
-		}
-		io_uring_prep_writev(sqe, net->be.fds[q->pair], req->chain.iov,
-				     req->chain.nr_out, 0);
-		req->busy = true;
-		q->inflight++;
-		net->inflight++;
+		tx_finish(q, req, n == (ssize_t)(req->len + VIRTIO_NET_HDR_LEN));
 	}
 }
 
@@ -125,8 +130,13 @@ void net_tx_poll_done(struct io_op *op, int res)
 	struct virtio_net *net = q->net;
 	(void)res; /* the write that follows tells */
 	pthread_mutex_lock(&net->dev.lock);
-	if (net_poll_done(net, &q->poll, &q->inflight))
+	if (net_poll_done(net, &q->poll, &q->inflight)) {
 		tx_next(q);
+		/* Room again: what the driver added meanwhile, or a
+		 * notification. */
+		if (!q->inflight)
+			net_tx_drain(q);
+	}
 	pthread_mutex_unlock(&net->dev.lock);
 }
 
@@ -142,12 +152,13 @@ void net_tx_clear(struct net_txq *q)
 	irq_hold_clear(&q->hold);
 }
 
-/* Takes what the driver made available. While a write (or a poll) is on
- * the tap the driver is asked for no notification: the write's completion
- * looks at the ring again (net_tx_done), so a busy queue costs the guest
- * no exit per frame. In the rig a notification asked for at once after
- * each kick had the guest kick ~9x as often per GB as under QEMU, whose
- * transmit bottom half keeps them off while it works. */
+/* Takes what the driver made available and writes it. While the queue
+ * works, or polls the tap for room, the driver is asked for no
+ * notification: the poll's completion looks at the ring again, and so
+ * does the drain itself before it asks for one, so a busy queue costs the
+ * guest no exit per frame. In the rig a notification asked for at once
+ * after each kick had the guest kick ~9x as often per GB as under QEMU,
+ * whose transmit bottom half keeps them off while it works. */
 void net_tx_drain(struct net_txq *q)
 {
 	struct virtio_net *net = q->net;
@@ -172,37 +183,4 @@ void net_tx_drain(struct net_txq *q)
 		if (!vq_set_notify(vq, true))
 			return;
 	}
-}
-
-void net_tx_done(struct io_op *op, int res)
-{
-	struct net_tx_req *req = (struct net_tx_req *)op;
-	struct net_txq *q = req->q;
-	struct virtio_net *net = q->net;
-
-	pthread_mutex_lock(&net->dev.lock);
-	req->busy = false;
-	q->inflight--;
-	net->inflight--;
-	if (net->quiescing || !virtio_dev_running(&net->dev)) {
-		pthread_cond_broadcast(&net->dev.cond);
-	} else if (res == -EAGAIN) {
-		/* The tap's send buffer is full: the frame goes first again
-		 * once it has room. */
-		unsigned size = net->queue_size;
-		q->waiting_first = (q->waiting_first + size - 1) % size;
-		q->waiting[q->waiting_first] = req->chain.head;
-		q->waiting_count++;
-		if (net_poll_arm(net, &q->poll, net->be.fds[q->pair], POLLOUT))
-			q->inflight++;
-		else
-			tx_next(q);
-	} else {
-		tx_finish(q, req, res == (int)(req->len + VIRTIO_NET_HDR_LEN));
-		tx_next(q);
-		/* Idle: what the driver added meanwhile, or a notification. */
-		if (!q->inflight)
-			net_tx_drain(q);
-	}
-	pthread_mutex_unlock(&net->dev.lock);
 }

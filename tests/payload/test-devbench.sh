@@ -86,23 +86,41 @@ else
   echo "ok - # SKIP under QEMU: qemu-system-x86_64 is not installed"
 fi
 
+# The test of net-tx-tso's host check: an intact frame passes, one
+# damaged anywhere fails, other TCP traffic is not taken for ours.
+out=$("$tool" tso-selftest)
+check "devbench-host's TSO frame check catches damaged frames" $? "$out"
+
 # virtio-net on a tap of its own: frames out (the host's tap counts them)
-# and in (devbench-host send), each checked by the guest.
+# and in (devbench-host send), each checked by the guest; 64 KiB TCP
+# segments out with checksum and TSO offloads (net-tx-tso), each checked
+# whole on the host (devbench-host recv: headers, virtio-net header,
+# payload), and in (net-rx-tso: GSO frames of devbench-host send across
+# mergeable buffers, checked by the guest).
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
   echo "ok - # SKIP virtio-net: needs root and /dev/net/tun"
   tap_done test-devbench
   exit
 fi
 tap=dbt$$
-cleanup() { ip link del "$tap" 2>/dev/null; }
+checker_pid=
+cleanup() { [ -n "$checker_pid" ] && kill $checker_pid 2>/dev/null; ip link del "$tap" 2>/dev/null; }
 trap cleanup EXIT
 ip tuntap add dev "$tap" mode tap && sysctl -q -w "net.ipv6.conf.$tap.disable_ipv6=1" &&
   ip link set "$tap" up
 check "a tap for the guest" $? "ip tuntap add $tap failed"
 rx0=$(cat "/sys/class/net/$tap/statistics/rx_packets")
+"$tool" recv "$tap" 1 >"$work/recv.out" 2>&1 &
+checker_pid=$!
+for _ in $(seq 100); do
+  grep -q "^ready" "$work/recv.out" && break
+  sleep 0.1
+done
+grep -q "^ready" "$work/recv.out"
+check "devbench-host recv listens on the tap" $? "$(cat "$work/recv.out")"
 timeout -k 5 120 "$vmm" --kernel "$elf" --memory size=64M --rng off \
   --disk "path=$disk,direct=$direct" --net "tap=$tap" \
-  --cmdline "jobs=net-tx,net-tx-64,net-rx ms=300 tsc_khz=$khz" \
+  --cmdline "jobs=net-tx,net-tx-64,net-tx-tso,net-rx,net-rx-tso ms=300 tsc_khz=$khz" \
   --serial "file=$work/net.log" 2>"$work/net.err" &
 vmm_pid=$!
 for _ in $(seq 100); do
@@ -110,12 +128,21 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 sent=$("$tool" send "$tap" 0.3 1514)
+for _ in $(seq 100); do
+  grep -aq "^DEVBENCH begin job=net-rx-tso" "$work/net.log" 2>/dev/null && break
+  sleep 0.1
+done
+sent_tso=$("$tool" send "$tap" 0.3 tso)
 wait $vmm_pid
 rc=$?
+kill -TERM $checker_pid
+wait $checker_pid
+checker_rc=$?
+checker_out=$(tail -1 "$work/recv.out")
 [ $rc = 0 ] && grep -aq "^DEVBENCH-RESULT pass" "$work/net.log"
 check "virtio-net jobs pass, exit 0" $? "exit $rc: $(grep -a 'DEVBENCH' "$work/net.log" | tail -3) $(tail -1 "$work/net.err")"
 tx=0
-for j in net-tx net-tx-64; do
+for j in net-tx net-tx-64 net-tx-tso; do
   l=$(grep -a "^DEVBENCH job=$j " "$work/net.log")
   n=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$l")
   tx=$((tx + ${n:-0}))
@@ -125,8 +152,28 @@ done
 rx1=$(cat "/sys/class/net/$tap/statistics/rx_packets")
 [ $((rx1 - rx0)) = $tx ]
 check "the host took every frame the guest sent ($tx)" $? "tap rx_packets +$((rx1 - rx0)), guest $tx"
+grep -aq "^DEVBENCH device=net .* features=4831840289$" "$work/net.log"
+check "net-tx-tso: VERSION_1, EVENT_IDX, MAC, CSUM and HOST_TSO4 negotiated" $? \
+  "$(grep -a '^DEVBENCH device=net' "$work/net.log")"
+l=$(grep -a "^DEVBENCH job=net-tx-tso " "$work/net.log")
+tso=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$l")
+payload=$(sed -n 's/.* bytes=\([0-9]*\) .*/\1/p' <<<"$l")
+[ "$payload" = $((${tso:-0} * 65160)) ]
+check "net-tx-tso counts the TCP payload carried (65160 bytes a frame)" $? "'$l'"
+frames=$(sed -n 's/.*frames=\([0-9]*\) .*/\1/p' <<<"$checker_out")
+drops=$(sed -n 's/.* drops=\([0-9]*\) .*/\1/p' <<<"$checker_out")
+[ "$checker_rc" = 0 ] && [[ "$checker_out" =~ \ bad=0\  ]] && [ "${frames:-0}" -gt 0 ] &&
+  [ $((${frames:-0} + ${drops:-0})) = "${tso:-x}" ]
+check "net-tx-tso: the host saw each 64 KiB segment whole, intact (or its socket dropped it)" $? \
+  "rc $checker_rc: $checker_out; guest sent $tso"
 l=$(grep -a "^DEVBENCH job=net-rx " "$work/net.log")
 [[ "$l" =~ \ ops=[1-9][0-9]*\  ]] && [[ "$l" =~ \ errors=0$ ]]
 check "net-rx: frames of the host's sender ($sent) received and checked" $? "'$l'"
+grep -aq "^DEVBENCH device=net .* features=4831871138$" "$work/net.log"
+check "net-rx-tso: VERSION_1, EVENT_IDX, MAC, GUEST_CSUM, GUEST_TSO4 and MRG_RXBUF negotiated" $? \
+  "$(grep -a '^DEVBENCH device=net' "$work/net.log")"
+l=$(grep -a "^DEVBENCH job=net-rx-tso " "$work/net.log")
+[[ "$l" =~ \ ops=[1-9][0-9]*\  ]] && [[ "$l" =~ \ checked=[1-9][0-9]*\  ]] && [[ "$l" =~ \ errors=0$ ]]
+check "net-rx-tso: the host's 64 KiB GSO frames ($sent_tso) arrive whole across merged buffers, checked" $? "'$l'"
 
 tap_done test-devbench

@@ -7,14 +7,45 @@
  * to the last (the job ends 300 ms after the last, or at ms=).
  * VERSION_1 and EVENT_IDX only: 12-byte headers of zeros, no offloads,
  * no mergeable buffers (each receive buffer takes a whole frame).
+ *
+ * net-tx-tso negotiates VIRTIO_NET_F_CSUM and VIRTIO_NET_F_HOST_TSO4 as
+ * well (the device is reset and set up again for it, and again for a
+ * job without them after it) and sends TCP/IPv4 segments of 64 KiB
+ * (netframe.h's ts_*) with the checksum and the segmentation left to the
+ * host: NEEDS_CSUM at 34+16, GSO TCPV4 with gso_size 1448, up to 64 in
+ * flight. Its bytes are the TCP payload carried (65160 per frame); the
+ * host's devbench-host recv checks the frames on the tap.
+ *
+ * net-rx-tso negotiates VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4
+ * and VIRTIO_NET_F_MRG_RXBUF and takes the same 64 KiB segments from the
+ * host's devbench-host send (as one GSO frame each, where the device
+ * passes them on as such) in 4 KiB buffers, ~16 a frame: every frame's
+ * virtio-net header (GSO TCPV4, gso_size 1448), length and headers are
+ * checked, and every 16th frame's payload whole.
  */
 #include "jobs.h"
 #include "netframe.h"
 #include "rt.h"
 #include "virtio.h"
 
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
 #define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define HDR_F_NEEDS_CSUM 1
+#define HDR_GSO_TCPV4 1
+#define TSO_FEATURES                                                           \
+	(1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4)
+#define RX_TSO_FEATURES                                                        \
+	(1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_GUEST_TSO4 |   \
+	 1ull << VIRTIO_NET_F_MRG_RXBUF)
+#define TSO_INFLIGHT 64
+#define MRG_BUF 4096
+#define RX_CHECK_EVERY 16
 #define NET_HDR 12
+#define TSO_BUF (NET_HDR + TS_FRAME + 4096 - (NET_HDR + TS_FRAME) % 4096)
 #define BUF 2048
 #define TX_INFLIGHT 128
 #define RXQ 0
@@ -24,29 +55,61 @@ static struct virtio_dev dev;
 static struct vring_mem rings[2];
 static uint8_t rxbuf[QSIZE_MAX][BUF] __attribute__((aligned(4096)));
 static uint8_t txbuf[TX_INFLIGHT][BUF] __attribute__((aligned(4096)));
+static uint8_t tsobuf[TSO_INFLIGHT][TSO_BUF] __attribute__((aligned(4096)));
+static uint8_t mrgbuf[QSIZE_MAX][MRG_BUF] __attribute__((aligned(4096)));
+static uint8_t rx_frame[TS_FRAME]; /* a merged frame, copied together */
 static uint64_t tx_t0[TX_INFLIGHT];
 static uint8_t mac[6];
+static uint64_t dev_want; /* the features asked for at the last set-up */
 
 struct job {
 	const char *name;
 	int rx;
 	uint32_t len;
+	uint64_t want; /* features beyond VIRTIO_NET_F_MAC it needs */
 };
 
 static const struct job jobs[] = {
-	{"net-tx", 0, NF_MAX},
-	{"net-tx-64", 0, NF_MIN},
-	{"net-rx", 1, NF_MAX},
-	{"net-rx-64", 1, NF_MIN},
+	{"net-tx", 0, NF_MAX, 0},
+	{"net-tx-64", 0, NF_MIN, 0},
+	{"net-rx", 1, NF_MAX, 0},
+	{"net-rx-64", 1, NF_MIN, 0},
+	{"net-tx-tso", 0, TS_FRAME, TSO_FEATURES},
+	{"net-rx-tso", 1, TS_FRAME, RX_TSO_FEATURES},
 };
+
+static int mergeable(void)
+{
+	return dev.features >> VIRTIO_NET_F_MRG_RXBUF & 1;
+}
+
+/* Receive buffer `id`: 4 KiB ones with mergeable buffers, else 2 KiB
+ * ones that take a whole frame. */
+static uint8_t *rx_buffer(uint32_t id)
+{
+	return mergeable() ? mrgbuf[id] : rxbuf[id];
+}
 
 struct result {
 	uint64_t frames, bytes, errors, other, lost, lat_max, cycles, kicks;
+	uint64_t checked; /* net-rx-tso: frames checked whole */
 };
 
-static void net_init(void)
+/* Sets the device up with `want` (a reset first where it was set up
+ * with other features). */
+static void net_init(uint64_t want)
 {
-	virtio_init(&dev, 0x1041, 1ull << VIRTIO_NET_F_MAC, 2, rings);
+	if (dev.common && dev_want == want)
+		return;
+	if (dev.common) {
+		/* virtio_init() resets the device; the rings start over. */
+		memset(&dev, 0, sizeof(dev));
+		memset(rings, 0, sizeof(rings));
+	}
+	dev_want = want;
+	virtio_init(&dev, 0x1041, 1ull << VIRTIO_NET_F_MAC | want, 2, rings);
+	if ((dev.features & want) != want)
+		fail("offloads-not-offered", dev.features);
 	for (int i = 0; i < 6; i++)
 		mac[i] = (dev.features >> VIRTIO_NET_F_MAC & 1)
 				 ? rd8(dev.device + (uint64_t)i)
@@ -54,8 +117,9 @@ static void net_init(void)
 	/* Every receive buffer posted once; they go back as they are used. */
 	struct virtq *q = &dev.q[RXQ];
 	for (uint16_t i = 0; i < q->size; i++) {
-		rings[RXQ].desc[i] = (struct vring_desc){(uintptr_t)rxbuf[i],
-							 BUF, DESC_F_WRITE, 0};
+		rings[RXQ].desc[i] = (struct vring_desc){
+			(uintptr_t)rx_buffer(i), mergeable() ? MRG_BUF : BUF,
+			DESC_F_WRITE, 0};
 		vq_add(q, i);
 	}
 	vq_publish(q);
@@ -67,6 +131,7 @@ static void net_init(void)
 	kv("rx_queue_size", q->size);
 	kv("tx_queue_size", dev.q[TXQ].size);
 	kv("event_idx", (uint64_t)q->event_idx);
+	kv("features", dev.features);
 	putc('\n');
 }
 
@@ -74,7 +139,30 @@ static void tx_submit(uint16_t slot, uint32_t len, uint64_t seq)
 {
 	memset(txbuf[slot], 0, NET_HDR);
 	nf_fill(txbuf[slot] + NET_HDR, len, seq, mac);
-	rings[TXQ].desc[slot].len = NET_HDR + len;
+	rings[TXQ].desc[slot] = (struct vring_desc){(uintptr_t)txbuf[slot],
+						    NET_HDR + len, 0, 0};
+	vq_add(&dev.q[TXQ], slot);
+	tx_t0[slot] = rdtsc();
+}
+
+/* The virtio-net header of a TSO frame (struct virtio_net_hdr_v1). */
+static void tso_hdr(uint8_t *h)
+{
+	memset(h, 0, NET_HDR);
+	h[0] = HDR_F_NEEDS_CSUM;
+	h[1] = HDR_GSO_TCPV4;
+	h[2] = TS_HDRS; /* hdr_len, little-endian */
+	h[4] = TS_MSS & 0xff;
+	h[5] = TS_MSS >> 8;
+	h[6] = TS_CSUM_START;
+	h[8] = TS_CSUM_OFFSET;
+}
+
+static void tso_submit(uint16_t slot, uint64_t seq)
+{
+	ts_stamp(tsobuf[slot] + NET_HDR, seq);
+	rings[TXQ].desc[slot] = (struct vring_desc){(uintptr_t)tsobuf[slot],
+						    NET_HDR + TS_FRAME, 0, 0};
 	vq_add(&dev.q[TXQ], slot);
 	tx_t0[slot] = rdtsc();
 }
@@ -82,17 +170,27 @@ static void tx_submit(uint16_t slot, uint32_t len, uint64_t seq)
 static void run_tx(const struct job *j, uint64_t khz, struct result *r)
 {
 	struct virtq *q = &dev.q[TXQ];
-	unsigned depth = q->size < TX_INFLIGHT ? q->size : TX_INFLIGHT;
+	int tso = j->want != 0;
+	unsigned most = tso ? TSO_INFLIGHT : TX_INFLIGHT;
+	unsigned depth = q->size < most ? q->size : most;
 	uint16_t free_slots[TX_INFLIGHT];
 	unsigned nfree = 0, inflight = 0;
 	for (unsigned s = depth; s-- > 0;)
 		free_slots[nfree++] = (uint16_t)s;
+	if (tso)
+		for (unsigned s = 0; s < depth; s++) {
+			tso_hdr(tsobuf[s]);
+			ts_fill(tsobuf[s] + NET_HDR, mac);
+		}
 	uint64_t seq = 0, kicks0 = q->kicks, t0 = rdtsc(),
 		 end = t0 + opt.ms * khz;
 	for (;;) {
 		uint64_t now = rdtsc();
 		while (nfree && seq < opt.ops && now < end) {
-			tx_submit(free_slots[--nfree], j->len, seq++);
+			if (tso)
+				tso_submit(free_slots[--nfree], seq++);
+			else
+				tx_submit(free_slots[--nfree], j->len, seq++);
 			inflight++;
 		}
 		vq_publish(q);
@@ -109,7 +207,7 @@ static void run_tx(const struct job *j, uint64_t khz, struct result *r)
 			if (lat > r->lat_max)
 				r->lat_max = lat;
 			r->frames++;
-			r->bytes += j->len;
+			r->bytes += tso ? TS_PAYLOAD : j->len;
 			free_slots[nfree++] = (uint16_t)id;
 			inflight--;
 		}
@@ -117,6 +215,19 @@ static void run_tx(const struct job *j, uint64_t khz, struct result *r)
 	}
 	r->cycles = rdtsc() - t0;
 	r->kicks = q->kicks - kicks0;
+}
+
+/* A good frame `seq` of `bytes`; the sequence numbers it skipped are
+ * lost. */
+static void rx_count(struct result *r, uint64_t *next_seq, uint64_t seq,
+		     uint64_t bytes)
+{
+	if (seq > *next_seq)
+		r->lost += seq - *next_seq;
+	if (seq >= *next_seq)
+		*next_seq = seq + 1;
+	r->frames++;
+	r->bytes += bytes;
 }
 
 /* One used receive buffer: checked, counted, posted again. */
@@ -137,14 +248,73 @@ static void rx_one(struct result *r, uint64_t *next_seq, uint32_t want_len)
 			putc('\n');
 		}
 	} else {
-		if (seq > *next_seq)
-			r->lost += seq - *next_seq;
-		if (seq >= *next_seq)
-			*next_seq = seq + 1;
-		r->frames++;
-		r->bytes += len - NET_HDR;
+		rx_count(r, next_seq, seq, len - NET_HDR);
 	}
 	vq_add(q, (uint16_t)id);
+}
+
+/* A merged frame from the host's send tso: its first buffer `id` (`len`
+ * bytes used) and the num_buffers - 1 that follow, checked (headers of
+ * every one, every RX_CHECK_EVERY-th whole), counted, posted again. */
+static void rx_tso_one(struct result *r, uint64_t *next_seq, uint32_t id,
+		       uint32_t len)
+{
+	struct virtq *q = &dev.q[RXQ];
+	const uint8_t *h = mrgbuf[id];
+	uint16_t nbuf = (uint16_t)(h[10] | h[11] << 8);
+	uint16_t gso_size = (uint16_t)(h[4] | h[5] << 8);
+	uint32_t first = len - NET_HDR, total = first, copied = 0;
+	if (nbuf < 1 || nbuf > q->size)
+		fail("bad-num-buffers", nbuf);
+	/* The headers and the first stamp are in the first buffer; the
+	 * rest is copied together only where the frame is checked whole. */
+	uint64_t seq = 0;
+	int whole =
+		first >= TS_HDRS + TS_STAMP &&
+		ts_check(h + NET_HDR, TS_HDRS + TS_STAMP, TS_FRAME, &seq) > 0 &&
+		seq % RX_CHECK_EVERY == 0;
+	if (whole)
+		for (; copied < first && copied < TS_FRAME; copied++)
+			rx_frame[copied] = h[NET_HDR + copied];
+	vq_add(q, (uint16_t)id);
+	for (uint16_t b = 1; b < nbuf; b++) {
+		uint32_t blen;
+		if (vq_used_idx(q) == q->last_used) {
+			vq_publish(q); /* the device may wait for buffers */
+			vq_wait_used(q, "rx-merge-stalled");
+		}
+		barrier();
+		uint32_t bid = vq_pop_used(q, &blen);
+		if (bid >= q->size || blen > MRG_BUF)
+			fail("bad-rx-used", (uint64_t)bid << 32 | blen);
+		total += blen;
+		for (uint32_t i = 0; whole && i < blen && copied < TS_FRAME;
+		     i++)
+			rx_frame[copied++] = mrgbuf[bid][i];
+		vq_add(q, (uint16_t)bid);
+	}
+	int ok = first < TS_HDRS + TS_STAMP
+			 ? -1
+			 : ts_check(whole ? rx_frame : h + NET_HDR,
+				    whole ? copied : TS_HDRS + TS_STAMP, total,
+				    &seq);
+	if (ok > 0 && (h[1] != HDR_GSO_TCPV4 || gso_size != TS_MSS))
+		ok = -1;
+	if (ok == 0) {
+		r->other++;
+	} else if (ok < 0) {
+		if (r->errors++ < 8) {
+			puts("DEVBENCH-ERROR bad-tso-frame len=");
+			puthex(total);
+			puts(" hdr=");
+			puthex((uint64_t)h[0] | (uint64_t)h[1] << 8 |
+			       (uint64_t)gso_size << 16 | (uint64_t)nbuf << 32);
+			putc('\n');
+		}
+	} else {
+		rx_count(r, next_seq, seq, TS_PAYLOAD);
+		r->checked += whole;
+	}
 }
 
 static void run_rx(const struct job *j, uint64_t khz, struct result *r)
@@ -163,8 +333,18 @@ static void run_rx(const struct job *j, uint64_t khz, struct result *r)
 		}
 		barrier();
 		uint64_t frames0 = r->frames;
-		while (q->last_used != used)
-			rx_one(r, &next_seq, j->len);
+		while (q->last_used != used) {
+			if (!j->want) {
+				rx_one(r, &next_seq, j->len);
+				continue;
+			}
+			uint32_t len, id = vq_pop_used(q, &len);
+			if (id >= q->size || len > MRG_BUF || len < NET_HDR)
+				fail("bad-rx-used", (uint64_t)id << 32 | len);
+			rx_tso_one(r, &next_seq, id, len);
+			used = vq_used_idx(q);
+			barrier();
+		}
 		vq_consumed(q);
 		vq_publish(q);
 		if (r->frames != frames0) {
@@ -195,6 +375,8 @@ static void print_result(const struct job *j, const struct result *r,
 	} else {
 		kv("lost", r->lost);
 		kv("other", r->other);
+		if (j->want)
+			kv("checked", r->checked);
 	}
 	kv("kicks", r->kicks);
 	kv("errors", r->errors);
@@ -207,8 +389,7 @@ int net_job(const char *name, size_t n, uint64_t khz)
 		const struct job *j = &jobs[i];
 		if (strlen(j->name) != n || !memeq(j->name, name, n))
 			continue;
-		if (!dev.common)
-			net_init();
+		net_init(j->want);
 		struct result r = {0};
 		hist_reset();
 		puts("DEVBENCH begin job=");
