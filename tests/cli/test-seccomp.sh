@@ -27,13 +27,15 @@ threads_seccomp() { # LABEL WANT ARGS...
   shift 2
   rm -f "$sock"
   "$vmm" "$@" >"$work/run.out" 2>"$work/run.err" &
-  local pid=$! list bad n k
+  local pid=$! list bad n k c s
   # The kinds that must be there (the VM's threads start after the API
   # socket, slowly under ASan): a vCPU, the loop, the GPU, the API, the
   # supervisor, both consoles and the main thread.
   for _ in $(seq 400); do
+    # A thread that ended while listed (one of Mesa's) is left out.
     list=$(for t in /proc/$pid/task/*; do
-      echo "$(cat "$t/comm"):$(awk '/^Seccomp:/ {print $2}' "$t/status")"; done 2>/dev/null)
+      c=$(cat "$t/comm") && s=$(awk '/^Seccomp:/ {print $2}' "$t/status") &&
+        [ -n "$s" ] && echo "$c:$s"; done 2>/dev/null)
     n=0
     for k in vcpu0 phy-devices phy-gpu phy-api phy-supervisor phy-serial phy-console phyllome-vmm; do
       grep -q "^$k:" <<<"$list" && n=$((n + 1))
