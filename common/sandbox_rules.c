@@ -4,7 +4,8 @@
  * need it and why. They come from strace -f of the unit, payload and CLI
  * tests (each thread named by its PR_SET_NAME) and, for what those cannot
  * reach (the window under X11, virgl on a render node), from reading the
- * code; docs/security.md sums them up.
+ * code, checked against the e2e suite's system call census
+ * (tools/seccomp-audit); docs/security.md sums them up.
  *
  * A thread that builds a machine (the control API at vm.boot, the
  * supervisor at a guest reboot, an embedder's thread that asked for a
