@@ -161,7 +161,7 @@ census_start() {
   : >"$tr/trace"
   echo 1 >"$tr/events/sched/sched_process_fork/enable"
   echo 1 >"$tr/events/task/task_rename/enable"
-  echo 'hist:keys=common_pid.execname,id:vals=hitcount:size=16384' \
+  echo 'hist:keys=common_pid.execname,id:vals=hitcount:size=65536' \
     >"$tr/events/raw_syscalls/sys_enter/trigger"
   echo 'hist:keys=common_pid.execname,cmd.hex:vals=hitcount:size=4096' \
     >"$tr/events/syscalls/sys_enter_ioctl/trigger"
