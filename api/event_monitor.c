@@ -7,9 +7,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "api/json.h"
 
@@ -21,13 +21,6 @@ struct event_monitor {
 	uint64_t start_ns; /* CLOCK_MONOTONIC at open */
 	_Atomic uint64_t dropped;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 unsigned event_monitor_map(const struct phy_event *ev, struct ch_event out[2])
 {
@@ -130,7 +123,7 @@ static void emit_simple(struct event_monitor *m, const char *source,
 			const char *event)
 {
 	struct ch_event ev = { .source = source, .event = event };
-	emit(m, now_ns(), &ev);
+	emit(m, phy_monotonic_ns(), &ev);
 }
 
 /* Takes fd (ours to close) and writes the first event. */
@@ -147,7 +140,7 @@ static int monitor_start(int fd, struct event_monitor **out,
 	int fl = fcntl(m->fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(m->fd, F_SETFL, fl | O_NONBLOCK);
-	m->start_ns = now_ns();
+	m->start_ns = phy_monotonic_ns();
 	emit_simple(m, "vmm", "starting");
 	*out = m;
 	return 0;
@@ -181,7 +174,7 @@ void event_monitor_event(struct event_monitor *m, const struct phy_event *ev)
 		return;
 	struct ch_event ch[2];
 	unsigned n = event_monitor_map(ev, ch);
-	uint64_t ts = ev->timestamp_ns ? ev->timestamp_ns : now_ns();
+	uint64_t ts = ev->timestamp_ns ? ev->timestamp_ns : phy_monotonic_ns();
 	for (unsigned i = 0; i < n; i++)
 		emit(m, ts, &ch[i]);
 }

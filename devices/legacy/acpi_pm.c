@@ -2,7 +2,8 @@
 #include "devices/legacy/acpi_pm.h"
 
 #include <string.h>
-#include <time.h>
+
+#include "common/clock.h"
 
 #define PM1_CNT_SLP_TYP_SHIFT 10
 #define PM1_CNT_SLP_TYP_MASK 0x1c00
@@ -38,13 +39,6 @@ uint32_t acpi_pm_timer_at(uint64_t ns)
 	return (uint32_t)ticks & ACPI_PM_TIMER_MASK;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The 16 or 32-bit register an access at `off` falls in, as little-endian
  * bytes, so that any width and offset reads what the bytes hold. */
 static uint32_t reg_value(struct acpi_pm *pm, uint64_t reg)
@@ -58,7 +52,7 @@ static uint32_t reg_value(struct acpi_pm *pm, uint64_t reg)
 		return pm->pm1_cnt;
 	case ACPI_PM_TMR:
 		return acpi_pm_timer_at(pm->clock ? pm->clock(pm->clock_opaque)
-						  : monotonic_ns());
+						  : phy_monotonic_ns());
 	default:
 		return 0;
 	}

@@ -12,22 +12,15 @@
 #include <poll.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 #define LINK_FIRST_MS 200
 #define LINK_MAX_MS 1000
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static void back_off(struct vhost_user_link *l)
 {
@@ -95,7 +88,7 @@ static void hup_done(struct io_op *op, int res)
 		       l->ops->want(l->opaque) == VHOST_USER_UP;
 	if (watched &&
 	    (res < 0 ? res != -ECANCELED : vhost_user_broken(l->vu))) {
-		if (now_ns() - l->up_since_ns >= LINK_MAX_MS * 1000000ull)
+		if (phy_monotonic_ns() - l->up_since_ns >= LINK_MAX_MS * 1000000ull)
 			l->backoff_ms = LINK_FIRST_MS;
 		else
 			back_off(l);
@@ -119,7 +112,7 @@ static void timer_done(struct io_op *op, int res)
 		if (l->ops->restart(l->opaque))
 			back_off(l);
 		else
-			l->up_since_ns = now_ns();
+			l->up_since_ns = phy_monotonic_ns();
 	}
 	link_sync(l);
 	pthread_mutex_unlock(l->lock);

@@ -23,24 +23,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 
 #define HDR_SIZE sizeof(struct virtio_gpu_ctrl_hdr)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Lock held: a fenced SUBMIT_3D taken at submit_ns is answered now. */
 static void count_fence(struct virtio_gpu *gpu, uint64_t submit_ns)
 {
 	if (submit_ns)
 		latency_hist_add(&gpu->stats.fence_latency,
-				 now_ns() - submit_ns);
+				 phy_monotonic_ns() - submit_ns);
 }
 
 void gpu_log(struct virtio_gpu *gpu, const char *fmt, ...)
@@ -259,7 +252,7 @@ static void serve_queue(struct virtio_gpu *gpu, unsigned q)
 		}
 		uint64_t features = gpu->dev.driver_features;
 		pthread_mutex_unlock(&gpu->dev.lock);
-		cmd.taken_ns = now_ns();
+		cmd.taken_ns = phy_monotonic_ns();
 
 		cmd.resp = gpu->resp;
 		cmd.resp_len = HDR_SIZE;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -23,6 +22,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/io_loop.h"
 
@@ -75,13 +75,6 @@ static struct virtio_rng *to_rng(struct virtio_dev *dev)
 	return dev->opaque;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NSEC_PER_SEC + (uint64_t)t.tv_nsec;
-}
-
 static bool in_flight(const struct virtio_rng *rng)
 {
 	return rng->read.busy || rng->poll.busy || rng->timer.busy;
@@ -115,7 +108,7 @@ static void bucket_add(struct virtio_rng *rng, unsigned __int128 nb)
 
 static void refill(struct virtio_rng *rng)
 {
-	uint64_t now = now_ns();
+	uint64_t now = phy_monotonic_ns();
 	uint64_t elapsed = now - rng->refilled_ns;
 	rng->refilled_ns = now;
 	bucket_add(rng, (unsigned __int128)elapsed * rng->rate);
@@ -504,7 +497,7 @@ int virtio_rng_create(struct virtio_rng **out, const struct virtio_rng_params *p
 	rng->rate = p->bytes_per_sec;
 	rng->burst = p->burst ? p->burst : VIRTIO_RNG_DEFAULT_BURST;
 	rng->tokens = bucket_depth(rng); /* a full bucket to start with */
-	rng->refilled_ns = now_ns();
+	rng->refilled_ns = phy_monotonic_ns();
 	rng->read = (struct rng_op){.op.done = read_done, .rng = rng};
 	rng->poll = (struct rng_op){.op.done = poll_done, .rng = rng};
 	rng->timer = (struct rng_op){.op.done = timer_done, .rng = rng};
