@@ -67,9 +67,9 @@ static void net_reset(struct virtio_dev *dev)
 {
 	struct virtio_net *net = to_net(dev);
 
-	/* Reads posted into the driver's buffers may never finish on their
-	 * own: the loop cancels them (it alone may touch the ring), and the
-	 * reset returns once none can write guest memory any more. */
+	/* Polls on the backend may never finish on their own: the loop
+	 * cancels them (it alone may touch the ring), and the reset returns
+	 * once none can go on to read into the driver's buffers. */
 	net->quiescing = true;
 	uint64_t one = 1;
 	if (net->inflight && write(net->wake_fd, &one, sizeof(one)) < 0) {
@@ -154,7 +154,7 @@ void net_poll_cancel(struct virtio_net *net, struct net_poll *p)
 		io_loop_cancel(net->loop, &p->op);
 }
 
-/* Asks the kernel to cancel every queue's reads and polls on the tap and
+/* Asks the kernel to cancel every queue's polls on the tap and
  * its interrupt holds' timeouts. */
 static void cancel_backend_ops(struct virtio_net *net)
 {
@@ -273,8 +273,6 @@ static int alloc_queues(struct virtio_net *net)
 		tq->waiting = calloc(size, sizeof(*tq->waiting));
 		if (!rq->chains || !rq->spare || !rq->bounce || !tq->reqs || !tq->waiting)
 			return -1;
-		for (unsigned i = 0; i < NET_RX_READS; i++)
-			rq->reads[i].q = rq;
 		rq->poll = (struct net_poll){ .op.done = net_rx_poll_done, .q = rq };
 		rq->hold = (struct irq_hold){ .op.done = net_rx_hold_done, .owner = rq };
 		tq->poll = (struct net_poll){ .op.done = net_tx_poll_done, .q = tq };
@@ -343,10 +341,6 @@ int virtio_net_create(struct virtio_net **out, const struct net_backend *be,
 	if (!net->name || net->wake_fd < 0 || alloc_queues(net)) {
 		free_net(net);
 		return phy_err(err, PHY_E_NOMEM, "%s: out of memory", name);
-	}
-	for (unsigned p = 0; p < net->nr_pairs; p++) {
-		for (unsigned i = 0; i < NET_RX_READS; i++)
-			net->rxq[p].reads[i].op.done = net_rx_done;
 	}
 	memcpy(net->config.mac, mac, 6);
 	net->config.status = htole16(be->link_up ? VIRTIO_NET_S_LINK_UP : 0);

@@ -15,10 +15,9 @@
 
 /* Buffers one chain may have. Linux uses at most MAX_SKB_FRAGS + 2. */
 #define NET_CHAIN_IOV 64
-/* Reads posted on one receive queue: one. A tap wakes every read waiting
- * on it for each frame, and all but one go back to sleep; in the rig four
- * posted reads cost more CPU than they saved (virtio_net_rx.c). */
-#define NET_RX_READS 1
+/* Frames one receive queue reads before the loop's other work goes first
+ * (virtio_net_rx.c). */
+#define NET_RX_BUDGET 64
 /* Chains one received frame may span (num_buffers). */
 #define NET_RX_FRAME_CHAINS 256
 /* The largest frame either way: a 64 KiB GSO frame with its Ethernet
@@ -37,12 +36,8 @@
 struct net_rxq;
 
 /* A poll on the backend for a queue whose read or write found it not
- * ready. The tap's fds are non-blocking: Linux 6.1's io_uring (Debian
- * 12's) then answers -EAGAIN, and the device polls; it hands every read
- * and write on a blocking tap to a worker thread instead (two thread
- * switches per frame). Later kernels poll inside io_uring and never
- * answer -EAGAIN. (RWF_NOWAIT is no way to get the same answer from all:
- * a tap has no FMODE_NOWAIT, and 6.1 refuses it with -EOPNOTSUPP.) The
+ * ready (EAGAIN: the tap's fds are non-blocking, and the device thread
+ * reads and writes them itself), or whose read used up its budget. The
  * poll holds the queue's slot (inflight) while armed. */
 struct net_poll {
 	struct io_op op;
@@ -50,14 +45,11 @@ struct net_poll {
 	bool busy;
 };
 
-/* A read posted on the backend: into the guest's next chain, and with
- * mergeable buffers on into the queue's bounce buffer for what does not
- * fit there. A frame that went past the chain waits here (frame > 0)
- * until the ring has the chains to take the rest. */
+/* A read of the backend: into the guest's next chain, and with mergeable
+ * buffers on into the queue's bounce buffer for what does not fit there.
+ * A frame that went past the chain waits here (frame > 0) until the ring
+ * has the chains to take the rest. */
 struct net_rx_read {
-	struct io_op op;
-	struct net_rxq *q;
-	bool busy;
 	unsigned nr_chains, nr_iov;
 	uint32_t direct;   /* bytes the first chain takes straight from the read */
 	uint64_t capacity; /* bytes the read can take: direct + bounce */
@@ -80,10 +72,10 @@ struct net_rxq {
 	 * there so that a small frame costs the backend one buffer and the
 	 * loop one chain, not the 64 KiB of chains the largest one needs. */
 	uint8_t *bounce;
-	struct net_rx_read reads[NET_RX_READS];
-	struct net_rx_read *waiting; /* a read whose frame waits for chains */
+	struct net_rx_read read;
+	struct net_rx_read *waiting; /* the read, while its frame waits for chains */
 	struct net_poll poll;
-	unsigned inflight; /* the read or the poll */
+	unsigned inflight; /* 0 or 1: the poll for the backend's next frame */
 	bool stalled; /* the backend refused reads: wait for the driver */
 	struct irq_hold hold; /* its interrupt (virtio_net_irq.c) */
 	uint64_t received_since_tx; /* frame bytes since the pair's last tx interrupt */
@@ -130,8 +122,8 @@ struct virtio_net {
 	struct vq_chain ctrl_chain;
 	struct iovec *iov_pool;
 	struct net_link_watch link;
-	int wake_fd;       /* a reset asks the loop to cancel reads */
-	unsigned inflight; /* reads and polls on the backend */
+	int wake_fd;       /* a reset asks the loop to cancel its polls */
+	unsigned inflight; /* polls on the backend */
 	unsigned active_pairs;
 	uint32_t dirty;    /* queues with used entries not yet signalled */
 	bool quiescing;
@@ -158,10 +150,9 @@ bool net_poll_arm(struct virtio_net *net, struct net_poll *p, int fd, unsigned e
 bool net_poll_done(struct virtio_net *net, struct net_poll *p, unsigned *q_inflight);
 void net_poll_cancel(struct virtio_net *net, struct net_poll *p);
 
-/* virtio_net_rx.c: posts reads while the queue has buffers. */
+/* virtio_net_rx.c: reads frames while the queue has buffers. */
 void net_rx_fill(struct net_rxq *q);
-void net_rx_done(struct io_op *op, int res);
-/* Forgets the chains held (reset); no read may be in flight. */
+/* Forgets the chains held (reset); no poll may be in flight. */
 void net_rx_clear(struct net_rxq *q);
 void net_rx_cancel(struct net_rxq *q);
 void net_rx_poll_done(struct io_op *op, int res);

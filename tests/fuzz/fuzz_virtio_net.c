@@ -99,9 +99,9 @@ static void fz_open(struct fz *f, bool offloads)
 			die("socketpair");
 		be.fds[p] = f->near[p] = sv[0];
 		f->peer[p] = sv[1];
-		/* The wire's end never blocks the fuzzer; the device's end
-		 * blocks, as a tap does, and io_uring waits on it. */
-		if (fcntl(sv[1], F_SETFL, O_NONBLOCK))
+		/* Neither end blocks: not the fuzzer's, nor the device's,
+		 * which reads and writes it itself, as it does a tap. */
+		if (fcntl(sv[0], F_SETFL, O_NONBLOCK) || fcntl(sv[1], F_SETFL, O_NONBLOCK))
 			die("fcntl");
 	}
 	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
@@ -167,7 +167,7 @@ static void add_chain(struct fz *f, struct input *in, unsigned q, bool writable)
 		sim_kick(f->sim, q);
 }
 
-/* A vCPU resets the device while the loop runs (reads may be posted). */
+/* A vCPU resets the device while the loop runs (polls may be armed). */
 static void reset(struct fz *f)
 {
 	if (!sim_reset_from_vcpu(f->sim, 10000))
