@@ -130,9 +130,10 @@ static const struct rule rules[] = {
 	 * reads and writes. */
 	R(io_uring_enter, D | B), R(io_uring_register, D | B),
 	R(recvfrom, D | W | B), R(recvmsg, D | W | B), R(sendmsg, D | W | B),
-	R(readv, D | W | B), R(accept4, D | C | B),
-	/* virtio-net's transmit: a frame a writev() on the tap. */
-	R(writev, D | W | B),
+	R(accept4, D | C | B),
+	/* virtio-net: a frame a readv() or writev() on the tap (vsock's
+	 * host side reads with readv() too). */
+	R(readv, D | W | B), R(writev, D | W | B),
 	R(connect, D | G | W | B), RC(socket, D, SOCKET_UNIX), R(shutdown, D | B),
 	R(close, D | G | C | W | B), R(fallocate, D | B), R(fcntl, D | G | W | B),
 	R(getsockopt, W | B), R(fsync, B), R(fdatasync, B),

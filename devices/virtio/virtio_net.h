@@ -2,12 +2,12 @@
 /*
  * virtio-net (virtio 1.2 § 5.1) on a backend that speaks virtio-net
  * headers: a tap with IFF_VNET_HDR, or a socketpair in tests. Frames move
- * through the device loop's io_uring: the transmit path writes each chain
- * from guest memory with one writev, the receive path keeps a read posted
- * on the backend that lands straight in the guest's next chain (with
- * mergeable buffers the rest of a longer frame goes through a bounce
- * buffer into further chains), and the interrupt for a queue goes once
- * per completion batch.
+ * on the device loop's thread: the transmit path writes each chain from
+ * guest memory with one writev, the receive path reads each frame with
+ * one readv straight into the guest's next chain (with mergeable buffers
+ * the rest of a longer frame goes through a bounce buffer into further
+ * chains), the loop's io_uring polls the backend when it is not ready,
+ * and the interrupt for a queue goes once per completion batch.
  *
  * When the guest has no receive buffers the device stops reading: frames
  * wait in the backend (the tap's queue), and reading resumes when the
@@ -16,9 +16,9 @@
  *
  * Threads: as virtio-blk. Queue work, completions and link changes run
  * on the loop thread; the transport calls the virtio_dev ops on vCPU
- * threads with dev->lock held. A reset cancels the reads posted into the
- * guest's buffers and waits for them, so the loop must be running (or be
- * driven) meanwhile.
+ * threads with dev->lock held. A reset cancels the queues' polls on the
+ * tap and waits for them, so the loop must be running (or be driven)
+ * meanwhile.
  */
 #ifndef PHY_DEVICES_VIRTIO_VIRTIO_NET_H
 #define PHY_DEVICES_VIRTIO_VIRTIO_NET_H
