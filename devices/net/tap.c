@@ -37,9 +37,9 @@ static int set_vnet_hdr(struct tap *t, int fd, struct phy_error *err)
 static int open_queue(struct tap *t, const struct tap_params *cfg,
 		      struct phy_error *err)
 {
-	/* Non-blocking: a blocking tap is not "nowait" to Linux 6.1's
-	 * io_uring, which then hands every read and write to a worker
-	 * thread; see struct net_poll. */
+	/* Non-blocking: the device thread reads and writes the tap itself
+	 * and must never wait on it; an empty or full tap answers EAGAIN
+	 * and the queue polls it (struct net_poll). */
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return phy_err_errno(err, PHY_E_IO, errno, "--net: /dev/net/tun");
