@@ -72,8 +72,7 @@ struct net_rxq {
 	 * there so that a small frame costs the backend one buffer and the
 	 * loop one chain, not the 64 KiB of chains the largest one needs. */
 	uint8_t *bounce;
-	struct net_rx_read read;
-	struct net_rx_read *waiting; /* the read, while its frame waits for chains */
+	struct net_rx_read read; /* frame > 0: its frame waits for chains */
 	struct net_poll poll;
 	unsigned inflight; /* 0 or 1: the poll for the backend's next frame */
 	bool stalled; /* the backend refused reads: wait for the driver */

@@ -131,91 +131,6 @@ static int gather(struct net_rxq *q, struct net_rx_read *r)
 	return 1;
 }
 
-static bool finish_frame(struct net_rxq *q);
-static void write_num_buffers(struct net_rx_read *r, uint16_t n);
-static void push_frame(struct net_rxq *q, struct net_rx_read *r, uint32_t len);
-
-/* Polls the backend for its next frame; the completion reads on. When
- * the loop's ring has no room, net_rx_fill() asks the driver for a
- * notification instead, whose kick reads again. */
-static void rx_poll(struct net_rxq *q)
-{
-	struct virtio_net *net = q->net;
-	if (net_poll_arm(net, &q->poll, net->be.fds[q->pair], POLLIN))
-		q->inflight++;
-}
-
-/* What one read of the backend gave (bytes, or -errno) into r's chains:
- * a frame handed over, or waiting for more chains, or none. Returns
- * whether to read on. */
-static bool take(struct net_rxq *q, struct net_rx_read *r, ssize_t res)
-{
-	struct virtio_net *net = q->net;
-	if (res >= VIRTIO_NET_HDR_LEN && (uint64_t)res <= r->capacity) {
-		if ((uint32_t)res <= r->direct) {
-			write_num_buffers(r, 1);
-			push_frame(q, r, (uint32_t)res);
-		} else {
-			/* finish_frame() hands it over, now or once the
-			 * driver adds buffers. */
-			r->frame = (uint32_t)res;
-			r->held = r->direct;
-			q->waiting = r;
-		}
-		return true;
-	}
-	return_chains(q, r);
-	if (res == -EAGAIN || res == -EINTR) {
-		/* Nothing to read: read again once the backend has a frame. */
-		rx_poll(q);
-		return false;
-	}
-	if (res > 0) {
-		NET_STAT_ADD(net->be.stats[q->pair].rx_drops, 1); /* too large, or cut short */
-		return true;
-	}
-	/* A detached queue (EBADFD), a backend failing reads or at its end
-	 * (0): no retry loop; the driver's next kick tries again. */
-	q->stalled = true;
-	return false;
-}
-
-/* Reads frames while the queue has chains and the backend has frames. */
-void net_rx_fill(struct net_rxq *q)
-{
-	struct virtio_net *net = q->net;
-	struct virtqueue *vq = rx_vq(q);
-	if (q->waiting && (!rx_live(q) || !finish_frame(q)))
-		return;
-	for (unsigned n = 0; !q->inflight && rx_live(q);) {
-		if (n == NET_RX_BUDGET) {
-			rx_poll(q);
-			break;
-		}
-		struct net_rx_read *r = &q->read;
-		int g = gather(q, r);
-		if (g < 0)
-			return;
-		if (g == 0) {
-			/* The ring is empty: go on once the driver adds
-			 * buffers. */
-			if (!vq_set_notify(vq, true))
-				return;
-			continue;
-		}
-		ssize_t res = readv(net->be.fds[q->pair], r->iov, (int)r->nr_iov);
-		if (!take(q, r, res < 0 ? -errno : res))
-			break;
-		n++;
-		if (q->waiting && !finish_frame(q))
-			return;
-	}
-	/* Polling the backend: the driver's buffers are taken as frames
-	 * come, so a notification per buffer would be waste. */
-	if (rx_live(q))
-		vq_set_notify(vq, !q->inflight);
-}
-
 /* The header's num_buffers: written into the read's buffers (the first
  * chain, or the bounce buffer where that chain is shorter than the
  * header) before the bounce buffer is copied out. */
@@ -253,17 +168,16 @@ static void drop_frame(struct net_rxq *q, struct net_rx_read *r)
 {
 	return_chains(q, r);
 	r->frame = 0;
-	q->waiting = NULL;
 	NET_STAT_ADD(q->net->be.stats[q->pair].rx_drops, 1);
 }
 
-/* The frame of the waiting read: takes chains for the part in the bounce
+/* The read's frame, longer than its first chain: takes chains for the part in the bounce
  * buffer, copies it there and hands the frame over. Returns false while
  * the ring has too few chains (or the device failed). */
 static bool finish_frame(struct net_rxq *q)
 {
 	struct virtio_net *net = q->net;
-	struct net_rx_read *r = q->waiting;
+	struct net_rx_read *r = &q->read;
 	unsigned most = net->queue_size < NET_RX_FRAME_CHAINS ? net->queue_size
 							       : NET_RX_FRAME_CHAINS;
 	while (r->held < r->frame) {
@@ -293,8 +207,87 @@ static bool finish_frame(struct net_rxq *q)
 	}
 	push_frame(q, r, r->frame);
 	r->frame = 0;
-	q->waiting = NULL;
 	return true;
+}
+
+/* Polls the backend for its next frame; the completion reads on. When
+ * the loop's ring has no room, net_rx_fill() asks the driver for a
+ * notification instead, whose kick reads again. */
+static void rx_poll(struct net_rxq *q)
+{
+	struct virtio_net *net = q->net;
+	if (net_poll_arm(net, &q->poll, net->be.fds[q->pair], POLLIN))
+		q->inflight++;
+}
+
+/* What one read of the backend gave (bytes, or -errno) into r's chains:
+ * a frame handed over, or waiting for more chains, or none. Returns
+ * whether to read on. */
+static bool take(struct net_rxq *q, struct net_rx_read *r, ssize_t res)
+{
+	struct virtio_net *net = q->net;
+	if (res >= VIRTIO_NET_HDR_LEN && (uint64_t)res <= r->capacity) {
+		if ((uint32_t)res <= r->direct) {
+			write_num_buffers(r, 1);
+			push_frame(q, r, (uint32_t)res);
+		} else {
+			/* finish_frame() hands it over, now or once the
+			 * driver adds buffers. */
+			r->frame = (uint32_t)res;
+			r->held = r->direct;
+		}
+		return true;
+	}
+	return_chains(q, r);
+	if (res == -EAGAIN || res == -EINTR) {
+		/* Nothing to read: read again once the backend has a frame. */
+		rx_poll(q);
+		return false;
+	}
+	if (res > 0) {
+		NET_STAT_ADD(net->be.stats[q->pair].rx_drops, 1); /* too large, or cut short */
+		return true;
+	}
+	/* A detached queue (EBADFD), a backend failing reads or at its end
+	 * (0): no retry loop; the driver's next kick tries again. */
+	q->stalled = true;
+	return false;
+}
+
+/* Reads frames while the queue has chains and the backend has frames. */
+void net_rx_fill(struct net_rxq *q)
+{
+	struct virtio_net *net = q->net;
+	struct virtqueue *vq = rx_vq(q);
+	if (q->read.frame && (!rx_live(q) || !finish_frame(q)))
+		return;
+	for (unsigned n = 0; !q->inflight && rx_live(q);) {
+		if (n == NET_RX_BUDGET) {
+			rx_poll(q);
+			break;
+		}
+		struct net_rx_read *r = &q->read;
+		int g = gather(q, r);
+		if (g < 0)
+			return;
+		if (g == 0) {
+			/* The ring is empty: go on once the driver adds
+			 * buffers. */
+			if (!vq_set_notify(vq, true))
+				return;
+			continue;
+		}
+		ssize_t res = readv(net->be.fds[q->pair], r->iov, (int)r->nr_iov);
+		if (!take(q, r, res < 0 ? -errno : res))
+			break;
+		n++;
+		if (q->read.frame && !finish_frame(q))
+			return;
+	}
+	/* Polling the backend: the driver's buffers are taken as frames
+	 * come, so a notification per buffer would be waste. */
+	if (rx_live(q))
+		vq_set_notify(vq, !q->inflight);
 }
 
 void net_rx_poll_done(struct io_op *op, int res)
@@ -317,7 +310,6 @@ void net_rx_clear(struct net_rxq *q)
 {
 	q->spare_first = q->spare_count = 0;
 	q->stalled = false;
-	q->waiting = NULL;
 	irq_hold_clear(&q->hold);
 	q->received_since_tx = 0;
 	q->read.nr_chains = q->read.frame = 0;

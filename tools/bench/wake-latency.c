@@ -16,8 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "common/clock.h"
 
 static int ping, pong;
 static long rounds = 20000;
@@ -61,13 +62,10 @@ int main(int argc, char **argv)
 		return 1;
 	pin(0);
 	for (long i = 0; i < rounds; i++) {
-		struct timespec a, b;
-		uint64_t v = 1;
-		clock_gettime(CLOCK_MONOTONIC, &a);
+		uint64_t v = 1, t0 = phy_monotonic_ns();
 		if (write(ping, &v, sizeof(v)) != sizeof(v) || read(pong, &v, sizeof(v)) != sizeof(v))
 			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		half[i] = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 2e3;
+		half[i] = (double)(phy_monotonic_ns() - t0) / 2e3;
 		/* Let the other CPU go idle again, as between QD1 requests. */
 		usleep(50);
 	}
