@@ -249,7 +249,11 @@ static bool take(struct net_rxq *q, struct net_rx_read *r, ssize_t res)
 		return true;
 	}
 	/* A detached queue (EBADFD), a backend failing reads or at its end
-	 * (0): no retry loop; the driver's next kick tries again. */
+	 * (0): no retry loop; the driver's next kick tries again, so ask for
+	 * one at its next buffer (the ring may hold some already). One added
+	 * meanwhile counts as that kick: read again. */
+	if (vq_notify_next(rx_vq(q)))
+		return true;
 	q->stalled = true;
 	return false;
 }

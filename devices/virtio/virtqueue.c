@@ -241,6 +241,19 @@ bool vq_notify_after(struct virtqueue *vq, uint16_t n)
 	return (uint16_t)(avail - vq->last_avail) >= n;
 }
 
+bool vq_notify_next(struct virtqueue *vq)
+{
+	if (!vq->ready || vq->error)
+		return false;
+	uint16_t avail = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	if (vq->event_idx)
+		__atomic_store_n(used_avail_event(vq), avail, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != avail;
+}
+
 size_t iov_to_buf(const struct iovec *iov, unsigned nr, size_t off,
 		  void *buf, size_t n)
 {

@@ -104,6 +104,15 @@ bool vq_set_notify(struct virtqueue *vq, bool enable);
  */
 bool vq_notify_after(struct virtqueue *vq, uint16_t n);
 
+/*
+ * Asks for a notification when the driver next makes a buffer available,
+ * however many it made available before: for a device that stopped taking
+ * buffers until the driver acts (with EVENT_IDX, avail_event at the
+ * driver's avail->idx; else notifications on). Returns whether the driver
+ * made one available meanwhile, which it may not notify: act as if it had.
+ */
+bool vq_notify_next(struct virtqueue *vq);
+
 /* Copies n bytes at offset off from an iovec array; returns bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned nr, size_t off,
 		  void *buf, size_t n);

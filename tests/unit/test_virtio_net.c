@@ -5,8 +5,9 @@
  * frame, virtio-net header first, as a tap with IFF_VNET_HDR): transmit
  * and receive, mergeable buffers, receive starvation and recovery,
  * malformed frames and chains (dropped and counted), malformed rings
- * (NEEDS_RESET), a reset with reads in flight, several queue pairs and
- * the control queue, link changes and the counters.
+ * (NEEDS_RESET), a backend at its end, a reset with reads in flight,
+ * several queue pairs and the control queue, link changes and the
+ * counters.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -92,6 +93,16 @@ static bool net_busy(void *opaque)
 
 static const uint8_t MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
+/* A queue pair's wire: sv[0] the device's end, non-blocking as the
+ * tap's queues are; sv[1] the far end. */
+static int backend_pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
 static int rig_open(struct rig *r, unsigned pairs, bool offloads, uint16_t qsize)
 {
 	memset(r, 0, sizeof(*r));
@@ -106,10 +117,8 @@ static int rig_open(struct rig *r, unsigned pairs, bool offloads, uint16_t qsize
 	};
 	for (unsigned p = 0; p < pairs; p++) {
 		int sv[2];
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		if (backend_pair(sv))
 			return -1;
-		/* Non-blocking, as the tap's queues are. */
-		fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
 		be.fds[p] = r->near[p] = sv[0];
 		r->peer[p] = sv[1];
 	}
@@ -776,6 +785,55 @@ static void test_rx_budget(void)
 	rig_close(&r);
 }
 
+/* The backend at its end (a read returns 0 bytes, as at a socket's EOF):
+ * the queue stops reading, with no retry loop, and asks the driver for a
+ * notification; the driver's next kick reads again. */
+static void test_rx_backend_eof(void)
+{
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	CHECK(sim_start(r.sim, features_of(false, false), 2, 256) == 0);
+	uint64_t base = add_rx(&r, 0, 8, 2048, false);
+	run_loop(&r, 5);
+	CHECK(r.net->rxq[0].inflight == 1); /* polling the empty backend */
+	close(r.peer[0]);
+	run_loop(&r, 5);
+	CHECK(r.net->rxq[0].stalled && r.net->rxq[0].inflight == 0);
+	uint64_t sqes0, sqes1, enters;
+	io_loop_stats(r.sim->loop, &sqes0, &enters);
+	unsigned handled = 0;
+	for (int i = 0; i < 50; i++)
+		handled += (unsigned)io_loop_run_once(r.sim->loop, false);
+	io_loop_stats(r.sim->loop, &sqes1, &enters);
+	CHECK(handled == 0);
+	CHECK(sqes1 == sqes0); /* no read or poll posted again */
+	unsigned q = 0;
+	CHECK(!has_used(&r, &q));
+	CHECK(r.stats[0].rx_packets == 0 && r.stats[0].rx_drops == 0);
+
+	/* The backend is back (a new socket on the device's fd). */
+	int sv[2];
+	CHECK(backend_pair(sv) == 0);
+	CHECK(dup3(sv[0], r.near[0], O_CLOEXEC) == r.near[0]);
+	close(sv[0]);
+	r.peer[0] = sv[1];
+	peer_send(&r, 0, 90, 7);
+	uint16_t before = r.sim->q[0].avail_idx;
+	struct sim_buf b = { sim_alloc(r.sim, 2048, 64), 2048, true };
+	CHECK(sim_add(r.sim, 0, &b, 1, false) >= 0);
+	CHECK(sim_kick_needed(r.sim, 0, before));
+	sim_kick(r.sim, 0);
+	sim_run(r.sim);
+	CHECK(run_until(&r, has_used, &q));
+	uint16_t id;
+	uint32_t len;
+	CHECK(sim_get_used(r.sim, 0, &id, &len) == 1 && len == HDR + 90);
+	check_rx_frame(&r, base, 90, 7, 1);
+	CHECK(r.stats[0].rx_packets == 1 && r.stats[0].rx_drops == 0);
+	CHECK(!sim_needs_reset(r.sim));
+	rig_close(&r);
+}
+
 /* Unusable receive chains are handed back empty and counted. */
 static void test_rx_bad_chain(void)
 {
@@ -1168,6 +1226,7 @@ int main(void)
 	test_rx_reset_waiting();
 	test_rx_starvation();
 	test_rx_budget();
+	test_rx_backend_eof();
 	test_rx_bad_chain();
 	test_bad_ring();
 	test_reset_in_flight();

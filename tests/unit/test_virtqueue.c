@@ -300,6 +300,30 @@ static void test_notify_race(uint64_t features)
 	CHECK(!sim_needs_reset(sim));
 }
 
+/* A device that stops taking buffers with some still available (a
+ * stalled backend) asks for a notification at the driver's next one,
+ * however many wait: the driver must kick for it. */
+static void test_notify_next(uint64_t features)
+{
+	start(features, 8, 16);
+	struct virtqueue *vq = &echo.vqs[0];
+	uint64_t buf = sim_alloc(sim, 64, 8);
+	struct sim_buf b[] = {{buf, 16, false}, {buf + 16, 1, true}};
+
+	pthread_mutex_lock(&echo.dev.lock);
+	CHECK(!vq_set_notify(vq, false));
+	sim_add(sim, 0, b, 2, false);
+	sim_add(sim, 0, b, 2, false);
+	CHECK(!vq_notify_next(vq)); /* nothing added after it looked */
+	uint16_t old = sim->q[0].avail_idx;
+	sim_add(sim, 0, b, 2, false);
+	CHECK(sim_kick_needed(sim, 0, old));
+	pthread_mutex_unlock(&echo.dev.lock);
+	run();
+	CHECK(echo.popped == 3);
+	CHECK(!sim_needs_reset(sim));
+}
+
 static void put_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 		     uint16_t next)
 {
@@ -554,6 +578,8 @@ int main(void)
 	test_interrupt_suppression();
 	test_notify_race(0);
 	test_notify_race(F_EVENT_IDX);
+	test_notify_next(0);
+	test_notify_next(F_EVENT_IDX);
 	test_malformed_chains();
 	test_bad_queue_config();
 	test_features();
