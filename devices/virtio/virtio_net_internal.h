@@ -18,6 +18,11 @@
 /* Frames one receive queue reads before the loop's other work goes first
  * (virtio_net_rx.c). */
 #define NET_RX_BUDGET 64
+/* Transmitted chains a queue returns before it publishes the used index,
+ * which it also does at the end of each pass (vq_push_batch()): as
+ * vhost-net's VHOST_NET_BATCH. Receive publishes each frame at once: a
+ * batch there was 3-6% slower (docs/performance.md). */
+#define NET_TX_USED_BATCH 64
 /* Chains one received frame may span (num_buffers). */
 #define NET_RX_FRAME_CHAINS 256
 /* The largest frame either way: a 64 KiB GSO frame with its Ethernet

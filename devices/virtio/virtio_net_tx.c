@@ -62,7 +62,8 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 {
 	struct virtio_net *net = q->net;
 	struct phy_net_queue_stats *st = &net->be.stats[q->pair];
-	vq_push(&net->vqs[net_tx_vq(q->pair)], req->chain.head, 0);
+	vq_push_batch(&net->vqs[net_tx_vq(q->pair)], req->chain.head, 0,
+		      NET_TX_USED_BATCH);
 	net->dirty |= 1u << net_tx_vq(q->pair);
 	q->hold.count++;
 	if (sent) {
@@ -136,6 +137,7 @@ void net_tx_poll_done(struct io_op *op, int res)
 		 * notification. */
 		if (!q->inflight)
 			net_tx_drain(q);
+		vq_publish_used(&net->vqs[net_tx_vq(q->pair)]);
 	}
 	pthread_mutex_unlock(&net->dev.lock);
 }
@@ -159,7 +161,7 @@ void net_tx_clear(struct net_txq *q)
  * guest no exit per frame. In the rig a notification asked for at once
  * after each kick had the guest kick ~9x as often per GB as under QEMU,
  * whose transmit bottom half keeps them off while it works. */
-void net_tx_drain(struct net_txq *q)
+static void tx_drain(struct net_txq *q)
 {
 	struct virtio_net *net = q->net;
 	struct virtqueue *vq = &net->vqs[net_tx_vq(q->pair)];
@@ -183,4 +185,10 @@ void net_tx_drain(struct net_txq *q)
 		if (!vq_set_notify(vq, true))
 			return;
 	}
+}
+
+void net_tx_drain(struct net_txq *q)
+{
+	tx_drain(q);
+	vq_publish_used(&q->net->vqs[net_tx_vq(q->pair)]);
 }

@@ -44,6 +44,7 @@ int vq_enable(struct virtqueue *vq, const struct guest_mem *mem)
 		return vq_fail(vq, "ring lies outside guest RAM");
 	vq->last_avail = 0;
 	vq->used_idx = 0;
+	vq->published_used = 0;
 	vq->signalled_used = 0;
 	vq->signalled_valid = false;
 	vq->error = NULL;
@@ -155,19 +156,43 @@ void vq_unpop(struct virtqueue *vq)
 	vq->last_avail--;
 }
 
-void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+static void put_used(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
 
 	__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
 	vq->used_idx++;
-	/* Release: the element is visible before the index that covers it. */
+}
+
+void vq_publish_used(struct virtqueue *vq)
+{
+	if (vq->published_used == vq->used_idx)
+		return;
+	vq->published_used = vq->used_idx;
+	/* Release: the elements are visible before the index that covers
+	 * them. */
 	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+}
+
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	put_used(vq, head, len);
+	vq_publish_used(vq);
+}
+
+void vq_push_batch(struct virtqueue *vq, uint16_t head, uint32_t len,
+		   uint16_t batch)
+{
+	put_used(vq, head, len);
+	if ((uint16_t)(vq->used_idx - vq->published_used) >= batch)
+		vq_publish_used(vq);
 }
 
 bool vq_should_notify(struct virtqueue *vq)
 {
+	/* An interrupt is for entries the driver can see. */
+	vq_publish_used(vq);
 	/* Our used->idx store must be visible before we read the driver's
 	 * suppression state, or both sides could decide to sleep. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -324,6 +324,45 @@ static void test_notify_next(uint64_t features)
 	CHECK(!sim_needs_reset(sim));
 }
 
+/* Batched pushes: each element goes on the ring at once, the used index
+ * at the batch, at vq_publish_used(), or when an interrupt is decided. */
+static void test_push_batch(void)
+{
+	start(F_EVENT_IDX, 16, 16);
+	struct virtqueue *vq = &echo.vqs[0];
+	uint64_t buf = sim_alloc(sim, 64, 8);
+	struct sim_buf b[] = {{buf, 16, false}, {buf + 16, 1, true}};
+	uint16_t heads[5];
+
+	pthread_mutex_lock(&echo.dev.lock);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK(sim_add(sim, 0, b, 2, false) >= 0);
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK(vq_pop(vq, &sim->mem, &echo.chain) == 1);
+		heads[i] = echo.chain.head;
+		vq_push_batch(vq, heads[i], 1, 3);
+		CHECK(used_idx() == (i < 2 ? 0 : 3));
+	}
+	vq_publish_used(vq);
+	CHECK(used_idx() == 4);
+	vq_publish_used(vq);
+	CHECK(used_idx() == 4);
+	CHECK(vq_pop(vq, &sim->mem, &echo.chain) == 1);
+	heads[4] = echo.chain.head;
+	vq_push_batch(vq, heads[4], 1, 8);
+	CHECK(used_idx() == 4);
+	CHECK(vq_should_notify(vq));
+	CHECK(used_idx() == 5);
+	pthread_mutex_unlock(&echo.dev.lock);
+	for (unsigned i = 0; i < 5; i++) {
+		uint16_t id;
+		uint32_t len;
+		CHECK(sim_get_used(sim, 0, &id, &len) == 1);
+		CHECK(id == heads[i] && len == 1);
+	}
+	CHECK(!sim_needs_reset(sim));
+}
+
 static void put_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 		     uint16_t next)
 {
@@ -580,6 +619,7 @@ int main(void)
 	test_notify_race(F_EVENT_IDX);
 	test_notify_next(0);
 	test_notify_next(F_EVENT_IDX);
+	test_push_batch();
 	test_malformed_chains();
 	test_bad_queue_config();
 	test_features();
