@@ -89,8 +89,15 @@ static uint64_t driver_features(const struct virtio_dev *dev, uint8_t k)
 static void start(struct fz_dev *d, uint8_t k)
 {
 	struct virtio_sim *sim = d->rig.sim;
-	if (sim_start(sim, driver_features(d->rig.dev, k), 2, FZG_QSIZE))
+	if (sim_start(sim, driver_features(d->rig.dev, k), 2, FZG_QSIZE)) {
+		/* What the device said, for a failure that does not come
+		 * back from the saved input (a race with the GPU thread). */
+		fprintf(stderr,
+			"fuzz_virtio_gpu: status %#x after start, %u log "
+			"lines, the last: %s\n",
+			sim_status(sim), sim->logs, sim->last_log);
 		die("the device did not start");
+	}
 	if (!d->started) { /* the rings are allocated once */
 		d->ram_mark = sim->alloc_next;
 		d->started = true;
