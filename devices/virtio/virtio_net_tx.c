@@ -125,23 +125,6 @@ static void tx_start(struct net_txq *q)
 	tx_next(q);
 }
 
-void net_tx_poll_done(struct io_op *op, int res)
-{
-	struct net_txq *q = ((struct net_poll *)op)->q;
-	struct virtio_net *net = q->net;
-	(void)res; /* the write that follows tells */
-	pthread_mutex_lock(&net->dev.lock);
-	if (net_poll_done(net, &q->poll, &q->inflight)) {
-		tx_next(q);
-		/* Room again: what the driver added meanwhile, or a
-		 * notification. */
-		if (!q->inflight)
-			net_tx_drain(q);
-		vq_publish_used(&net->vqs[net_tx_vq(q->pair)]);
-	}
-	pthread_mutex_unlock(&net->dev.lock);
-}
-
 void net_tx_cancel(struct net_txq *q)
 {
 	net_poll_cancel(q->net, &q->poll);
@@ -191,4 +174,21 @@ void net_tx_drain(struct net_txq *q)
 {
 	tx_drain(q);
 	vq_publish_used(&q->net->vqs[net_tx_vq(q->pair)]);
+}
+
+void net_tx_poll_done(struct io_op *op, int res)
+{
+	struct net_txq *q = ((struct net_poll *)op)->q;
+	struct virtio_net *net = q->net;
+	(void)res; /* the write that follows tells */
+	pthread_mutex_lock(&net->dev.lock);
+	if (net_poll_done(net, &q->poll, &q->inflight)) {
+		tx_next(q);
+		/* Room again: what the driver added meanwhile, or a
+		 * notification. */
+		if (!q->inflight)
+			tx_drain(q);
+		vq_publish_used(&net->vqs[net_tx_vq(q->pair)]);
+	}
+	pthread_mutex_unlock(&net->dev.lock);
 }
