@@ -48,9 +48,11 @@ static void gpu_reset(struct virtio_dev *dev)
 	struct virtio_gpu *gpu = to_gpu(dev);
 	unsigned ticket = ++gpu->reset_req;
 
+	gpu->resetting = true;
 	gpu_wake(gpu);
 	while ((int)(gpu->reset_done - ticket) < 0)
 		pthread_cond_wait(&dev->cond, &dev->lock);
+	gpu->resetting = false;
 }
 
 /* Device loop thread: the GPU thread takes it from here. */

@@ -165,6 +165,10 @@ struct virtio_gpu {
 
 	/* lock: the GPU thread's inbox. */
 	bool started, stopping, busy;
+	/* From a reset's request to its return: the GPU thread may get the
+	 * lock after doing the work and before the reset returns, while the
+	 * status and rings are still the old instance's. */
+	bool resetting;
 	unsigned reset_req, reset_done;
 	uint64_t kick_seq, served_seq;
 	struct gpu_call *call;

@@ -238,7 +238,10 @@ static void serve_queue(struct virtio_gpu *gpu, unsigned q)
 	cmd.chain.iov = gpu->chain_iov;
 	cmd.chain.max_iov = GPU_MAX_IOV;
 	pthread_mutex_lock(&gpu->dev.lock);
-	vq_set_notify(vq, false);
+	/* Not before DRIVER_OK: the rings may be ready, and a NO_NOTIFY left
+	 * in them would keep the driver from ever kicking. */
+	if (gpu_serving(gpu))
+		vq_set_notify(vq, false);
 	while (gpu_serving(gpu)) {
 		int r = vq_pop(vq, gpu->mem, &cmd.chain);
 		if (r < 0) {

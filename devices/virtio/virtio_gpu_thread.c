@@ -34,7 +34,7 @@ void gpu_wake(struct virtio_gpu *gpu)
 
 bool gpu_serving(const struct virtio_gpu *gpu)
 {
-	return !gpu->stopping && gpu->reset_done == gpu->reset_req &&
+	return !gpu->stopping && !gpu->resetting &&
 	       virtio_dev_running(&gpu->dev);
 }
 

@@ -6,8 +6,8 @@
  * PNG screenshot read back pixel by pixel, partial updates and scanout
  * rectangles, every pixel format, the cursor, every malformed command
  * with the error it must get, the host memory cap, driver bugs that need
- * a reset, and a reset with resources alive (and one racing the GPU
- * thread).
+ * a reset, and a reset with resources alive (and resets racing the GPU
+ * thread: one while it is busy, and thousands right after a kick).
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -732,6 +732,74 @@ static void test_reset_while_busy(void)
 	gpu_rig_close(&r);
 }
 
+/* A reset right after a kick, over and over. The GPU thread, woken for
+ * the kick, may get dev.lock after doing the reset's work but before the
+ * reset returns: it must take nothing from the old rings then. A
+ * resource it created would outlive the reset (host memory charged to a
+ * fresh device, its id taken), and an answer would land in the new
+ * rings (a used entry the new driver never made available). */
+static void test_reset_racing_kick(void)
+{
+	struct gpu_rig r;
+	unsigned bad_starts = 0, leaked = 0, stray_used = 0, failed = 0;
+	REQUIRE(open_started(&r, &params_2d) == 0);
+	const uint64_t mark = r.sim->alloc_next;
+	struct virtio_gpu_resource_create_2d c = {
+		.hdr = gpu_hdr(VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, 0),
+		.resource_id = htole32(1),
+		.format = htole32(BGRX),
+		.width = htole32(256),
+		.height = htole32(256),
+	};
+	for (unsigned i = 0; i < 3000; i++) {
+		r.sim->alloc_next = mark;
+		struct gpu_req req = {&c, sizeof(c), NULL, 0, HDR};
+		uint64_t resp;
+		CHECK(gpu_queue(&r, 0, &req, &resp) >= 0);
+		sim_kick(r.sim, 0);
+		io_loop_run_once(r.sim->loop, true); /* the GPU thread is woken */
+		if (gpu_rig_start(&r, ALL_FEATURES)) {
+			bad_starts++;
+			CHECK(gpu_rig_start(&r, ALL_FEATURES) == 0);
+			continue;
+		}
+		virtio_gpu_wait_idle(r.gpu);
+		leaked += virtio_gpu_host_mem(r.gpu) != 0;
+		stray_used += r.sim->q[0].used->idx != 0;
+		failed += sim_needs_reset(r.sim);
+	}
+	CHECK_EQ_U64(bad_starts, 0);
+	CHECK_EQ_U64(leaked, 0);
+	CHECK_EQ_U64(stray_used, 0);
+	CHECK_EQ_U64(failed, 0);
+	CHECK(gpu_rig_start(&r, ALL_FEATURES) == 0);
+	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, 4, 4), OK);
+	gpu_rig_close(&r);
+}
+
+/* A kick between the rings' set-up and DRIVER_OK (a stale one, or a
+ * hostile driver's) must leave the rings alone: a NO_NOTIFY written then
+ * would stay, and the driver would never kick again. */
+static void test_kick_before_driver_ok(void)
+{
+	struct gpu_rig r;
+	REQUIRE(open_started(&r, &params_2d) == 0);
+	uint64_t f = r.dev->host_features & ~(1ull << VIRTIO_RING_F_EVENT_IDX);
+	CHECK(sim_negotiate(r.sim, f) == 0);
+	CHECK(sim_queue_setup(r.sim, 0, 64) == 0);
+	CHECK(sim_queue_setup(r.sim, 1, 64) == 0);
+	sim_kick(r.sim, 0);
+	sim_kick(r.sim, 1);
+	sim_run(r.sim);
+	virtio_gpu_wait_idle(r.gpu);
+	CHECK_EQ_U64(r.sim->q[0].used->flags, 0);
+	CHECK_EQ_U64(r.sim->q[1].used->flags, 0);
+	sim_driver_ok(r.sim);
+	CHECK(!sim_needs_reset(r.sim));
+	CHECK_EQ_U64(gpu_create_2d(&r, 1, BGRX, 4, 4), OK);
+	gpu_rig_close(&r);
+}
+
 static void test_bad_params_and_calls(void)
 {
 	struct virtio_gpu *gpu;
@@ -789,6 +857,8 @@ int main(void)
 	test_last_frame();
 	test_last_frame_budget();
 	test_reset_while_busy();
+	test_reset_racing_kick();
+	test_kick_before_driver_ok();
 	test_bad_params_and_calls();
 	return check_report("test_virtio_gpu_2d");
 }
