@@ -13,6 +13,7 @@
 #include "common/io_loop.h"
 
 #define BLK_SECTOR 512u
+#define BLK_IDLE_POLL_NS 5000u
 
 struct blk_queue;
 
@@ -39,6 +40,11 @@ struct blk_queue {
 	struct vq_chain scratch; /* vq_pop() target; its iov array is
 				  * swapped with the slot's */
 	unsigned inflight;	 /* this queue's share of blk->inflight */
+	/* Watching the ring once the queue went idle (poll_idle): polls
+	 * in a row that found nothing, and idle times to let pass before
+	 * the next one. */
+	uint8_t poll_misses;
+	uint16_t poll_skip;
 };
 
 struct virtio_blk {
@@ -50,6 +56,7 @@ struct virtio_blk {
 	struct blk_queue *queues;
 	unsigned nr_queues;
 	uint16_t queue_size;
+	uint32_t idle_poll_ns; /* see poll_idle() in virtio_blk.c */
 	struct iovec *iov_pool;
 	uint64_t capacity; /* in 512-byte sectors */
 	unsigned inflight;

@@ -279,6 +279,25 @@ bool vq_notify_next(struct virtqueue *vq)
 	return __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != avail;
 }
 
+void vq_notify_off(struct virtqueue *vq)
+{
+	if (!vq->ready || vq->error)
+		return;
+	if (vq->event_idx)
+		__atomic_store_n(used_avail_event(vq), (uint16_t)(vq->last_avail - 1),
+				 __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY,
+				 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool vq_has_avail(const struct virtqueue *vq)
+{
+	return vq->ready && !vq->error &&
+	       __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
 size_t iov_to_buf(const struct iovec *iov, unsigned nr, size_t off,
 		  void *buf, size_t n)
 {

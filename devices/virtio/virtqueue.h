@@ -127,6 +127,17 @@ bool vq_notify_after(struct virtqueue *vq, uint16_t n);
  */
 bool vq_notify_next(struct virtqueue *vq);
 
+/*
+ * Asks the driver not to notify what it adds from now on, with EVENT_IDX
+ * too (avail_event just behind last_avail), for a device that watches the
+ * ring itself for a while (vq_has_avail); vq_set_notify(vq, true) turns
+ * notifications back on.
+ */
+void vq_notify_off(struct virtqueue *vq);
+/* Whether the driver made a buffer available that the device has not
+ * taken. */
+bool vq_has_avail(const struct virtqueue *vq);
+
 /* Copies n bytes at offset off from an iovec array; returns bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, unsigned nr, size_t off,
 		  void *buf, size_t n);

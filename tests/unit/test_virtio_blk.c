@@ -5,7 +5,7 @@
  * the data checked through the file, read-only disks, bad sectors,
  * discard and write zeroes (holes and all), several queues, oddly split
  * requests, driver bugs (NEEDS_RESET), a reset with requests in flight,
- * image locking and the counters.
+ * polling (busy and idle queues), image locking and the counters.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -21,6 +21,7 @@
 #include <linux/virtio_ring.h>
 
 #include "check.h"
+#include "common/clock.h"
 #include "devices/block/disk_image.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_blk_internal.h"
@@ -935,6 +936,94 @@ static void test_busy_polling(void)
 	rig_close(&r, true);
 }
 
+/* A driver that polls for each answer and adds its next request at once,
+ * on its own thread, as a vCPU would. */
+struct poller {
+	struct rig *r;
+	uint64_t buf;
+	unsigned rounds, done, unkicked;
+	bool stalled, finished;
+};
+
+/* Enough requests taken without a notification to stop early. */
+#define POLLER_ENOUGH 100
+
+static void *poller_thread(void *opaque)
+{
+	struct poller *p = opaque;
+	struct sim_queue *sq = &p->r->sim->q[0];
+	for (p->done = 0; p->done < p->rounds && p->unkicked < POLLER_ENOUGH;
+	     p->done++) {
+		uint16_t old = sq->avail_idx;
+		struct rq rq = rq_add(p->r, 0, VIRTIO_BLK_T_IN, 8 * (p->done % 64),
+				      p->buf, 4096, true);
+		if (sim_kick_needed(p->r->sim, 0, old))
+			sim_kick(p->r->sim, 0);
+		else
+			p->unkicked++;
+		uint64_t end = phy_monotonic_ns() + 2000000000ull;
+		while (__atomic_load_n(&sq->used->idx, __ATOMIC_ACQUIRE) ==
+		       sq->last_used) {
+			if (phy_monotonic_ns() > end) {
+				p->stalled = true;
+				break;
+			}
+			__builtin_ia32_pause();
+		}
+		if (p->stalled)
+			break;
+		CHECK(rq_status(p->r, 0, rq, NULL) == VIRTIO_BLK_S_OK);
+	}
+	__atomic_store_n(&p->finished, true, __ATOMIC_RELEASE);
+	sim_kick(p->r->sim, 0); /* the loop may be waiting: let it see that */
+	return NULL;
+}
+
+/* A queue left idle by a completion is watched for a moment: a request
+ * added then is taken without a notification. A driver that adds its
+ * next one later finds notifications on again, watched or not. */
+static void test_idle_watch(void)
+{
+	struct rig r;
+	if (rig_open(&r, NULL, false, 1)) {
+		CHECK(!"rig");
+		return;
+	}
+	CHECK(sim_start(r.sim, all_features(&r), 1, 64) == 0);
+	/* A long watch, so that the other thread, should it lose its core
+	 * at the wrong moment, still comes in time. */
+	r.blk->idle_poll_ns = 50000000;
+	/* Up to 4000 requests: on a loaded machine this thread can lose its
+	 * core at the wrong moments, and each miss in a row makes the watch
+	 * rarer. */
+	struct poller p = {&r, sim_alloc(r.sim, 4096, 4096), 4000, 0, 0, false,
+			   false};
+	pthread_t t;
+	REQUIRE(pthread_create(&t, NULL, poller_thread, &p) == 0);
+	while (!__atomic_load_n(&p.finished, __ATOMIC_ACQUIRE))
+		io_loop_run_once(r.sim->loop, true);
+	pthread_join(t, NULL);
+	CHECK(!p.stalled);
+	/* The first request always needs a notification, most others none. */
+	printf("test_idle_watch: %u of %u requests without a notification\n",
+	       p.unkicked, p.done);
+	CHECK(p.unkicked > 0);
+	/* One at a time from this thread, which also runs the loop: every
+	 * watch misses, and each request must still be notified. */
+	r.blk->idle_poll_ns = BLK_IDLE_POLL_NS;
+	for (unsigned i = 0; i < 20; i++) {
+		struct sim_queue *sq = &r.sim->q[0];
+		uint16_t old = sq->avail_idx;
+		struct rq rq = rq_add(&r, 0, VIRTIO_BLK_T_IN, 0, p.buf, 4096, false);
+		CHECK(sim_kick_needed(r.sim, 0, old));
+		sim_kick(r.sim, 0);
+		sim_run(r.sim);
+		CHECK(rq_status(&r, 0, rq, NULL) == VIRTIO_BLK_S_OK);
+	}
+	CHECK(!sim_needs_reset(r.sim));
+	rig_close(&r, true);
+}
+
 /* A file that shrinks behind the device's back: reads past the new end
  * come back short, then empty, and fail rather than spin. */
 static void test_short_io(void)
@@ -1106,6 +1195,7 @@ int main(void)
 	test_reset_in_flight();
 	test_interrupt_batching();
 	test_busy_polling();
+	test_idle_watch();
 	test_short_io();
 	test_image_open();
 	test_direct_io();

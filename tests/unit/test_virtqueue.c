@@ -324,6 +324,38 @@ static void test_notify_next(uint64_t features)
 	CHECK(!sim_needs_reset(sim));
 }
 
+/* A device watching an idle ring itself: after vq_notify_off() the
+ * driver's next buffer needs no notification, with EVENT_IDX or without,
+ * vq_has_avail() sees it, and vq_set_notify(vq, true) turns notifications
+ * back on. */
+static void test_notify_off(uint64_t features)
+{
+	start(features, 8, 16);
+	struct virtqueue *vq = &echo.vqs[0];
+	uint64_t buf = sim_alloc(sim, 64, 8);
+	struct sim_buf b[] = {{buf, 16, false}, {buf + 16, 1, true}};
+
+	pthread_mutex_lock(&echo.dev.lock);
+	CHECK(!vq_set_notify(vq, true)); /* idle, notifications on */
+	CHECK(!vq_has_avail(vq));
+	vq_notify_off(vq);
+	uint16_t old = sim->q[0].avail_idx;
+	sim_add(sim, 0, b, 2, false);
+	CHECK(!sim_kick_needed(sim, 0, old));
+	CHECK(vq_has_avail(vq));
+	CHECK(vq_pop(vq, &sim->mem, &echo.chain) == 1);
+	vq_push(vq, echo.chain.head, 1);
+	CHECK(!vq_has_avail(vq));
+	CHECK(!vq_set_notify(vq, true));
+	old = sim->q[0].avail_idx;
+	sim_add(sim, 0, b, 2, false);
+	CHECK(sim_kick_needed(sim, 0, old));
+	pthread_mutex_unlock(&echo.dev.lock);
+	run();
+	CHECK(echo.popped == 1);
+	CHECK(!sim_needs_reset(sim));
+}
+
 /* Batched pushes: each element goes on the ring at once, the used index
  * at the batch, at vq_publish_used(), or when an interrupt is decided. */
 static void test_push_batch(void)
@@ -619,6 +651,8 @@ int main(void)
 	test_notify_race(F_EVENT_IDX);
 	test_notify_next(0);
 	test_notify_next(F_EVENT_IDX);
+	test_notify_off(0);
+	test_notify_off(F_EVENT_IDX);
 	test_push_batch();
 	test_malformed_chains();
 	test_bad_queue_config();
