@@ -214,7 +214,8 @@ static void blk_flush(void *opaque)
 		if (answered & 1)
 			poll_idle(blk, &blk->queues[q], &end);
 	/* Requests the watch took that completed at once. */
-	signal_and_drain(blk);
+	if (blk->dirty)
+		signal_and_drain(blk);
 	pthread_mutex_unlock(&blk->dev.lock);
 }
 
