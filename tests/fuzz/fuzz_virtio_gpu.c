@@ -90,8 +90,9 @@ static void start(struct fz_dev *d, uint8_t k)
 {
 	struct virtio_sim *sim = d->rig.sim;
 	if (sim_start(sim, driver_features(d->rig.dev, k), 2, FZG_QSIZE)) {
-		/* What the device said, for a failure that does not come
-		 * back from the saved input (a race with the GPU thread). */
+		/* What the device said, for a failure that may not come
+		 * back from the saved input (it depends on the GPU thread's
+		 * timing, as the reset race fixed in 2f8804a did). */
 		fprintf(stderr,
 			"fuzz_virtio_gpu: status %#x after start, %u log "
 			"lines, the last: %s\n",
