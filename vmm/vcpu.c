@@ -27,6 +27,7 @@
 #include "common/error.h"
 #include "common/sandbox.h"
 #include "common/thread.h"
+#include "vmm/config/cpu_affinity.h"
 #include "vmm/vm_internal.h"
 
 static int kick_signal(void)
@@ -214,8 +215,13 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
 	pthread_setname_np(pthread_self(), name);
 
+	const struct cpu_affinity *aff = cpu_affinity_of(
+		vm->cfg.affinity, vm->cfg.nr_affinity, vcpu->index);
 	if (set_kvm_sigmask(vcpu) < 0) {
 		vm_crash(vm, vcpu, "KVM_SET_SIGNAL_MASK failed");
+	} else if (aff && cpu_affinity_bind_self(aff)) {
+		/* config_validate() saw these CPUs allowed: they went since. */
+		vm_crash(vm, vcpu, "--cpus: cannot bind the vCPU to its affinity");
 	} else {
 		sandbox_enter(vm->cfg.seccomp, SANDBOX_VCPU);
 		run_loop(vcpu);

@@ -6,6 +6,8 @@
  * the debug exit port and the crash report of a triple fault.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,23 +233,34 @@ static void test_two_vms(void)
 	free(cb);
 }
 
-/* phy_vm_stop() ends a guest that never exits by itself. */
-static void test_stop(void)
+/* A VM of `cpus` (--cpus) whose boot vCPU spins in real mode, started;
+ * NULL (a failed check) if it could not be. */
+static struct phy_vm *start_spinner(const char *cpus)
 {
 	static const uint8_t spin[] = { 0xeb, 0xfe }; /* jmp . */
 	struct phy_config *cfg = phy_config_new();
 	struct vm_test_hooks hooks = { 0 };
 	struct phy_error err;
 	phy_config_set(cfg, "memory", "size=16M", &err);
+	CHECK(phy_config_set(cfg, "cpus", cpus, &err) == 0);
 	hooks.payload_mode = PAYLOAD_REAL16;
 	hooks.payload = spin;
 	hooks.payload_size = sizeof(spin);
 	struct phy_vm *vm = NULL;
 	CHECK(library_vm_create(cfg, &hooks, &vm, &err) == 0);
 	phy_config_free(cfg);
+	if (vm)
+		CHECK(phy_vm_start(vm, &err) == 0);
+	return vm;
+}
+
+/* phy_vm_stop() ends a guest that never exits by itself. */
+static void test_stop(void)
+{
+	struct phy_error err;
+	struct phy_vm *vm = start_spinner("boot=1");
 	if (!vm)
 		return;
-	CHECK(phy_vm_start(vm, &err) == 0);
 	enum phy_exit_reason r;
 	CHECK(phy_vm_wait(vm, 200, &r, &err) == -PHY_E_STATE);
 	CHECK(r == PHY_EXIT_NONE);
@@ -256,6 +269,60 @@ static void test_stop(void)
 	CHECK(phy_vm_wait(vm, 10000, &r, &err) == 0);
 	CHECK(r == PHY_EXIT_STOPPED);
 	CHECK(phy_vm_state(vm) == PHY_VM_STOPPED);
+	phy_vm_destroy(vm);
+}
+
+/* The host CPUs thread `name` of this process may run on, or -1. */
+static int thread_cpus(const char *name, cpu_set_t *set)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int found = -1;
+	while (d && found < 0 && (e = readdir(d))) {
+		char path[64], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, name, strlen(name)) &&
+		    comm[strlen(name)] == '\n')
+			found = sched_getaffinity(atoi(e->d_name), sizeof(*set), set);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* --cpus affinity= binds each named vCPU's thread to its host CPUs; the
+ * others keep the process's. */
+static void test_affinity(void)
+{
+	cpu_set_t mine, got;
+	REQUIRE(sched_getaffinity(0, sizeof(mine), &mine) == 0);
+	int first = -1, last = -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &mine)) {
+			last = c;
+			if (first < 0)
+				first = c;
+		}
+	char cpus[96];
+	snprintf(cpus, sizeof(cpus), "boot=3,affinity=[0@[%d],1@[%d]]", last, first);
+	struct phy_error err;
+	struct phy_vm *vm = start_spinner(cpus);
+	if (!vm)
+		return;
+	enum phy_exit_reason r;
+	phy_vm_wait(vm, 200, &r, &err);
+	CHECK(thread_cpus("vcpu0", &got) == 0);
+	CHECK(CPU_COUNT(&got) == 1 && CPU_ISSET(last, &got));
+	CHECK(thread_cpus("vcpu1", &got) == 0);
+	CHECK(CPU_COUNT(&got) == 1 && CPU_ISSET(first, &got));
+	CHECK(thread_cpus("vcpu2", &got) == 0);
+	CHECK(CPU_EQUAL(&got, &mine));
+	CHECK(phy_vm_stop(vm) == 0);
+	CHECK(phy_vm_wait(vm, 10000, &r, &err) == 0 && r == PHY_EXIT_STOPPED);
 	phy_vm_destroy(vm);
 }
 
@@ -313,6 +380,7 @@ int main(void)
 	test_triple_fault();
 	test_two_vms();
 	test_stop();
+	test_affinity();
 	test_reset("reset16.bin");    /* reset control register 0xCF9 */
 	test_reset("resetvec16.bin"); /* jump to the reset vector */
 	return check_report("test_payload");

@@ -22,6 +22,7 @@
 #include "vmm/config/config_fs.h"
 #include "vmm/config/config_balloon.h"
 #include "vmm/config/config_landlock.h"
+#include "vmm/config/cpu_affinity.h"
 
 /* The n-th --disk and --net, as the parser stored them. */
 #define DISK(c, n) ((const struct disk_config *)config_item((c), &disk_option, (n)))
@@ -971,6 +972,86 @@ static void test_garbage(void)
 	phy_config_free(c);
 }
 
+/* The host CPUs of vCPU v as "0,2,3" (empty when it has no entry). */
+static const char *host_cpus(const struct phy_config *c, unsigned v)
+{
+	static char buf[64];
+	const struct cpu_affinity *e = cpu_affinity_of(c->affinity, c->nr_affinity, v);
+	size_t n = 0;
+	buf[0] = 0;
+	for (unsigned cpu = 0; e && cpu < CPU_AFFINITY_MAX && n < sizeof(buf) - 8; cpu++)
+		if (cpu_affinity_has(e, cpu))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%u", n ? "," : "", cpu);
+	return buf;
+}
+
+/* --cpus affinity=[V@[CPUS],...], Cloud Hypervisor's syntax, with
+ * ranges; checked against boot= and this process's CPUs at validation. */
+static void test_cpu_affinity(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(set(c, "kernel", "/k") == 0);
+	CHECK(set(c, "cpus", "boot=3,affinity=[0@[0],2@[1,3-5,7]]") == 0);
+	CHECK(c->cpus == 3 && c->nr_affinity == 2);
+	CHECK(!strcmp(host_cpus(c, 0), "0"));
+	CHECK(!strcmp(host_cpus(c, 1), ""));
+	CHECK(!strcmp(host_cpus(c, 2), "1,3,4,5,7"));
+	/* boot= alone keeps the affinity; affinity= replaces it. */
+	CHECK(set(c, "cpus", "boot=2") == 0 && c->nr_affinity == 2);
+	CHECK(set(c, "cpus", "affinity=[1@[1023]]") == 0 && c->nr_affinity == 1);
+	CHECK(!strcmp(host_cpus(c, 1), "1023") && !strcmp(host_cpus(c, 0), ""));
+	CHECK(set(c, "cpus", "affinity=[]") == 0 && c->nr_affinity == 0 && !c->affinity);
+	bad(c, "cpus", "affinity=[1024@[1]]", "--cpus: affinity names vCPU 1024");
+	CHECK(set(c, "cpus", "affinity=[0@[1],0@[2]]") == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--cpus: affinity gives vCPU 0 twice");
+	/* A refused value changes nothing. */
+	CHECK(set(c, "cpus", "affinity=[0@[1]]") == 0);
+	bad(c, "cpus", "boot=4,affinity=[0@[x]]", "--cpus: affinity=[0@[x]]: expected host CPUs");
+	CHECK(c->cpus == 2 && !strcmp(host_cpus(c, 0), "1"));
+	static const char *const garbage[] = {
+		"affinity=", "affinity=0@[1]", "affinity=[0]", "affinity=[0@]",
+		"affinity=[0@1]", "affinity=[0@[]]", "affinity=[0@[1]", "affinity=[@[1]]",
+		"affinity=[0@[1]],", "affinity=[0@[1],]", "affinity=[0@[1]]x",
+		"affinity=[0@[3-1]]", "affinity=[0@[1-]]", "affinity=[0@[-1]]",
+		"affinity=[0@[1024]]", "affinity=[0@[99999999999999999999]]",
+		"affinity=[99999999999@[1]]", "affinity=[0@[1,,2]]", "affinity=[0@[1]][",
+		"affinity=[[0@[1]]]", "affinity=[0 @[1]]", "affinity=[0@[+1]]",
+	};
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++)
+		bad(c, "cpus", garbage[i], "--cpus: ");
+	CHECK(c->nr_affinity == 1 && !strcmp(host_cpus(c, 0), "1"));
+
+	/* Validation: vCPUs the VM has, CPUs this process may use. */
+	cpu_set_t mine;
+	REQUIRE(sched_getaffinity(0, sizeof(mine), &mine) == 0);
+	unsigned usable = 0, unusable = CPU_SETSIZE;
+	for (unsigned cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &mine))
+			usable = cpu;
+		else if (unusable == CPU_SETSIZE)
+			unusable = cpu;
+	}
+	char v[64];
+	snprintf(v, sizeof(v), "boot=2,affinity=[1@[%u]]", usable);
+	CHECK(set(c, "cpus", v) == 0 && phy_config_validate(c, &err) == 0);
+	CHECK(set(c, "cpus", "boot=1") == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "--cpus: affinity names vCPU 1, but the VM has 1");
+	snprintf(v, sizeof(v), "boot=2,affinity=[0@[%u]]", unusable);
+	CHECK(set(c, "cpus", v) == 0);
+	CHECK(phy_config_validate(c, &err) == -PHY_E_INVALID);
+	CHECK_STR_CONTAINS(err.message, "is not one this process may run on");
+
+	/* The VM's copy is its own. */
+	snprintf(v, sizeof(v), "boot=2,affinity=[0@[%u],1@[%u]]", usable, usable);
+	CHECK(set(c, "cpus", v) == 0);
+	struct phy_config cp;
+	CHECK(config_copy(&cp, c) == 0 && cp.nr_affinity == 2 && cp.affinity != c->affinity);
+	CHECK(!strcmp(host_cpus(&cp, 1), host_cpus(c, 1)));
+	config_release(&cp);
+	phy_config_free(c);
+}
+
 #define RULE(c, n) \
 	((const struct landlock_rule_config *)config_item((c), &landlock_rule_option, (n)))
 
@@ -1072,6 +1153,7 @@ int main(void)
 	test_api_options();
 	test_api_fds();
 	test_garbage();
+	test_cpu_affinity();
 	test_options_table();
 	test_landlock();
 	test_net_fd_taps(); /* last: it moves the test to a network namespace */

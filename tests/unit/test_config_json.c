@@ -211,6 +211,36 @@ static void test_landlock(void)
 	phy_config_free(c);
 }
 
+/* Cloud Hypervisor's cpus.affinity, both ways, and what it refuses. */
+static void test_affinity(void)
+{
+	struct phy_config *c = phy_config_new();
+	CHECK(apply(c, "{\"payload\":{\"kernel\":\"/k\"},\"cpus\":{\"boot_vcpus\":2,"
+		       "\"max_vcpus\":2,\"affinity\":[{\"vcpu\":1,\"host_cpus\":[3,1,1]},"
+		       "{\"vcpu\":0,\"host_cpus\":[0]}]}}") == 0);
+	CHECK(c->cpus == 2 && c->nr_affinity == 2);
+	char *d = config_json_dump(c, NULL);
+	CHECK(d && strstr(d, "\"cpus\":{\"boot_vcpus\":2,\"max_vcpus\":2,\"affinity\":"
+			     "[{\"vcpu\":1,\"host_cpus\":[1,3]},{\"vcpu\":0,\"host_cpus\":[0]}]}"));
+	free(d);
+	check_round_trip(c);
+	/* null: as if absent (Cloud Hypervisor's default). */
+	CHECK(apply(c, "{\"cpus\":{\"boot_vcpus\":2,\"affinity\":null}}") == 0);
+	phy_config_free(c);
+	bad("{\"cpus\":{\"affinity\":{}}}", "cpus.affinity: expected an array");
+	bad("{\"cpus\":{\"affinity\":[1]}}", "cpus.affinity[0]: expected an object");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0}]}}", "cpus.affinity[0]: vcpu and host_cpus are required");
+	bad("{\"cpus\":{\"affinity\":[{\"host_cpus\":[0]}]}}", "cpus.affinity[0]: vcpu and host_cpus");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":-1,\"host_cpus\":[0]}]}}", "cpus.affinity[0].vcpu");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0,\"host_cpus\":[]}]}}", "no host CPU");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0,\"host_cpus\":0}]}}", "cpus.affinity[0].host_cpus: expected an array");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0,\"host_cpus\":[1024]}]}}", "cpus.affinity[0].host_cpus[0]");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0,\"host_cpus\":[0,\"1\"]}]}}", "cpus.affinity[0].host_cpus[1]");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0,\"host_cpus\":[0],\"x\":1}]}}", "cpus.affinity[0].x: unknown member");
+	bad("{\"cpus\":{\"affinity\":[{\"vcpu\":0,\"host_cpus\":[0]},{\"vcpu\":0,\"host_cpus\":[1]}]}}",
+	    "affinity gives vCPU 0 twice");
+}
+
 static void test_bad_documents(void)
 {
 	bad("", "not JSON");
@@ -397,6 +427,7 @@ int main(void)
 	test_peer_documents();
 	test_bad_documents();
 	test_landlock();
+	test_affinity();
 	test_add();
 	test_config_file();
 	return check_report("test_config_json");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/config/cpu_affinity.h"
 #include "vmm/config/option.h"
 #include "vmm/config/options.h"
 
@@ -53,6 +54,7 @@ void config_release(struct phy_config *cfg)
 	free(cfg->event_monitor);
 	free(cfg->screenshot_on_exit);
 	free(cfg->landlock_socket);
+	free(cfg->affinity);
 	release_items(cfg->items, cfg->nr_items);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -82,6 +84,14 @@ static int copy_owned(struct phy_config *dst)
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		ok &= !dup_str(strs[i]);
+	if (dst->affinity) {
+		size_t bytes = dst->nr_affinity * sizeof(*dst->affinity);
+		struct cpu_affinity *a = malloc(bytes);
+		if (a)
+			memcpy(a, dst->affinity, bytes);
+		dst->affinity = a;
+		ok &= a != NULL;
+	}
 	unsigned n = dst->nr_items, done = 0;
 	for (; ok && done < n; done++) {
 		struct config_item *it = &dst->items[done];

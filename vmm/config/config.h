@@ -15,6 +15,7 @@
 
 #include "common/sandbox.h"
 
+struct cpu_affinity;
 struct device_option;
 
 /* Where a console goes: --serial (the UART) and --console (virtio-console)
@@ -53,6 +54,8 @@ struct phy_config {
 	char *initramfs;
 	char *cmdline; /* NULL: CONFIG_DEFAULT_CMDLINE */
 	unsigned cpus;
+	struct cpu_affinity *affinity; /* --cpus affinity=, owned */
+	unsigned nr_affinity;
 	uint64_t memory;
 	bool memory_thp;    /* advise transparent huge pages (default on) */
 	bool memory_shared; /* a memfd instead of private memory */

@@ -27,6 +27,7 @@
 #include "vmm/config/config_vsock.h"
 #include "vmm/config/config_fs.h"
 #include "vmm/config/config_balloon.h"
+#include "vmm/config/cpu_affinity.h"
 
 /* Arrays past this are refused before anything is added. */
 #define JSON_MAX_ARRAY 64
@@ -192,12 +193,77 @@ static int get_str(const struct jpath *p, json_t *obj, const char *name,
 
 /* ---- the sections ---- */
 
+/* One cpus.affinity entry: {"vcpu": N, "host_cpus": [N, ...]}. */
+static int add_affinity(struct cpu_affinity **list, unsigned *n,
+			const struct jpath *p, json_t *o)
+{
+	static const char *const known[] = { "vcpu", "host_cpus", NULL };
+	uint64_t vcpu = 0;
+	bool has_vcpu;
+	int ret = check_members(p, o, known, NULL);
+	if (!ret)
+		ret = get_uint(p, o, "vcpu", UINT32_MAX, &vcpu, &has_vcpu);
+	if (ret)
+		return ret;
+	json_t *hc = member(o, "host_cpus");
+	if (!has_vcpu || !hc)
+		return jfail(p, "vcpu and host_cpus are required");
+	struct jpath m;
+	jenter(p, &m, "host_cpus");
+	if (!json_is_array(hc) || json_array_size(hc) > CPU_AFFINITY_MAX)
+		return jfail(&m, "expected an array of at most %d host CPU numbers",
+			     CPU_AFFINITY_MAX);
+	unsigned cpus[CPU_AFFINITY_MAX];
+	size_t i;
+	json_t *c;
+	json_array_foreach(hc, i, c) {
+		if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+		    json_integer_value(c) >= CPU_AFFINITY_MAX) {
+			struct jpath e;
+			jenter(&m, &e, "[%zu]", i);
+			return jfail(&e, "expected a host CPU number from 0 to %d",
+				     CPU_AFFINITY_MAX - 1);
+		}
+		cpus[i] = (unsigned)json_integer_value(c);
+	}
+	return jwrap(p, cpu_affinity_add(list, n, (unsigned)vcpu, cpus,
+					 (unsigned)json_array_size(hc), p->err));
+}
+
+static int apply_affinity(struct phy_config *cfg, const struct jpath *parent,
+			  json_t *a)
+{
+	struct jpath p;
+	jenter(parent, &p, "affinity");
+	if (!json_is_array(a) || json_array_size(a) > JSON_MAX_ARRAY)
+		return jfail(&p, "expected an array of at most %d entries",
+			     JSON_MAX_ARRAY);
+	struct cpu_affinity *list = NULL;
+	unsigned n = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		struct jpath e;
+		jenter(&p, &e, "[%zu]", i);
+		int ret = add_affinity(&list, &n, &e, v);
+		if (ret) {
+			free(list);
+			return ret;
+		}
+	}
+	free(cfg->affinity);
+	cfg->affinity = list;
+	cfg->nr_affinity = n;
+	return 0;
+}
+
 static int apply_cpus(struct phy_config *cfg, const struct jpath *p, json_t *o)
 {
-	static const char *const known[] = { "boot_vcpus", "max_vcpus", NULL };
+	static const char *const known[] = { "boot_vcpus", "max_vcpus",
+					     "affinity", NULL };
 	static const struct ch_default defaults[] = {
 		{ "topology", "null" }, { "kvm_hyperv", "false" },
-		{ "max_phys_bits", "46" }, { "affinity", "null" },
+		{ "max_phys_bits", "46" },
 		{ "features", "{}" }, { "nested", "true" }, { NULL, NULL },
 	};
 	uint64_t boot = cfg->cpus, max = 0;
@@ -215,6 +281,9 @@ static int apply_cpus(struct phy_config *cfg, const struct jpath *p, json_t *o)
 		return jfail(&m, "%" PRIu64 " is not boot_vcpus (%" PRIu64 "): there is no CPU hotplug",
 			     max, boot);
 	}
+	json_t *aff = member(o, "affinity");
+	if (aff && (ret = apply_affinity(cfg, p, aff)))
+		return ret;
 	return jwrap(p, phy_config_set_cpus(cfg, (unsigned)boot, p->err));
 }
 
@@ -909,6 +978,21 @@ static json_t *ours_json(const struct phy_config *cfg,
 			 str_or_null(fw ? fw->vars_template : NULL));
 }
 
+static json_t *affinity_json(const struct phy_config *cfg)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; a && i < cfg->nr_affinity; i++) {
+		const struct cpu_affinity *e = &cfg->affinity[i];
+		json_t *cpus = json_array();
+		for (unsigned c = 0; cpus && c < CPU_AFFINITY_MAX; c++)
+			if (cpu_affinity_has(e, c))
+				json_array_append_new(cpus, json_integer(c));
+		json_array_append_new(a, json_pack("{s:i,s:o*}", "vcpu", e->vcpu,
+						   "host_cpus", cpus));
+	}
+	return a;
+}
+
 static json_t *vsock_json(const struct phy_config *cfg)
 {
 	const struct vsock_config *v = config_item(cfg, &vsock_option, 0);
@@ -985,7 +1069,10 @@ char *config_json_dump(const struct phy_config *cfg,
 		"console", console_json(cfg->console, cfg->console_path,
 					rt->console_file),
 		"phyllome", ours_json(cfg, fw));
-	if (!root || json_object_set_new(root, "vsock", vsock_json(cfg)) ||
+	if (!root || (cfg->nr_affinity &&
+		      json_object_set_new(json_object_get(root, "cpus"),
+					  "affinity", affinity_json(cfg))) ||
+	    json_object_set_new(root, "vsock", vsock_json(cfg)) ||
 	    json_object_set_new(root, "balloon", balloon_json(cfg)) ||
 	    json_object_set_new(root, "fs", fs_json(cfg)) ||
 	    json_object_set_new(root, "landlock_enable", json_boolean(cfg->landlock)) ||

@@ -19,6 +19,7 @@
 #include "arch/x86_64/layout.h"
 #include "common/error.h"
 #include "vmm/config/config_disk.h"
+#include "vmm/config/cpu_affinity.h"
 #include "vmm/config/config_firmware.h"
 #include "vmm/config/config_gpu.h"
 #include "vmm/config/config_json.h"
@@ -54,10 +55,17 @@ static int parse_config_kv(struct phy_config *cfg, const char *opt,
 	return ret;
 }
 
+/* --cpus's scratch config, and whether its value set the affinity. */
+struct cpus_parse {
+	struct phy_config cfg;
+	bool affinity_given;
+};
+
 static int cpus_kv(void *target, const char *opt, const char *key,
 		   const char *val, struct phy_error *err)
 {
-	struct phy_config *cfg = target;
+	struct cpus_parse *w = target;
+	struct phy_config *cfg = &w->cfg;
 	unsigned long n;
 	if (!strcmp(key, "boot")) {
 		if (parse_uint(val, ULONG_MAX, &n) || n == 0 || n > X86_MAX_VCPUS)
@@ -65,6 +73,17 @@ static int cpus_kv(void *target, const char *opt, const char *key,
 				       "--cpus: boot=%s is not a number from 1 to %d",
 				       val, X86_MAX_VCPUS);
 		cfg->cpus = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(key, "affinity")) {
+		struct cpu_affinity *a;
+		unsigned nr;
+		if (cpu_affinity_parse(val, &a, &nr, err))
+			return -1;
+		free(cfg->affinity); /* given twice: the last one counts */
+		cfg->affinity = a;
+		cfg->nr_affinity = nr;
+		w->affinity_given = true;
 		return 0;
 	}
 	if (!strcmp(key, "max")) {
@@ -75,8 +94,8 @@ static int cpus_kv(void *target, const char *opt, const char *key,
 		/* CPU hotplug is not implemented: max only has to cover boot. */
 		return 0;
 	}
-	return phy_err(err, PHY_E_INVALID, "--%s: unknown key '%s' (known: boot, max)",
-		       opt, key);
+	return phy_err(err, PHY_E_INVALID,
+		       "--%s: unknown key '%s' (known: boot, max, affinity)", opt, key);
 }
 
 static int memory_kv(void *target, const char *opt, const char *key,
@@ -186,7 +205,22 @@ static int set_cmdline(struct phy_config *cfg, const char *v,
 
 static int set_cpus(struct phy_config *cfg, const char *v, struct phy_error *err)
 {
-	return parse_config_kv(cfg, "cpus", v, cpus_kv, err);
+	struct cpus_parse w = { .cfg = *cfg };
+	w.cfg.affinity = NULL; /* still cfg's: not the scratch's to free */
+	w.cfg.nr_affinity = 0;
+	int ret = parse_kv_list(&w, "cpus", v, cpus_kv, err);
+	if (ret) {
+		free(w.cfg.affinity);
+		return ret;
+	}
+	if (w.affinity_given) {
+		free(cfg->affinity);
+	} else {
+		w.cfg.affinity = cfg->affinity;
+		w.cfg.nr_affinity = cfg->nr_affinity;
+	}
+	*cfg = w.cfg;
+	return 0;
 }
 
 static int set_memory(struct phy_config *cfg, const char *v,
@@ -289,7 +323,9 @@ static int set_event_monitor(struct phy_config *cfg, const char *v,
 	       "UEFI firmware (e.g. /usr/share/ovmf/OVMF.fd) booting the OS on " \
 	       "the disks instead of --kernel; vars=: its variables, kept in FILE", \
 	       firmware_option)                                               \
-	MACHINE("cpus", "boot=N", "number of vCPUs (default 1, at most 255)", \
+	MACHINE("cpus", "boot=N[,affinity=[V@[CPUS],...]]",                   \
+		"number of vCPUs (default 1, at most 255); affinity: the host "  \
+		"CPUs each vCPU's thread may run on, e.g. [0@[2],1@[3-5]]",     \
 		set_cpus)                                                     \
 	MACHINE("memory", "size=SIZE[,thp=on|off][,shared=on|off]",           \
 		"guest RAM, e.g. 512M or 4G (default 512M), on transparent huge " \
@@ -506,7 +542,9 @@ int config_validate(const struct phy_config *cfg, bool boot_given,
 		return phy_err(err, PHY_E_INVALID,
 			       "--event-monitor: fd=%d is also the --api-socket",
 			       cfg->event_monitor_fd);
-	int ret = validate_consoles(cfg, err);
+	int ret = cpu_affinity_check(cfg->affinity, cfg->nr_affinity, cfg->cpus, err);
+	if (!ret)
+		ret = validate_consoles(cfg, err);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
