@@ -62,8 +62,15 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 {
 	struct virtio_net *net = q->net;
 	struct phy_net_queue_stats *st = &net->be.stats[q->pair];
-	vq_push_batch(&net->vqs[net_tx_vq(q->pair)], req->chain.head, 0,
-		      NET_TX_USED_BATCH);
+	struct virtqueue *vq = &net->vqs[net_tx_vq(q->pair)];
+	if (vq->published_used == vq->used_idx) /* published elsewhere */
+		q->unpublished_bytes = 0;
+	vq_push_batch(vq, req->chain.head, 0, NET_TX_USED_BATCH);
+	q->unpublished_bytes += req->len;
+	if (q->unpublished_bytes >= NET_TX_USED_BYTES) {
+		vq_publish_used(vq);
+		q->unpublished_bytes = 0;
+	}
 	net->dirty |= 1u << net_tx_vq(q->pair);
 	q->hold.count++;
 	if (sent) {
@@ -134,6 +141,7 @@ void net_tx_clear(struct net_txq *q)
 {
 	q->waiting_first = q->waiting_count = 0;
 	q->sent_since_rx = q->sent_since_tx = 0;
+	q->unpublished_bytes = 0;
 	irq_hold_clear(&q->hold);
 }
 

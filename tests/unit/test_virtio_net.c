@@ -333,6 +333,65 @@ static void test_tx(void)
 	rig_close(&r);
 }
 
+/* The far end's reader for test_tx_large_frames: the used index the
+ * driver could see as each frame reached the wire. */
+struct wire_watch {
+	int fd;
+	const struct sim_queue *q;
+	unsigned n;
+	uint16_t seen[16];
+	ssize_t len[16];
+};
+
+static void *watch_wire(void *p)
+{
+	struct wire_watch *w = p;
+	static uint8_t buf[HDR + 65536];
+	for (unsigned i = 0; i < w->n; i++) {
+		w->len[i] = recv(w->fd, buf, sizeof(buf), 0);
+		w->seen[i] = __atomic_load_n(&w->q->used->idx, __ATOMIC_ACQUIRE);
+	}
+	return NULL;
+}
+
+/* Large frames in one pass: the used index goes out every
+ * NET_TX_USED_BYTES of them, before the next frame is written, not only
+ * when the pass ends, so a driver with few frames out can refill. */
+static void test_tx_large_frames(void)
+{
+	enum { N = 16, LEN = 60000 };
+	const unsigned per_publish = (NET_TX_USED_BYTES + LEN - 1) / LEN;
+	struct rig r;
+	CHECK(rig_open(&r, 1, true, 256) == 0);
+	/* Room for the whole pass: no EAGAIN ends it early. */
+	int big = 8 << 20;
+	REQUIRE(setsockopt(r.near[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) == 0);
+	CHECK(sim_start(r.sim, features_of(true, true), 2, 256) == 0);
+	static uint8_t frame[HDR + LEN];
+	for (unsigned i = 0; i < N; i++) {
+		uint64_t gpa = sim_alloc(r.sim, sizeof(frame), 8);
+		frame_bytes(frame + HDR, LEN, (uint8_t)i);
+		memcpy(sim_ptr(r.sim, gpa, sizeof(frame)), frame, sizeof(frame));
+		struct sim_buf b = { gpa, sizeof(frame), false };
+		CHECK(sim_add(r.sim, 1, &b, 1, false) >= 0);
+	}
+	struct wire_watch w = { .fd = r.peer[0], .q = &r.sim->q[1], .n = N };
+	pthread_t t;
+	REQUIRE(pthread_create(&t, NULL, watch_wire, &w) == 0);
+	sim_kick(r.sim, 1);
+	sim_run(r.sim);
+	pthread_join(t, NULL);
+	/* Frame i left after the publication of every full batch before it. */
+	for (unsigned i = 0; i < N; i++) {
+		CHECK_EQ_U64(w.len[i], HDR + LEN);
+		CHECK(w.seen[i] >= i / per_publish * per_publish);
+	}
+	CHECK(per_publish < N && w.seen[per_publish] >= per_publish);
+	CHECK_EQ_U64(r.sim->q[1].used->idx, N);
+	CHECK_EQ_U64(r.stats[0].tx_packets, N);
+	rig_close(&r);
+}
+
 /* Frames the device must not pass on cost a counter, nothing else. */
 static void test_tx_malformed(void)
 {
@@ -1218,6 +1277,7 @@ int main(void)
 	test_rx_small();
 	test_rx_mergeable();
 	test_tx_backpressure();
+	test_tx_large_frames();
 	test_rx_idle();
 	test_interrupt_hold();
 	test_rx_frame_waits();
