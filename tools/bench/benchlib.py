@@ -84,6 +84,26 @@ def cpu_sample(pid, vhost=()):
     return total + vh, vcpu, vh
 
 
+def pin_vcpus(pid, cpus):
+    """Pins the vCPU threads of process pid (by name, VCPU_THREAD) to the
+    host CPUs in cpus; returns how many it pinned."""
+    n = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if not VCPU_THREAD.match(f.read().strip()):
+                    continue
+            os.sched_setaffinity(int(tid), cpus)
+            n += 1
+        except (OSError, ValueError):
+            pass
+    return n
+
+
 # ---------------------------------------------------------------- VMMs
 def phyllome_command(name, args, cmdline, devices, api_sock=None):
     """phyllome-vmm (--vmm, or --vmm-b for VMM_B) booting args.kernel and
