@@ -26,14 +26,21 @@ boot() {
 # Nested KVM under TCG (the rig) sometimes loses an L2 vCPU wake-up during
 # SMP boot: QEMU hangs there the same way (docs/testing.md). A boot that
 # times out is retried; any other failure counts at once.
-boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB [RNG]
-  local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rng=${6:-} rc try
-  local rng_opt=() want_rng=virtio_rng.0
+# With AFFINITY (--cpus affinity=), a watcher notes each vCPU thread's
+# Cpus_allowed_list while the guest runs, for the caller to check.
+boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB [RNG] [AFFINITY]
+  local name=$1 cpus=$2 mem=$3 min=$4 max=$5 rng=${6:-} aff=${7:-} rc try watcher=
+  local rng_opt=() want_rng=virtio_rng.0 cpus_opt=boot=$2
   [ "$rng" = off ] && rng_opt=(--rng off) want_rng=none
+  [ -n "$aff" ] && cpus_opt+=",affinity=$aff"
   for try in 1 2 3; do
-    boot "$name" 100 --cpus "boot=$cpus" --memory "size=$mem" "${rng_opt[@]}" \
+    if [ -n "$aff" ]; then
+      watch_vcpus "$name" "$cpus" & watcher=$!
+    fi
+    boot "$name" 100 --cpus "$cpus_opt" --memory "size=$mem" "${rng_opt[@]}" \
       --cmdline "console=ttyS0 quiet phyllome.action=poweroff"
     rc=$?
+    [ -n "$watcher" ] && { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; }
     [ $rc -eq 124 ] || break
     echo "# $name: attempt $try timed out, retrying"
   done
@@ -51,6 +58,25 @@ boot_case() { # NAME CPUS MEM[,KEY=VALUE...] MIN_KIB MAX_KIB [RNG]
   r=$(says "$name" "rng=")
   [ "$r" = "$want_rng" ] || { bad "$name" "guest reports rng=$r, want $want_rng"; return; }
   ok "$name (cpus=$c mem_kib=$m rng=$r, exit 0)"
+}
+
+# Writes LOGS/NAME.vcpus: "vcpuN LIST" for each of the N vCPU threads of
+# the VMM whose serial file is LOGS/NAME.log, once all have started.
+watch_vcpus() { # NAME N
+  local t p n
+  : >"$LOGS/$1.vcpus"
+  for _ in $(seq 600); do
+    # timeout(1) has the same command line; only the VMM has vCPUs.
+    for p in $(pgrep -f -- "file=$LOGS/$1.log"); do
+      n=$(for t in /proc/"$p"/task/*; do
+            case $(cat "$t/comm" 2>/dev/null) in vcpu*)
+              echo "$(cat "$t/comm") $(awk '/^Cpus_allowed_list/ {print $2}' "$t/status")" ;;
+            esac
+          done | sort | tee "$LOGS/$1.vcpus.tmp" | wc -l)
+      [ "$n" -eq "$2" ] && { mv "$LOGS/$1.vcpus.tmp" "$LOGS/$1.vcpus"; return; }
+    done
+    sleep 0.1
+  done
 }
 
 # The same guest through the PVH entry: the ELF vmlinux that fetch-kernel.sh
@@ -105,6 +131,10 @@ case_bad_images() {
   expect_usage_error initrd-too-large "too large" --kernel "$KERNEL" --initramfs "$INITRD" --memory size=24M
   expect_usage_error bad-option "unknown option '--bogus'" --bogus 1
   expect_usage_error bad-cpus "--cpus" --kernel "$KERNEL" --cpus boot=zero
+  expect_usage_error bad-cpus-affinity "--cpus: affinity names vCPU 2, but the VM has 2" \
+    --kernel "$KERNEL" --initramfs "$INITRD" --cpus "boot=2,affinity=[0@[0],2@[0]]"
+  expect_usage_error bad-cpus-affinity-syntax "--cpus: affinity=\[0@0\]: expected" \
+    --kernel "$KERNEL" --initramfs "$INITRD" --cpus "boot=2,affinity=[0@0]"
   expect_usage_error bad-rng-missing "--rng: cannot open src=$LOGS/no-such-pool" \
     --kernel "$KERNEL" --initramfs "$INITRD" --rng "src=$LOGS/no-such-pool"
   expect_usage_error bad-rng-dir "--rng: src=$LOGS is a directory" \
@@ -195,7 +225,20 @@ case_consoles() {
 # Guest RAM of each kind: 4 KiB pages, a shared memfd, and (4 GiB, both
 # sides of the hole) the default private memory on huge pages.
 case_boot_1cpu_256m() { boot_case boot-1cpu-256m 1 256M,thp=off 180000 262144 off; }
-case_boot_4cpu()      { boot_case boot-4cpu 4 512M,shared=on 400000 524288; }
+# Its vCPUs bound by --cpus affinity=: two to one host CPU each, one to
+# both (a range), the last left free; checked from L1's /proc.
+case_boot_4cpu() {
+  local last=$(($(nproc) - 1)) all want
+  all=0-$last
+  [ "$last" -eq 0 ] && all=0
+  boot_case boot-4cpu 4 512M,shared=on 400000 524288 "" "[0@[0],1@[$last],2@[$all]]"
+  want=$(printf 'vcpu0 0\nvcpu1 %s\nvcpu2 %s\nvcpu3 %s' "$last" "$all" "$all")
+  if [ "$(cat "$LOGS/boot-4cpu.vcpus")" = "$want" ]; then
+    ok "boot-4cpu-affinity ($(tr '\n' ' ' <"$LOGS/boot-4cpu.vcpus"))"
+  else
+    bad boot-4cpu-affinity "vCPU threads' CPUs: $(tr '\n' ' ' <"$LOGS/boot-4cpu.vcpus"), want $(echo "$want" | tr '\n' ' ')"
+  fi
+}
 case_boot_4g()        { boot_case boot-4g 2 4G 3800000 4194304; }
 
 suite_run
