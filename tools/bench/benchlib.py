@@ -69,37 +69,41 @@ def cpu_sample(pid, vhost=()):
         except (OSError, ValueError, IndexError):
             pass
     vcpu = None
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    if not VCPU_THREAD.match(f.read().strip()):
-                        continue
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    vcpu = (vcpu or 0) + int(f.read().split()[0])
-            except (OSError, ValueError):
-                pass
-    except OSError:
-        pass
+    for tid in vcpu_tids(pid):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                vcpu = (vcpu or 0) + int(f.read().split()[0])
+        except (OSError, ValueError):
+            pass
     return total + vh, vcpu, vh
 
 
-def pin_vcpus(pid, cpus):
-    """Pins the vCPU threads of process pid (by name, VCPU_THREAD) to the
-    host CPUs in cpus; returns how many it pinned."""
-    n = 0
+def vcpu_tids(pid):
+    """The thread ids of process pid's vCPU threads (by name, VCPU_THREAD)."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return 0
+        return []
+    out = []
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                if not VCPU_THREAD.match(f.read().strip()):
-                    continue
-            os.sched_setaffinity(int(tid), cpus)
-            n += 1
+                if VCPU_THREAD.match(f.read().strip()):
+                    out.append(int(tid))
         except (OSError, ValueError):
+            pass
+    return out
+
+
+def pin_vcpus(pid, cpus):
+    """Pins the vCPU threads of process pid to the host CPUs in cpus;
+    returns how many it pinned."""
+    n = 0
+    for tid in vcpu_tids(pid):
+        try:
+            os.sched_setaffinity(tid, cpus)
+            n += 1
+        except OSError:
             pass
     return n
 

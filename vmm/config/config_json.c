@@ -213,21 +213,25 @@ static int add_affinity(struct cpu_affinity **list, unsigned *n,
 	if (!json_is_array(hc) || json_array_size(hc) > CPU_AFFINITY_MAX)
 		return jfail(&m, "expected an array of at most %d host CPU numbers",
 			     CPU_AFFINITY_MAX);
-	unsigned cpus[CPU_AFFINITY_MAX];
+	if (!json_array_size(hc))
+		return jfail(&m, "no host CPU");
+	struct cpu_affinity *e;
+	ret = jwrap(p, cpu_affinity_add(list, n, (unsigned)vcpu, &e, p->err));
+	if (ret)
+		return ret;
 	size_t i;
 	json_t *c;
 	json_array_foreach(hc, i, c) {
 		if (!json_is_integer(c) || json_integer_value(c) < 0 ||
 		    json_integer_value(c) >= CPU_AFFINITY_MAX) {
-			struct jpath e;
-			jenter(&m, &e, "[%zu]", i);
-			return jfail(&e, "expected a host CPU number from 0 to %d",
+			struct jpath ce;
+			jenter(&m, &ce, "[%zu]", i);
+			return jfail(&ce, "expected a host CPU number from 0 to %d",
 				     CPU_AFFINITY_MAX - 1);
 		}
-		cpus[i] = (unsigned)json_integer_value(c);
+		cpu_affinity_set(e, (unsigned)json_integer_value(c));
 	}
-	return jwrap(p, cpu_affinity_add(list, n, (unsigned)vcpu, cpus,
-					 (unsigned)json_array_size(hc), p->err));
+	return 0;
 }
 
 static int apply_affinity(struct phy_config *cfg, const struct jpath *parent,

@@ -38,7 +38,7 @@ static bool take_uint(const char **p, unsigned long limit, unsigned *out)
 	return true;
 }
 
-static int entry_for(struct cpu_affinity **a, unsigned *nr, unsigned vcpu,
+int cpu_affinity_add(struct cpu_affinity **a, unsigned *nr, unsigned vcpu,
 		     struct cpu_affinity **out, struct phy_error *err)
 {
 	/* Bounds the list, whose duplicates are looked for one by one. */
@@ -109,7 +109,7 @@ int cpu_affinity_parse(const char *val, struct cpu_affinity **out,
 		struct cpu_affinity *e;
 		if (!take_uint(&p, UINT_MAX, &vcpu) || *p++ != '@' || *p++ != '[')
 			goto bad;
-		ret = entry_for(&a, &n, vcpu, &e, err);
+		ret = cpu_affinity_add(&a, &n, vcpu, &e, err);
 		if (!ret)
 			ret = parse_cpu_list(&p, e->host_cpus, val, err);
 		if (ret)
@@ -130,27 +130,6 @@ bad:
 fail:
 	free(a);
 	return ret;
-}
-
-int cpu_affinity_add(struct cpu_affinity **a, unsigned *nr, unsigned vcpu,
-		     const unsigned *host_cpus, unsigned nr_host_cpus,
-		     struct phy_error *err)
-{
-	if (!nr_host_cpus)
-		return phy_err(err, PHY_E_INVALID,
-			       "--cpus: affinity of vCPU %u: no host CPU", vcpu);
-	for (unsigned i = 0; i < nr_host_cpus; i++)
-		if (host_cpus[i] >= CPU_AFFINITY_MAX)
-			return phy_err(err, PHY_E_INVALID,
-				       "--cpus: affinity of vCPU %u: host CPU %u is not below %d",
-				       vcpu, host_cpus[i], CPU_AFFINITY_MAX);
-	struct cpu_affinity *e;
-	int ret = entry_for(a, nr, vcpu, &e, err);
-	if (ret)
-		return ret;
-	for (unsigned i = 0; i < nr_host_cpus; i++)
-		bit_set(e->host_cpus, host_cpus[i]);
-	return 0;
 }
 
 int cpu_affinity_check(const struct cpu_affinity *a, unsigned nr,
@@ -182,6 +161,11 @@ const struct cpu_affinity *cpu_affinity_of(const struct cpu_affinity *a,
 		if (a[i].vcpu == vcpu)
 			return &a[i];
 	return NULL;
+}
+
+void cpu_affinity_set(struct cpu_affinity *e, unsigned cpu)
+{
+	bit_set(e->host_cpus, cpu);
 }
 
 bool cpu_affinity_has(const struct cpu_affinity *e, unsigned cpu)

@@ -23,11 +23,13 @@ struct cpu_affinity {
 int cpu_affinity_parse(const char *val, struct cpu_affinity **out,
 		       unsigned *nr, struct phy_error *err);
 
-/* Adds one vCPU's entry (the VmConfig form); refuses a vCPU given twice
- * or a host CPU past CPU_AFFINITY_MAX. */
+/* Adds vcpu's entry, with no host CPU yet, to the array (*a, *nr):
+ * *out. Refuses a vCPU given twice or past any VM's. */
 int cpu_affinity_add(struct cpu_affinity **a, unsigned *nr, unsigned vcpu,
-		     const unsigned *host_cpus, unsigned nr_host_cpus,
-		     struct phy_error *err);
+		     struct cpu_affinity **out, struct phy_error *err);
+
+/* Adds host CPU cpu (below CPU_AFFINITY_MAX) to e. */
+void cpu_affinity_set(struct cpu_affinity *e, unsigned cpu);
 
 /* Every entry names a vCPU below cpus and host CPUs this process may
  * run on (sched_getaffinity): a mistake fails before the VM starts. */
