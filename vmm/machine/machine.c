@@ -43,7 +43,12 @@ static int vm_ioctl(struct phy_vm *vm, unsigned long req, void *arg,
 
 static int setup_kvm_vm(struct phy_vm *vm, struct phy_error *err)
 {
-	vm->m.vm_fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	/* A reboot builds the VM anew while pauses and kicks are under way:
+	 * KVM_CREATE_VM can fail with EINTR then (seen on the PVM host in
+	 * test_pause_races_guest_reboot), which would end the VM. */
+	do
+		vm->m.vm_fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	while (vm->m.vm_fd < 0 && errno == EINTR);
 	if (vm->m.vm_fd < 0)
 		return phy_err_errno(err, PHY_E_KVM, errno,
 				     "KVM: cannot create a VM");
