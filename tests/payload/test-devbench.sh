@@ -39,7 +39,9 @@ for j in $jobs; do
   l=$(grep -a "^DEVBENCH job=$j " "$work/verify.log")
   # Reads check every request; writes are read back after the job.
   [[ $j == *write* ]] && l=$(grep -a "^DEVBENCH readback job=$j " "$work/verify.log")
-  [[ "$l" =~ \ verified=[1-9][0-9]*\ errors=0$ ]]
+  # A read job checks every request it completed (ops).
+  [[ "$l" =~ \ verified=([1-9][0-9]*)\ errors=0$ ]] &&
+    { [[ $j == *write* ]] || [[ "$l" =~ \ ops=${BASH_REMATCH[1]}\  ]]; }
   check "$j: requests completed, data checked, no errors" $? "'$l'"
 done
 grep -aq "^DEVBENCH job=blk-errors ops=4 verified=4 errors=0$" "$work/verify.log"

@@ -78,8 +78,9 @@ def cpu_sample(pid, vhost=()):
     return total + vh, vcpu, vh
 
 
-def vcpu_tids(pid):
-    """The thread ids of process pid's vCPU threads (by name, VCPU_THREAD)."""
+def vcpu_tids(pid, vcpus=True):
+    """The thread ids of process pid's vCPU threads (by name, VCPU_THREAD),
+    or with vcpus=False of all its other threads."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -88,18 +89,18 @@ def vcpu_tids(pid):
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                if VCPU_THREAD.match(f.read().strip()):
+                if bool(VCPU_THREAD.match(f.read().strip())) == vcpus:
                     out.append(int(tid))
         except (OSError, ValueError):
             pass
     return out
 
 
-def pin_vcpus(pid, cpus):
-    """Pins the vCPU threads of process pid to the host CPUs in cpus;
-    returns how many it pinned."""
+def pin_vcpus(pid, cpus, vcpus=True):
+    """Pins the vCPU threads of process pid (with vcpus=False: all its
+    other threads) to the host CPUs in cpus; returns how many it pinned."""
     n = 0
-    for tid in vcpu_tids(pid):
+    for tid in vcpu_tids(pid, vcpus):
         try:
             os.sched_setaffinity(tid, cpus)
             n += 1
