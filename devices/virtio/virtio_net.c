@@ -136,6 +136,21 @@ bool net_poll_arm(struct virtio_net *net, struct net_poll *p, int fd, unsigned e
 	return true;
 }
 
+bool net_poll_arm_wait(struct virtio_net *net, struct net_poll *p, uint32_t us)
+{
+	struct io_uring_sqe *sqe = io_loop_sqe(net->loop, &p->op);
+	if (!sqe)
+		return false;
+	p->ts = (struct __kernel_timespec){
+		.tv_sec = us / 1000000,
+		.tv_nsec = (long long)(us % 1000000) * 1000,
+	};
+	io_uring_prep_timeout(sqe, &p->ts, 0, 0);
+	p->busy = true;
+	net->inflight++;
+	return true;
+}
+
 bool net_poll_done(struct virtio_net *net, struct net_poll *p, unsigned *q_inflight)
 {
 	p->busy = false;
@@ -334,6 +349,7 @@ int virtio_net_create(struct virtio_net **out, const struct net_backend *be,
 	net->active_pairs = 1;
 	net->rx_need = rx_need(net, 0);
 	net->hold_us = NET_HOLD_US;
+	net->rx_pace_us = NET_RX_PACE_US;
 	net->link.net = net;
 	net->link.op.done = link_done;
 	net->name = strdup(name);

@@ -14,7 +14,8 @@
  *
  * The device thread reads the non-blocking tap itself, frame after frame,
  * until it is empty (then the queue polls it for the next frame, struct
- * net_poll) or NET_RX_BUDGET frames were read (then the same poll, which
+ * net_poll, or in a stream waits NET_RX_PACE_US and reads again) or
+ * NET_RX_BUDGET frames were read (then the same poll, which
  * completes at once, lets the loop's other work and the interrupts go
  * first). One io_uring read at a time cost the device 0.3-0.7 us a frame
  * more than a plain readv(), as on the transmit path (docs/performance.md);
@@ -220,10 +221,24 @@ static void rx_poll(struct net_rxq *q)
 		q->inflight++;
 }
 
-/* What one read of the backend gave (bytes, or -errno) into r's chains:
- * a frame handed over, or waiting for more chains, or none. Returns
- * whether to read on. */
-static bool take(struct net_rxq *q, struct net_rx_read *r, ssize_t res)
+/* The backend ran dry after `n` frames this pass: a stream reads again
+ * after a pause (NET_RX_PACE_US), anything else at the next frame. */
+static void rx_wait(struct net_rxq *q, unsigned n)
+{
+	struct virtio_net *net = q->net;
+	if (n >= NET_RX_PACE_MIN && net->rx_pace_us &&
+	    net_poll_arm_wait(net, &q->poll, net->rx_pace_us)) {
+		q->inflight++;
+		q->paced = true;
+		return;
+	}
+	rx_poll(q);
+}
+
+/* What one read of the backend gave (bytes, or -errno) into r's chains,
+ * the pass's n-th: a frame handed over, or waiting for more chains, or
+ * none. Returns whether to read on. */
+static bool take(struct net_rxq *q, struct net_rx_read *r, ssize_t res, unsigned n)
 {
 	struct virtio_net *net = q->net;
 	if (res >= VIRTIO_NET_HDR_LEN && (uint64_t)res <= r->capacity) {
@@ -240,8 +255,9 @@ static bool take(struct net_rxq *q, struct net_rx_read *r, ssize_t res)
 	}
 	return_chains(q, r);
 	if (res == -EAGAIN || res == -EINTR) {
-		/* Nothing to read: read again once the backend has a frame. */
-		rx_poll(q);
+		/* Nothing to read: read again once the backend has a frame,
+		 * or after a pause in a stream. */
+		rx_wait(q, n);
 		return false;
 	}
 	if (res > 0) {
@@ -282,7 +298,7 @@ void net_rx_fill(struct net_rxq *q)
 			continue;
 		}
 		ssize_t res = readv(net->be.fds[q->pair], r->iov, (int)r->nr_iov);
-		if (!take(q, r, res < 0 ? -errno : res))
+		if (!take(q, r, res < 0 ? -errno : res, n))
 			break;
 		n++;
 		if (q->read.frame && !finish_frame(q))
@@ -300,6 +316,7 @@ void net_rx_poll_done(struct io_op *op, int res)
 	struct virtio_net *net = q->net;
 	(void)res; /* the read that follows tells what the backend has */
 	pthread_mutex_lock(&net->dev.lock);
+	q->paced = false;
 	if (net_poll_done(net, &q->poll, &q->inflight))
 		net_rx_fill(q);
 	pthread_mutex_unlock(&net->dev.lock);
@@ -313,7 +330,7 @@ void net_rx_cancel(struct net_rxq *q)
 void net_rx_clear(struct net_rxq *q)
 {
 	q->spare_first = q->spare_count = 0;
-	q->stalled = false;
+	q->stalled = q->paced = false;
 	irq_hold_clear(&q->hold);
 	q->received_since_tx = 0;
 	q->read.nr_chains = q->read.frame = 0;
