@@ -170,10 +170,10 @@ static inline unsigned net_tx_vq(unsigned pair) { return 2 * pair + 1; }
  * in flight. Returns false when the ring is full (the next kick or
  * completion tries again). */
 bool net_poll_arm(struct virtio_net *net, struct net_poll *p, int fd, unsigned events);
-/* Takes the poll out of flight after it completed; false when the device
- * is being reset or stopped and the caller must do nothing more. */
 /* Arms p as a wait of `us` microseconds instead (a paced read). */
 bool net_poll_arm_wait(struct virtio_net *net, struct net_poll *p, uint32_t us);
+/* Takes the poll out of flight after it completed; false when the device
+ * is being reset or stopped and the caller must do nothing more. */
 bool net_poll_done(struct virtio_net *net, struct net_poll *p, unsigned *q_inflight);
 void net_poll_cancel(struct virtio_net *net, struct net_poll *p);
 

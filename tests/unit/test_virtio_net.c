@@ -1059,7 +1059,6 @@ static void stream_in(struct rig *r)
 		;
 }
 
-
 /* Takes the next n used entries of rx queue 0: frames seed..seed+n-1 of
  * 60+seed bytes, in the chains of heads[] from *next on. */
 static void take_paced(struct rig *r, uint64_t base, const int *heads,

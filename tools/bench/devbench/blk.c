@@ -37,13 +37,13 @@ static struct blk_hdr hdrs[QD_MAX];
 static volatile uint8_t status[QD_MAX];
 static uint64_t slot_sector[QD_MAX], slot_t0[QD_MAX];
 static uint8_t slot_half[QD_MAX]; /* the buffer the slot's request uses */
+static uint64_t wlog[LOG_MAX];
 
 /* A read completed, its data to check once its slot went out again. */
 struct done {
 	const uint8_t *buf;
 	uint64_t sector;
 };
-static uint64_t wlog[LOG_MAX];
 
 struct job {
 	const char *name;
