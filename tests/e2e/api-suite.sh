@@ -21,6 +21,8 @@ set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=suite-lib.sh
 . "$(dirname "$0")/suite-lib.sh"
 ALL="embed-one embed-two http libvirt"
+# Two guests booting at once load the rig (suite-lib.sh, rig_fault).
+LOAD_CASES="embed-two"
 suite_args "$@"
 EMBED=$1
 

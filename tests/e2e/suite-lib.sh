@@ -55,8 +55,9 @@ GUEST="" LOGS="" KERNEL="" INITRD="" CASES=()
 # instruction of entry_SYSCALL_64, where no interrupt can be taken (IF is
 # clear), so the event came from nested virtualisation under TCG, not from
 # a device; or, for the cases that load the rig (LOAD_CASES, set by the
-# suite), a guest triple fault the VMM reports (LOGS/NAME*.err), which
-# L1's KVM shows as nested page faults on a bad page-table address.
+# suite), a guest triple fault the VMM reports (LOGS/NAME*.err; the
+# embedding example's event line in LOGS/NAME*.out), which L1's KVM shows
+# as nested page faults on a bad page-table address.
 rig_fault() {
   local f
   [ -e "$LOGS/$1.wedge" ] && return 0
@@ -67,6 +68,9 @@ rig_fault() {
   [[ " $LOAD_CASES " == *" $1 "* ]] || return 1
   for f in "$LOGS/$1"*.err; do
     [ -f "$f" ] && grep -aq "guest crashed: vCPU [0-9]*: triple fault" "$f" && return 0
+  done
+  for f in "$LOGS/$1"*.out; do
+    [ -f "$f" ] && grep -aq " event crash: vCPU [0-9]*: triple fault" "$f" && return 0
   done
   return 1
 }
