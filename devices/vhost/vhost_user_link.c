@@ -46,10 +46,7 @@ static void arm_timer(struct vhost_user_link *l)
 	struct io_uring_sqe *sqe = io_loop_sqe(l->loop, &l->timer_op);
 	if (!sqe)
 		return;
-	l->ts = (struct __kernel_timespec){
-		.tv_sec = l->backoff_ms / 1000,
-		.tv_nsec = (long long)(l->backoff_ms % 1000) * 1000000,
-	};
+	l->ts = phy_kernel_timespec((uint64_t)l->backoff_ms * 1000000);
 	io_uring_prep_timeout(sqe, &l->ts, 0, 0);
 	l->timer_armed = true;
 	l->timer_cancelled = false;

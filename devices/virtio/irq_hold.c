@@ -3,6 +3,8 @@
 
 #include <liburing.h>
 
+#include "common/clock.h"
+
 int irq_hold_start(struct irq_hold *h, struct io_loop *loop, uint32_t us)
 {
 	int armed = 0;
@@ -10,10 +12,7 @@ int irq_hold_start(struct irq_hold *h, struct io_loop *loop, uint32_t us)
 		struct io_uring_sqe *sqe = io_loop_sqe(loop, &h->op);
 		if (!sqe)
 			return -1;
-		h->ts = (struct __kernel_timespec){
-			.tv_sec = us / 1000000,
-			.tv_nsec = (long long)(us % 1000000) * 1000,
-		};
+		h->ts = phy_kernel_timespec((uint64_t)us * 1000);
 		io_uring_prep_timeout(sqe, &h->ts, 0, 0);
 		h->armed = true;
 		armed = 1;

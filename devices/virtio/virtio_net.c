@@ -21,6 +21,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 
 /* mac, status and max_virtqueue_pairs; the MTU and later fields belong
@@ -141,10 +142,7 @@ bool net_poll_arm_wait(struct virtio_net *net, struct net_poll *p, uint32_t us)
 	struct io_uring_sqe *sqe = io_loop_sqe(net->loop, &p->op);
 	if (!sqe)
 		return false;
-	p->ts = (struct __kernel_timespec){
-		.tv_sec = us / 1000000,
-		.tv_nsec = (long long)(us % 1000000) * 1000,
-	};
+	p->ts = phy_kernel_timespec((uint64_t)us * 1000);
 	io_uring_prep_timeout(sqe, &p->ts, 0, 0);
 	p->busy = true;
 	net->inflight++;

@@ -178,10 +178,7 @@ static void wait_for_tokens(struct virtio_rng *rng)
 		fail_device(rng, "the device loop refused a timeout");
 		return;
 	}
-	rng->ts = (struct __kernel_timespec){
-		.tv_sec = (long long)(ns / NSEC_PER_SEC),
-		.tv_nsec = (long long)(ns % NSEC_PER_SEC),
-	};
+	rng->ts = phy_kernel_timespec(ns);
 	io_uring_prep_timeout(sqe, &rng->ts, 0, 0);
 	rng->timer.busy = true;
 	rng->st.throttled++;

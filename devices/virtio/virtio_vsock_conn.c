@@ -20,6 +20,7 @@
 #include <liburing.h>
 
 #include "devices/virtio/virtio_vsock_int.h"
+#include "common/clock.h"
 
 uint64_t vsock_now_ns(void)
 {
@@ -510,10 +511,7 @@ void vsock_arm_timer(struct virtio_vsock *v)
 	if (!sqe)
 		return;
 	uint64_t ns = (uint64_t)v->timeout_ms * 1000000 / 4;
-	v->ts = (struct __kernel_timespec){
-		.tv_sec = (long long)(ns / 1000000000ull),
-		.tv_nsec = (long long)(ns % 1000000000ull),
-	};
+	v->ts = phy_kernel_timespec(ns);
 	io_uring_prep_timeout(sqe, &v->ts, 0, 0);
 	v->timer_op.busy = true;
 }
