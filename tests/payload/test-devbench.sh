@@ -98,7 +98,8 @@ check "devbench-host's TSO frame check catches damaged frames" $? "$out"
 # segments out with checksum and TSO offloads (net-tx-tso), each checked
 # whole on the host (devbench-host recv: headers, virtio-net header,
 # payload), and in (net-rx-tso: GSO frames of devbench-host send across
-# mergeable buffers, checked by the guest).
+# mergeable buffers, checked by the guest); requests and their answers
+# (net-rr: devbench-host echo answers each, the guest checks the answer).
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
   echo "ok - # SKIP virtio-net: needs root and /dev/net/tun"
   tap_done test-devbench
@@ -106,7 +107,12 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
 fi
 tap=dbt$$
 checker_pid=
-cleanup() { [ -n "$checker_pid" ] && kill $checker_pid 2>/dev/null; ip link del "$tap" 2>/dev/null; }
+echo_pid=
+cleanup() {
+  [ -n "$checker_pid" ] && kill $checker_pid 2>/dev/null
+  [ -n "$echo_pid" ] && kill $echo_pid 2>/dev/null
+  ip link del "$tap" 2>/dev/null
+}
 trap cleanup EXIT
 ip tuntap add dev "$tap" mode tap && sysctl -q -w "net.ipv6.conf.$tap.disable_ipv6=1" &&
   ip link set "$tap" up
@@ -114,15 +120,22 @@ check "a tap for the guest" $? "ip tuntap add $tap failed"
 rx0=$(cat "/sys/class/net/$tap/statistics/rx_packets")
 "$tool" recv "$tap" 1 >"$work/recv.out" 2>&1 &
 checker_pid=$!
+"$tool" echo "$tap" >"$work/echo.out" 2>&1 &
+echo_pid=$!
 for _ in $(seq 100); do
-  grep -q "^ready" "$work/recv.out" && break
+  grep -q "^ready" "$work/recv.out" && grep -q "^ready" "$work/echo.out" && break
   sleep 0.1
 done
 grep -q "^ready" "$work/recv.out"
 check "devbench-host recv listens on the tap" $? "$(cat "$work/recv.out")"
+grep -q "^ready" "$work/echo.out"
+check "devbench-host echo listens on the tap" $? "$(cat "$work/echo.out")"
+# The host's senders start on the guest's begin lines: not on a
+# previous run's.
+rm -f "$work/net.log"
 timeout -k 5 120 "$vmm" --kernel "$elf" --memory size=64M --rng off \
   --disk "path=$disk,direct=$direct" --net "tap=$tap" \
-  --cmdline "jobs=net-tx,net-tx-64,net-tx-tso,net-rx,net-rx-tso ms=300 tsc_khz=$khz" \
+  --cmdline "jobs=net-tx,net-tx-64,net-tx-tso,net-rr,net-rx,net-rx-tso ms=300 tsc_khz=$khz" \
   --serial "file=$work/net.log" 2>"$work/net.err" &
 vmm_pid=$!
 for _ in $(seq 100); do
@@ -141,16 +154,24 @@ kill -TERM $checker_pid
 wait $checker_pid
 checker_rc=$?
 checker_out=$(tail -1 "$work/recv.out")
+kill -TERM $echo_pid
+wait $echo_pid
+echo_rc=$?
+echo_out=$(tail -1 "$work/echo.out")
 [ $rc = 0 ] && grep -aq "^DEVBENCH-RESULT pass" "$work/net.log"
 check "virtio-net jobs pass, exit 0" $? "exit $rc: $(grep -a 'DEVBENCH' "$work/net.log" | tail -3) $(tail -1 "$work/net.err")"
 tx=0
-for j in net-tx net-tx-64 net-tx-tso; do
+for j in net-tx net-tx-64 net-tx-tso net-rr; do
   l=$(grep -a "^DEVBENCH job=$j " "$work/net.log")
   n=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$l")
   tx=$((tx + ${n:-0}))
   [[ "$l" =~ \ ops=[1-9][0-9]*\  ]] && [[ "$l" =~ \ errors=0$ ]]
   check "$j: frames sent, no errors" $? "'$l'"
 done
+rr=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$l")
+[ "$echo_rc" = 0 ] && [ "$echo_out" = "answered=$rr bad=0" ] && [[ "$l" =~ \ lat_p50_ns=[1-9] ]]
+check "net-rr: the host answered each of the guest's $rr requests, intact; latency measured" $? \
+  "rc $echo_rc: $echo_out; '$l'"
 rx1=$(cat "/sys/class/net/$tap/statistics/rx_packets")
 [ $((rx1 - rx0)) = $tx ]
 check "the host took every frame the guest sent ($tx)" $? "tap rx_packets +$((rx1 - rx0)), guest $tx"

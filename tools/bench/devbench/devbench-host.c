@@ -33,6 +33,12 @@
  *       for) next= (the highest sequence number seen + 1). Fails on any
  *       bad frame. Frames the guest sent, N: frames + drops must be
  *       ceil(N / EVERY).
+ *   devbench-host echo IFACE
+ *       answers net-rr's requests (NF_RR_ETHERTYPE) on IFACE (a tap): each
+ *       intact one with the frame of NF_ETHERTYPE of its sequence number
+ *       and length, at once, until SIGINT or SIGTERM; prints "ready" once
+ *       bound, then answered= bad= (requests damaged: not answered).
+ *       Fails on any bad request.
  *   devbench-host tso-selftest
  *       the test of recv's check: a frame as the guest makes it passes,
  *       the same frame damaged anywhere (a payload byte, a stamp, the
@@ -149,6 +155,16 @@ static int tsc(void)
 	return 0;
 }
 
+/* A packet socket for frames of `proto`; -1 (and why, on stderr) on
+ * failure. */
+static int packet_socket(uint16_t proto)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(proto));
+	if (fd < 0)
+		perror("devbench-host: AF_PACKET socket");
+	return fd;
+}
+
 /* Binds packet socket `fd` to IFACE's frames of `proto`; closes it and
  * returns 1 on failure. */
 static int bind_packet(int fd, const char *ifname, uint16_t proto)
@@ -256,11 +272,9 @@ static int send_frames(const char *ifname, double secs, uint32_t len)
 			NF_MIN, NF_MAX);
 		return 2;
 	}
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(NF_ETHERTYPE));
-	if (fd < 0) {
-		perror("devbench-host: AF_PACKET socket");
+	int fd = packet_socket(NF_ETHERTYPE);
+	if (fd < 0)
 		return 1;
-	}
 	if (bind_packet(fd, ifname, NF_ETHERTYPE))
 		return 1;
 	return send_loop(fd, frames[0], sizeof(frames[0]), BATCH, len, stamp_nf,
@@ -275,15 +289,27 @@ static void on_stop(int sig)
 	stop_recv = 1;
 }
 
+/* bind_packet(), then SIGINT and SIGTERM set stop_recv, and "ready" is
+ * printed: what the script starting us waits for. */
+static int bind_ready(int fd, const char *ifname, uint16_t proto)
+{
+	if (bind_packet(fd, ifname, proto))
+		return 1;
+	struct sigaction act = {.sa_handler = on_stop}; /* no SA_RESTART */
+	sigaction(SIGINT, &act, NULL);
+	sigaction(SIGTERM, &act, NULL);
+	printf("ready\n");
+	fflush(stdout);
+	return 0;
+}
+
 static int recv_frames(const char *ifname, unsigned every)
 {
 	static uint8_t buf[sizeof(struct virtio_net_hdr) + 65536 + 64];
 	const size_t vh = sizeof(struct virtio_net_hdr);
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
-	if (fd < 0) {
-		perror("devbench-host: AF_PACKET socket");
+	int fd = packet_socket(ETH_P_IP);
+	if (fd < 0)
 		return 1;
-	}
 	int one = 1, rcvbuf = 64 << 20;
 	struct timeval tv = {0, 100 * 1000};
 	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
@@ -317,13 +343,8 @@ static int recv_frames(const char *ifname, unsigned every)
 		close(fd);
 		return 1;
 	}
-	if (bind_packet(fd, ifname, ETH_P_IP))
+	if (bind_ready(fd, ifname, ETH_P_IP))
 		return 1;
-	struct sigaction act = {.sa_handler = on_stop}; /* no SA_RESTART */
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
-	printf("ready\n");
-	fflush(stdout);
 	uint64_t frames = 0, payload = 0, bad = 0, other = 0, next = 0;
 	for (;;) {
 		/* Once told to stop, what the queue still holds is read too:
@@ -393,6 +414,48 @@ static int recv_frames(const char *ifname, unsigned every)
 	return bad ? 1 : 0;
 }
 
+static int echo(const char *ifname)
+{
+	static uint8_t req[NF_MAX + 1], ans[NF_MAX];
+	int fd = packet_socket(NF_RR_ETHERTYPE);
+	if (fd < 0)
+		return 1;
+	if (bind_ready(fd, ifname, NF_RR_ETHERTYPE))
+		return 1;
+	uint64_t answered = 0, bad = 0;
+	while (!stop_recv) {
+		ssize_t n = recv(fd, req, sizeof(req), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("devbench-host: recv");
+			close(fd);
+			return 1;
+		}
+		uint64_t seq;
+		uint32_t len = (uint32_t)n;
+		if (len >= NF_HDR) {
+			req[12] = NF_ETHERTYPE >> 8;
+			req[13] = NF_ETHERTYPE & 0xff;
+		}
+		if (len > NF_MAX || nf_check(req, len, &seq) != 1) {
+			if (bad++ < 5)
+				fprintf(stderr, "devbench-host: bad request: len %u\n", len);
+			continue;
+		}
+		nf_fill(ans, len, seq, host_mac);
+		if (send(fd, ans, len, 0) != (ssize_t)len) {
+			perror("devbench-host: send");
+			close(fd);
+			return 1;
+		}
+		answered++;
+	}
+	close(fd);
+	printf("answered=%" PRIu64 " bad=%" PRIu64 "\n", answered, bad);
+	return bad ? 1 : 0;
+}
+
 static int tso_selftest(void)
 {
 	static uint8_t f[TS_FRAME];
@@ -459,8 +522,10 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "recv"))
 		return recv_frames(argv[2],
 				   (unsigned)strtoul(argv[3], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "echo"))
+		return echo(argv[2]);
 	fprintf(stderr, "usage: devbench-host fill FILE MIB | check FILE "
 			"MAXGEN [MINGEN] | tsc | send IFACE SECONDS LEN|tso | "
-			"recv IFACE EVERY | tso-selftest\n");
+			"recv IFACE EVERY | echo IFACE | tso-selftest\n");
 	return 2;
 }

@@ -8,6 +8,11 @@
  * VERSION_1 and EVENT_IDX only: 12-byte headers of zeros, no offloads,
  * no mergeable buffers (each receive buffer takes a whole frame).
  *
+ * net-rr sends one 64-byte request (NF_RR_ETHERTYPE) at a time and waits
+ * for the host's answer (devbench-host echo) before the next: its figure
+ * is round trips a second, its latencies theirs, submit to the answer
+ * seen. An answer that does not come in RR_TIMEOUT_MS fails the job.
+ *
  * net-tx-tso negotiates VIRTIO_NET_F_CSUM and VIRTIO_NET_F_HOST_TSO4 as
  * well (the device is reset and set up again for it, and again for a
  * job without them after it) and sends TCP/IPv4 segments of 64 KiB
@@ -48,6 +53,7 @@
 #define TSO_BUF (NET_HDR + TS_FRAME + 4096 - (NET_HDR + TS_FRAME) % 4096)
 #define BUF 2048
 #define TX_INFLIGHT 128
+#define RR_TIMEOUT_MS 1000
 #define RXQ 0
 #define TXQ 1
 
@@ -64,18 +70,21 @@ static uint64_t dev_want; /* the features asked for at the last set-up */
 
 struct job {
 	const char *name;
-	int rx;
+	int rx; /* RX: receives; RR: requests and answers; 0: sends */
 	uint32_t len;
 	uint64_t want; /* features beyond VIRTIO_NET_F_MAC it needs */
 };
 
+enum { RX = 1, RR = 2 };
+
 static const struct job jobs[] = {
 	{"net-tx", 0, NF_MAX, 0},
 	{"net-tx-64", 0, NF_MIN, 0},
-	{"net-rx", 1, NF_MAX, 0},
-	{"net-rx-64", 1, NF_MIN, 0},
+	{"net-rx", RX, NF_MAX, 0},
+	{"net-rx-64", RX, NF_MIN, 0},
 	{"net-tx-tso", 0, TS_FRAME, TSO_FEATURES},
-	{"net-rx-tso", 1, TS_FRAME, RX_TSO_FEATURES},
+	{"net-rx-tso", RX, TS_FRAME, RX_TSO_FEATURES},
+	{"net-rr", RR, NF_MIN, 0},
 };
 
 static int mergeable(void)
@@ -357,6 +366,86 @@ static void run_rx(const struct job *j, uint64_t khz, struct result *r)
 	r->kicks = q->kicks - kicks0;
 }
 
+/* net-rr's request `seq` in tx slot `slot`. */
+static void rr_submit(uint16_t slot, uint32_t len, uint64_t seq)
+{
+	tx_submit(slot, len, seq);
+	txbuf[slot][NET_HDR + 12] = NF_RR_ETHERTYPE >> 8;
+	txbuf[slot][NET_HDR + 13] = NF_RR_ETHERTYPE & 0xff;
+}
+
+/* Waits for the answer to request `seq` sent at `t0`: the receive
+ * buffers used meanwhile go back to the device; frames that are not the
+ * answer (an earlier job's) count as other. */
+static void rr_wait(const struct job *j, uint64_t seq, uint64_t t0,
+		    uint64_t khz, struct result *r)
+{
+	struct virtq *q = &dev.q[RXQ];
+	for (;;) {
+		uint16_t used = vq_used_idx(q);
+		if (used == q->last_used) {
+			if (rdtsc() - t0 > RR_TIMEOUT_MS * khz)
+				fail("rr-no-answer", seq);
+			continue;
+		}
+		barrier();
+		int answered = 0;
+		while (q->last_used != used) {
+			uint32_t len, id = vq_pop_used(q, &len);
+			if (id >= q->size || len > BUF || len < NET_HDR)
+				fail("bad-rx-used", (uint64_t)id << 32 | len);
+			uint64_t got;
+			int ok = nf_check(rxbuf[id] + NET_HDR, len - NET_HDR, &got);
+			if (ok > 0 && got == seq && len - NET_HDR == j->len)
+				answered = 1;
+			else if (ok < 0)
+				r->errors++;
+			else
+				r->other++;
+			vq_add(q, (uint16_t)id);
+		}
+		vq_consumed(q);
+		vq_publish(q);
+		if (answered)
+			return;
+	}
+}
+
+static void run_rr(const struct job *j, uint64_t khz, struct result *r)
+{
+	struct virtq *tq = &dev.q[TXQ];
+	unsigned depth = tq->size < TX_INFLIGHT ? tq->size : TX_INFLIGHT;
+	uint64_t seq = 0, kicks0 = tq->kicks, t0 = rdtsc(),
+		 end = t0 + opt.ms * khz;
+	unsigned inflight = 0;
+	while (seq < opt.ops && rdtsc() < end) {
+		if (inflight == depth) {
+			vq_wait_used(tq, "tx-stalled");
+			barrier();
+		}
+		while (tq->last_used != vq_used_idx(tq)) {
+			vq_pop_used(tq, 0);
+			inflight--;
+		}
+		vq_consumed(tq);
+		uint16_t slot = (uint16_t)(seq % depth);
+		rr_submit(slot, j->len, seq);
+		inflight++;
+		vq_publish(tq);
+		uint64_t sent = tx_t0[slot];
+		rr_wait(j, seq, sent, khz, r);
+		uint64_t lat = rdtsc() - sent;
+		hist_add(lat);
+		if (lat > r->lat_max)
+			r->lat_max = lat;
+		r->frames++;
+		r->bytes += j->len;
+		seq++;
+	}
+	r->cycles = rdtsc() - t0;
+	r->kicks = tq->kicks - kicks0;
+}
+
 static void print_result(const struct job *j, const struct result *r,
 			 uint64_t khz)
 {
@@ -368,16 +457,17 @@ static void print_result(const struct job *j, const struct result *r,
 	kv("tsc_khz", khz);
 	kv("pps", r->cycles ? r->frames * khz * 1000 / r->cycles : 0);
 	kv("kBps", r->cycles ? r->bytes / 1024 * khz * 1000 / r->cycles : 0);
-	if (!j->rx) {
+	if (j->rx != RX) {
 		kv("lat_p50_ns", hist_pct(500) * 1000000 / khz);
 		kv("lat_p99_ns", hist_pct(990) * 1000000 / khz);
 		kv("lat_max_ns", r->lat_max * 1000000 / khz);
 	} else {
 		kv("lost", r->lost);
-		kv("other", r->other);
-		if (j->want)
-			kv("checked", r->checked);
 	}
+	if (j->rx)
+		kv("other", r->other);
+	if (j->rx == RX && j->want)
+		kv("checked", r->checked);
 	kv("kicks", r->kicks);
 	kv("errors", r->errors);
 	putc('\n');
@@ -395,7 +485,9 @@ int net_job(const char *name, size_t n, uint64_t khz)
 		puts("DEVBENCH begin job=");
 		puts(j->name);
 		putc('\n');
-		if (j->rx)
+		if (j->rx == RR)
+			run_rr(j, khz, &r);
+		else if (j->rx)
 			run_rx(j, khz, &r);
 		else
 			run_tx(j, khz, &r);

@@ -12,6 +12,11 @@
 #include <stdint.h>
 
 #define NF_ETHERTYPE 0x88b5
+/* net-rr's requests: a frame of NF_ETHERTYPE's shape under the other
+ * local experimental EtherType, so that the host's echo takes them and
+ * nothing else, and answers each with the frame of NF_ETHERTYPE and the
+ * same sequence number and length. */
+#define NF_RR_ETHERTYPE 0x88b6
 #define NF_HDR 26 /* Ethernet header + seq + length */
 #define NF_MIN 64
 #define NF_MAX 1514
