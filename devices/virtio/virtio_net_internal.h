@@ -33,11 +33,16 @@
 /* A receive pass that read at least NET_RX_PACE_MIN frames before the
  * backend ran dry is part of a stream: the queue reads again after
  * NET_RX_PACE_US rather than at the backend's next frame, so a wake-up
- * takes a batch, not the one or two frames that came meanwhile. A pass
- * of one frame (a request, an answer) polls as before, so sparse traffic
- * waits for nothing. devbench's net-rx-64: 3 frames a wake-up and 1.6
- * system calls a frame before; 1.96x the frames at 50 us, 1.42x at 20 us,
- * 1514-byte frames and TSO unchanged (docs/performance.md). */
+ * takes a batch, not the one or two frames that came meanwhile. So is a
+ * pass of one frame that follows another pass's frames within the pause
+ * while the guest sent nothing: a one-way stream whose sender, sharing
+ * a CPU with the device thread, hands it frames one by one. A request
+ * and its answer alternate directions, and sparse traffic comes further
+ * apart: their frames poll as before and wait for nothing. devbench's
+ * net-rx-64: 3 frames a wake-up and 1.6 system calls a frame before;
+ * 1.96x the frames at 50 us, 1.42x at 20 us. net-rx (1514 bytes): a
+ * wake-up per frame for a fifth of them until one-frame passes paced
+ * too (docs/performance.md). */
 #define NET_RX_PACE_MIN 2
 #define NET_RX_PACE_US 50
 /* Chains one received frame may span (num_buffers). */
@@ -100,6 +105,10 @@ struct net_rxq {
 	unsigned inflight; /* 0 or 1: the poll for the backend's next frame */
 	bool paced;   /* ... which is a wait of rx_pace_us, then a read */
 	bool stalled; /* the backend refused reads: wait for the driver */
+	/* The last pass that ran the backend dry: when, its frames, and the
+	 * frames the pair had sent by then (struct net_txq's frames). */
+	uint64_t dry_ns, dry_tx;
+	unsigned dry_frames;
 	struct irq_hold hold; /* its interrupt (virtio_net_irq.c) */
 	uint64_t received_since_tx; /* frame bytes since the pair's last tx interrupt */
 };
@@ -124,6 +133,7 @@ struct net_txq {
 	struct irq_hold hold; /* its interrupt (virtio_net_irq.c) */
 	uint64_t sent_since_rx; /* frame bytes since the pair's last rx interrupt */
 	uint64_t sent_since_tx; /* ... and since its own last interrupt */
+	uint64_t frames; /* written to the backend, ever: a receive stream is one-way while it stays */
 	uint32_t unpublished_bytes; /* in the chains used, not yet published */
 };
 

@@ -24,6 +24,8 @@
  */
 #include "devices/virtio/virtio_net_internal.h"
 
+#include "common/clock.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
@@ -221,12 +223,25 @@ static void rx_poll(struct net_rxq *q)
 		q->inflight++;
 }
 
+/* Whether a pass that read `n` frames before the backend ran dry is
+ * part of a stream (NET_RX_PACE_MIN); notes the pass for the next one. */
+static bool rx_stream(struct net_rxq *q, unsigned n)
+{
+	uint64_t now = phy_monotonic_ns(), tx = q->net->txq[q->pair].frames;
+	bool one_way = n == 1 && q->dry_frames && tx == q->dry_tx &&
+		       now - q->dry_ns < (uint64_t)q->net->rx_pace_us * 1000;
+	q->dry_ns = now;
+	q->dry_tx = tx;
+	q->dry_frames = n;
+	return n >= NET_RX_PACE_MIN || one_way;
+}
+
 /* The backend ran dry after `n` frames this pass: a stream reads again
  * after a pause (NET_RX_PACE_US), anything else at the next frame. */
 static void rx_wait(struct net_rxq *q, unsigned n)
 {
 	struct virtio_net *net = q->net;
-	if (n >= NET_RX_PACE_MIN && net->rx_pace_us &&
+	if (net->rx_pace_us && rx_stream(q, n) &&
 	    net_poll_arm_wait(net, &q->poll, net->rx_pace_us)) {
 		q->inflight++;
 		q->paced = true;
@@ -331,6 +346,8 @@ void net_rx_clear(struct net_rxq *q)
 {
 	q->spare_first = q->spare_count = 0;
 	q->stalled = q->paced = false;
+	q->dry_ns = q->dry_tx = 0;
+	q->dry_frames = 0;
 	irq_hold_clear(&q->hold);
 	q->received_since_tx = 0;
 	q->read.nr_chains = q->read.frame = 0;

@@ -78,6 +78,7 @@ static void tx_finish(struct net_txq *q, struct net_tx_req *req, bool sent)
 		NET_STAT_ADD(st->tx_bytes, req->len);
 		q->sent_since_rx += req->len;
 		q->sent_since_tx += req->len;
+		q->frames++;
 	} else {
 		NET_STAT_ADD(st->tx_drops, 1);
 	}

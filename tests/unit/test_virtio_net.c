@@ -1074,6 +1074,31 @@ static void take_paced(struct rig *r, uint64_t base, const int *heads,
 	}
 }
 
+/* A device started with 16 receive chains of 256 bytes, idle: its
+ * queue polls the backend. */
+struct paced_rig {
+	struct rig r;
+	struct net_rxq *q;
+	int heads[16];
+	unsigned next; /* the next chain the device fills */
+	uint64_t base; /* the chains' buffers */
+};
+
+static void paced_start(struct paced_rig *p)
+{
+	CHECK(sim_start(p->r.sim, features_of(false, false), 2, 256) == 0);
+	p->q = &p->r.net->rxq[0];
+	p->next = 0;
+	p->base = add_rx_heads(&p->r, 0, 16, 256, false, p->heads);
+	run_loop(&p->r, 5);
+}
+
+static void paced_open(struct paced_rig *p)
+{
+	CHECK(rig_open(&p->r, 1, true, 256) == 0);
+	paced_start(p);
+}
+
 /* A pass that read a stream's frames (NET_RX_PACE_MIN or more) until the
  * backend ran dry reads again after a pause, not at the next frame: a
  * frame sent meanwhile waits for it, then comes in order; a pass of one
@@ -1081,50 +1106,107 @@ static void take_paced(struct rig *r, uint64_t base, const int *heads,
  * it. */
 static void test_rx_paced(void)
 {
-	struct rig r;
-	CHECK(rig_open(&r, 1, true, 256) == 0);
-	CHECK(sim_start(r.sim, features_of(false, false), 2, 256) == 0);
-	struct net_rxq *q = &r.net->rxq[0];
-	int heads[16];
-	unsigned next = 0;
-	uint64_t base = add_rx_heads(&r, 0, 16, 256, false, heads);
-	run_loop(&r, 5);
-	CHECK(q->inflight == 1 && !q->paced); /* idle: polls the backend */
+	struct paced_rig p;
+	paced_open(&p);
+	CHECK(p.q->inflight == 1 && !p.q->paced); /* idle: polls the backend */
 
 	/* A stream under the default pause: every frame comes, in order. */
 	for (unsigned i = 0; i < 4; i++)
-		peer_send(&r, 0, 60 + i, i);
-	CHECK(run_until_used(&r, 0, 4));
-	take_paced(&r, base, heads, &next, 0, 4);
-	CHECK(q->inflight == 1 && q->paced);
-	peer_send(&r, 0, 64, 4);
-	CHECK(run_until_used(&r, 0, 1));
-	take_paced(&r, base, heads, &next, 4, 1);
-	/* That pass read one frame: the queue polls again. */
-	CHECK(q->inflight == 1 && !q->paced);
-	peer_send(&r, 0, 65, 5);
-	CHECK(run_until_used(&r, 0, 1));
-	take_paced(&r, base, heads, &next, 5, 1);
-	CHECK(!q->paced);
+		peer_send(&p.r, 0, 60 + i, i);
+	CHECK(run_until_used(&p.r, 0, 4));
+	take_paced(&p.r, p.base, p.heads, &p.next, 0, 4);
+	CHECK(p.q->inflight == 1 && p.q->paced);
+	peer_send(&p.r, 0, 64, 4);
+	CHECK(run_until_used(&p.r, 0, 1));
+	take_paced(&p.r, p.base, p.heads, &p.next, 4, 1);
+	/* That pass read one frame: the queue polls again. So does a
+	 * pass of one frame that came later than the pause after it. */
+	CHECK(p.q->inflight == 1 && !p.q->paced);
+	usleep(10 * NET_RX_PACE_US);
+	peer_send(&p.r, 0, 65, 5);
+	CHECK(run_until_used(&p.r, 0, 1));
+	take_paced(&p.r, p.base, p.heads, &p.next, 5, 1);
+	CHECK(!p.q->paced);
 
 	/* A pause longer than the test: the frame sent during it waits. */
-	r.net->rx_pace_us = 60u * 1000 * 1000;
+	p.r.net->rx_pace_us = 60u * 1000 * 1000;
 	for (unsigned i = 0; i < 3; i++)
-		peer_send(&r, 0, 66 + i, 6 + i);
-	CHECK(run_until_used(&r, 0, 3));
-	take_paced(&r, base, heads, &next, 6, 3);
-	CHECK(q->paced);
-	peer_send(&r, 0, 69, 9);
+		peer_send(&p.r, 0, 66 + i, 6 + i);
+	CHECK(run_until_used(&p.r, 0, 3));
+	take_paced(&p.r, p.base, p.heads, &p.next, 6, 3);
+	CHECK(p.q->paced);
+	peer_send(&p.r, 0, 69, 9);
 	for (int i = 0; i < 20; i++) {
-		io_loop_run_once(r.sim->loop, false);
+		io_loop_run_once(p.r.sim->loop, false);
 		usleep(1000);
 	}
-	CHECK_EQ_U64(used_waiting(&r, 0), 0);
-	CHECK(q->paced && r.stats[0].rx_packets == 9);
-	CHECK(reset_from_vcpu(&r));
-	CHECK(q->inflight == 0 && !q->paced);
-	CHECK(r.stats[0].rx_drops == 0);
-	rig_close(&r);
+	CHECK_EQ_U64(used_waiting(&p.r, 0), 0);
+	CHECK(p.q->paced && p.r.stats[0].rx_packets == 9);
+	CHECK(reset_from_vcpu(&p.r));
+	CHECK(p.q->inflight == 0 && !p.q->paced);
+	CHECK(p.r.stats[0].rx_drops == 0);
+	rig_close(&p.r);
+}
+
+/* One frame, taken by a pass of its own. */
+static void one_frame_in(struct paced_rig *p)
+{
+	unsigned seed = p->next;
+	peer_send(&p->r, 0, 60 + seed, seed);
+	CHECK(run_until_used(&p->r, 0, 1));
+	take_paced(&p->r, p->base, p->heads, &p->next, seed, 1);
+}
+
+/* One-frame passes in a row are a one-way stream while the guest sends
+ * nothing and they come within the pause of each other: the queue
+ * pauses after them. A frame the guest sent between them (a request's
+ * answer) or a longer gap keeps the poll. */
+static void test_rx_paced_one_way(void)
+{
+	struct paced_rig p;
+	paced_open(&p);
+	p.r.net->rx_pace_us = 60u * 1000 * 1000;
+
+	one_frame_in(&p); /* the first: after no frames */
+	CHECK(p.q->inflight == 1 && !p.q->paced);
+	for (unsigned i = 0; i < 2; i++) {
+		/* The guest answers, then the next frame comes: polled. */
+		add_tx_frame(&p.r, i);
+		sim_kick(p.r.sim, 1);
+		sim_run(p.r.sim);
+		CHECK(run_until_used(&p.r, 1, 1));
+		uint16_t id;
+		uint32_t len;
+		CHECK(sim_get_used(p.r.sim, 1, &id, &len) == 1);
+		one_frame_in(&p);
+		CHECK(p.q->inflight == 1 && !p.q->paced);
+	}
+
+	/* No answer: the second frame in a row starts a pause, and the
+	 * frame after it waits. */
+	one_frame_in(&p);
+	CHECK(p.q->inflight == 1 && p.q->paced);
+	peer_send(&p.r, 0, 60 + p.next, p.next);
+	for (int i = 0; i < 20; i++) {
+		io_loop_run_once(p.r.sim->loop, false);
+		usleep(1000);
+	}
+	CHECK_EQ_U64(used_waiting(&p.r, 0), 0);
+	CHECK(reset_from_vcpu(&p.r));
+	CHECK(p.q->inflight == 0 && !p.q->paced);
+	uint8_t left[256];
+	CHECK(recv(p.r.near[0], left, sizeof(left), MSG_DONTWAIT) == HDR + 60 + p.next);
+
+	/* Further apart than the pause: polled. */
+	paced_start(&p);
+	p.r.net->rx_pace_us = 1000;
+	for (unsigned i = 0; i < 3; i++) {
+		usleep(10 * 1000);
+		one_frame_in(&p);
+		CHECK(p.q->inflight == 1 && !p.q->paced);
+	}
+	CHECK(p.r.stats[0].rx_drops == 0);
+	rig_close(&p.r);
 }
 
 /* While the guest receives a stream, the transmit interrupt for what it
@@ -1359,6 +1441,7 @@ int main(void)
 	test_bad_ring();
 	test_reset_in_flight();
 	test_rx_paced();
+	test_rx_paced_one_way();
 	test_multiqueue();
 	test_link();
 	return check_report("test_virtio_net");
