@@ -14,20 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
 
 #include "devices/virtio/virtio_vsock_int.h"
 #include "common/clock.h"
-
-uint64_t vsock_now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
 
 unsigned vsock_iov_slice(const struct iovec *iov, unsigned nr, size_t off,
 			 size_t max, struct iovec *out, unsigned out_max)
@@ -410,7 +402,7 @@ static void read_line(struct vsock_conn *c)
 	c->guest_port = port;
 	c->host_port = alloc_port(v, port);
 	c->state = CONN_CONNECTING;
-	c->deadline_ns = vsock_now_ns() + (uint64_t)v->timeout_ms * 1000000;
+	c->deadline_ns = phy_monotonic_ns() + (uint64_t)v->timeout_ms * 1000000;
 	c->peer_buf_alloc = 0;
 	c->pend |= PEND_REQUEST;
 	conn_kick(c);
@@ -483,7 +475,7 @@ void vsock_accept_done(struct io_op *op, int res)
 			continue;
 		c->state = CONN_LINE;
 		c->host_port = 0;
-		c->deadline_ns = vsock_now_ns() + (uint64_t)v->timeout_ms * 1000000;
+		c->deadline_ns = phy_monotonic_ns() + (uint64_t)v->timeout_ms * 1000000;
 		conn_arm_read(c);
 	}
 	vsock_arm_timer(v);
@@ -523,7 +515,7 @@ void vsock_timer_done(struct io_op *op, int res)
 
 	pthread_mutex_lock(&v->dev.lock);
 	v->timer_op.busy = false;
-	uint64_t now = vsock_now_ns();
+	uint64_t now = phy_monotonic_ns();
 	struct vsock_conn *c, *next;
 	for (c = TAILQ_FIRST(&v->conns); c; c = next) {
 		next = TAILQ_NEXT(c, link);

@@ -141,7 +141,6 @@ void vsock_arm_accept(struct virtio_vsock *v);
 void vsock_arm_timer(struct virtio_vsock *v);
 void vsock_accept_done(struct io_op *op, int res);
 void vsock_timer_done(struct io_op *op, int res);
-uint64_t vsock_now_ns(void);
 
 /* Copies up to max bytes of iov[0..nr) from off into out (at most
  * out_max entries); returns the entries used. */

@@ -96,7 +96,7 @@ def vcpu_tids(pid, vcpus=True):
     return out
 
 
-def pin_vcpus(pid, cpus, vcpus=True):
+def pin_threads(pid, cpus, vcpus=True):
     """Pins the vCPU threads of process pid (with vcpus=False: all its
     other threads) to the host CPUs in cpus; returns how many it pinned."""
     n = 0
