@@ -133,7 +133,7 @@ struct net_txq {
 	struct irq_hold hold; /* its interrupt (virtio_net_irq.c) */
 	uint64_t sent_since_rx; /* frame bytes since the pair's last rx interrupt */
 	uint64_t sent_since_tx; /* ... and since its own last interrupt */
-	uint64_t frames; /* written to the backend, ever: a receive stream is one-way while it stays */
+	uint64_t frames; /* written to the backend, ever: a receive stream is one-way while this stays */
 	uint32_t unpublished_bytes; /* in the chains used, not yet published */
 };
 
