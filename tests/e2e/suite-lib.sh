@@ -8,7 +8,7 @@
 # "ok - CASE # SKIP WHY", then "SUITE: P passed, F failed", and exits 0 when
 # none failed, 1 otherwise (also 1, with the suite's "# Usage:" line, when
 # arguments are missing), 75 when every failed case's guest died of the
-# rig's known fault (rig_fault below), which run-e2e.sh retries once.
+# rig's known fault (rig_fault below), which run-e2e.sh retries.
 #
 # A suite sets, before suite_args:
 #   ALL            its cases, in order. Case NAME is the function case_NAME
@@ -120,7 +120,7 @@ after_all_cases() { :; }
 #   or still empty after WEDGE_SILENCE s, is taken as wedged: what L1
 #   sees goes to LOGS/NAME.wedge (wedge_evidence), the case's processes
 #   are killed, and the case fails as a rig fault, which run-e2e.sh
-#   retries once.
+#   retries.
 WEDGE_SILENCE=${PHYLLOME_E2E_SILENCE:-150}
 
 heartbeat() { while :; do touch "$LOGS/.alive"; sleep 10; done; }
