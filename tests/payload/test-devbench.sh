@@ -168,6 +168,7 @@ for j in net-tx net-tx-64 net-tx-tso net-rr; do
   [[ "$l" =~ \ ops=[1-9][0-9]*\  ]] && [[ "$l" =~ \ errors=0$ ]]
   check "$j: frames sent, no errors" $? "'$l'"
 done
+l=$(grep -a "^DEVBENCH job=net-rr " "$work/net.log")
 rr=$(sed -n 's/.* ops=\([0-9]*\) .*/\1/p' <<<"$l")
 [ "$echo_rc" = 0 ] && [ "$echo_out" = "answered=$rr bad=0" ] && [[ "$l" =~ \ lat_p50_ns=[1-9] ]]
 check "net-rr: the host answered each of the guest's $rr requests, intact; latency measured" $? \

@@ -1074,6 +1074,17 @@ static void take_paced(struct rig *r, uint64_t base, const int *heads,
 	}
 }
 
+/* Drives the loop for about `ms` ms, in which the driver must get no
+ * frame: the queue is in a pause. */
+static void check_nothing_for(struct rig *r, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		io_loop_run_once(r->sim->loop, false);
+		usleep(1000);
+	}
+	CHECK_EQ_U64(used_waiting(r, 0), 0);
+}
+
 /* A device started with 16 receive chains of 256 bytes, idle: its
  * queue polls the backend. */
 struct paced_rig {
@@ -1136,11 +1147,7 @@ static void test_rx_paced(void)
 	take_paced(&p.r, p.base, p.heads, &p.next, 6, 3);
 	CHECK(p.q->paced);
 	peer_send(&p.r, 0, 69, 9);
-	for (int i = 0; i < 20; i++) {
-		io_loop_run_once(p.r.sim->loop, false);
-		usleep(1000);
-	}
-	CHECK_EQ_U64(used_waiting(&p.r, 0), 0);
+	check_nothing_for(&p.r, 20);
 	CHECK(p.q->paced && p.r.stats[0].rx_packets == 9);
 	CHECK(reset_from_vcpu(&p.r));
 	CHECK(p.q->inflight == 0 && !p.q->paced);
@@ -1187,11 +1194,7 @@ static void test_rx_paced_one_way(void)
 	one_frame_in(&p);
 	CHECK(p.q->inflight == 1 && p.q->paced);
 	peer_send(&p.r, 0, 60 + p.next, p.next);
-	for (int i = 0; i < 20; i++) {
-		io_loop_run_once(p.r.sim->loop, false);
-		usleep(1000);
-	}
-	CHECK_EQ_U64(used_waiting(&p.r, 0), 0);
+	check_nothing_for(&p.r, 20);
 	CHECK(reset_from_vcpu(&p.r));
 	CHECK(p.q->inflight == 0 && !p.q->paced);
 	uint8_t left[256];
